@@ -1,0 +1,47 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// Layers, each knowing only the ones below it (see README "Architecture"):
+// C libraries → Kernels → Autodiff → NN → GAN; Data; Charts → Lessons → CLI.
+let optimized: [SwiftSetting] = [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]
+
+let package = Package(
+    name: "gan-lab",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "gan-lab", targets: ["CLI"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    ],
+    targets: [
+        // 1. C system libraries: thin module maps only.
+        .systemLibrary(name: "CCairo", path: "Sources/CCairo", pkgConfig: "cairo",
+                       providers: [.apt(["libcairo2-dev"])]),
+        .systemLibrary(name: "CBLAS", path: "Sources/CBLAS", providers: [.apt(["libopenblas-dev"])]),
+        .systemLibrary(name: "CZlib", path: "Sources/CZlib", providers: [.apt(["zlib1g-dev"])]),
+        .systemLibrary(name: "CGIF", path: "Sources/CGIF", providers: [.apt(["libgif-dev"])]),
+
+        // 2–5. The engine and the GAN layer.
+        .target(name: "Kernels", dependencies: ["CBLAS"], swiftSettings: optimized),
+        .target(name: "Autodiff", dependencies: ["Kernels"], swiftSettings: optimized),
+        .target(name: "NN", dependencies: ["Autodiff"], swiftSettings: optimized),
+        .target(name: "GAN", dependencies: ["NN"], swiftSettings: optimized),
+
+        // 6–7. Data and charts.
+        .target(name: "Data", dependencies: ["Kernels", "CZlib"], swiftSettings: optimized),
+        .target(name: "Charts", dependencies: ["CCairo", "CGIF"], swiftSettings: optimized),
+
+        // 8–9. Lessons and the command line.
+        .target(name: "Lessons", dependencies: ["GAN", "Data", "Charts"], swiftSettings: optimized),
+        .executableTarget(name: "CLI", dependencies: [
+            "Lessons", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+
+        .testTarget(name: "KernelsTests", dependencies: ["Kernels"]),
+        .testTarget(name: "AutodiffTests", dependencies: ["Autodiff", "NN"]),
+        .testTarget(name: "ChartsTests", dependencies: ["Charts"]),
+        .testTarget(name: "LessonsTests", dependencies: ["Lessons", "CLI"]),
+    ],
+    swiftLanguageModes: [.v5]
+)

@@ -1,0 +1,83 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+// Elementwise kernels: plain loops over contiguous buffers, no gradients.
+
+extension Tensor {
+    /// `transform` applied to every element.
+    @inlinable @inline(__always)
+    public func mapped(_ transform: (Float) -> Float) -> Tensor {
+        var out = Tensor(uninitializedShape: shape)
+        let n = count
+        out.withUnsafeMutableBufferPointer { o in
+            withUnsafeBufferPointer { x in for i in 0..<n { o[i] = transform(x[i]) } }
+        }
+        return out
+    }
+
+    /// `combine(self[i], other[i])` for two tensors of the same shape.
+    @inlinable @inline(__always)
+    public func zipped(with other: Tensor, _ combine: (Float, Float) -> Float) -> Tensor {
+        precondition(shape == other.shape, "shapes \(shape) and \(other.shape) differ")
+        var out = Tensor(uninitializedShape: shape)
+        let n = count
+        out.withUnsafeMutableBufferPointer { o in
+            withUnsafeBufferPointer { x in
+                other.withUnsafeBufferPointer { y in for i in 0..<n { o[i] = combine(x[i], y[i]) } }
+            }
+        }
+        return out
+    }
+
+    public static func + (a: Tensor, b: Tensor) -> Tensor { broadcastBinary(a, b, +) }
+    public static func - (a: Tensor, b: Tensor) -> Tensor { broadcastBinary(a, b, -) }
+    public static func * (a: Tensor, b: Tensor) -> Tensor { broadcastBinary(a, b, *) }
+    public static func / (a: Tensor, b: Tensor) -> Tensor { broadcastBinary(a, b, /) }
+    public static prefix func - (a: Tensor) -> Tensor { a.mapped { -$0 } }
+    public static func * (a: Tensor, s: Float) -> Tensor { a.mapped { $0 * s } }
+    public static func + (a: Tensor, s: Float) -> Tensor { a.mapped { $0 + s } }
+
+    /// `self += other` in place (same shape), the accumulation of gradients.
+    public mutating func add(_ other: Tensor) {
+        precondition(shape == other.shape, "shapes \(shape) and \(other.shape) differ")
+        let n = count
+        withUnsafeMutableBufferPointer { o in
+            other.withUnsafeBufferPointer { y in for i in 0..<n { o[i] += y[i] } }
+        }
+    }
+
+    public func exp() -> Tensor { mapped { expf($0) } }
+    public func log() -> Tensor { mapped { logf($0) } }
+    public func tanh() -> Tensor { mapped { tanhf($0) } }
+    public func sigmoid() -> Tensor { mapped { stableSigmoid($0) } }
+    public func relu() -> Tensor { mapped { max($0, 0) } }
+    public func leakyRelu(slope: Float) -> Tensor { mapped { $0 > 0 ? $0 : slope * $0 } }
+    /// log(1 + eˣ) without overflow.
+    public func softplus() -> Tensor { mapped { stableSoftplus($0) } }
+
+    /// Sum of all elements (accumulated in Double).
+    public func sum() -> Float {
+        withUnsafeBufferPointer { x in
+            var acc = 0.0
+            for v in x { acc += Double(v) }
+            return Float(acc)
+        }
+    }
+    public func mean() -> Float { count == 0 ? 0 : sum() / Float(count) }
+}
+
+
+/// 1 / (1 + e⁻ˣ), evaluated on the side that cannot overflow.
+@inlinable @inline(__always)
+public func stableSigmoid(_ x: Float) -> Float {
+    if x >= 0 { return 1 / (1 + expf(-x)) }
+    let e = expf(x)
+    return e / (1 + e)
+}
+
+/// log(1 + eˣ) = max(x, 0) + log1p(e^-|x|).
+@inlinable @inline(__always)
+public func stableSoftplus(_ x: Float) -> Float { max(x, 0) + log1pf(expf(-abs(x))) }

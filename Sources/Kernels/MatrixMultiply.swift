@@ -1,0 +1,64 @@
+import CBLAS
+
+/// C = op(A)·op(B) for row-major matrices, op = transpose when asked:
+/// A is [m, k] (or [k, m] transposed), B is [k, n] (or [n, k] transposed).
+public func matmul(_ a: Tensor, transposed transposeA: Bool = false,
+                   _ b: Tensor, transposed transposeB: Bool = false) -> Tensor {
+    let (m, k, n) = matmulSizes(a, transposeA, b, transposeB)
+    var c = Tensor(uninitializedShape: [m, n])
+    c.withUnsafeMutableBufferPointer { cb in
+        gemm(transposeA, transposeB, m, n, k, a.storage.pointer, b.storage.pointer, 0, cb.baseAddress!)
+    }
+    return c
+}
+
+/// The naive triple loop beside `matmul`, the reference the tests compare it with.
+public func matmulNaive(_ a: Tensor, transposed transposeA: Bool = false,
+                        _ b: Tensor, transposed transposeB: Bool = false) -> Tensor {
+    let (m, k, n) = matmulSizes(a, transposeA, b, transposeB)
+    var c = Tensor(shape: [m, n])
+    c.withUnsafeMutableBufferPointer { cb in
+        a.withUnsafeBufferPointer { ab in
+            b.withUnsafeBufferPointer { bb in
+                for i in 0..<m {
+                    for j in 0..<n {
+                        var acc: Double = 0
+                        for p in 0..<k {
+                            let x = transposeA ? ab[p * m + i] : ab[i * k + p]
+                            let y = transposeB ? bb[j * k + p] : bb[p * n + j]
+                            acc += Double(x) * Double(y)
+                        }
+                        cb[i * n + j] = Float(acc)
+                    }
+                }
+            }
+        }
+    }
+    return c
+}
+
+func matmulSizes(_ a: Tensor, _ transposeA: Bool, _ b: Tensor, _ transposeB: Bool) -> (Int, Int, Int) {
+    precondition(a.rank == 2 && b.rank == 2, "matmul needs matrices, got \(a.shape) and \(b.shape)")
+    let (m, k) = transposeA ? (a.shape[1], a.shape[0]) : (a.shape[0], a.shape[1])
+    let (k2, n) = transposeB ? (b.shape[1], b.shape[0]) : (b.shape[0], b.shape[1])
+    precondition(k == k2, "matmul inner sizes differ: \(a.shape)\(transposeA ? "ᵀ" : "") · \(b.shape)\(transposeB ? "ᵀ" : "")")
+    return (m, k, n)
+}
+
+/// Row-major SGEMM: C = op(A)·op(B) + beta·C, through OpenBLAS.
+@inline(__always)
+public func gemm(_ transposeA: Bool, _ transposeB: Bool, _ m: Int, _ n: Int, _ k: Int,
+                 _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>,
+                 _ beta: Float, _ c: UnsafeMutablePointer<Float>) {
+    if m == 0 || n == 0 { return }
+    if k == 0 {
+        for i in 0..<(m * n) { c[i] = beta == 0 ? 0 : beta * c[i] }
+        return
+    }
+    cblas_sgemm(CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
+                Int32(m), Int32(n), Int32(k), 1, a, Int32(transposeA ? m : k),
+                b, Int32(transposeB ? k : n), beta, c, Int32(n))
+}
+
+/// Sets the number of threads OpenBLAS uses for matrix products.
+public func setMatrixThreads(_ count: Int) { openblas_set_num_threads(Int32(count)) }

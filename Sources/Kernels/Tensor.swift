@@ -1,0 +1,88 @@
+/// Shared, contiguous Float storage of a `Tensor`; copied only when a shared tensor is mutated.
+public final class TensorStorage {
+    public let count: Int
+    public let pointer: UnsafeMutablePointer<Float>
+
+    init(count: Int) {
+        self.count = count
+        pointer = UnsafeMutablePointer<Float>.allocate(capacity: max(count, 1))
+    }
+
+    deinit { pointer.deallocate() }
+}
+
+/// A dense, row-major Float array with a shape, copy-on-write (NCHW for images).
+public struct Tensor {
+    public private(set) var shape: [Int]
+    public private(set) var storage: TensorStorage
+
+    /// An uninitialised tensor (every element is written by the caller).
+    public init(uninitializedShape shape: [Int]) {
+        self.shape = shape
+        storage = TensorStorage(count: shape.reduce(1, *))
+    }
+
+    /// A tensor of `shape` filled with `value`.
+    public init(shape: [Int], repeating value: Float = 0) {
+        self.init(uninitializedShape: shape)
+        storage.pointer.update(repeating: value, count: storage.count)
+    }
+
+    /// A tensor of `shape` holding `scalars` in row-major order.
+    public init(shape: [Int], scalars: [Float]) {
+        precondition(shape.reduce(1, *) == scalars.count, "shape \(shape) does not hold \(scalars.count) scalars")
+        self.init(uninitializedShape: shape)
+        scalars.withUnsafeBufferPointer { storage.pointer.update(from: $0.baseAddress!, count: $0.count) }
+    }
+
+    /// A scalar (rank-0) tensor.
+    public init(_ value: Float) { self.init(shape: [], repeating: value) }
+
+    public var count: Int { storage.count }
+    public var rank: Int { shape.count }
+    public var scalars: [Float] { Array(UnsafeBufferPointer(start: storage.pointer, count: count)) }
+    /// The only element of a one-element tensor.
+    public var scalar: Float {
+        precondition(count == 1, "scalar of a tensor with \(count) elements")
+        return storage.pointer[0]
+    }
+
+    /// Read-only access to the elements.
+    @inline(__always)
+    public func withUnsafeBufferPointer<R>(_ body: (UnsafeBufferPointer<Float>) throws -> R) rethrows -> R {
+        try body(UnsafeBufferPointer(start: storage.pointer, count: count))
+    }
+
+    /// The one mutation gate: copies the storage first if another tensor shares it.
+    @inline(__always)
+    public mutating func withUnsafeMutableBufferPointer<R>(
+        _ body: (UnsafeMutableBufferPointer<Float>) throws -> R
+    ) rethrows -> R {
+        if !isKnownUniquelyReferenced(&storage) {
+            let copy = TensorStorage(count: count)
+            copy.pointer.update(from: storage.pointer, count: count)
+            storage = copy
+        }
+        return try body(UnsafeMutableBufferPointer(start: storage.pointer, count: count))
+    }
+
+    /// The same elements under another shape with the same element count.
+    public func reshaped(to newShape: [Int]) -> Tensor {
+        precondition(newShape.reduce(1, *) == count, "cannot reshape \(shape) to \(newShape)")
+        var result = self
+        result.shape = newShape
+        return result
+    }
+
+    public subscript(index: Int) -> Float {
+        get { storage.pointer[index] }
+        set { withUnsafeMutableBufferPointer { $0[index] = newValue } }
+    }
+}
+
+extension Tensor: CustomStringConvertible {
+    public var description: String {
+        let shown = scalars.prefix(8).map { "\($0)" }.joined(separator: ", ")
+        return "Tensor(\(shape): [\(shown)\(count > 8 ? ", …" : "")])"
+    }
+}
