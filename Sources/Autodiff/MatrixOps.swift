@@ -9,16 +9,15 @@ extension Variable {
 }
 
 /// op(a)·op(b) for matrices; the pullback is two more products.
-public func matmul(_ a: Variable, transposed transposeA: Bool = false,
-                   _ b: Variable, transposed transposeB: Bool = false) -> Variable {
-    Variable.record(matmul(a.value, transposed: transposeA, b.value, transposed: transposeB), parents: [a, b]) { g, _, needs in
+public func matmul(_ a: Variable, _ b: Variable, transposeA: Bool = false, transposeB: Bool = false) -> Variable {
+    Variable.record(matmul(a.value, b.value, transposeA: transposeA, transposeB: transposeB), parents: [a, b]) { g, _, needs in
         // C = A·B: dA = G·Bᵀ, dB = Aᵀ·G, with the transposes folded in.
         let da: Variable? = !needs[0] ? nil
-            : transposeA ? matmul(b, transposed: transposeB, g, transposed: true)
-            : matmul(g, transposed: false, b, transposed: !transposeB)
+            : transposeA ? matmul(b, g, transposeA: transposeB, transposeB: true)
+            : matmul(g, b, transposeB: !transposeB)
         let db: Variable? = !needs[1] ? nil
-            : transposeB ? matmul(g, transposed: true, a, transposed: transposeA)
-            : matmul(a, transposed: !transposeA, g, transposed: false)
+            : transposeB ? matmul(g, a, transposeA: true, transposeB: transposeA)
+            : matmul(a, g, transposeA: !transposeA)
         return [da, db]
     }
 }

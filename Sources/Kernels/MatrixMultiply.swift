@@ -2,8 +2,7 @@ import CBLAS
 
 /// C = op(A)·op(B) for row-major matrices, op = transpose when asked:
 /// A is [m, k] (or [k, m] transposed), B is [k, n] (or [n, k] transposed).
-public func matmul(_ a: Tensor, transposed transposeA: Bool = false,
-                   _ b: Tensor, transposed transposeB: Bool = false) -> Tensor {
+public func matmul(_ a: Tensor, _ b: Tensor, transposeA: Bool = false, transposeB: Bool = false) -> Tensor {
     let (m, k, n) = matmulSizes(a, transposeA, b, transposeB)
     var c = Tensor(uninitializedShape: [m, n])
     c.withUnsafeMutableBufferPointer { cb in
@@ -13,8 +12,7 @@ public func matmul(_ a: Tensor, transposed transposeA: Bool = false,
 }
 
 /// The naive triple loop beside `matmul`, the reference the tests compare it with.
-public func matmulNaive(_ a: Tensor, transposed transposeA: Bool = false,
-                        _ b: Tensor, transposed transposeB: Bool = false) -> Tensor {
+public func matmulNaive(_ a: Tensor, _ b: Tensor, transposeA: Bool = false, transposeB: Bool = false) -> Tensor {
     let (m, k, n) = matmulSizes(a, transposeA, b, transposeB)
     var c = Tensor(shape: [m, n])
     c.withUnsafeMutableBufferPointer { cb in

@@ -1,0 +1,68 @@
+import Autodiff
+import Kernels
+
+/// A trainable tensor with a stable identity: its leaf node is how gradients find it.
+public final class Parameter {
+    public let name: String
+    public var value: Tensor
+    let leaf = Node()
+
+    public init(name: String, value: Tensor) {
+        self.name = name
+        self.value = value
+    }
+
+    /// The parameter as a variable of the graph being recorded.
+    public var variable: Variable { Variable(value, leaf: leaf) }
+}
+
+/// A differentiable function with parameters. Models are plain compositions of layers.
+public protocol Layer: AnyObject {
+    /// The layer's parameters, named as PyTorch names them within the layer.
+    var parameters: [Parameter] { get }
+    /// Training mode (batch statistics, dropout) or inference mode.
+    var isTraining: Bool { get set }
+    /// A short name for model summaries ("Dense", "LeakyReLU").
+    var kind: String { get }
+    func callAsFunction(_ input: Variable) -> Variable
+    /// The output shape for an input shape (batch dimension included).
+    func outputShape(for inputShape: [Int]) -> [Int]
+}
+
+extension Layer {
+    public var parameters: [Parameter] { [] }
+    public var isTraining: Bool {
+        get { false }
+        set {}
+    }
+    public func outputShape(for inputShape: [Int]) -> [Int] { inputShape }
+    public var parameterCount: Int { parameters.reduce(0) { $0 + $1.value.count } }
+}
+
+/// Layers applied one after another; parameters are named "index.name" like `nn.Sequential`.
+public final class Sequential: Layer {
+    public let layers: [Layer]
+    public let kind = "Sequential"
+
+    public init(_ layers: [Layer]) { self.layers = layers }
+
+    public var parameters: [Parameter] { layers.flatMap(\.parameters) }
+
+    /// Parameters with their PyTorch-style path names ("0.weight", "0.bias", "2.weight", …).
+    public var namedParameters: [(name: String, parameter: Parameter)] {
+        layers.enumerated().flatMap { index, layer in layer.parameters.map { ("\(index).\($0.name)", $0) } }
+    }
+
+    public var isTraining: Bool {
+        get { layers.contains { $0.isTraining } }
+        set { for layer in layers { layer.isTraining = newValue } }
+    }
+
+    public func callAsFunction(_ input: Variable) -> Variable {
+        layers.reduce(input) { $1($0) }
+    }
+
+    public func outputShape(for inputShape: [Int]) -> [Int] {
+        layers.reduce(inputShape) { $1.outputShape(for: $0) }
+    }
+}

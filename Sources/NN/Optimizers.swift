@@ -1,0 +1,143 @@
+import Foundation
+import Kernels
+
+/// Updates parameters in place from their gradients, keeping its own per-parameter state.
+public protocol Optimizer: AnyObject {
+    var parameters: [Parameter] { get }
+    var learningRate: Float { get set }
+    /// Number of updates applied so far.
+    var step: Int { get }
+    /// One update; `gradients[i]` belongs to `parameters[i]`.
+    func update(with gradients: [Tensor])
+}
+
+/// Where Adam's ε goes: Keras adds it to √v before bias correction (ε̂), PyTorch to √v̂.
+public enum EpsilonConvention: String { case keras, pytorch }
+
+/// Plain gradient descent with optional (heavy-ball) momentum, as PyTorch's `SGD`.
+public final class SGD: Optimizer {
+    public let parameters: [Parameter]
+    public var learningRate: Float
+    public let momentum: Float
+    public private(set) var step = 0
+    private var velocity: [Tensor]
+
+    public init(parameters: [Parameter], learningRate: Float = 0.01, momentum: Float = 0) {
+        self.parameters = parameters
+        self.learningRate = learningRate
+        self.momentum = momentum
+        velocity = parameters.map { Tensor(shape: $0.value.shape) }
+    }
+
+    public func update(with gradients: [Tensor]) {
+        step += 1
+        for (index, parameter) in parameters.enumerated() {
+            let (lr, mu, first) = (learningRate, momentum, step == 1)
+            updateInPlace(parameter, gradients[index], &velocity[index]) { p, g, v in
+                // v = μ·v + g (v = g on the first step); p -= lr·v
+                v = first ? g : mu * v + g
+                p -= lr * (mu == 0 ? g : v)
+            }
+        }
+    }
+}
+
+/// RMSProp: v = ρ·v + (1−ρ)·g², p −= lr·g / (√v + ε). Keras (ρ 0.9, ε 1e-7) and PyTorch
+/// (alpha = ρ, default 0.99, ε 1e-8) use this same formula; TensorFlow 1's optimizer put ε
+/// inside the root (`epsilonInsideRoot`) and started v at 1.
+public final class RMSProp: Optimizer {
+    public let parameters: [Parameter]
+    public var learningRate: Float
+    public let rho: Float, epsilon: Float, epsilonInsideRoot: Bool
+    public private(set) var step = 0
+    private var meanSquare: [Tensor]
+
+    public init(parameters: [Parameter], learningRate: Float = 1e-3, rho: Float = 0.9, epsilon: Float = 1e-7,
+                epsilonInsideRoot: Bool = false, initialMeanSquare: Float = 0) {
+        self.parameters = parameters
+        self.learningRate = learningRate
+        self.rho = rho
+        self.epsilon = epsilon
+        self.epsilonInsideRoot = epsilonInsideRoot
+        meanSquare = parameters.map { Tensor(shape: $0.value.shape, repeating: initialMeanSquare) }
+    }
+
+    public func update(with gradients: [Tensor]) {
+        step += 1
+        let (lr, rho, eps, inside) = (learningRate, rho, epsilon, epsilonInsideRoot)
+        for (index, parameter) in parameters.enumerated() {
+            updateInPlace(parameter, gradients[index], &meanSquare[index]) { p, g, v in
+                v = rho * v + (1 - rho) * g * g
+                p -= lr * g / (inside ? (v + eps).squareRoot() : v.squareRoot() + eps)
+            }
+        }
+    }
+}
+
+/// Adam: m = β1·m + (1−β1)·g, v = β2·v + (1−β2)·g², p −= lr·m̂ / (√v̂ + ε), with ε placed
+/// as Keras or PyTorch place it (`EpsilonConvention`).
+public final class Adam: Optimizer {
+    public let parameters: [Parameter]
+    public var learningRate: Float
+    public let beta1: Float, beta2: Float, epsilon: Float, convention: EpsilonConvention
+    public private(set) var step = 0
+    private var firstMoment: [Tensor], secondMoment: [Tensor]
+
+    public init(parameters: [Parameter], learningRate: Float = 1e-3, beta1: Float = 0.9, beta2: Float = 0.999,
+                epsilon: Float = 1e-7, convention: EpsilonConvention = .keras) {
+        self.parameters = parameters
+        self.learningRate = learningRate
+        self.beta1 = beta1
+        self.beta2 = beta2
+        self.epsilon = epsilon
+        self.convention = convention
+        firstMoment = parameters.map { Tensor(shape: $0.value.shape) }
+        secondMoment = firstMoment
+    }
+
+    public func update(with gradients: [Tensor]) {
+        step += 1
+        let t = Double(step)
+        let correction1 = Float(1 - pow(Double(beta1), t)), correction2 = Float(1 - pow(Double(beta2), t))
+        // Keras: lr_t = lr·√(1−β2ᵗ)/(1−β1ᵗ), p −= lr_t·m / (√v + ε).
+        // PyTorch: p −= lr/(1−β1ᵗ) · m / (√v/√(1−β2ᵗ) + ε), i.e. ε scaled by √(1−β2ᵗ) in the Keras form.
+        let stepSize = learningRate * correction2.squareRoot() / correction1
+        let eps = convention == .keras ? epsilon : epsilon * correction2.squareRoot()
+        let (b1, b2) = (beta1, beta2)
+        for (index, parameter) in parameters.enumerated() {
+            updateInPlace(parameter, gradients[index], &firstMoment[index], &secondMoment[index]) { p, g, m, v in
+                m = b1 * m + (1 - b1) * g
+                v = b2 * v + (1 - b2) * g * g
+                p -= stepSize * m / (v.squareRoot() + eps)
+            }
+        }
+    }
+}
+
+@inline(__always)
+func updateInPlace(_ parameter: Parameter, _ gradient: Tensor, _ state: inout Tensor,
+                   _ rule: (inout Float, Float, inout Float) -> Void) {
+    precondition(gradient.shape == parameter.value.shape, "gradient \(gradient.shape) for \(parameter.name) \(parameter.value.shape)")
+    parameter.value.withUnsafeMutableBufferPointer { p in
+        gradient.withUnsafeBufferPointer { g in
+            state.withUnsafeMutableBufferPointer { s in
+                for i in 0..<p.count { rule(&p[i], g[i], &s[i]) }
+            }
+        }
+    }
+}
+
+@inline(__always)
+func updateInPlace(_ parameter: Parameter, _ gradient: Tensor, _ first: inout Tensor, _ second: inout Tensor,
+                   _ rule: (inout Float, Float, inout Float, inout Float) -> Void) {
+    precondition(gradient.shape == parameter.value.shape, "gradient \(gradient.shape) for \(parameter.name) \(parameter.value.shape)")
+    parameter.value.withUnsafeMutableBufferPointer { p in
+        gradient.withUnsafeBufferPointer { g in
+            first.withUnsafeMutableBufferPointer { m in
+                second.withUnsafeMutableBufferPointer { v in
+                    for i in 0..<p.count { rule(&p[i], g[i], &m[i], &v[i]) }
+                }
+            }
+        }
+    }
+}
