@@ -1,0 +1,40 @@
+/// Which axis of a 2-D chart.
+enum AxisKind { case x, y }
+
+/// A chart whose axes can be fixed to ranges shared with other charts (filmstrips, animations).
+protocol AxisSharing: Chart {
+    var x: Axis { get }
+    var y: Axis { get }
+    func dataValues(axis: AxisKind) -> [Double]
+    /// Fraction of the span added around automatic ranges.
+    var domainPadding: Double { get }
+    func replacingAxes(x: Axis, y: Axis) -> Self
+}
+
+extension AxisSharing {
+    func replacingAxesErased(x: Axis, y: Axis) -> any Chart { replacingAxes(x: x, y: y) }
+}
+
+/// Fixes every automatic axis of the sharing charts to the range covering all of them,
+/// so nothing jumps between frames or panels. Other charts are returned unchanged.
+func sharingAxes(_ charts: [any Chart]) -> [any Chart] {
+    let sharing = charts.compactMap { $0 as? any AxisSharing }
+    guard let first = sharing.first else { return charts }
+    let xValues = sharing.flatMap { $0.dataValues(axis: .x) }
+    let yValues = sharing.flatMap { $0.dataValues(axis: .y) }
+    func shared(_ axis: Axis, _ values: [Double]) -> Axis {
+        guard axis.domain == nil else { return axis }
+        let scale = Scale(axis: axis, values: values, padding: first.domainPadding)
+        var fixed = axis
+        fixed.domain = scale.lower...scale.upper
+        return fixed
+    }
+    let sharedX = shared(first.x, xValues), sharedY = shared(first.y, yValues)
+    return charts.map { chart in
+        guard let chart = chart as? any AxisSharing else { return chart }
+        var x = chart.x, y = chart.y
+        if x.domain == nil { x.domain = sharedX.domain }
+        if y.domain == nil { y.domain = sharedY.domain }
+        return chart.replacingAxesErased(x: x, y: y)
+    }
+}
