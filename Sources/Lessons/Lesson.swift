@@ -1,0 +1,166 @@
+import Foundation
+
+/// The effective settings of one stage: front-matter defaults, the stage's block, then overrides.
+public struct StageSettings: Equatable {
+    public private(set) var values: [String: String]
+
+    init(values: [String: String]) { self.values = values }
+
+    /// Raw text of a setting (schema default when unset).
+    public func text(_ name: String) -> String {
+        values[name] ?? spec(named: name)?.defaultValue ?? ""
+    }
+    public func integer(_ name: String) -> Int { Int(text(name).replacingOccurrences(of: "_", with: "")) ?? 0 }
+    public func number(_ name: String) -> Double { Double(text(name)) ?? 0 }
+    public func interval(_ name: String) -> ClosedRange<Double> { parseInterval(text(name)) ?? -1...1 }
+
+    /// Every setting this stage kind reads, with defaults filled in (for summary.json).
+    public var effective: [String: String] {
+        var result: [String: String] = [:]
+        let kind = values["kind"] ?? ""
+        for spec in settingSpecs where spec.stageKinds.contains(kind) {
+            result[spec.name] = values[spec.name] ?? spec.defaultValue
+        }
+        return result
+    }
+}
+
+/// A validated stage, ready to run.
+public struct StagePlan {
+    public let number: Int
+    public let id: String
+    public let kind: String
+    public let title: String
+    public let introduction: String
+    public let conclusion: String
+    public var settings: StageSettings
+}
+
+/// A validated lesson: every setting known, typed and in range.
+public struct Lesson {
+    public let path: String
+    public let number: Int
+    public let title: String
+    public let summary: String
+    public let seed: UInt64
+    public let introduction: String
+    public var stages: [StagePlan]
+    /// The `--set` overrides applied, as given.
+    public let overrides: [String]
+
+    /// Validates a parsed file with `key=value` or `stage.key=value` overrides; lists every problem at once.
+    public init(file: LessonFile, overrides: [String] = []) throws {
+        var problems: [String] = []
+        let path = file.path
+        var header: [String: String] = [:]
+        for entry in file.header {
+            if let spec = headerSpecs.first(where: { $0.name == entry.key }) ?? spec(named: entry.key) {
+                if let problem = spec.kind.problem(with: entry.value) {
+                    problems.append("\(path):\(entry.line): \(entry.key): \(problem), got \"\(entry.value)\"")
+                }
+                header[entry.key] = entry.value
+            } else {
+                problems.append("\(path):\(entry.line): unknown setting \"\(entry.key)\"\(hint(entry.key, headerSpecs + settingSpecs))")
+            }
+        }
+        for required in ["lesson", "title", "summary"] where header[required] == nil {
+            problems.append("\(path):1: the front matter needs `\(required):`")
+        }
+
+        var stages: [StagePlan] = []
+        var seenIDs: [String: Int] = [:]
+        for (index, stage) in file.stages.enumerated() {
+            let line = stage.blockLine ?? stage.line
+            var values = header.filter { spec(named: $0.key) != nil }
+            var own: [String: String] = [:]
+            for entry in stage.entries {
+                if own[entry.key] != nil {
+                    problems.append("\(path):\(entry.line): \(entry.key) is set twice in this stage")
+                }
+                own[entry.key] = entry.value
+            }
+            let kind = own["kind"] ?? ""
+            if stage.title.isEmpty { problems.append("\(path):\(stage.line): a stage needs a name after `## `") }
+            if own["id"] == nil { problems.append("\(path):\(line): stage \"\(stage.title)\" needs `id:` (a short name for --stage and --set)") }
+            if own["kind"] == nil { problems.append("\(path):\(line): stage \"\(stage.title)\" needs `kind:` (one of \(stageKinds.joined(separator: ", ")))") }
+            for entry in stage.entries {
+                guard let spec = spec(named: entry.key) else {
+                    problems.append("\(path):\(entry.line): unknown setting \"\(entry.key)\"\(hint(entry.key, settingSpecs))")
+                    continue
+                }
+                if let problem = spec.kind.problem(with: entry.value) {
+                    problems.append("\(path):\(entry.line): \(entry.key): \(problem), got \"\(entry.value)\"")
+                } else if !kind.isEmpty, stageKinds.contains(kind), !spec.stageKinds.contains(kind) {
+                    problems.append("\(path):\(entry.line): \(entry.key) does not apply to a \(kind) stage")
+                }
+                values[entry.key] = entry.value
+            }
+            if let id = own["id"] {
+                if let earlier = seenIDs[id] { problems.append("\(path):\(line): id \"\(id)\" is already used by stage \(earlier)") }
+                seenIDs[id] = index + 1
+            }
+            if stageKinds.contains(kind) {
+                for spec in settingSpecs where spec.stageKinds.contains(kind) && spec.defaultValue == nil && values[spec.name] == nil {
+                    problems.append("\(path):\(line): a \(kind) stage needs `\(spec.name):`")
+                }
+            }
+            stages.append(StagePlan(number: index + 1, id: own["id"] ?? "stage-\(index + 1)", kind: kind, title: stage.title,
+                                    introduction: stage.introduction, conclusion: stage.conclusion,
+                                    settings: StageSettings(values: values)))
+        }
+        if stages.isEmpty { problems.append("\(path): the lesson has no stages (`## Title` followed by a ```stage block)") }
+
+        // Overrides: "key=value" applies to every stage that reads key; "id.key=value" to one stage.
+        for override in overrides {
+            guard let equals = override.firstIndex(of: "=") else {
+                problems.append("--set \(override): expected key=value or stage.key=value")
+                continue
+            }
+            let target = String(override[..<equals]), value = String(override[override.index(after: equals)...])
+            let parts = target.split(separator: ".", maxSplits: 1).map(String.init)
+            let (stageID, key) = parts.count == 2 ? (Optional(parts[0]), parts[1]) : (nil, target)
+            guard let spec = spec(named: key), key != "id", key != "kind" else {
+                problems.append("--set \(override): unknown setting \"\(key)\"\(hint(key, settingSpecs))")
+                continue
+            }
+            if let problem = spec.kind.problem(with: value) {
+                problems.append("--set \(override): \(key): \(problem)")
+                continue
+            }
+            var applied = false
+            for i in stages.indices where stageID == nil || stages[i].id == stageID {
+                guard spec.stageKinds.contains(stages[i].kind) else { continue }
+                var values = stages[i].settings.values
+                values[key] = value
+                stages[i].settings = StageSettings(values: values)
+                applied = true
+            }
+            if !applied {
+                let known = stages.map(\.id).joined(separator: ", ")
+                problems.append(stageID.map { id in stages.contains { $0.id == id }
+                    ? "--set \(override): stage \"\(id)\" does not read \(key)"
+                    : "--set \(override): no stage \"\(id)\" (stages: \(known))" }
+                    ?? "--set \(override): no stage reads \(key)")
+            }
+        }
+        if !problems.isEmpty { throw LessonError(problems) }
+
+        self.path = path
+        number = Int(header["lesson"]!)!
+        title = header["title"]!
+        summary = header["summary"]!
+        seed = UInt64(header["seed"] ?? "1") ?? 1
+        introduction = file.introduction
+        self.stages = stages
+        self.overrides = overrides
+    }
+
+    /// Reads and validates a lesson file.
+    public init(path: String, overrides: [String] = []) throws {
+        try self.init(file: LessonFile(path: path), overrides: overrides)
+    }
+}
+
+private func hint(_ name: String, _ specs: [SettingSpec]) -> String {
+    suggestion(for: name, among: specs.map(\.name)).map { " (did you mean \"\($0)\"?)" } ?? ""
+}

@@ -1,0 +1,106 @@
+import Foundation
+
+/// The folder a run writes into, and the files it has written.
+final class OutputFolder {
+    let root: String
+    private(set) var figures: [String] = []
+
+    /// Creates `<out>/lesson-NN/`, or explains why it cannot.
+    init(outputRoot: String, lessonNumber: Int) throws {
+        root = (outputRoot as NSString).appendingPathComponent(String(format: "lesson-%02d", lessonNumber))
+        try OutputFolder.makeFolder(root)
+    }
+
+    static func makeFolder(_ path: String) throws {
+        do {
+            try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        } catch {
+            throw LessonError(["cannot create the output folder \(path) (\(reason(error))); choose another with --out"])
+        }
+        guard FileManager.default.isWritableFile(atPath: path) else {
+            throw LessonError(["the output folder \(path) is not writable; choose another with --out"])
+        }
+    }
+
+    /// The path of a file in a stage's folder (`stage-2/samples-epoch-0040.png`), creating the folder.
+    func path(stage: Int, name: String) throws -> String {
+        let folder = (root as NSString).appendingPathComponent("stage-\(stage)")
+        try OutputFolder.makeFolder(folder)
+        return (folder as NSString).appendingPathComponent(name)
+    }
+
+    func recordFigure(_ path: String) { figures.append(path) }
+
+    /// Writes `data` to `name` in the lesson folder, atomically (temporary file, then rename).
+    func write(_ data: Data, name: String) throws {
+        let path = (root as NSString).appendingPathComponent(name)
+        do {
+            try data.write(to: URL(fileURLWithPath: path), options: .atomic)
+        } catch {
+            throw LessonError(["cannot write \(path) (\(reason(error))); choose another folder with --out"])
+        }
+    }
+}
+
+private func reason(_ error: Error) -> String {
+    let nsError = error as NSError
+    if let underlying = nsError.userInfo[NSUnderlyingErrorKey] as? NSError {
+        return String(cString: strerror(Int32(underlying.code)))
+    }
+    return nsError.localizedDescription
+}
+
+/// One row of metrics.csv.
+struct MetricsRow {
+    var stage: Int
+    var step: Int
+    var epoch: Int
+    var discriminatorLoss: Float
+    var generatorLoss: Float
+    var realAccuracy: Float
+    var fakeAccuracy: Float
+    var realScore: Float
+    var fakeScore: Float
+    var learningRate: Float
+
+    static let header = "stage,step,epoch,discriminator_loss,generator_loss,real_accuracy,fake_accuracy,d_x,d_g_z,learning_rate"
+
+    var csv: String {
+        "\(stage),\(step),\(epoch),\(discriminatorLoss),\(generatorLoss),\(realAccuracy),\(fakeAccuracy),\(realScore),\(fakeScore),\(learningRate)"
+    }
+}
+
+/// What summary.json holds.
+struct RunSummary: Encodable {
+    struct Stage: Encodable {
+        var number: Int
+        var id: String
+        var kind: String
+        var title: String
+        var settings: [String: String]
+        var metrics: [String: Double]
+        var figures: [String]
+        var completed: Bool
+    }
+    var lesson: Int
+    var title: String
+    var file: String
+    var seed: UInt64
+    var quick: Bool
+    var overrides: [String]
+    var interrupted: Bool
+    var durationSeconds: Double
+    var stages: [Stage]
+    var figures: [String]
+
+    enum CodingKeys: String, CodingKey {
+        case lesson, title, file, seed, quick, overrides, interrupted, stages, figures
+        case durationSeconds = "duration_seconds"
+    }
+
+    func json() throws -> Data {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        return try encoder.encode(self)
+    }
+}

@@ -1,0 +1,145 @@
+import Charts
+import Foundation
+import Kernels
+
+/// How a lesson is run: where it writes, which seed, how fast, in what format.
+public struct RunOptions {
+    public var outputRoot = "Output"
+    /// Replaces the lesson's own seed when set.
+    public var seed: UInt64?
+    /// A few steps per stage, for smoke tests and CI.
+    public var quick = false
+    public var format = ImageFormat.png
+    /// First stage to run (by number or id); earlier stages are skipped.
+    public var startStage: String?
+
+    public init() {}
+}
+
+/// Set by Ctrl-C; training stops at the end of the current step.
+public enum Interruption {
+    public internal(set) static var requested = false
+
+    /// Installs the Ctrl-C handler: the first press asks to stop, a second one exits at once.
+    public static func install() {
+        signal(SIGINT) { _ in
+            if Interruption.requested { _exit(130) }
+            Interruption.requested = true
+        }
+    }
+}
+
+/// What a finished run reports.
+public struct RunResult {
+    public let folder: String
+    public let figures: [String]
+    public let interrupted: Bool
+    public let quit: Bool
+    /// Final metrics of each stage, by stage id.
+    public let metrics: [String: [String: Double]]
+}
+
+/// Walks a lesson stage by stage: explain, run, show what was written.
+public final class LessonRunner {
+    let lesson: Lesson
+    let options: RunOptions
+    let console: Console
+
+    public init(lesson: Lesson, options: RunOptions, console: Console) {
+        self.lesson = lesson
+        self.options = options
+        self.console = console
+    }
+
+    public func run() throws -> RunResult {
+        let start = Date()
+        let seed = options.seed ?? lesson.seed
+        let startIndex = try firstStageIndex()
+        let folder = try OutputFolder(outputRoot: options.outputRoot, lessonNumber: lesson.number)
+        var metricsRows: [MetricsRow] = []
+        var stageSummaries: [RunSummary.Stage] = []
+        var interrupted = false, quit = false, failure: Error?
+
+        console.line("gan-lab · Lesson \(lesson.number): \(lesson.title)")
+        console.line("seed \(seed)\(options.quick ? " · quick mode" : "") · writing to \(folder.root)")
+        console.line()
+        console.prose(lesson.introduction)
+
+        for plan in lesson.stages where plan.number - 1 >= startIndex {
+            console.heading("Stage \(plan.number) of \(lesson.stages.count) · \(plan.title)")
+            console.prose(plan.introduction)
+            let context = StageContext(plan: plan, folder: folder, console: console, quick: options.quick,
+                                       format: options.format, random: RandomSource(seed: stageSeed(seed, plan.number)))
+            var outcome = StageOutcome()
+            do {
+                outcome = try runStage(plan, context)
+            } catch let error as TrainingInterrupted {
+                outcome = error.outcome
+                interrupted = true
+            } catch {
+                failure = error
+            }
+            metricsRows += outcome.rows
+            stageSummaries.append(RunSummary.Stage(
+                number: plan.number, id: plan.id, kind: plan.kind, title: plan.title,
+                settings: plan.settings.effective, metrics: outcome.metrics, figures: outcome.figures.map(relative),
+                completed: failure == nil && !interrupted))
+            for figure in outcome.figures { console.line("  wrote \(figure)") }
+            if failure != nil || interrupted { break }
+            console.line()
+            console.prose(plan.conclusion)
+            if plan.number < lesson.stages.count, console.pause(prompt: "[Enter] next stage · q quit") == .quit {
+                quit = true
+                break
+            }
+        }
+
+        let summary = RunSummary(
+            lesson: lesson.number, title: lesson.title, file: lesson.path, seed: seed, quick: options.quick,
+            overrides: lesson.overrides, interrupted: interrupted || quit,
+            durationSeconds: (Date().timeIntervalSince(start) * 10).rounded() / 10,
+            stages: stageSummaries, figures: folder.figures.map(relative))
+        try folder.write((([MetricsRow.header] + metricsRows.map(\.csv)).joined(separator: "\n") + "\n").data(using: .utf8)!,
+                         name: "metrics.csv")
+        try folder.write(summary.json(), name: "summary.json")
+        if let failure { throw failure }
+        console.line(interrupted ? "Interrupted: what was done is saved." : quit ? "Stopped here; what was done is saved." : "Lesson \(lesson.number) done.")
+        console.line("  summary: \(folder.root)/summary.json · metrics: \(folder.root)/metrics.csv")
+        return RunResult(folder: folder.root, figures: folder.figures, interrupted: interrupted, quit: quit,
+                         metrics: Dictionary(uniqueKeysWithValues: stageSummaries.map { ($0.id, $0.metrics) }))
+    }
+
+    private func runStage(_ plan: StagePlan, _ context: StageContext) throws -> StageOutcome {
+        switch plan.kind {
+        case "data": return try runDataStage(context)
+        case "models": return try runModelsStage(context)
+        case "train": return try runTrainStage(context)
+        default: throw LessonError(["\(lesson.path): stage \(plan.number) has unknown kind \(plan.kind)"])
+        }
+    }
+
+    private func firstStageIndex() throws -> Int {
+        guard let start = options.startStage else { return 0 }
+        if let number = Int(start), (1...lesson.stages.count).contains(number) { return number - 1 }
+        if let index = lesson.stages.firstIndex(where: { $0.id == start }) { return index }
+        let known = lesson.stages.map { "\($0.number) (\($0.id))" }.joined(separator: ", ")
+        throw LessonError(["--stage \(start): no such stage in lesson \(lesson.number); stages are \(known)"])
+    }
+
+    private func relative(_ path: String) -> String {
+        let prefix = (try? OutputFolder.relativePrefix(options.outputRoot, lesson.number)) ?? ""
+        return path.hasPrefix(prefix) ? String(path.dropFirst(prefix.count)) : path
+    }
+}
+
+/// Each stage gets its own generator, derived from the run's seed, so stages are reproducible alone.
+func stageSeed(_ seed: UInt64, _ stage: Int) -> UInt64 {
+    var mixer = RandomSource(seed: seed &+ UInt64(stage) &* 0x9E37_79B9_7F4A_7C15)
+    return mixer.nextBits()
+}
+
+extension OutputFolder {
+    static func relativePrefix(_ outputRoot: String, _ lesson: Int) throws -> String {
+        (outputRoot as NSString).appendingPathComponent(String(format: "lesson-%02d", lesson)) + "/"
+    }
+}

@@ -1,0 +1,121 @@
+import Charts
+import Data
+import Foundation
+import GAN
+import Kernels
+
+/// What a stage gets to work with.
+struct StageContext {
+    let plan: StagePlan
+    let folder: OutputFolder
+    let console: Console
+    let quick: Bool
+    let format: ImageFormat
+    var random: RandomSource
+
+    var settings: StageSettings { plan.settings }
+
+    /// Renders a chart into the stage's folder and records it.
+    func write(_ chart: some Chart, name: String) throws -> String {
+        let path = try folder.path(stage: plan.number, name: "\(name).\(format.rawValue)")
+        do {
+            try render(chart, to: path, options: RenderOptions(format: format))
+        } catch let error as ChartError {
+            throw LessonError([error.message])
+        }
+        folder.recordFigure(path)
+        return path
+    }
+
+    /// The toy distribution the stage's settings describe.
+    var distribution: ToyDistribution {
+        switch settings.text("data") {
+        case "disk": return .unitDisk
+        case "quadratic": return .quadratic(halfWidth: 50, offset: 10)
+        default: return .gaussian(meanX: settings.number("data-mean-x"), meanY: settings.number("data-mean-y"),
+                                  std: settings.number("data-std"))
+        }
+    }
+
+    var dataDescription: String {
+        switch settings.text("data") {
+        case "disk": return "points uniform in the unit disk"
+        case "quadratic": return "x uniform in [-50, 50], y = 10 + x²"
+        default:
+            return "N((\(settings.text("data-mean-x")), \(settings.text("data-mean-y"))), \(settings.text("data-std"))²·I)"
+        }
+    }
+}
+
+/// What a stage leaves behind.
+struct StageOutcome {
+    var figures: [String] = []
+    var metrics: [String: Double] = [:]
+    var rows: [MetricsRow] = []
+}
+
+/// Thrown when Ctrl-C stopped a stage; carries what the stage had done.
+struct TrainingInterrupted: Error {
+    let outcome: StageOutcome
+}
+
+/// Columns of a [n, 2] tensor as Doubles, for charts.
+func coordinates(_ points: Tensor) -> (xs: [Double], ys: [Double]) {
+    let scalars = points.scalars
+    let n = points.shape[0]
+    return ((0..<n).map { Double(scalars[2 * $0]) }, (0..<n).map { Double(scalars[2 * $0 + 1]) })
+}
+
+/// The scatter of real (and optionally fake) points every toy lesson draws, on fixed axes.
+func samplesChart(title: String, real: Tensor, fake: Tensor?, axes: ClosedRange<Double>) -> ScatterChart {
+    let realPoints = coordinates(real)
+    var series = [ScatterSeries(name: "real", xs: realPoints.xs, ys: realPoints.ys, color: Theme.real, alpha: 0.5)]
+    if let fake {
+        let fakePoints = coordinates(fake)
+        series.append(ScatterSeries(name: "generated", xs: fakePoints.xs, ys: fakePoints.ys, color: Theme.fake, alpha: 0.6))
+    }
+    return ScatterChart(title: title, x: Axis("x₁", domain: axes), y: Axis("x₂", domain: axes), series: series, equalAspect: true)
+}
+
+extension LessonRunner {
+    /// A scatter of the real data and its statistics.
+    func runDataStage(_ context: StageContext) throws -> StageOutcome {
+        var random = context.random
+        let count = context.settings.integer("points")
+        let points = context.distribution.sample(count: count, using: &random)
+        let stats = columnStatistics(points)
+        context.console.line("  \(grouped(count)) points from \(context.dataDescription)")
+        context.console.line("  mean (\(fixed(stats.means[0])), \(fixed(stats.means[1])))   std (\(fixed(stats.stds[0])), \(fixed(stats.stds[1])))")
+        let chart = samplesChart(title: "The real data: \(grouped(count)) samples", real: points, fake: nil,
+                                 axes: context.settings.interval("axes"))
+        let figure = try context.write(chart, name: "data")
+        return StageOutcome(figures: [figure], metrics: ["real_mean_x": stats.means[0], "real_mean_y": stats.means[1],
+                                                         "real_std_x": stats.stds[0], "real_std_y": stats.stds[1]])
+    }
+
+    /// Keras-style summaries of the generator and the discriminator.
+    func runModelsStage(_ context: StageContext) throws -> StageOutcome {
+        var random = context.random
+        var metrics: [String: Double] = [:]
+        for role in ["generator", "discriminator"] {
+            let architecture = try Architecture(parsing: context.settings.text(role))
+            let model = architecture.build(using: &random)
+            context.console.line("  \(role.capitalized): \(architecture)")
+            context.console.line("    " + pad("Layer", 14) + pad("Output shape", 16, right: false) + pad("Parameters", 12, right: true))
+            for row in model.summary(inputShape: [1, architecture.inputSize]) {
+                let shape = "(None, " + row.outputShape.dropFirst().map(String.init).joined(separator: ", ") + ")"
+                context.console.line("    " + pad(row.layer, 14) + pad(shape, 16, right: false) + pad(grouped(row.parameterCount), 12, right: true))
+            }
+            let total = model.parameterCount
+            context.console.line("    " + pad("Total parameters", 30) + pad(grouped(total), 12, right: true))
+            context.console.line()
+            metrics["\(role)_parameters"] = Double(total)
+        }
+        return StageOutcome(metrics: metrics)
+    }
+}
+
+private func pad(_ text: String, _ width: Int, right: Bool = false) -> String {
+    let padding = String(repeating: " ", count: max(0, width - text.count))
+    return right ? padding + text : text + padding
+}
