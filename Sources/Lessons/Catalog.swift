@@ -35,6 +35,7 @@ public struct LessonCatalog {
         return try names.filter { $0.hasSuffix(".md") && Int($0.prefix(2)) != nil }.sorted().map { name in
             let path = (folder as NSString).appendingPathComponent(name)
             let file = try LessonFile(path: path)
+            if !file.problems.isEmpty { throw LessonError(file.problems) }
             let value = { (key: String) in file.header.first { $0.key == key }?.value ?? "" }
             return Entry(number: Int(value("lesson")) ?? Int(name.prefix(2))!, title: value("title"), summary: value("summary"), path: path)
         }

@@ -1,14 +1,18 @@
 import Foundation
 
 /// The effective settings of one stage: front-matter defaults, the stage's block, then overrides.
-public struct StageSettings: Equatable {
+public struct StageSettings {
     public private(set) var values: [String: String]
+    let kind: StageKind.Type?
 
-    init(values: [String: String]) { self.values = values }
+    init(values: [String: String], kind: StageKind.Type?) {
+        self.values = values
+        self.kind = kind
+    }
 
-    /// Raw text of a setting (schema default when unset).
+    /// Raw text of a setting (the stage kind's default when unset).
     public func text(_ name: String) -> String {
-        values[name] ?? spec(named: name)?.defaultValue ?? ""
+        values[name] ?? kind?.settings.first { $0.name == name }?.defaultValue ?? ""
     }
     public func integer(_ name: String) -> Int { Int(text(name).replacingOccurrences(of: "_", with: "")) ?? 0 }
     public func number(_ name: String) -> Double { Double(text(name)) ?? 0 }
@@ -16,11 +20,8 @@ public struct StageSettings: Equatable {
 
     /// Every setting this stage kind reads, with defaults filled in (for summary.json).
     public var effective: [String: String] {
-        var result: [String: String] = [:]
-        let kind = values["kind"] ?? ""
-        for spec in settingSpecs where spec.stageKinds.contains(kind) {
-            result[spec.name] = values[spec.name] ?? spec.defaultValue
-        }
+        var result: [String: String] = ["id": values["id"] ?? "", "kind": values["kind"] ?? ""]
+        for spec in kind?.settings ?? [] { result[spec.name] = values[spec.name] ?? spec.defaultValue }
         return result
     }
 }
@@ -50,7 +51,7 @@ public struct Lesson {
 
     /// Validates a parsed file with `key=value` or `stage.key=value` overrides; lists every problem at once.
     public init(file: LessonFile, overrides: [String] = []) throws {
-        var problems: [String] = []
+        var problems = file.problems
         let path = file.path
         var header: [String: String] = [:]
         for entry in file.header {
@@ -80,9 +81,11 @@ public struct Lesson {
                 own[entry.key] = entry.value
             }
             let kind = own["kind"] ?? ""
+            let kindType = stageKind(named: kind)
+            let reads = { (name: String) in kindType?.settings.contains { $0.name == name } ?? true }
             if stage.title.isEmpty { problems.append("\(path):\(stage.line): a stage needs a name after `## `") }
             if own["id"] == nil { problems.append("\(path):\(line): stage \"\(stage.title)\" needs `id:` (a short name for --stage and --set)") }
-            if own["kind"] == nil { problems.append("\(path):\(line): stage \"\(stage.title)\" needs `kind:` (one of \(stageKinds.joined(separator: ", ")))") }
+            if own["kind"] == nil { problems.append("\(path):\(line): stage \"\(stage.title)\" needs `kind:` (one of \(stageKindNames.joined(separator: ", ")))") }
             for entry in stage.entries {
                 guard let spec = spec(named: entry.key) else {
                     problems.append("\(path):\(entry.line): unknown setting \"\(entry.key)\"\(hint(entry.key, settingSpecs))")
@@ -90,7 +93,7 @@ public struct Lesson {
                 }
                 if let problem = spec.kind.problem(with: entry.value) {
                     problems.append("\(path):\(entry.line): \(entry.key): \(problem), got \"\(entry.value)\"")
-                } else if !kind.isEmpty, stageKinds.contains(kind), !spec.stageKinds.contains(kind) {
+                } else if !identitySettings.contains(where: { $0.name == entry.key }), !reads(entry.key) {
                     problems.append("\(path):\(entry.line): \(entry.key) does not apply to a \(kind) stage")
                 }
                 values[entry.key] = entry.value
@@ -99,14 +102,15 @@ public struct Lesson {
                 if let earlier = seenIDs[id] { problems.append("\(path):\(line): id \"\(id)\" is already used by stage \(earlier)") }
                 seenIDs[id] = index + 1
             }
-            if stageKinds.contains(kind) {
-                for spec in settingSpecs where spec.stageKinds.contains(kind) && spec.defaultValue == nil && values[spec.name] == nil {
+            if let kindType {
+                for spec in kindType.settings where spec.defaultValue == nil && values[spec.name] == nil {
                     problems.append("\(path):\(line): a \(kind) stage needs `\(spec.name):`")
                 }
             }
+            let settings = StageSettings(values: values, kind: kindType)
             stages.append(StagePlan(number: index + 1, id: own["id"] ?? "stage-\(index + 1)", kind: kind, title: stage.title,
                                     introduction: stage.introduction, conclusion: stage.conclusion,
-                                    settings: StageSettings(values: values)))
+                                    settings: settings))
         }
         if stages.isEmpty { problems.append("\(path): the lesson has no stages (`## Title` followed by a ```stage block)") }
 
@@ -129,10 +133,10 @@ public struct Lesson {
             }
             var applied = false
             for i in stages.indices where stageID == nil || stages[i].id == stageID {
-                guard spec.stageKinds.contains(stages[i].kind) else { continue }
+                guard let kindType = stageKind(named: stages[i].kind), kindType.settings.contains(where: { $0.name == key }) else { continue }
                 var values = stages[i].settings.values
                 values[key] = value
-                stages[i].settings = StageSettings(values: values)
+                stages[i].settings = StageSettings(values: values, kind: kindType)
                 applied = true
             }
             if !applied {
@@ -143,7 +147,14 @@ public struct Lesson {
                     ?? "--set \(override): no stage reads \(key)")
             }
         }
-        if !problems.isEmpty { throw LessonError(problems) }
+        // Settings valid alone may still not fit together (checked once each is known to be valid).
+        if problems.isEmpty {
+            for (plan, stage) in zip(stages, file.stages) {
+                let line = stage.blockLine ?? stage.line
+                problems += (stageKind(named: plan.kind)?.crossCheck(plan.settings) ?? []).map { "\(path):\(line): stage \(plan.id): \($0)" }
+            }
+        }
+        if !problems.isEmpty { throw LessonError(sortedByLine(problems, path: path)) }
 
         self.path = path
         number = Int(header["lesson"]!)!
@@ -155,7 +166,7 @@ public struct Lesson {
         self.overrides = overrides
     }
 
-    /// Reads and validates a lesson file.
+    /// Reads and validates a lesson file; every problem is reported at once, in line order.
     public init(path: String, overrides: [String] = []) throws {
         try self.init(file: LessonFile(path: path), overrides: overrides)
     }
@@ -163,4 +174,13 @@ public struct Lesson {
 
 private func hint(_ name: String, _ specs: [SettingSpec]) -> String {
     suggestion(for: name, among: specs.map(\.name)).map { " (did you mean \"\($0)\"?)" } ?? ""
+}
+
+/// Problems in file order ("path:12: …" before "path:30: …"), command-line problems last.
+private func sortedByLine(_ problems: [String], path: String) -> [String] {
+    func line(_ problem: String) -> Int {
+        guard problem.hasPrefix(path + ":") else { return Int.max }
+        return Int(problem.dropFirst(path.count + 1).prefix { $0.isNumber }) ?? 0
+    }
+    return problems.enumerated().sorted { (line($0.element), $0.offset) < (line($1.element), $1.offset) }.map(\.element)
 }

@@ -20,11 +20,13 @@ public struct LessonFile {
     }
 
     public let path: String
+    /// Problems of form found while reading; validation reports them with its own.
+    public private(set) var problems: [String] = []
     public var header: [Entry]
     public var introduction: String
     public var stages: [Stage]
 
-    /// Reads and parses a lesson file; problems of form are reported all at once.
+    /// Reads and parses a lesson file (problems of form are kept in `problems`).
     public init(path: String) throws {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw LessonError(["\(path): cannot read the lesson file (does it exist and is it readable?)"])
@@ -32,13 +34,16 @@ public struct LessonFile {
         guard let text = String(data: data, encoding: .utf8) else {
             throw LessonError(["\(path): the lesson file is not UTF-8 text"])
         }
-        try self.init(path: path, text: text)
+        self.init(path: path, text: text)
     }
 
     /// Parses lesson text. `path` is only used in messages.
-    public init(path: String, text: String) throws {
+    public init(path: String, text: String) {
         self.path = path
         var problems: [String] = []
+        header = []
+        introduction = ""
+        stages = []
         let lines = text.replacingOccurrences(of: "\r\n", with: "\n").components(separatedBy: "\n")
         var index = 0
         header = []
@@ -106,7 +111,7 @@ public struct LessonFile {
         for stage in stages where stage.blockLine == nil {
             problems.append("\(path):\(stage.line): stage \"\(stage.title)\" has no ```stage block (id, kind and settings)")
         }
-        if !problems.isEmpty { throw LessonError(problems) }
+        self.problems = problems
     }
 
     /// Appends collected prose to the introduction, or to the current stage (before or after its block).
@@ -145,7 +150,7 @@ public struct LessonFile {
 
 /// Everything wrong with a lesson or a run's settings, one `file:line: problem` a line.
 public struct LessonError: Error, CustomStringConvertible {
-    public let problems: [String]
+    public private(set) var problems: [String] = []
     public init(_ problems: [String]) { self.problems = problems }
     public var description: String { problems.joined(separator: "\n") }
 }

@@ -110,12 +110,10 @@ public final class LessonRunner {
     }
 
     private func runStage(_ plan: StagePlan, _ context: StageContext) throws -> StageOutcome {
-        switch plan.kind {
-        case "data": return try runDataStage(context)
-        case "models": return try runModelsStage(context)
-        case "train": return try runTrainStage(context)
-        default: throw LessonError(["\(lesson.path): stage \(plan.number) has unknown kind \(plan.kind)"])
+        guard let kind = stageKind(named: plan.kind) else {
+            throw LessonError(["\(lesson.path): stage \(plan.number) has unknown kind \(plan.kind)"])
         }
+        return try kind.run(context)
     }
 
     private func firstStageIndex() throws -> Int {

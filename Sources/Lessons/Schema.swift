@@ -31,55 +31,88 @@ enum ValueKind {
     }
 }
 
-/// One known setting: its name, kind, default and which stage kinds read it.
+/// One known setting: its name, kind of value and default (nil: the lesson must give it).
 struct SettingSpec {
     let name: String
     let kind: ValueKind
     let defaultValue: String?
-    let stageKinds: Set<String>
+
+    init(_ name: String, _ kind: ValueKind, _ defaultValue: String?) {
+        self.name = name
+        self.kind = kind
+        self.defaultValue = defaultValue
+    }
 }
 
-/// The stage kinds a lesson can use.
-let stageKinds = ["data", "models", "train"]
+/// A kind of stage: the settings it reads and what it does. Each lives in its own file.
+protocol StageKind {
+    static var name: String { get }
+    /// The settings this kind reads (besides `id` and `kind`).
+    static var settings: [SettingSpec] { get }
+    static func run(_ context: StageContext) throws -> StageOutcome
+    /// Problems between settings that are each valid alone (a generator too wide for its discriminator).
+    static func crossCheck(_ settings: StageSettings) -> [String]
+}
 
-/// Every setting a lesson file may write, in one table.
+extension StageKind {
+    static func crossCheck(_ settings: StageSettings) -> [String] { [] }
+}
+
+/// The generator must feed the discriminator, which must end in one logit, on 2-D toy data.
+func checkModels(_ settings: StageSettings) -> [String] {
+    guard let generator = try? Architecture(parsing: settings.text("generator")),
+          let discriminator = try? Architecture(parsing: settings.text("discriminator")) else { return [] }
+    var problems: [String] = []
+    if generator.outputSize != discriminator.inputSize {
+        problems.append("the generator makes \(generator.outputSize) numbers but the discriminator reads \(discriminator.inputSize)")
+    }
+    if discriminator.outputSize != 1 {
+        problems.append("the discriminator must end in 1 output (a logit), not \(discriminator.outputSize)")
+    }
+    if discriminator.inputSize != 2 {
+        problems.append("the toy data are 2-D points, so the discriminator must read 2 numbers, not \(discriminator.inputSize)")
+    }
+    return problems
+}
+
+/// Every stage kind a lesson can use.
+let stageKindRegistry: [StageKind.Type] = [DataStage.self, ModelsStage.self, TrainStage.self]
+
+var stageKindNames: [String] { stageKindRegistry.map { $0.name } }
+
+func stageKind(named name: String) -> StageKind.Type? { stageKindRegistry.first { $0.name == name } }
+
+/// Settings every stage has.
+let identitySettings = [SettingSpec("id", .text, nil), SettingSpec("kind", .choice(stageKindNames), nil)]
+
+/// Settings of the toy data sets, shared by the stages that draw or train on them.
+let dataSettings = [
+    SettingSpec("data", .choice(["gaussian", "disk", "quadratic"]), "gaussian"),
+    SettingSpec("data-std", .number(1e-4...1e4), "0.5"),
+    SettingSpec("data-mean-x", .number(-1e4...1e4), "0"),
+    SettingSpec("data-mean-y", .number(-1e4...1e4), "0"),
+    SettingSpec("points", .integer(1...1_000_000), "1000"),
+    SettingSpec("axes", .interval, "-3..3"),
+]
+
+/// The two networks, written as layer chains.
+let modelSettings = [
+    SettingSpec("generator", .architecture, nil),
+    SettingSpec("discriminator", .architecture, nil),
+]
+
+/// Every stage setting of every kind (front matter may set any of them as a default).
 let settingSpecs: [SettingSpec] = {
-    let data: Set<String> = ["data", "train"], models: Set<String> = ["models", "train"], train: Set<String> = ["train"]
-    let all = Set(stageKinds)
-    return [
-        SettingSpec(name: "id", kind: .text, defaultValue: nil, stageKinds: all),
-        SettingSpec(name: "kind", kind: .choice(stageKinds), defaultValue: nil, stageKinds: all),
-        SettingSpec(name: "data", kind: .choice(["gaussian", "disk", "quadratic"]), defaultValue: "gaussian", stageKinds: data),
-        SettingSpec(name: "data-std", kind: .number(1e-4...1e4), defaultValue: "0.5", stageKinds: data),
-        SettingSpec(name: "data-mean-x", kind: .number(-1e4...1e4), defaultValue: "0", stageKinds: data),
-        SettingSpec(name: "data-mean-y", kind: .number(-1e4...1e4), defaultValue: "0", stageKinds: data),
-        SettingSpec(name: "points", kind: .integer(1...1_000_000), defaultValue: "1000", stageKinds: data),
-        SettingSpec(name: "axes", kind: .interval, defaultValue: "-3..3", stageKinds: data),
-        SettingSpec(name: "generator", kind: .architecture, defaultValue: nil, stageKinds: models),
-        SettingSpec(name: "discriminator", kind: .architecture, defaultValue: nil, stageKinds: models),
-        SettingSpec(name: "noise", kind: .choice(["uniform", "normal"]), defaultValue: "uniform", stageKinds: train),
-        SettingSpec(name: "optimizer", kind: .choice(["adam", "rmsprop", "sgd"]), defaultValue: "adam", stageKinds: train),
-        SettingSpec(name: "learning-rate", kind: .number(1e-8...10), defaultValue: "2e-4", stageKinds: train),
-        SettingSpec(name: "beta1", kind: .number(0...0.999999), defaultValue: "0.9", stageKinds: train),
-        SettingSpec(name: "beta2", kind: .number(0...0.999999), defaultValue: "0.999", stageKinds: train),
-        SettingSpec(name: "epsilon", kind: .number(0...1), defaultValue: "1e-7", stageKinds: train),
-        SettingSpec(name: "rho", kind: .number(0...0.999999), defaultValue: "0.9", stageKinds: train),
-        SettingSpec(name: "momentum", kind: .number(0...0.999999), defaultValue: "0", stageKinds: train),
-        SettingSpec(name: "batch-size", kind: .integer(1...65_536), defaultValue: "64", stageKinds: train),
-        SettingSpec(name: "epochs", kind: .integer(1...1_000_000), defaultValue: "100", stageKinds: train),
-        SettingSpec(name: "steps-per-epoch", kind: .integer(1...1_000_000), defaultValue: "16", stageKinds: train),
-        SettingSpec(name: "label-noise", kind: .number(0...0.5), defaultValue: "0", stageKinds: train),
-        SettingSpec(name: "real-label", kind: .number(0.5...1), defaultValue: "1", stageKinds: train),
-        SettingSpec(name: "snapshot-every", kind: .integer(1...1_000_000), defaultValue: "10", stageKinds: train),
-    ]
+    var seen = Set<String>()
+    return (identitySettings + stageKindRegistry.flatMap { $0.settings }).filter { seen.insert($0.name).inserted }
 }()
 
 /// Settings only the front matter may hold.
 let headerSpecs: [SettingSpec] = [
-    SettingSpec(name: "lesson", kind: .integer(1...99), defaultValue: nil, stageKinds: []),
-    SettingSpec(name: "title", kind: .text, defaultValue: nil, stageKinds: []),
-    SettingSpec(name: "summary", kind: .text, defaultValue: nil, stageKinds: []),
-    SettingSpec(name: "seed", kind: .integer(0...Int.max), defaultValue: "1", stageKinds: []),
+    SettingSpec("lesson", .integer(1...99), nil),
+    SettingSpec("title", .text, nil),
+    SettingSpec("summary", .text, nil),
+    SettingSpec("seed", .integer(0...Int.max), "1"),
 ]
 
 func spec(named name: String) -> SettingSpec? { settingSpecs.first { $0.name == name } }

@@ -77,9 +77,12 @@ func samplesChart(title: String, real: Tensor, fake: Tensor?, axes: ClosedRange<
     return ScatterChart(title: title, x: Axis("x₁", domain: axes), y: Axis("x₂", domain: axes), series: series, equalAspect: true)
 }
 
-extension LessonRunner {
-    /// A scatter of the real data and its statistics.
-    func runDataStage(_ context: StageContext) throws -> StageOutcome {
+/// A scatter of the real data and its statistics.
+enum DataStage: StageKind {
+    static let name = "data"
+    static let settings = dataSettings
+
+    static func run(_ context: StageContext) throws -> StageOutcome {
         var random = context.random
         let count = context.settings.integer("points")
         let points = context.distribution.sample(count: count, using: &random)
@@ -92,9 +95,16 @@ extension LessonRunner {
         return StageOutcome(figures: [figure], metrics: ["real_mean_x": stats.means[0], "real_mean_y": stats.means[1],
                                                          "real_std_x": stats.stds[0], "real_std_y": stats.stds[1]])
     }
+}
 
-    /// Keras-style summaries of the generator and the discriminator.
-    func runModelsStage(_ context: StageContext) throws -> StageOutcome {
+/// Keras-style summaries of the generator and the discriminator.
+enum ModelsStage: StageKind {
+    static let name = "models"
+    static let settings = modelSettings
+
+    static func crossCheck(_ settings: StageSettings) -> [String] { checkModels(settings) }
+
+    static func run(_ context: StageContext) throws -> StageOutcome {
         var random = context.random
         var metrics: [String: Double] = [:]
         for role in ["generator", "discriminator"] {

@@ -6,8 +6,28 @@ import Kernels
 import NN
 
 /// The training stage: the D-step/G-step loop with scatter snapshots, a metrics chart and final statistics.
-extension LessonRunner {
-    func runTrainStage(_ context: StageContext) throws -> StageOutcome {
+enum TrainStage: StageKind {
+    static let name = "train"
+    static let settings = dataSettings + modelSettings + [
+        SettingSpec("noise", .choice(["uniform", "normal"]), "uniform"),
+        SettingSpec("optimizer", .choice(["adam", "rmsprop", "sgd"]), "adam"),
+        SettingSpec("learning-rate", .number(1e-8...10), "2e-4"),
+        SettingSpec("beta1", .number(0...0.999999), "0.9"),
+        SettingSpec("beta2", .number(0...0.999999), "0.999"),
+        SettingSpec("epsilon", .number(0...1), "1e-7"),
+        SettingSpec("rho", .number(0...0.999999), "0.9"),
+        SettingSpec("momentum", .number(0...0.999999), "0"),
+        SettingSpec("batch-size", .integer(1...65_536), "64"),
+        SettingSpec("epochs", .integer(1...1_000_000), "100"),
+        SettingSpec("steps-per-epoch", .integer(1...1_000_000), "16"),
+        SettingSpec("label-noise", .number(0...0.5), "0"),
+        SettingSpec("real-label", .number(0.5...1), "1"),
+        SettingSpec("snapshot-every", .integer(1...1_000_000), "10"),
+    ]
+
+    static func crossCheck(_ settings: StageSettings) -> [String] { checkModels(settings) }
+
+    static func run(_ context: StageContext) throws -> StageOutcome {
         let settings = context.settings
         var random = context.random
         let trainer = try makeTrainer(settings, using: &random)
@@ -91,7 +111,7 @@ extension LessonRunner {
         return outcome
     }
 
-    private func makeTrainer(_ settings: StageSettings, using random: inout RandomSource) throws -> GANTrainer {
+    private static func makeTrainer(_ settings: StageSettings, using random: inout RandomSource) throws -> GANTrainer {
         let generatorArchitecture = try Architecture(parsing: settings.text("generator"))
         let discriminatorArchitecture = try Architecture(parsing: settings.text("discriminator"))
         let generator = generatorArchitecture.build(using: &random)
@@ -106,7 +126,7 @@ extension LessonRunner {
                           discriminatorOptimizer: makeOptimizer(settings, discriminator.parameters), settings: training)
     }
 
-    private func makeOptimizer(_ settings: StageSettings, _ parameters: [Parameter]) -> Optimizer {
+    private static func makeOptimizer(_ settings: StageSettings, _ parameters: [Parameter]) -> Optimizer {
         let rate = Float(settings.number("learning-rate"))
         switch settings.text("optimizer") {
         case "rmsprop":
@@ -120,7 +140,7 @@ extension LessonRunner {
         }
     }
 
-    private func checkFinite(_ metrics: StepMetrics, step: Int, previous: MetricsRow?) throws {
+    private static func checkFinite(_ metrics: StepMetrics, step: Int, previous: MetricsRow?) throws {
         for (network, loss) in [("discriminator", metrics.discriminatorLoss), ("generator", metrics.generatorLoss)] where !loss.isFinite {
             let last = previous.map { "last finite losses: D \($0.discriminatorLoss), G \($0.generatorLoss) at step \($0.step)" } ?? "no finite step before it"
             throw LessonError(["the \(network) loss became \(loss) at step \(step) (\(last)); training diverged: "
@@ -129,7 +149,7 @@ extension LessonRunner {
     }
 
     /// Losses (left axis) and accuracies (right axis) per epoch; long runs are smoothed over a faint raw line.
-    private func metricsChart(_ epochs: [StepMetrics]) -> LineChart {
+    private static func metricsChart(_ epochs: [StepMetrics]) -> LineChart {
         let xs = epochs.indices.map { Double($0 + 1) }
         let window = epochs.count >= 50 ? epochs.count / 25 : 0
         let series = [
@@ -144,7 +164,7 @@ extension LessonRunner {
                          secondaryY: Axis("accuracy", domain: 0...1), series: series)
     }
 
-    private func progressLine(epoch: Int, of epochs: Int, step: Int, start: Date, metrics: StepMetrics) -> String {
+    private static func progressLine(epoch: Int, of epochs: Int, step: Int, start: Date, metrics: StepMetrics) -> String {
         let elapsed = Date().timeIntervalSince(start)
         let rate = Double(step) / max(elapsed, 1e-9)
         let remaining = elapsed / Double(epoch) * Double(epochs - epoch)

@@ -1,0 +1,36 @@
+import Foundation
+@testable import Lessons
+import XCTest
+
+/// A fresh temporary folder for one test.
+func temporaryFolder(_ name: String = #function) -> String {
+    let path = NSTemporaryDirectory() + "gan-lab-tests/\(name.filter { $0.isLetter || $0.isNumber })-\(UUID().uuidString.prefix(8))"
+    try? FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+    return path
+}
+
+/// The repository's Lessons/ folder.
+let lessonsFolder: String = {
+    var url = URL(fileURLWithPath: #filePath)
+    for _ in 0..<3 { url.deleteLastPathComponent() }
+    return url.appendingPathComponent("Lessons").path
+}()
+
+/// Runs a lesson file quietly; returns the result and what it printed.
+@discardableResult
+func runLesson(_ path: String, out: String, quick: Bool = true, seed: UInt64? = nil, stage: String? = nil,
+               overrides: [String] = []) throws -> (result: RunResult, output: String) {
+    var printed = ""
+    var options = RunOptions()
+    options.outputRoot = out
+    options.quick = quick
+    options.seed = seed
+    options.startStage = stage
+    let lesson = try Lesson(path: path, overrides: overrides)
+    let result = try LessonRunner(lesson: lesson, options: options, console: Console(write: { printed += $0 })).run()
+    return (result, printed)
+}
+
+func lessonPath(_ number: Int) throws -> String {
+    try LessonCatalog(folder: lessonsFolder).path(ofLesson: number)
+}
