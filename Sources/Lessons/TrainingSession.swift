@@ -1,0 +1,101 @@
+import Charts
+import Data
+import Foundation
+import GAN
+import Kernels
+import NN
+
+/// A training run in progress: the trainer, its data, the fixed batches every snapshot shows,
+/// and what has been measured so far. Stages drive it step by step and ask it for figures.
+final class TrainingSession {
+    let context: StageContext
+    let trainer: GANTrainer
+    let distribution: ToyDistribution
+    let batchSize: Int
+    var random: RandomSource
+    /// Real points and noise fixed at the start, so snapshots differ only by training.
+    let shownReal: Tensor
+    let fixedNoise: Tensor
+    private(set) var step = 0
+    private(set) var rows: [MetricsRow] = []
+    private(set) var figures: [String] = []
+
+    init(context: StageContext) throws {
+        self.context = context
+        var random = context.random
+        trainer = try TrainingSession.makeTrainer(context.settings, using: &random)
+        distribution = context.distribution
+        batchSize = context.settings.integer("batch-size")
+        shownReal = distribution.sample(count: 1000, using: &random)
+        fixedNoise = trainer.sampleNoise(count: 1000, using: &random)
+        self.random = random
+    }
+
+    /// One training step: a discriminator update, then a generator update. Records and checks the losses.
+    @discardableResult
+    func trainStep(epoch: Int) throws -> StepMetrics {
+        step += 1
+        var metrics = StepMetrics()
+        let real = distribution.sample(count: batchSize, using: &random)
+        trainer.discriminatorStep(real: real, into: &metrics, using: &random)
+        trainer.generatorStep(batchSize: batchSize, into: &metrics, using: &random)
+        try checkFinite(metrics)
+        rows.append(MetricsRow(
+            stage: context.plan.number, step: step, epoch: epoch,
+            discriminatorLoss: metrics.discriminatorLoss, generatorLoss: metrics.generatorLoss,
+            realAccuracy: metrics.realAccuracy, fakeAccuracy: metrics.fakeAccuracy,
+            realScore: metrics.realScore, fakeScore: metrics.fakeScore,
+            learningRate: trainer.generatorOptimizer.learningRate))
+        return metrics
+    }
+
+    /// The snapshot figures for the current state, named by `label` (e.g. "epoch-0040").
+    func snapshot(label: String, title: String) throws {
+        let chart = samplesChart(title: title, real: shownReal, fake: trainer.generate(from: fixedNoise),
+                                 axes: context.settings.interval("axes"))
+        figures.append(try context.write(chart, name: "samples-\(label)"))
+    }
+
+    /// Writes a figure that is not a snapshot (the metrics chart).
+    func write(_ chart: some Chart, name: String) throws {
+        figures.append(try context.write(chart, name: name))
+    }
+
+    private func checkFinite(_ metrics: StepMetrics) throws {
+        for (network, loss) in [("discriminator", metrics.discriminatorLoss), ("generator", metrics.generatorLoss)] where !loss.isFinite {
+            let last = rows.last.map { "last finite losses: D \($0.discriminatorLoss), G \($0.generatorLoss) at step \($0.step)" }
+                ?? "no finite step before it"
+            throw LessonError(["the \(network) loss became \(loss) at step \(step) (\(last)); training diverged: "
+                + "try a lower learning rate (--set learning-rate=…) or a gradient penalty"])
+        }
+    }
+
+    static func makeTrainer(_ settings: StageSettings, using random: inout RandomSource) throws -> GANTrainer {
+        let generatorArchitecture = try Architecture(parsing: settings.text("generator"))
+        let discriminatorArchitecture = try Architecture(parsing: settings.text("discriminator"))
+        let generator = generatorArchitecture.build(using: &random)
+        let discriminator = discriminatorArchitecture.build(using: &random)
+        var training = TrainingSettings()
+        training.batchSize = settings.integer("batch-size")
+        training.labelNoise = Float(settings.number("label-noise"))
+        training.realLabel = Float(settings.number("real-label"))
+        training.noise = settings.text("noise") == "normal" ? .normal : .uniform(low: -1, high: 1)
+        return GANTrainer(generator: generator, discriminator: discriminator, latentSize: generatorArchitecture.inputSize,
+                          generatorOptimizer: makeOptimizer(settings, generator.parameters),
+                          discriminatorOptimizer: makeOptimizer(settings, discriminator.parameters), settings: training)
+    }
+
+    static func makeOptimizer(_ settings: StageSettings, _ parameters: [Parameter]) -> Optimizer {
+        let rate = Float(settings.number("learning-rate"))
+        switch settings.text("optimizer") {
+        case "rmsprop":
+            return RMSProp(parameters: parameters, learningRate: rate, rho: Float(settings.number("rho")),
+                           epsilon: Float(settings.number("epsilon")))
+        case "sgd":
+            return SGD(parameters: parameters, learningRate: rate, momentum: Float(settings.number("momentum")))
+        default:
+            return Adam(parameters: parameters, learningRate: rate, beta1: Float(settings.number("beta1")),
+                        beta2: Float(settings.number("beta2")), epsilon: Float(settings.number("epsilon")))
+        }
+    }
+}
