@@ -59,6 +59,11 @@ struct TrainingInterrupted: Error {
     let outcome: StageOutcome
 }
 
+/// Thrown when the class chose to quit inside a stage (q in step mode); carries what it had done.
+struct StageStopped: Error {
+    let outcome: StageOutcome
+}
+
 /// Columns of a [n, 2] tensor as Doubles, for charts.
 func coordinates(_ points: Tensor) -> (xs: [Double], ys: [Double]) {
     let scalars = points.scalars
