@@ -38,7 +38,7 @@ public struct ScatterSeries: Sendable {
     }
 
     /// Draws the points into a resolved plot area.
-    func draw(on canvas: Canvas, area: PlotArea) {
+    func draw(on canvas: Canvas, area: PlotArea, outline: Color? = nil) {
         let baseDiameter = canvas.unit * 0.08
         for index in 0..<min(xs.count, ys.count) {
             let xValue = xs[index], yValue = ys[index]
@@ -47,7 +47,8 @@ public struct ScatterSeries: Sendable {
             let size = sizes.flatMap { index < $0.count ? $0[index] : nil } ?? pointSize
             guard opacity.isFinite, size.isFinite, size > 0 else { continue }
             let (px, py) = area.point(xValue, yValue)
-            canvas.marker(shape, x: px, y: py, size: size * baseDiameter, color: color.withAlpha(opacity * color.alpha))
+            canvas.marker(shape, x: px, y: py, size: size * baseDiameter, color: color.withAlpha(opacity * color.alpha),
+                          outline: outline)
         }
     }
 }
