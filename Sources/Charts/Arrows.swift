@@ -41,7 +41,7 @@ public struct ArrowSeries: Sendable {
     }
 
     func draw(on canvas: Canvas, area: PlotArea) {
-        let width = max(canvas.unit * 0.09, 1.2), head = canvas.unit * 0.55
+        let width = max(canvas.unit * 0.1, 1.5), head = canvas.unit * 0.55
         for index in 0..<count where isPlaceable(index) {
             let start = area.point(xs[index], ys[index])
             let end = area.point(xs[index] + dxs[index] * scale, ys[index] + dys[index] * scale)
