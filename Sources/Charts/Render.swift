@@ -100,8 +100,10 @@ private func drawToFile(_ chart: some Chart, path: String, options: RenderOption
     case .png:
         surface = renderImage(chart, options: options)
         defer { cairo_surface_destroy(surface) }
-        let status = cairo_surface_write_to_png(surface, path)
-        try check(status, path: path)
+        let png = try PNGEncoder.encode(surface)
+        guard FileManager.default.createFile(atPath: path, contents: png) else {
+            throw ChartError("cannot write chart file \(path); check the disk space and permissions")
+        }
         return
     case .svg:
         surface = cairo_svg_surface_create(path, width, height)
