@@ -16,7 +16,7 @@ public struct HistogramSeries: Sendable {
 }
 
 /// Overlaid, semi-transparent histograms over shared bins (e.g. a 1-D marginal of real vs fake).
-public struct HistogramChart: Chart, AxisSharing {
+public struct HistogramChart: Chart, AxisSharing, LegendProviding {
     public var title: String
     public var x: Axis
     public var y: Axis
@@ -24,6 +24,7 @@ public struct HistogramChart: Chart, AxisSharing {
     public var bins: Int
     /// Show densities (area 1) instead of counts, so series of different sizes compare.
     public var normalized: Bool
+    var showsLegend = true
 
     /// Creates a histogram; bins span the x-axis range (fixed, or nice-rounded from the data).
     public init(title: String, x: Axis, y: Axis? = nil, series: [HistogramSeries], bins: Int = 30,
@@ -69,8 +70,7 @@ public struct HistogramChart: Chart, AxisSharing {
             yAxis.domain = Scale.countDomain(y, values: heightsBySeries.flatMap { $0 })
         }
         let frame = PlotFrame(title: title, x: x, y: yAxis, secondaryY: nil, xValues: [range.lowerBound, range.upperBound],
-                              yValues: [], legend: series.filter { !$0.name.isEmpty }.map {
-                                  LegendEntry(name: $0.name, color: $0.color.withAlpha(0.55), style: .area) },
+                              yValues: [], legend: showsLegend ? legendEntries : [],
                               notes: notes)
         frame.draw(on: canvas, in: rectangle) { area in
             let width = (range.upperBound - range.lowerBound) / Double(bins)
@@ -90,6 +90,10 @@ public struct HistogramChart: Chart, AxisSharing {
                 cairo_stroke(context)
             }
         }
+    }
+
+    var legendEntries: [LegendEntry] {
+        series.filter { !$0.name.isEmpty }.map { LegendEntry(name: $0.name, color: $0.color.withAlpha(0.55), style: .area) }
     }
 
     func dataValues(axis: AxisKind) -> [Double] {

@@ -69,11 +69,13 @@ public struct ImageGridChart: Chart {
                             (available.height - gap * Double(rows - 1)) / Double(rows) * aspect)
         let cellHeight = cellWidth / aspect
         let gridWidth = cellWidth * Double(columns) + gap * Double(columns - 1)
+        let gridHeight = cellHeight * Double(rows) + gap * Double(rows - 1)
         let left = available.x + (available.width - gridWidth) / 2
+        let top = available.y + max(0, (available.height - gridHeight) / 2)
         var cells: [Rectangle] = []
         for index in 0..<(rows * columns) {
             let row = index / columns, column = index % columns
-            cells.append(Rectangle(x: left + Double(column) * (cellWidth + gap), y: available.y + Double(row) * (cellHeight + gap),
+            cells.append(Rectangle(x: left + Double(column) * (cellWidth + gap), y: top + Double(row) * (cellHeight + gap),
                                    width: max(cellWidth, 1), height: max(cellHeight, 1)))
         }
         return (cells, titleHeight)
@@ -91,6 +93,8 @@ public struct ImageGridChart: Chart {
                 continue
             }
             paint(images[index], into: cell, on: canvas)
+            // A hairline keeps light images apart from the page.
+            canvas.strokeRectangle(cell.inset(by: -0.25), color: Color(hex: 0xBBBBBB), width: 0.5)
         }
         let labelSize = canvas.labelSize
         for (row, label) in rowLabels.prefix(rows).enumerated() {

@@ -53,13 +53,14 @@ public struct EventMarker: Sendable {
 }
 
 /// Curves over a shared x-axis, with an optional second y-axis and event markers.
-public struct LineChart: Chart, AxisSharing {
+public struct LineChart: Chart, AxisSharing, LegendProviding {
     public var title: String
     public var x: Axis
     public var y: Axis
     public var secondaryY: Axis?
     public var series: [LineSeries]
     public var events: [EventMarker]
+    var showsLegend = true
 
     /// Creates a line chart; series with `onSecondaryAxis` use `secondaryY`.
     public init(title: String, x: Axis, y: Axis, secondaryY: Axis? = nil, series: [LineSeries],
@@ -84,10 +85,7 @@ public struct LineChart: Chart, AxisSharing {
                 else if (x.logScale && px <= 0) || (axis.logScale && py <= 0) { skipped.nonPositive += 1 }
             }
         }
-        let legend = series.filter { !$0.name.isEmpty }.map {
-            LegendEntry(name: usesSecondary($0) ? $0.name + " (right)" : $0.name, color: $0.color,
-                        style: .line(dashed: $0.dashed))
-        }
+        let legend = showsLegend ? legendEntries : []
         var xValues = dataValues(axis: .x)
         xValues += events.map(\.x).filter { $0.isFinite }
         let frame = PlotFrame(title: title, x: x, y: y, secondaryY: secondaryY, xValues: xValues,
@@ -109,6 +107,13 @@ public struct LineChart: Chart, AxisSharing {
                              color: item.color, width: width, dashes: dashes)
                 }
             }
+        }
+    }
+
+    var legendEntries: [LegendEntry] {
+        series.filter { !$0.name.isEmpty }.map {
+            LegendEntry(name: usesSecondary($0) ? $0.name + " (right)" : $0.name, color: $0.color,
+                        style: .line(dashed: $0.dashed))
         }
     }
 

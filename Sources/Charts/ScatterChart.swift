@@ -54,13 +54,14 @@ public struct ScatterSeries: Sendable {
 }
 
 /// Points of one or more series on two axes.
-public struct ScatterChart: Chart, AxisSharing {
+public struct ScatterChart: Chart, AxisSharing, LegendProviding {
     public var title: String
     public var x: Axis
     public var y: Axis
     public var series: [ScatterSeries]
     /// One data unit is as long on x as on y (2-D data must not look squashed).
     public var equalAspect: Bool
+    var showsLegend = true
 
     /// Creates a scatter chart.
     public init(title: String, x: Axis, y: Axis, series: [ScatterSeries], equalAspect: Bool = false) {
@@ -76,12 +77,15 @@ public struct ScatterChart: Chart, AxisSharing {
         for item in series { item.count(skipped: &skipped, x: x, y: y) }
         let frame = PlotFrame(title: title, x: x, y: y, secondaryY: nil,
                               xValues: dataValues(axis: .x), yValues: dataValues(axis: .y),
-                              legend: series.filter { !$0.name.isEmpty }.map {
-                                  LegendEntry(name: $0.name, color: $0.color, style: .point($0.shape)) },
+                              legend: showsLegend ? legendEntries : [],
                               notes: skipped.notes, equalAspect: equalAspect, domainPadding: 0.03)
         frame.draw(on: canvas, in: rectangle) { area in
             for item in series { item.draw(on: canvas, area: area) }
         }
+    }
+
+    var legendEntries: [LegendEntry] {
+        series.filter { !$0.name.isEmpty }.map { LegendEntry(name: $0.name, color: $0.color, style: .point($0.shape)) }
     }
 
     func dataValues(axis: AxisKind) -> [Double] {

@@ -6,13 +6,17 @@ public struct SmallMultiplesChart: Chart {
     public var columns: Int?
     /// Fix every automatic axis to the range covering all panels.
     public var shareAxes: Bool
+    /// Draw one legend under the title instead of one per panel (when every panel allows it).
+    public var shareLegend: Bool
 
     /// Creates a small-multiples figure; each panel keeps its own title (e.g. "epoch 10").
-    public init(title: String, panels: [any Chart], columns: Int? = nil, shareAxes: Bool = true) {
+    public init(title: String, panels: [any Chart], columns: Int? = nil, shareAxes: Bool = true,
+                shareLegend: Bool = true) {
         self.title = title
         self.panels = panels
         self.columns = columns
         self.shareAxes = shareAxes
+        self.shareLegend = shareLegend
     }
 
     /// The number of columns used for `count` panels in a figure of the given shape.
@@ -30,9 +34,17 @@ public struct SmallMultiplesChart: Chart {
 
     public func draw(on canvas: Canvas, in rectangle: Rectangle) {
         let padding = canvas.padding
-        let titleHeight = title.isEmpty ? 0 : canvas.textBlock(title, centerX: rectangle.midX, top: rectangle.y + padding,
+        var titleHeight = title.isEmpty ? 0 : canvas.textBlock(title, centerX: rectangle.midX, top: rectangle.y + padding,
                                                               width: rectangle.width - 2 * padding,
                                                               size: canvas.titleSize, bold: true) + canvas.unit * 0.2
+        var charts = shareAxes ? sharingAxes(panels) : panels
+        if shareLegend, let shared = sharingLegend(charts), !shared.entries.isEmpty {
+            let legend = PlotFrame(title: "", x: Axis(""), y: Axis(""), secondaryY: nil, xValues: [], yValues: [],
+                                   legend: shared.entries)
+            titleHeight += legend.drawLegend(on: canvas, centerX: rectangle.midX, top: rectangle.y + padding + titleHeight,
+                                             width: rectangle.width - 2 * padding) + canvas.unit * 0.2
+            charts = shared.charts
+        }
         let area = Rectangle(x: rectangle.x, y: rectangle.y + padding + titleHeight, width: rectangle.width,
                              height: rectangle.height - padding - titleHeight)
         guard !panels.isEmpty else {
@@ -47,7 +59,6 @@ public struct SmallMultiplesChart: Chart {
         // Text shrinks with the panels but stays readable: between half and the full base size.
         let shrink = min(max((panelWidth * panelHeight / (rectangle.width * rectangle.height)).squareRoot() * 1.6, 0.5), 1)
         let panelCanvas = Canvas(context: canvas.context, unit: canvas.unit * shrink)
-        let charts = shareAxes ? sharingAxes(panels) : panels
         for (index, chart) in charts.enumerated() {
             let row = index / columnCount, column = index % columnCount
             chart.draw(on: panelCanvas, in: Rectangle(x: area.x + Double(column) * panelWidth,
