@@ -76,8 +76,14 @@ public struct FeatureSpaceChart: Chart {
                       LegendEntry(name: "fake centroid before", color: Theme.mutedText, style: .point(.cross))]
         let legendFrame = PlotFrame(title: "", x: x, y: y, secondaryY: nil, xValues: [], yValues: [], legend: legend)
         top += legendFrame.drawLegend(on: canvas, centerX: rectangle.midX, top: top, width: rectangle.width - 2 * padding)
+        var skipped = SkipCounter()
+        for snapshot in [before, after] {
+            ScatterSeries(name: "", xs: snapshot.realXs, ys: snapshot.realYs, color: Theme.real).count(skipped: &skipped, x: x, y: y)
+            ScatterSeries(name: "", xs: snapshot.fakeXs, ys: snapshot.fakeYs, color: Theme.fake).count(skipped: &skipped, x: x, y: y)
+        }
+        let lines = caption + (skipped.notes.isEmpty ? [] : [skipped.notes.joined(separator: " · ")])
         let captionSize = canvas.noteSize * 1.2
-        let captionHeight = captionSize * 1.25 * Double(caption.count) + padding
+        let captionHeight = captionSize * 1.25 * Double(lines.count) + padding
         let panelWidth = rectangle.width / 2
         let panels = [before, after]
         let names = [beforeTitle, afterTitle]
@@ -90,9 +96,10 @@ public struct FeatureSpaceChart: Chart {
                       on: canvas, in: bounds)
         }
         var lineTop = rectangle.maxY - captionHeight + padding * 0.2
-        for line in caption {
-            let (lines, size) = canvas.wrapped(line, width: rectangle.width - 2 * padding, size: captionSize, maxLines: 1)
-            canvas.text(lines.joined(separator: " "), x: rectangle.midX, top: lineTop, size: size, alignment: .center)
+        for (index, line) in lines.enumerated() {
+            let (parts, size) = canvas.wrapped(line, width: rectangle.width - 2 * padding, size: captionSize, maxLines: 1)
+            canvas.text(parts.joined(separator: " "), x: rectangle.midX, top: lineTop, size: size,
+                        color: index < caption.count ? Theme.text : Theme.mutedText, alignment: .center)
             lineTop += captionSize * 1.25
         }
     }
@@ -109,11 +116,7 @@ public struct FeatureSpaceChart: Chart {
                            on canvas: Canvas, in bounds: Rectangle) {
         let real = ScatterSeries(name: "real", xs: snapshot.realXs, ys: snapshot.realYs, color: Theme.real, alpha: 0.45)
         let fake = ScatterSeries(name: "fake", xs: snapshot.fakeXs, ys: snapshot.fakeYs, color: Theme.fake, alpha: 0.45)
-        var skipped = SkipCounter()
-        real.count(skipped: &skipped, x: x, y: y)
-        fake.count(skipped: &skipped, x: x, y: y)
-        let frame = PlotFrame(title: title, x: x, y: y, secondaryY: nil, xValues: [], yValues: [],
-                              notes: skipped.notes, titleScale: 0.8)
+        let frame = PlotFrame(title: title, x: x, y: y, secondaryY: nil, xValues: [], yValues: [], titleScale: 0.8)
         frame.draw(on: canvas, in: bounds) { area in
             real.draw(on: canvas, area: area)
             fake.draw(on: canvas, area: area)

@@ -67,6 +67,9 @@ public struct HeatmapChart: Chart, AxisSharing {
         }
         let colorBar = ColorBar(label: colorBarLabel, colorMap: colorMap, range: valueRange, marker: contourLevel)
         var notes = skipped.notes
+        if !hasGrid && (rows > 0 || columns > 0) {
+            notes.append("grid not drawn: \(values.count) values for \(rows) × \(columns) cells")
+        }
         notes += arrows.compactMap(\.scaleNote)
         let frame = PlotFrame(title: title, x: x, y: y, secondaryY: nil, xValues: dataValues(axis: .x),
                               yValues: dataValues(axis: .y), legend: legend, notes: notes,

@@ -57,7 +57,7 @@ public struct SmallMultiplesChart: Chart {
         let rowCount = (panels.count + columnCount - 1) / columnCount
         let panelWidth = area.width / Double(columnCount), panelHeight = area.height / Double(rowCount)
         // Text shrinks with the panels but stays readable: between half and the full base size.
-        let shrink = min(max((panelWidth * panelHeight / (rectangle.width * rectangle.height)).squareRoot() * 1.6, 0.5), 1)
+        let shrink = min(max((panelWidth * panelHeight / (rectangle.width * rectangle.height)).squareRoot() * 2, 0.6), 1)
         let panelCanvas = Canvas(context: canvas.context, unit: canvas.unit * shrink)
         for (index, chart) in charts.enumerated() {
             let row = index / columnCount, column = index % columnCount
