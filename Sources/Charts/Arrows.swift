@@ -1,11 +1,16 @@
 /// Arrows at points, e.g. the discriminator's gradient on each fake sample.
 public struct ArrowSeries: Sendable {
+    /// Name shown in the legend (empty: no legend entry).
     public var name: String
+    /// Horizontal coordinates.
     public var xs: [Double]
+    /// Vertical coordinates.
     public var ys: [Double]
     /// Arrow components in data units, before `scale`.
     public var dxs: [Double]
+    /// Vertical components.
     public var dys: [Double]
+    /// Colour of the marks.
     public var color: Color
     /// Drawn length = vector × scale; stated in a note on the chart.
     public var scale: Double
@@ -52,11 +57,17 @@ public struct ArrowSeries: Sendable {
 
 /// Arrows over optional points on two axes.
 public struct VectorFieldChart: Chart, AxisSharing {
+    /// Title above the chart (wraps or shrinks to fit).
     public var title: String
+    /// Horizontal axis.
     public var x: Axis
+    /// Vertical axis.
     public var y: Axis
+    /// Arrows drawn over the points.
     public var arrows: [ArrowSeries]
+    /// Points drawn over the field.
     public var points: [ScatterSeries]
+    /// One data unit is as long on x as on y.
     public var equalAspect: Bool
 
     /// Creates a vector field chart; points are drawn under the arrows.
@@ -70,6 +81,7 @@ public struct VectorFieldChart: Chart, AxisSharing {
         self.equalAspect = equalAspect
     }
 
+    /// Draws the chart into `rectangle` of `canvas`.
     public func draw(on canvas: Canvas, in rectangle: Rectangle) {
         var skipped = SkipCounter()
         for item in points { item.count(skipped: &skipped, x: x, y: y) }

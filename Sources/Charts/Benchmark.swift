@@ -3,10 +3,14 @@ import Foundation
 
 /// One measured rendering task: the best and the median time over the repetitions.
 public struct ChartTiming: Sendable, CustomStringConvertible {
+    /// Name shown in the legend (empty: no legend entry).
     public var name: String
+    /// Fastest repetition.
     public var bestMilliseconds: Double
+    /// Median repetition.
     public var medianMilliseconds: Double
 
+    /// One line: name, best and median time.
     public var description: String {
         String(format: "%@: best %.1f ms, median %.1f ms", name, bestMilliseconds, medianMilliseconds)
     }

@@ -3,6 +3,7 @@ import Foundation
 
 /// A rectangle in drawing units (one unit is one pixel at scale 1).
 public struct Rectangle: Equatable, Sendable {
+    /// Top-left corner and size.
     public var x, y, width, height: Double
 
     /// Creates a rectangle from its top-left corner and size.

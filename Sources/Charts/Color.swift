@@ -1,5 +1,6 @@
 /// An RGBA colour with components in [0, 1].
 public struct Color: Equatable, Sendable {
+    /// Components in [0, 1].
     public var red, green, blue, alpha: Double
 
     /// Creates a colour from components in [0, 1].

@@ -2,6 +2,7 @@ import Foundation
 
 /// Real and fake points of one moment (e.g. the discriminator's 2-D features before an update).
 public struct FeatureSnapshot: Sendable {
+    /// Coordinates of the real and the fake points.
     public var realXs, realYs, fakeXs, fakeYs: [Double]
 
     /// Creates a snapshot from the two point clouds.
@@ -33,12 +34,19 @@ public struct FeatureSnapshot: Sendable {
 /// Two panels, before and after an update, with shared axes, centroids as large symbols,
 /// an arrow from the old fake centroid to the new one, and the numbers in a caption.
 public struct FeatureSpaceChart: Chart {
+    /// Title above the chart (wraps or shrinks to fit).
     public var title: String
+    /// Horizontal axis.
     public var x: Axis
+    /// Vertical axis.
     public var y: Axis
+    /// Points before the update.
     public var before: FeatureSnapshot
+    /// Points after the update.
     public var after: FeatureSnapshot
+    /// Title of the left panel.
     public var beforeTitle: String
+    /// Title of the right panel.
     public var afterTitle: String
 
     /// Creates the before/after feature-space figure.
@@ -65,6 +73,7 @@ public struct FeatureSpaceChart: Chart {
                 "distance between the centroids \(distance(before.distance)) → \(distance(after.distance))"]
     }
 
+    /// Draws the chart into `rectangle` of `canvas`.
     public func draw(on canvas: Canvas, in rectangle: Rectangle) {
         let padding = canvas.padding
         var top = rectangle.y + padding

@@ -4,24 +4,35 @@ import Foundation
 /// A scalar field on a regular grid (e.g. D(x) over the plane) with a colour bar, an optional
 /// contour line, and points or arrows drawn over it.
 public struct HeatmapChart: Chart, AxisSharing {
+    /// Title above the chart (wraps or shrinks to fit).
     public var title: String
+    /// Horizontal axis.
     public var x: Axis
+    /// Vertical axis.
     public var y: Axis
     /// Row-major values, `rows × columns`; row 0 is the lowest y, column 0 the lowest x.
     public var values: [Double]
+    /// Number of grid rows.
     public var rows: Int
+    /// Number of grid columns.
     public var columns: Int
     /// The region of the plane the grid covers (cell centres sit half a cell inside it).
     public var gridX: ClosedRange<Double>
+    /// Vertical extent of the grid.
     public var gridY: ClosedRange<Double>
+    /// Colour map of the values.
     public var colorMap: ColorMap
     /// Values mapped to the ends of the colour map (the centre of a diverging map is its midpoint).
     public var valueRange: ClosedRange<Double>
+    /// Label of the colour bar.
     public var colorBarLabel: String
     /// A value at which a contour line is drawn (nil for none).
     public var contourLevel: Double?
+    /// Points drawn over the field.
     public var points: [ScatterSeries]
+    /// Arrows drawn over the points.
     public var arrows: [ArrowSeries]
+    /// One data unit is as long on x as on y.
     public var equalAspect: Bool
     /// Blend neighbouring cells instead of drawing them as blocks.
     public var smooth: Bool
@@ -52,6 +63,7 @@ public struct HeatmapChart: Chart, AxisSharing {
 
     private var hasGrid: Bool { rows > 0 && columns > 0 && values.count >= rows * columns }
 
+    /// Draws the chart into `rectangle` of `canvas`.
     public func draw(on canvas: Canvas, in rectangle: Rectangle) {
         var skipped = SkipCounter()
         if hasGrid { skipped.nonFinite += values.prefix(rows * columns).filter { !$0.isFinite }.count }

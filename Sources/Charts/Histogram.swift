@@ -3,8 +3,11 @@ import Foundation
 
 /// Values of one distribution for a histogram.
 public struct HistogramSeries: Sendable {
+    /// Name shown in the legend (empty: no legend entry).
     public var name: String
+    /// One value per sample (histogram) or per category (bars).
     public var values: [Double]
+    /// Colour of the marks.
     public var color: Color
 
     /// Creates a histogram series.
@@ -17,10 +20,15 @@ public struct HistogramSeries: Sendable {
 
 /// Overlaid, semi-transparent histograms over shared bins (e.g. a 1-D marginal of real vs fake).
 public struct HistogramChart: Chart, AxisSharing, LegendProviding {
+    /// Title above the chart (wraps or shrinks to fit).
     public var title: String
+    /// Horizontal axis.
     public var x: Axis
+    /// Vertical axis.
     public var y: Axis
+    /// Series drawn, in order.
     public var series: [HistogramSeries]
+    /// Number of equal-width bins over the x range.
     public var bins: Int
     /// Show densities (area 1) instead of counts, so series of different sizes compare.
     public var normalized: Bool
@@ -57,6 +65,7 @@ public struct HistogramChart: Chart, AxisSharing, LegendProviding {
         return normalized && total > 0 ? counts.map { $0 / (total * width) } : counts
     }
 
+    /// Draws the chart into `rectangle` of `canvas`.
     public func draw(on canvas: Canvas, in rectangle: Rectangle) {
         let range = binRange()
         let heightsBySeries = series.map { heights(of: $0, range: range) }
@@ -121,8 +130,11 @@ extension Scale {
 
 /// Values of one series of a bar chart, one per category.
 public struct BarSeries: Sendable {
+    /// Name shown in the legend (empty: no legend entry).
     public var name: String
+    /// One value per sample (histogram) or per category (bars).
     public var values: [Double]
+    /// Colour of the marks.
     public var color: Color
 
     /// Creates a bar series.
@@ -135,13 +147,19 @@ public struct BarSeries: Sendable {
 
 /// Bars per category (e.g. samples per mode) with an optional dashed line at the ideal count.
 public struct BarChart: Chart {
+    /// Title above the chart (wraps or shrinks to fit).
     public var title: String
+    /// Category names along x.
     public var categories: [String]
+    /// Horizontal axis.
     public var x: Axis
+    /// Vertical axis.
     public var y: Axis
+    /// Series drawn, in order.
     public var series: [BarSeries]
     /// Drawn as a dashed horizontal line (e.g. the count every mode would get if all were captured).
     public var idealValue: Double?
+    /// Legend text of the ideal line.
     public var idealLabel: String
 
     /// Creates a bar chart; several series are drawn side by side within each category.
@@ -156,6 +174,7 @@ public struct BarChart: Chart {
         self.idealLabel = idealLabel
     }
 
+    /// Draws the chart into `rectangle` of `canvas`.
     public func draw(on canvas: Canvas, in rectangle: Rectangle) {
         var skipped = SkipCounter()
         skipped.nonFinite = series.map { $0.values.prefix(categories.count).filter { !$0.isFinite }.count }.reduce(0, +)

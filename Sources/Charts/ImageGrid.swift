@@ -9,8 +9,11 @@ public enum PixelRange: Sendable {
 
 /// One grayscale or RGB image; RGB is planar (all red, then green, then blue), as in NCHW tensors.
 public struct GridImage: Sendable {
+    /// Pixel values, channel planes one after another.
     public var pixels: [Float]
+    /// Width in pixels.
     public var width: Int
+    /// Height in pixels.
     public var height: Int
     /// 1 (grayscale) or 3 (RGB).
     public var channels: Int
@@ -30,11 +33,17 @@ public struct GridImage: Sendable {
 
 /// N × M images with thin separators, nearest-neighbour upscaling and optional row/column labels.
 public struct ImageGridChart: Chart {
+    /// Title above the chart (wraps or shrinks to fit).
     public var title: String
+    /// Images, filling rows from the top left.
     public var images: [GridImage]
+    /// Number of grid columns.
     public var columns: Int
+    /// Range of the pixel values.
     public var pixelRange: PixelRange
+    /// Labels left of each row.
     public var rowLabels: [String]
+    /// Labels above each column.
     public var columnLabels: [String]
 
     /// Creates an image grid; images fill rows of `columns` from the top left.
@@ -81,6 +90,7 @@ public struct ImageGridChart: Chart {
         return (cells, titleHeight)
     }
 
+    /// Draws the chart into `rectangle` of `canvas`.
     public func draw(on canvas: Canvas, in rectangle: Rectangle) {
         let (cells, _) = cellRectangles(on: canvas, in: rectangle)
         canvas.textBlock(title, centerX: rectangle.midX, top: rectangle.y + canvas.padding,

@@ -2,10 +2,15 @@ import CCairo
 
 /// One curve of a line chart.
 public struct LineSeries: Sendable {
+    /// Name shown in the legend (empty: no legend entry).
     public var name: String
+    /// Horizontal coordinates.
     public var xs: [Double]
+    /// Vertical coordinates.
     public var ys: [Double]
+    /// Colour of the marks.
     public var color: Color
+    /// Drawn with dashes.
     public var dashed: Bool
     /// Plotted against the chart's secondary (right) y-axis.
     public var onSecondaryAxis: Bool
@@ -42,7 +47,9 @@ public struct LineSeries: Sendable {
 
 /// A vertical marker at an x value, e.g. "learning rate changed".
 public struct EventMarker: Sendable {
+    /// Position on the x-axis.
     public var x: Double
+    /// Text beside the marker.
     public var label: String
 
     /// Creates an event marker.
@@ -54,11 +61,17 @@ public struct EventMarker: Sendable {
 
 /// Curves over a shared x-axis, with an optional second y-axis and event markers.
 public struct LineChart: Chart, AxisSharing, LegendProviding {
+    /// Title above the chart (wraps or shrinks to fit).
     public var title: String
+    /// Horizontal axis.
     public var x: Axis
+    /// Vertical axis.
     public var y: Axis
+    /// Right-hand y-axis for series with `onSecondaryAxis`.
     public var secondaryY: Axis?
+    /// Series drawn, in order.
     public var series: [LineSeries]
+    /// Vertical markers such as "learning rate changed".
     public var events: [EventMarker]
     var showsLegend = true
 
@@ -75,6 +88,7 @@ public struct LineChart: Chart, AxisSharing, LegendProviding {
 
     private func usesSecondary(_ item: LineSeries) -> Bool { item.onSecondaryAxis && secondaryY != nil }
 
+    /// Draws the chart into `rectangle` of `canvas`.
     public func draw(on canvas: Canvas, in rectangle: Rectangle) {
         var skipped = SkipCounter()
         for item in series {

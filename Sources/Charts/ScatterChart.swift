@@ -2,16 +2,23 @@ import CCairo
 
 /// One cloud of points of a scatter chart.
 public struct ScatterSeries: Sendable {
+    /// Name shown in the legend (empty: no legend entry).
     public var name: String
+    /// Horizontal coordinates.
     public var xs: [Double]
+    /// Vertical coordinates.
     public var ys: [Double]
+    /// Colour of the marks.
     public var color: Color
     /// Marker diameter in theme points (4 is a dense cloud, 8 a handful of highlighted points).
     public var pointSize: Double
+    /// Opacity of every point.
     public var alpha: Double
-    /// Optional per-point opacity (replaces `alpha`) and per-point size (replaces `pointSize`).
+    /// Per-point opacities (replace `alpha`).
     public var alphas: [Double]?
+    /// Per-point diameters (replace `pointSize`).
     public var sizes: [Double]?
+    /// Marker shape.
     public var shape: MarkerShape
 
     /// Creates a series; `alphas` and `sizes`, when given, hold one value per point.
@@ -55,9 +62,13 @@ public struct ScatterSeries: Sendable {
 
 /// Points of one or more series on two axes.
 public struct ScatterChart: Chart, AxisSharing, LegendProviding {
+    /// Title above the chart (wraps or shrinks to fit).
     public var title: String
+    /// Horizontal axis.
     public var x: Axis
+    /// Vertical axis.
     public var y: Axis
+    /// Series drawn, in order.
     public var series: [ScatterSeries]
     /// One data unit is as long on x as on y (2-D data must not look squashed).
     public var equalAspect: Bool
@@ -72,6 +83,7 @@ public struct ScatterChart: Chart, AxisSharing, LegendProviding {
         self.equalAspect = equalAspect
     }
 
+    /// Draws the chart into `rectangle` of `canvas`.
     public func draw(on canvas: Canvas, in rectangle: Rectangle) {
         var skipped = SkipCounter()
         for item in series { item.count(skipped: &skipped, x: x, y: y) }

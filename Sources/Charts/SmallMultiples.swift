@@ -1,6 +1,8 @@
 /// Any charts repeated in one figure (e.g. epochs of training), with shared axes so nothing jumps.
 public struct SmallMultiplesChart: Chart {
+    /// Title above the chart (wraps or shrinks to fit).
     public var title: String
+    /// Charts drawn side by side, in order.
     public var panels: [any Chart]
     /// Panels per row (nil: as square a layout as the figure allows).
     public var columns: Int?
@@ -32,6 +34,7 @@ public struct SmallMultiplesChart: Chart {
         return best
     }
 
+    /// Draws the chart into `rectangle` of `canvas`.
     public func draw(on canvas: Canvas, in rectangle: Rectangle) {
         let padding = canvas.padding
         var titleHeight = title.isEmpty ? 0 : canvas.textBlock(title, centerX: rectangle.midX, top: rectangle.y + padding,

@@ -4,17 +4,25 @@ import Foundation
 /// A regular grid of the noise space pushed through the generator: vertices `rows × columns`
 /// (row-major), drawn as quadrilaterals shaded by density (small cells = dense = dark).
 public struct WarpedGridChart: Chart, AxisSharing {
+    /// Title above the chart (wraps or shrinks to fit).
     public var title: String
+    /// Horizontal axis.
     public var x: Axis
+    /// Vertical axis.
     public var y: Axis
     /// Mapped vertex positions, row-major: vertex (row, column) is at index row × columns + column.
     public var vertexXs: [Double]
+    /// Vertical positions of the vertices, in the same order.
     public var vertexYs: [Double]
+    /// Number of grid rows.
     public var rows: Int
+    /// Number of grid columns.
     public var columns: Int
+    /// Colour of the marks.
     public var color: Color
     /// Points drawn over the grid (e.g. real samples).
     public var points: [ScatterSeries]
+    /// One data unit is as long on x as on y.
     public var equalAspect: Bool
 
     /// Creates a warped-grid chart.
@@ -60,6 +68,7 @@ public struct WarpedGridChart: Chart, AxisSharing {
         return areas
     }
 
+    /// Draws the chart into `rectangle` of `canvas`.
     public func draw(on canvas: Canvas, in rectangle: Rectangle) {
         var skipped = SkipCounter()
         skipped.nonFinite = (0..<vertexCount).filter { !isFiniteVertex($0) }.count
