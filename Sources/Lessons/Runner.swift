@@ -115,10 +115,11 @@ public final class LessonRunner {
             stages: stageSummaries, figures: folder.figures.map(relative))
         try folder.write((([MetricsRow.header] + metricsRows.map(\.csv)).joined(separator: "\n") + "\n").data(using: .utf8)!,
                          name: "metrics.csv")
+        try folder.write(LessonPage(lesson: lesson, summary: summary).html.data(using: .utf8)!, name: "index.html")
         try folder.write(summary.json(), name: "summary.json")
         if let failure { throw failure }
         console.line(interrupted ? "Interrupted: what was done is saved." : quit ? "Stopped here; what was done is saved." : "Lesson \(lesson.number) done.")
-        console.line("  summary: \(folder.root)/summary.json · metrics: \(folder.root)/metrics.csv")
+        console.line("  page: \(folder.root)/index.html · summary.json · metrics.csv")
         return RunResult(folder: folder.root, figures: folder.figures, interrupted: interrupted, quit: quit,
                          metrics: Dictionary(uniqueKeysWithValues: stageSummaries.map { ($0.id, $0.metrics) }))
     }

@@ -23,6 +23,7 @@ enum TrainStage: StageKind {
         SettingSpec("label-noise", .number(0...0.5), "0"),
         SettingSpec("real-label", .number(0.5...1), "1"),
         SettingSpec("snapshot-every", .integer(1...1_000_000), "10"),
+        SettingSpec("pause-every", .integer(0...1_000_000), "0"),
     ]
 
     static func crossCheck(_ settings: StageSettings) -> [String] { checkModels(settings) }
@@ -49,7 +50,12 @@ enum TrainStage: StageKind {
         let start = Date()
         try snapshot(0)
         var lastReport = Date.distantPast
+        let pauseEvery = settings.integer("pause-every")
+        var stepping = console.isInteractive
         for epoch in 1...epochs {
+            if stepping, epoch == 1 || (pauseEvery > 0 && (epoch - 1) % pauseEvery == 0) {
+                stepping = try stepThrough(session, epoch: epoch, outcome: outcome)
+            }
             var sum = StepMetrics()
             for _ in 0..<stepsPerEpoch {
                 accumulate(&sum, try session.trainStep(epoch: epoch))
@@ -89,6 +95,38 @@ enum TrainStage: StageKind {
         return result
     }
 
+    /// Step mode at a pause point: d, g or b take one update and redraw the views; p plays to the next
+    /// pause point, Enter to the end of the stage (returns false: no more pauses), q stops the lesson.
+    private static func stepThrough(_ session: TrainingSession, epoch: Int, outcome: () -> StageOutcome) throws -> Bool {
+        let console = session.context.console
+        let updates: [String: TrainingSession.Update] = ["d": .discriminator, "g": .generator, "b": .both]
+        while true {
+            guard let answer = console.ask("step mode at epoch \(epoch): d · g · b one update · p play to next pause · [Enter] play on · q quit ›")
+            else { return false }
+            switch answer.lowercased() {
+            case "": return false
+            case "p": return true
+            case "q": throw StageStopped(outcome: outcome())
+            default:
+                guard let update = updates[answer.lowercased()] else {
+                    console.line("  (\"\(answer)\" is not a choice here)")
+                    continue
+                }
+                let metrics = try session.trainStep(epoch: epoch, update: update)
+                let label = String(format: "step-%05d-", session.step) + (update == .both ? "both" : update == .generator ? "g" : "d")
+                try session.snapshot(label: label, title: "After step \(session.step) (\(update.rawValue) update): real (blue) vs generated (orange)")
+                console.line("  step \(session.step) · \(update.rawValue) update · " + summary(metrics) + " · wrote \(session.figures.last!)")
+            }
+        }
+    }
+
+    /// Losses and scores that were measured, in one line.
+    static func summary(_ metrics: StepMetrics) -> String {
+        [("D loss", metrics.discriminatorLoss, 3), ("G loss", metrics.generatorLoss, 3),
+         ("D(x)", metrics.realScore, 2), ("D(G(z))", metrics.fakeScore, 2)]
+            .filter { !$0.1.isNaN }.map { "\($0.0) \(fixed(Double($0.1), $0.2))" }.joined(separator: " · ")
+    }
+
     private static func metricsChart(_ epochs: [StepMetrics]) -> LineChart {
         let xs = epochs.indices.map { Double($0 + 1) }
         let window = epochs.count >= 50 ? epochs.count / 25 : 0
@@ -110,8 +148,7 @@ enum TrainStage: StageKind {
         let remaining = elapsed / Double(epoch) * Double(epochs - epoch)
         return "epoch \(epoch)/\(epochs) · \(Int(rate)) steps/s · \(fixed(elapsed, 1)) s"
             + (epoch < epochs ? " · ETA \(fixed(remaining, 1)) s" : "")
-            + " · D loss \(fixed(Double(metrics.discriminatorLoss))) · G loss \(fixed(Double(metrics.generatorLoss)))"
-            + " · D(x) \(fixed(Double(metrics.realScore), 2)) · D(G(z)) \(fixed(Double(metrics.fakeScore), 2))"
+            + " · " + summary(metrics)
     }
 }
 

@@ -31,17 +31,32 @@ final class TrainingSession {
         self.random = random
     }
 
-    /// One training step: a discriminator update, then a generator update. Records and checks the losses.
+    /// Which networks one update trains.
+    enum Update: String {
+        case discriminator = "D", generator = "G", both = "D+G"
+    }
+
+    /// One training step (by default a discriminator update, then a generator update); records and checks the losses.
+    /// Values an update did not measure are NaN in the returned metrics and empty in metrics.csv.
     @discardableResult
-    func trainStep(epoch: Int) throws -> StepMetrics {
+    func trainStep(epoch: Int, update: Update = .both) throws -> StepMetrics {
         step += 1
         var metrics = StepMetrics()
-        let real = distribution.sample(count: batchSize, using: &random)
-        trainer.discriminatorStep(real: real, into: &metrics, using: &random)
-        trainer.generatorStep(batchSize: batchSize, into: &metrics, using: &random)
-        try checkFinite(metrics)
+        if update != .generator {
+            let real = distribution.sample(count: batchSize, using: &random)
+            trainer.discriminatorStep(real: real, into: &metrics, using: &random)
+        } else {
+            metrics.discriminatorLoss = .nan
+            (metrics.realAccuracy, metrics.fakeAccuracy, metrics.realScore, metrics.fakeScore) = (.nan, .nan, .nan, .nan)
+        }
+        if update != .discriminator {
+            trainer.generatorStep(batchSize: batchSize, into: &metrics, using: &random)
+        } else {
+            metrics.generatorLoss = .nan
+        }
+        try checkFinite(metrics, update: update)
         rows.append(MetricsRow(
-            stage: context.plan.number, step: step, epoch: epoch,
+            stage: context.plan.number, step: step, epoch: epoch, update: update.rawValue,
             discriminatorLoss: metrics.discriminatorLoss, generatorLoss: metrics.generatorLoss,
             realAccuracy: metrics.realAccuracy, fakeAccuracy: metrics.fakeAccuracy,
             realScore: metrics.realScore, fakeScore: metrics.fakeScore,
@@ -61,11 +76,14 @@ final class TrainingSession {
         figures.append(try context.write(chart, name: name))
     }
 
-    private func checkFinite(_ metrics: StepMetrics) throws {
-        for (network, loss) in [("discriminator", metrics.discriminatorLoss), ("generator", metrics.generatorLoss)] where !loss.isFinite {
-            let last = rows.last.map { "last finite losses: D \($0.discriminatorLoss), G \($0.generatorLoss) at step \($0.step)" }
+    private func checkFinite(_ metrics: StepMetrics, update: Update) throws {
+        let measured = [("discriminator", metrics.discriminatorLoss, update != .generator),
+                        ("generator", metrics.generatorLoss, update != .discriminator)]
+        for (network, loss, wasMeasured) in measured where wasMeasured && !loss.isFinite {
+            let last = rows.last { $0.update == Update.both.rawValue }
+                .map { "last finite losses: D \($0.discriminatorLoss), G \($0.generatorLoss) at step \($0.step)" }
                 ?? "no finite step before it"
-            throw LessonError(["the \(network) loss became \(loss) at step \(step) (\(last)); training diverged: "
+            throw LessonError(["the \(network) loss became \(loss.isNaN ? "NaN" : "infinite") at step \(step) (\(last)); training diverged: "
                 + "try a lower learning rate (--set learning-rate=…) or a gradient penalty"])
         }
     }
