@@ -29,6 +29,8 @@ REPOSITORY = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 ENVIRONMENT = os.path.join(REPOSITORY, ".venv-peers")
 PYTHON = os.path.join(ENVIRONMENT, "bin", "python")
 
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # keep TensorFlow's start-up chatter out
+
 
 def _inside_environment():
     return os.path.realpath(sys.prefix) == os.path.realpath(ENVIRONMENT)
