@@ -110,7 +110,8 @@ def dense(dtype, batch, features_in, features_out, bias):
     tensors = differentiate(lambda input, weight, bias=None: F.linear(input, weight, bias),
                             inputs, parameters, dtype)
     metadata = {"op": "linear", "in_features": features_in, "out_features": features_out,
-                "bias": str(bias).lower(), "formula": "output = input @ weight^T + bias"}
+                "bias": str(bias).lower(),
+                "formula": "output = input @ weight^T" + (" + bias" if bias else "")}
     return tensors, metadata
 
 
@@ -442,7 +443,7 @@ def optimizer(dtype, kind, lr, **hyper):
 
 OPTIMIZER_FORMULAS = {
     "sgd": "b = momentum*b + g (b = g at step 1); p -= lr*b  (Keras's SGD gives the same numbers)",
-    "rmsprop_torch": "v = rho*v + (1-rho)*g^2 (v0 = 0); p -= lr*g / (sqrt(v) + eps)",
+    "rmsprop_torch": "(rho is PyTorch's alpha) v = rho*v + (1-rho)*g^2 (v0 = 0); p -= lr*g / (sqrt(v) + eps)",
     "rmsprop_keras": "v = rho*v + (1-rho)*g^2 (v0 = 0); p -= lr*g / sqrt(v + eps)",
     "adam_torch": "m = b1*m + (1-b1)*g; v = b2*v + (1-b2)*g^2; "
                   "p -= lr * (m/(1-b1^t)) / (sqrt(v/(1-b2^t)) + eps)",
