@@ -28,7 +28,9 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import peer_env  # noqa: E402
 
 if __name__ == "__main__":
-    peer_env.ensure_environment(need_tensorflow="--check" in sys.argv)
+    checking = "--check" in sys.argv
+    peer_env.ensure_environment(need_tensorflow=checking,
+                                extras=[("safetensors", "safetensors")] if checking else [])
 
 import torch  # noqa: E402
 import torch.nn.functional as F  # noqa: E402

@@ -14,7 +14,9 @@ fake batch (fakes detached) plus one generator update, BCE from logits.
 For each framework and workload: `--warmup` steps (default 10 for the MLPs, 3 for dcgan-mnist;
 they include any compilation), then the timed steps (`--steps`, default 200, for the MLPs;
 `--dcgan-steps`, default 10). Each step is timed alone, its losses read back to the host.
-Reported: the median ms per step and steps/s (timed steps / their total time).
+Reported: the median ms per step and steps/s (timed steps / their total time); the fastest
+single step (min ms) is shown too, as a hint of the uncontended cost when the machine is busy
+(with 2 threads on 2 busy cores, a contended run can be several times slower).
 Variants: TensorFlow `tf.function` and `tf.function(jit_compile=True)` (XLA); PyTorch eager and
 `torch.compile` (skipped, with the reason printed, if it fails or passes `--compile-timeout`).
 The faster variant of each framework is the one reported. Every (framework, variant, workload)
@@ -86,6 +88,7 @@ def measure(framework, variant, workload, steps, warmup, threads):
     return {"framework": framework, "variant": variant, "workload": workload, "version": version,
             "threads": threads, "warmup_steps": warmup, "warmup_seconds": round(warmup_seconds, 3),
             "steps": steps, "median_ms": round(median_ms, 4),
+            "min_ms": round(min(times) * 1000, 4),
             "steps_per_second": round(steps / sum(times), 3),
             "final_losses": [round(value, 4) for value in losses]}
 
@@ -132,11 +135,12 @@ def peers_summary(results, arguments, skipped):
 
 
 def print_runs(results, skipped):
-    print(f"\n{'workload':<15} {'framework':<11} {'variant':<17} {'median ms':>10} "
+    print(f"\n{'workload':<15} {'framework':<11} {'variant':<17} {'median ms':>10} {'min ms':>9} "
           f"{'steps/s':>9} {'warm-up s':>9}  final losses D, G")
     for r in results:
         print(f"{r['workload']:<15} {r['framework']:<11} {r['variant']:<17} {r['median_ms']:>10.3f} "
-              f"{r['steps_per_second']:>9.2f} {r['warmup_seconds']:>9.1f}  {r['final_losses']}")
+              f"{r.get('min_ms', float('nan')):>9.3f} {r['steps_per_second']:>9.2f} "
+              f"{r['warmup_seconds']:>9.1f}  {r['final_losses']}")
     for entry in skipped:
         print(f"{entry['workload']:<15} {entry['framework']:<11} {entry['variant']:<17} "
               f"skipped: {entry['reason']}")

@@ -47,8 +47,12 @@ def _pip(*arguments):
     subprocess.run(command, check=True)
 
 
-def install(need_tensorflow=True):
-    """Create `.venv-peers/` if needed and install what is missing (idempotent)."""
+def install(need_tensorflow=True, extras=()):
+    """Create `.venv-peers/` if needed and install what is missing (idempotent).
+
+    torch comes from PyPI with its nvidia-* dependencies (see the module's notes: `--no-deps`
+    does not give an importable torch); `extras` are further (module, package) pairs.
+    """
     if not os.path.exists(PYTHON):
         print(f"creating {ENVIRONMENT}", file=sys.stderr, flush=True)
         venv.EnvBuilder(with_pip=True).create(ENVIRONMENT)
@@ -58,11 +62,14 @@ def install(need_tensorflow=True):
         _pip("numpy")
     if need_tensorflow and not _importable("tensorflow"):
         _pip("tensorflow")
+    for module, package in extras:
+        if not _importable(module):
+            _pip(package)
 
 
-def ensure_environment(need_tensorflow=True):
+def ensure_environment(need_tensorflow=True, extras=()):
     """Make sure the script runs inside `.venv-peers/`; re-execute it there if it does not."""
-    install(need_tensorflow)
+    install(need_tensorflow, extras)
     if _inside_environment():
         return
     script = os.path.abspath(sys.argv[0])
