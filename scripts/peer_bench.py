@@ -146,7 +146,7 @@ def print_runs(results, skipped):
               f"skipped: {entry['reason']}")
 
 
-def print_flops():
+def print_flops(results=()):
     total, phases = peer_models.dcgan_flops()
     simultaneous = peer_models.dcgan_flops(third_discriminator_forward=False)[0]
     print("\ndcgan-mnist FLOPs per step (2·MACs of matmuls/convolutions, batch 256):")
@@ -155,6 +155,11 @@ def print_flops():
     print(f"  {total / 1e9:8.2f} GFLOP  total for this step "
           f"({format(simultaneous / 1e9, '.1f')} GFLOP when the G step reuses the D outputs of "
           "the D step, as the TensorFlow tutorial's simultaneous update does)")
+    for framework in VARIANTS:
+        chosen = best(list(results), framework, "dcgan-mnist")
+        if chosen:
+            print(f"  {framework} {chosen['variant']}: {total / chosen['median_ms'] / 1e6:.0f} "
+                  f"GFLOP/s at its median step")
 
 
 def print_side_by_side(summary, ours_path):
@@ -208,7 +213,7 @@ def main():
         with open(arguments.from_json) as file:
             summary = json.load(file)
         print_runs(summary["runs"], summary.get("skipped", []))
-        print_flops()
+        print_flops(summary["runs"])
         if arguments.ours:
             print_side_by_side(summary, arguments.ours)
         return
@@ -235,7 +240,7 @@ def main():
                                     "variant": variant, "reason": reason})
     summary = peers_summary(results, arguments, skipped)
     print_runs(results, skipped)
-    print_flops()
+    print_flops(results)
     if arguments.json:
         with open(arguments.json, "w") as file:
             json.dump(summary, file, indent=1)
