@@ -40,6 +40,7 @@ let package = Package(
 
         .testTarget(name: "KernelsTests", dependencies: ["Kernels"]),
         .testTarget(name: "AutodiffTests", dependencies: ["Autodiff", "NN"]),
+        .testTarget(name: "NNTests", dependencies: ["NN", "GAN"]),
         .testTarget(name: "ChartsTests", dependencies: ["Charts"]),
         .testTarget(name: "LessonsTests", dependencies: ["Lessons", "CLI"]),
     ],

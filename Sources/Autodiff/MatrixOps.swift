@@ -1,14 +1,6 @@
 import Kernels
 
-extension Variable {
-    /// Reshape (a view of the same elements).
-    public func reshaped(to newShape: [Int]) -> Variable {
-        let source = shape
-        return Variable.record(value.reshaped(to: newShape), parents: [self]) { g, _, _ in [g.reshaped(to: source)] }
-    }
-}
-
-/// op(a)·op(b) for matrices; the pullback is two more products.
+/// op(a)·op(b) for matrices (or [batch, ·, ·] stacks of them); the pullback is two more products.
 public func matmul(_ a: Variable, _ b: Variable, transposeA: Bool = false, transposeB: Bool = false) -> Variable {
     Variable.record(matmul(a.value, b.value, transposeA: transposeA, transposeB: transposeB), parents: [a, b]) { g, _, needs in
         // C = A·B: dA = G·Bᵀ, dB = Aᵀ·G, with the transposes folded in.
@@ -20,4 +12,25 @@ public func matmul(_ a: Variable, _ b: Variable, transposeA: Bool = false, trans
             : matmul(a, g, transposeA: !transposeA)
         return [da, db]
     }
+}
+
+/// x·Wᵀ + b for x [N, in], weight [out, in], bias [out]: Dense's product in one pass.
+public func linear(_ input: Variable, _ weight: Variable, bias: Variable?) -> Variable {
+    let parents = bias.map { [input, weight, $0] } ?? [input, weight]
+    return Variable.record(linearForward(input.value, weight.value, bias?.value), parents: parents) { g, _, needs in
+        [needs[0] ? matmul(g, weight) : nil,
+         needs[1] ? matmul(g, input, transposeA: true) : nil] + (bias == nil ? [] : [needs[2] ? g.channelSums() : nil])
+    }
+}
+
+func linearForward(_ x: Tensor, _ w: Tensor, _ b: Tensor?) -> Tensor {
+    guard let b else { return matmul(x, w, transposeB: true) }
+    let (m, k, n) = (x.shape[0], x.shape[1], w.shape[0])
+    precondition(x.rank == 2 && w.shape == [n, k] && b.shape == [n], "linear shapes \(x.shape), \(w.shape), \(b.shape)")
+    var out = Tensor(uninitializedShape: [m, n])
+    out.withUnsafeMutableBufferPointer { o in
+        for i in 0..<m { (o.baseAddress! + i * n).update(from: b.storage.pointer, count: n) }
+        gemm(false, true, m, n, k, x.storage.pointer, w.storage.pointer, 1, o.baseAddress!)
+    }
+    return out
 }

@@ -40,6 +40,17 @@ extension Tensor {
     public static func * (a: Tensor, s: Float) -> Tensor { a.mapped { $0 * s } }
     public static func + (a: Tensor, s: Float) -> Tensor { a.mapped { $0 + s } }
 
+    /// The larger of two values elementwise, with broadcasting.
+    public static func maximum(_ a: Tensor, _ b: Tensor) -> Tensor { broadcastBinary(a, b) { max($0, $1) } }
+    /// The smaller of two values elementwise, with broadcasting.
+    public static func minimum(_ a: Tensor, _ b: Tensor) -> Tensor { broadcastBinary(a, b) { min($0, $1) } }
+    /// `op(a, b)` elementwise with broadcasting.
+    @inline(__always)
+    public static func combined(_ a: Tensor, _ b: Tensor, _ op: (Float, Float) -> Float) -> Tensor {
+        if a.shape == b.shape { return a.zipped(with: b, op) }
+        return broadcastBinary(a, b, op)
+    }
+
     /// `self += other` in place (same shape), the accumulation of gradients.
     public mutating func add(_ other: Tensor) {
         precondition(shape == other.shape, "shapes \(shape) and \(other.shape) differ")
@@ -57,6 +68,18 @@ extension Tensor {
     public func leakyRelu(slope: Float) -> Tensor { mapped { $0 > 0 ? $0 : slope * $0 } }
     /// log(1 + eˣ) without overflow.
     public func softplus() -> Tensor { mapped { stableSoftplus($0) } }
+
+    public func squareRoot() -> Tensor { mapped { $0.squareRoot() } }
+    public func absolute() -> Tensor { mapped { abs($0) } }
+    /// Every element raised to `exponent`.
+    public func raised(toPower exponent: Float) -> Tensor {
+        exponent == 2 ? mapped { $0 * $0 } : mapped { powf($0, exponent) }
+    }
+    /// Every element limited to [low, high].
+    public func clamped(low: Float, high: Float) -> Tensor { mapped { min(max($0, low), high) } }
+    /// 1 where `predicate` holds, 0 elsewhere.
+    @inlinable @inline(__always)
+    public func mask(_ predicate: (Float) -> Bool) -> Tensor { mapped { predicate($0) ? 1 : 0 } }
 
     /// Sum of all elements (accumulated in Double).
     public func sum() -> Float {

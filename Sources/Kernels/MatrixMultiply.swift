@@ -2,7 +2,9 @@ import CBLAS
 
 /// C = op(A)·op(B) for row-major matrices, op = transpose when asked:
 /// A is [m, k] (or [k, m] transposed), B is [k, n] (or [n, k] transposed).
+/// Rank-3 operands [batch, ·, ·] multiply matrix by matrix along the batch.
 public func matmul(_ a: Tensor, _ b: Tensor, transposeA: Bool = false, transposeB: Bool = false) -> Tensor {
+    if a.rank == 3 || b.rank == 3 { return batchedMatmul(a, b, transposeA: transposeA, transposeB: transposeB) }
     let (m, k, n) = matmulSizes(a, transposeA, b, transposeB)
     var c = Tensor(uninitializedShape: [m, n])
     c.withUnsafeMutableBufferPointer { cb in
@@ -30,6 +32,21 @@ public func matmulNaive(_ a: Tensor, _ b: Tensor, transposeA: Bool = false, tran
                     }
                 }
             }
+        }
+    }
+    return c
+}
+
+func batchedMatmul(_ a: Tensor, _ b: Tensor, transposeA: Bool, transposeB: Bool) -> Tensor {
+    precondition(a.rank == 3 && b.rank == 3 && a.shape[0] == b.shape[0], "batched matmul needs [b, ·, ·] operands, got \(a.shape) and \(b.shape)")
+    let batch = a.shape[0]
+    let (m, k, n) = matmulSizes(a.reshaped(to: Array(a.shape.dropFirst())), transposeA,
+                                b.reshaped(to: Array(b.shape.dropFirst())), transposeB)
+    var c = Tensor(uninitializedShape: [batch, m, n])
+    c.withUnsafeMutableBufferPointer { cb in
+        for i in 0..<batch {
+            gemm(transposeA, transposeB, m, n, k, a.storage.pointer + i * m * k, b.storage.pointer + i * k * n,
+                 0, cb.baseAddress! + i * m * n)
         }
     }
     return c

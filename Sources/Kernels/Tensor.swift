@@ -5,10 +5,10 @@ public final class TensorStorage {
 
     init(count: Int) {
         self.count = count
-        pointer = UnsafeMutablePointer<Float>.allocate(capacity: max(count, 1))
+        pointer = BufferPool.shared.take(count)
     }
 
-    deinit { pointer.deallocate() }
+    deinit { BufferPool.shared.give(pointer, count: count) }
 }
 
 /// A dense, row-major Float array with a shape, copy-on-write (NCHW for images).

@@ -19,9 +19,7 @@ public final class Dense: Layer {
     public var parameters: [Parameter] { bias.map { [weight, $0] } ?? [weight] }
 
     public func callAsFunction(_ input: Variable) -> Variable {
-        let product = matmul(input, weight.variable, transposeB: true)  // [batch, out]
-        guard let bias else { return product }
-        return product + bias.variable
+        linear(input, weight.variable, bias: bias?.variable)  // [batch, out]
     }
 
     public func outputShape(for inputShape: [Int]) -> [Int] { [inputShape[0], outputSize] }

@@ -20,6 +20,8 @@ public final class Parameter {
 public protocol Layer: AnyObject {
     /// The layer's parameters, named as PyTorch names them within the layer.
     var parameters: [Parameter] { get }
+    /// State saved with the parameters but not trained (BatchNorm's running statistics).
+    var buffers: [Parameter] { get }
     /// Training mode (batch statistics, dropout) or inference mode.
     var isTraining: Bool { get set }
     /// A short name for model summaries ("Dense", "LeakyReLU").
@@ -31,6 +33,7 @@ public protocol Layer: AnyObject {
 
 extension Layer {
     public var parameters: [Parameter] { [] }
+    public var buffers: [Parameter] { [] }
     public var isTraining: Bool {
         get { false }
         set {}
@@ -52,6 +55,15 @@ public final class Sequential: Layer {
     public var namedParameters: [(name: String, parameter: Parameter)] {
         layers.enumerated().flatMap { index, layer in layer.parameters.map { ("\(index).\($0.name)", $0) } }
     }
+
+    /// Parameters and buffers with their PyTorch `state_dict` names, in PyTorch's order.
+    public var namedTensors: [(name: String, parameter: Parameter)] {
+        layers.enumerated().flatMap { index, layer in
+            (layer.parameters + layer.buffers).map { ("\(index).\($0.name)", $0) }
+        }
+    }
+
+    public var buffers: [Parameter] { layers.flatMap(\.buffers) }
 
     public var isTraining: Bool {
         get { layers.contains { $0.isTraining } }

@@ -7,8 +7,58 @@ public func binaryCrossEntropy(logits: Variable, targets: Tensor) -> Variable {
     (logits.softplus() - logits * targets).mean()
 }
 
+/// How the labels of a BCE loss are softened.
+public struct LabelOptions: Equatable {
+    /// Keras's `label_smoothing` s: t ← t·(1 − s) + s/2.
+    public var smoothing: Float
+    /// One-sided smoothing: real labels (t = 1) become this value (0.9 in the tutorials); 1 = off.
+    public var realLabel: Float
+    /// Half-width of uniform noise added to every label (0.1 ⇒ 1 ± 0.1 and 0 ± 0.1).
+    public var noise: Float
+
+    public init(smoothing: Float = 0, realLabel: Float = 1, noise: Float = 0) {
+        self.smoothing = smoothing
+        self.realLabel = realLabel
+        self.noise = noise
+    }
+
+    /// The targets for `count` samples whose true label is `label` (0 or 1).
+    public func targets(count: Int, label: Float, using random: inout RandomSource) -> Tensor {
+        var value = label == 1 ? realLabel : label
+        value = value * (1 - smoothing) + smoothing / 2
+        guard noise > 0 else { return Tensor(shape: [count, 1], repeating: value) }
+        return Tensor.uniform(shape: [count, 1], low: -noise, high: noise, using: &random) + value
+    }
+}
+
+/// Mean BCE of `logits` [N, 1] whose true label is `label` (1 real, 0 fake), labels softened by `options`.
+public func binaryCrossEntropy(logits: Variable, label: Float, options: LabelOptions,
+                               using random: inout RandomSource) -> Variable {
+    binaryCrossEntropy(logits: logits, targets: options.targets(count: logits.shape[0], label: label, using: &random))
+}
+
 /// Mean squared error.
 public func meanSquaredError(_ prediction: Variable, _ target: Tensor) -> Variable {
     let difference = prediction - target
     return (difference * difference).mean()
+}
+
+/// Mean hinge loss max(0, 1 − t·x) for targets t of −1 and 1.
+public func hingeLoss(_ prediction: Variable, targets: Tensor) -> Variable {
+    (1 - prediction * targets).relu().mean()
+}
+
+/// The Wasserstein critic's loss mean(D(fake)) − mean(D(real)), minimised by the critic.
+public func wassersteinCriticLoss(real: Variable, fake: Variable) -> Variable {
+    fake.mean() - real.mean()
+}
+
+/// WGAN-GP's penalty mean((‖∂D/∂x̂‖₂ − 1)²) at the interpolates x̂ (λ not applied).
+public func gradientPenalty(critic: (Variable) -> Variable, interpolates: Tensor) -> Variable {
+    let input = Variable.leaf(interpolates)
+    let inputGradient = differentiableGradients(of: critic(input).sum(), at: [input])[0]
+    let axes = Array(1..<inputGradient.rank)
+    let norms = (inputGradient * inputGradient).summed(alongAxes: axes).squareRoot()
+    let distance = norms - 1
+    return (distance * distance).mean()
 }

@@ -1,0 +1,41 @@
+import Kernels
+
+// Convolution and its two gradients form a closed set of bilinear ops: the pullback of each
+// is built from the other two, so gradients of gradients (WGAN-GP) work through them.
+
+/// The 2-D convolution of `input` [N, C, H, W] by `weight` [Co, C, kh, kw] (+ `bias` [Co]).
+public func conv2d(_ input: Variable, _ weight: Variable, bias: Variable? = nil, geometry: ConvolutionGeometry) -> Variable {
+    let parents = bias.map { [input, weight, $0] } ?? [input, weight]
+    let value = convolved(input.value, weight.value, bias: bias?.value, geometry: geometry)
+    return Variable.record(value, parents: parents) { g, _, needs in
+        [needs[0] ? convolutionInputGradient(g, weight, geometry: geometry) : nil,
+         needs[1] ? convolutionWeightGradient(input, g, geometry: geometry) : nil]
+            + (bias == nil ? [] : [needs[2] ? g.channelSums() : nil])
+    }
+}
+
+/// The transposed convolution of `input` [N, C, h, w] by `weight` [C, Co, kh, kw] (PyTorch's
+/// layout), + `bias` [Co]; `geometry` comes from `ConvolutionGeometry.transposedConvolution`.
+public func transposedConv2d(_ input: Variable, _ weight: Variable, bias: Variable? = nil,
+                             geometry: ConvolutionGeometry) -> Variable {
+    let product = convolutionInputGradient(input, weight, geometry: geometry)
+    return bias.map { product.addingChannelBias($0) } ?? product
+}
+
+/// The input gradient of the convolution `geometry` for an output gradient (a transposed convolution).
+public func convolutionInputGradient(_ outputGradient: Variable, _ weight: Variable, geometry: ConvolutionGeometry) -> Variable {
+    let value = convolutionInputGradient(outputGradient.value, weight.value, geometry: geometry)
+    return Variable.record(value, parents: [outputGradient, weight]) { h, _, needs in
+        [needs[0] ? conv2d(h, weight, geometry: geometry) : nil,
+         needs[1] ? convolutionWeightGradient(h, outputGradient, geometry: geometry) : nil]
+    }
+}
+
+/// The weight gradient of the convolution `geometry` for an input and an output gradient.
+public func convolutionWeightGradient(_ input: Variable, _ outputGradient: Variable, geometry: ConvolutionGeometry) -> Variable {
+    let value = convolutionWeightGradient(input.value, outputGradient.value, geometry: geometry)
+    return Variable.record(value, parents: [input, outputGradient]) { h, _, needs in
+        [needs[0] ? convolutionInputGradient(outputGradient, h, geometry: geometry) : nil,
+         needs[1] ? conv2d(input, h, geometry: geometry) : nil]
+    }
+}

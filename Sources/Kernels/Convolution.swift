@@ -1,0 +1,164 @@
+// Convolution as im2col + GEMM. The im2col matrix of a chunk of samples has one row per
+// (input channel, ky, kx) and one column per (sample, oy, ox), so one GEMM serves the chunk:
+//   output[co, (n, p)] = Σ_r weight[co, r] · columns[r, (n, p)].
+// Chunks bound the scratch memory; scratch buffers come from the pool and are reused.
+
+/// Elements of im2col scratch per chunk (32 MB).
+let columnBudget = 8 << 20
+
+@inline(__always)
+func chunkSize(_ g: ConvolutionGeometry) -> Int {
+    max(1, min(g.batch, columnBudget / max(g.patchSize * g.outputPlane, 1)))
+}
+
+/// Fills `columns` [patchSize, count·outputPlane] from samples `first..<first+count` of `input`.
+func im2col(_ input: UnsafePointer<Float>, _ g: ConvolutionGeometry, first: Int, count: Int,
+            _ columns: UnsafeMutablePointer<Float>) {
+    let (oh, ow, s) = (g.outputHeight, g.outputWidth, g.stride)
+    let rowLength = count * g.outputPlane
+    for c in 0..<g.inputChannels {
+        for ky in 0..<g.kernelHeight {
+            for kx in 0..<g.kernelWidth {
+                let row = columns + ((c * g.kernelHeight + ky) * g.kernelWidth + kx) * rowLength
+                let valid = g.validColumns(kx)
+                let shiftX = kx - g.padLeft
+                for n in 0..<count {
+                    let plane = input + ((first + n) * g.inputChannels + c) * g.inputPlane
+                    for oy in 0..<oh {
+                        let target = row + (n * oh + oy) * ow
+                        let iy = oy * s - g.padTop + ky
+                        if iy < 0 || iy >= g.inputHeight {
+                            target.update(repeating: 0, count: ow)
+                            continue
+                        }
+                        let source = plane + iy * g.inputWidth + shiftX
+                        for ox in 0..<valid.lowerBound { target[ox] = 0 }
+                        if s == 1 {
+                            (target + valid.lowerBound).update(from: source + valid.lowerBound, count: valid.count)
+                        } else {
+                            for ox in valid { target[ox] = source[ox * s] }
+                        }
+                        for ox in valid.upperBound..<ow { target[ox] = 0 }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Adds `columns` [patchSize, count·outputPlane] back into samples `first..<first+count` of `input`.
+func col2im(_ columns: UnsafePointer<Float>, _ g: ConvolutionGeometry, first: Int, count: Int,
+            _ input: UnsafeMutablePointer<Float>) {
+    let (oh, ow, s) = (g.outputHeight, g.outputWidth, g.stride)
+    let rowLength = count * g.outputPlane
+    for c in 0..<g.inputChannels {
+        for ky in 0..<g.kernelHeight {
+            for kx in 0..<g.kernelWidth {
+                let row = columns + ((c * g.kernelHeight + ky) * g.kernelWidth + kx) * rowLength
+                let valid = g.validColumns(kx)
+                let shiftX = kx - g.padLeft
+                for n in 0..<count {
+                    let plane = input + ((first + n) * g.inputChannels + c) * g.inputPlane
+                    for oy in 0..<oh {
+                        let iy = oy * s - g.padTop + ky
+                        if iy < 0 || iy >= g.inputHeight { continue }
+                        let source = row + (n * oh + oy) * ow
+                        let target = plane + iy * g.inputWidth + shiftX
+                        for ox in valid { target[ox * s] += source[ox] }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Copies samples `first..<first+count` of an [N, C, P] tensor into a [C, count·P] matrix.
+func gatherChannels(_ source: UnsafePointer<Float>, channels: Int, plane: Int, first: Int, count: Int,
+                    _ target: UnsafeMutablePointer<Float>) {
+    for n in 0..<count {
+        for c in 0..<channels {
+            (target + (c * count + n) * plane).update(from: source + ((first + n) * channels + c) * plane, count: plane)
+        }
+    }
+}
+
+/// The inverse of `gatherChannels`, optionally adding `bias[c]` to every element.
+func scatterChannels(_ source: UnsafePointer<Float>, channels: Int, plane: Int, first: Int, count: Int,
+                     bias: UnsafePointer<Float>?, _ target: UnsafeMutablePointer<Float>) {
+    for n in 0..<count {
+        for c in 0..<channels {
+            let from = source + (c * count + n) * plane, to = target + ((first + n) * channels + c) * plane
+            if let bias {
+                let b = bias[c]
+                for p in 0..<plane { to[p] = from[p] + b }
+            } else {
+                to.update(from: from, count: plane)
+            }
+        }
+    }
+}
+
+/// The convolution of `input` [N, C, H, W] by `weight` [Co, C, kh, kw], plus `bias` [Co] if given.
+public func convolved(_ input: Tensor, _ weight: Tensor, bias: Tensor? = nil, geometry g: ConvolutionGeometry) -> Tensor {
+    precondition(input.shape == g.inputShape && weight.shape == g.weightShape, "convolution shapes \(input.shape), \(weight.shape) do not match \(g)")
+    var output = Tensor(uninitializedShape: g.outputShape)
+    let chunk = chunkSize(g)
+    let columns = Tensor(uninitializedShape: [g.patchSize * chunk * g.outputPlane])
+    let product = Tensor(uninitializedShape: [g.outputChannels * chunk * g.outputPlane])
+    let biasPointer = bias.map { UnsafePointer($0.storage.pointer) }
+    output.withUnsafeMutableBufferPointer { out in
+        for first in stride(from: 0, to: g.batch, by: chunk) {
+            let count = min(chunk, g.batch - first)
+            im2col(input.storage.pointer, g, first: first, count: count, columns.storage.pointer)
+            gemm(false, false, g.outputChannels, count * g.outputPlane, g.patchSize,
+                 weight.storage.pointer, columns.storage.pointer, 0, product.storage.pointer)
+            scatterChannels(product.storage.pointer, channels: g.outputChannels, plane: g.outputPlane,
+                            first: first, count: count, bias: biasPointer, out.baseAddress!)
+        }
+    }
+    return output
+}
+
+/// The gradient of a convolution with respect to its input, given the output gradient
+/// [N, Co, Ho, Wo]; it is also the transposed convolution of `outputGradient` by `weight`.
+public func convolutionInputGradient(_ outputGradient: Tensor, _ weight: Tensor, geometry g: ConvolutionGeometry) -> Tensor {
+    precondition(outputGradient.shape == g.outputShape && weight.shape == g.weightShape,
+                 "convolution gradient shapes \(outputGradient.shape), \(weight.shape) do not match \(g)")
+    var input = Tensor(shape: g.inputShape, repeating: 0)
+    let chunk = chunkSize(g)
+    let columns = Tensor(uninitializedShape: [g.patchSize * chunk * g.outputPlane])
+    let gathered = Tensor(uninitializedShape: [g.outputChannels * chunk * g.outputPlane])
+    input.withUnsafeMutableBufferPointer { x in
+        for first in stride(from: 0, to: g.batch, by: chunk) {
+            let count = min(chunk, g.batch - first)
+            gatherChannels(outputGradient.storage.pointer, channels: g.outputChannels, plane: g.outputPlane,
+                           first: first, count: count, gathered.storage.pointer)
+            gemm(true, false, g.patchSize, count * g.outputPlane, g.outputChannels,
+                 weight.storage.pointer, gathered.storage.pointer, 0, columns.storage.pointer)
+            col2im(columns.storage.pointer, g, first: first, count: count, x.baseAddress!)
+        }
+    }
+    return input
+}
+
+/// The gradient of a convolution with respect to its weight: Σ over the batch of
+/// outputGradient · im2col(input)ᵀ, shape [Co, C, kh, kw].
+public func convolutionWeightGradient(_ input: Tensor, _ outputGradient: Tensor, geometry g: ConvolutionGeometry) -> Tensor {
+    precondition(input.shape == g.inputShape && outputGradient.shape == g.outputShape,
+                 "convolution gradient shapes \(input.shape), \(outputGradient.shape) do not match \(g)")
+    var weight = Tensor(uninitializedShape: g.weightShape)
+    let chunk = chunkSize(g)
+    let columns = Tensor(uninitializedShape: [g.patchSize * chunk * g.outputPlane])
+    let gathered = Tensor(uninitializedShape: [g.outputChannels * chunk * g.outputPlane])
+    weight.withUnsafeMutableBufferPointer { w in
+        for first in stride(from: 0, to: g.batch, by: chunk) {
+            let count = min(chunk, g.batch - first)
+            im2col(input.storage.pointer, g, first: first, count: count, columns.storage.pointer)
+            gatherChannels(outputGradient.storage.pointer, channels: g.outputChannels, plane: g.outputPlane,
+                           first: first, count: count, gathered.storage.pointer)
+            gemm(false, true, g.outputChannels, g.patchSize, count * g.outputPlane,
+                 gathered.storage.pointer, columns.storage.pointer, first == 0 ? 0 : 1, w.baseAddress!)
+        }
+    }
+    return weight
+}

@@ -1,0 +1,80 @@
+// Reductions over chosen axes. Reduced axes are kept as size-1 dimensions, so the result
+// broadcasts back against its source.
+
+extension Tensor {
+    /// Largest element over `axes`, keeping them as size-1 dimensions.
+    public func maximum(alongAxes axes: [Int]) -> Tensor {
+        reduced(alongAxes: axes, initial: -.infinity) { max($0, $1) }
+    }
+
+    /// Mean over `axes`, keeping them as size-1 dimensions.
+    public func mean(alongAxes axes: [Int]) -> Tensor {
+        let n = axes.reduce(1) { $0 * shape[$1] }
+        return summed(alongAxes: axes) * (1 / Float(max(n, 1)))
+    }
+
+    /// `combine` folded over `axes` from `initial`, keeping them as size-1 dimensions.
+    @inline(__always)
+    func reduced(alongAxes axes: [Int], initial: Float, _ combine: (Float, Float) -> Float) -> Tensor {
+        var outShape = shape
+        for axis in axes { outShape[axis] = 1 }
+        var out = Tensor(shape: outShape, repeating: initial)
+        let outStrides = broadcastStrides(outShape, to: shape)
+        let zeros = [Int](repeating: 0, count: rank)
+        out.withUnsafeMutableBufferPointer { o in
+            withUnsafeBufferPointer { x in
+                forEachBroadcastRun(shape: shape, aStrides: outStrides, bStrides: zeros) { start, oi, _, n, oStep, _ in
+                    if oStep == 0 {
+                        var acc = o[oi]
+                        for k in 0..<n { acc = combine(acc, x[start + k]) }
+                        o[oi] = acc
+                    } else {
+                        for k in 0..<n { o[oi + k] = combine(o[oi + k], x[start + k]) }
+                    }
+                }
+            }
+        }
+        return out
+    }
+
+    /// Per-channel sums of an NCHW tensor (or of the columns of an [N, C] matrix): shape [C].
+    public func channelSums() -> Tensor {
+        precondition(rank >= 2, "channel sums need rank ≥ 2, got \(shape)")
+        let batch = shape[0], channels = shape[1], plane = count / max(batch * channels, 1)
+        var out = Tensor(shape: [channels], repeating: 0)
+        out.withUnsafeMutableBufferPointer { o in
+            withUnsafeBufferPointer { x in
+                for n in 0..<batch {
+                    for c in 0..<channels {
+                        let base = (n * channels + c) * plane
+                        var acc: Float = 0
+                        for p in 0..<plane { acc += x[base + p] }
+                        o[c] += acc
+                    }
+                }
+            }
+        }
+        return out
+    }
+}
+
+extension Tensor {
+    /// `bias[c]` added to every element of channel c of an [N, C, …] tensor.
+    public func addingChannelBias(_ bias: Tensor) -> Tensor {
+        let batch = shape[0], channels = shape[1], plane = count / max(batch * channels, 1)
+        var out = Tensor(uninitializedShape: shape)
+        out.withUnsafeMutableBufferPointer { o in
+            withUnsafeBufferPointer { x in
+                bias.withUnsafeBufferPointer { b in
+                    for n in 0..<batch {
+                        for c in 0..<channels {
+                            let base = (n * channels + c) * plane, value = b[c]
+                            for p in 0..<plane { o[base + p] = x[base + p] + value }
+                        }
+                    }
+                }
+            }
+        }
+        return out
+    }
+}

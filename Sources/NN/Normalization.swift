@@ -1,0 +1,86 @@
+import Autodiff
+import Kernels
+
+/// Batch normalization over the batch (and, for NCHW input, the spatial axes) of each channel.
+/// Training normalises with the batch mean and biased variance and updates the running
+/// statistics with Keras's convention, running = momentum·running + (1 − momentum)·batch
+/// (PyTorch's `momentum` is 1 − this); inference uses the running statistics.
+public final class BatchNormalization: Layer {
+    public let weight: Parameter, bias: Parameter
+    public let runningMean: Parameter, runningVariance: Parameter
+    /// Keras's momentum (0.99 by default; the Fashion-MNIST tutorial uses 0.8).
+    public let momentum: Float
+    public let epsilon: Float
+    /// Whether the running variance takes the unbiased batch variance (PyTorch) or the biased one (Keras).
+    public let unbiasedRunningVariance: Bool
+    public var isTraining = true
+    public let kind = "BatchNormalization"
+
+    public init(featureCount: Int, momentum: Float = 0.99, epsilon: Float = 1e-3, unbiasedRunningVariance: Bool = false) {
+        weight = Parameter(name: "weight", value: Tensor(shape: [featureCount], repeating: 1))
+        bias = Parameter(name: "bias", value: Tensor(shape: [featureCount]))
+        runningMean = Parameter(name: "running_mean", value: Tensor(shape: [featureCount]))
+        runningVariance = Parameter(name: "running_var", value: Tensor(shape: [featureCount], repeating: 1))
+        self.momentum = momentum
+        self.epsilon = epsilon
+        self.unbiasedRunningVariance = unbiasedRunningVariance
+    }
+
+    public var parameters: [Parameter] { [weight, bias] }
+    public var buffers: [Parameter] { [runningMean, runningVariance] }
+
+    public func callAsFunction(_ input: Variable) -> Variable {
+        let channels = weight.value.count
+        precondition(input.rank >= 2 && input.shape[1] == channels, "BatchNormalization(\(channels)) got \(input.shape)")
+        var view = [Int](repeating: 1, count: input.rank)
+        view[1] = channels
+        let gamma = weight.variable.reshaped(to: view), beta = bias.variable.reshaped(to: view)
+        guard isTraining else {
+            let inverse = (runningVariance.value + epsilon).squareRoot().mapped { 1 / $0 }.reshaped(to: view)
+            return (input - runningMean.value.reshaped(to: view)) * (Variable(inverse) * gamma) + beta
+        }
+        let axes = [0] + Array(2..<input.rank)
+        let (output, batchMean, batchVariance) = batchNormTraining(input, gamma: gamma, beta: beta, axes: axes, epsilon: epsilon)
+        let count = Float(input.value.count / channels)
+        let correction = unbiasedRunningVariance && count > 1 ? count / (count - 1) : 1
+        let keep = momentum
+        runningMean.value = runningMean.value * keep + batchMean.reshaped(to: [channels]) * (1 - keep)
+        runningVariance.value = runningVariance.value * keep + batchVariance.reshaped(to: [channels]) * ((1 - keep) * correction)
+        return output
+    }
+}
+
+/// (x − mean) / √(variance + ε) · γ + β with batch statistics over `axes`; also returns them.
+func batchNormTraining(_ x: Variable, gamma: Variable, beta: Variable, axes: [Int], epsilon: Float)
+    -> (Variable, mean: Tensor, variance: Tensor) {
+    let mean = x.mean(alongAxes: axes)
+    let centered = x - mean
+    let variance = (centered * centered).mean(alongAxes: axes)
+    let normalized = centered / (variance + epsilon).squareRoot()
+    return (normalized * gamma + beta, mean.value, variance.value)
+}
+
+/// Keeps each element with probability 1 − rate and scales it by 1 / (1 − rate) in training
+/// (inverted dropout, as Keras and PyTorch); the identity in inference.
+public final class Dropout: Layer {
+    public let rate: Float
+    public var isTraining = true
+    public let kind = "Dropout"
+    private var random: RandomSource
+
+    public init(rate: Float, using random: inout RandomSource) {
+        precondition(rate >= 0 && rate < 1, "dropout rate \(rate) outside [0, 1)")
+        self.rate = rate
+        self.random = random.split()
+    }
+
+    public func callAsFunction(_ input: Variable) -> Variable {
+        guard isTraining, rate > 0 else { return input }
+        let keep = 1 - rate, scale = 1 / keep
+        var mask = Tensor(uninitializedShape: input.shape)
+        mask.withUnsafeMutableBufferPointer { m in
+            for i in m.indices { m[i] = random.nextUnit() < Double(keep) ? scale : 0 }
+        }
+        return input * mask
+    }
+}

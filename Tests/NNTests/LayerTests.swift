@@ -1,0 +1,112 @@
+import Autodiff
+import Kernels
+import NN
+import XCTest
+
+final class LayerTests: XCTestCase {
+    var random = RandomSource(seed: 41)
+
+    func testDCGANShapesAndParameterCounts() {
+        let generator = Sequential([
+            Dense(inputSize: 100, outputSize: 7 * 7 * 256, useBias: false, using: &random),
+            BatchNormalization(featureCount: 7 * 7 * 256), LeakyReLU(), Reshape([256, 7, 7]),
+            ConvTranspose2D(inputChannels: 256, outputChannels: 128, kernelSize: 5, stride: 1, padding: .same, useBias: false, using: &random),
+            BatchNormalization(featureCount: 128), LeakyReLU(),
+            ConvTranspose2D(inputChannels: 128, outputChannels: 64, kernelSize: 5, stride: 2, padding: .same, useBias: false, using: &random),
+            BatchNormalization(featureCount: 64), LeakyReLU(),
+            ConvTranspose2D(inputChannels: 64, outputChannels: 1, kernelSize: 5, stride: 2, padding: .same, useBias: false, using: &random),
+            Tanh(),
+        ])
+        XCTAssertEqual(generator.outputShape(for: [2, 100]), [2, 1, 28, 28])
+        // Keras's summary of the tutorial's generator: 2,330,944 in all, 25,472 of them BatchNorm's
+        // moving statistics (not trainable).
+        XCTAssertEqual(generator.parameterCount, 2_305_472)
+        XCTAssertEqual(generator.parameterCount + generator.buffers.reduce(0) { $0 + $1.value.count }, 2_330_944)
+        let discriminator = Sequential([
+            Conv2D(inputChannels: 1, outputChannels: 64, kernelSize: 5, stride: 2, padding: .same, using: &random),
+            LeakyReLU(), Dropout(rate: 0.3, using: &random),
+            Conv2D(inputChannels: 64, outputChannels: 128, kernelSize: 5, stride: 2, padding: .same, using: &random),
+            LeakyReLU(), Dropout(rate: 0.3, using: &random), Flatten(),
+            Dense(inputSize: 6272, outputSize: 1, using: &random),
+        ])
+        XCTAssertEqual(discriminator.outputShape(for: [2, 1, 28, 28]), [2, 1])
+        XCTAssertEqual(discriminator.parameterCount, 212_865)
+        let images = generator(Variable(Tensor.normal(shape: [2, 100], using: &random)))
+        XCTAssertEqual(images.shape, [2, 1, 28, 28])
+        XCTAssertEqual(discriminator(images).shape, [2, 1])
+        XCTAssertEqual(generator.namedTensors.map(\.name).prefix(5),
+                       ["0.weight", "1.weight", "1.bias", "1.running_mean", "1.running_var"])
+    }
+
+    func testBatchNormalizationTrainingAndInference() {
+        let norm = BatchNormalization(featureCount: 3, momentum: 0.8)
+        let x = Tensor.uniform(shape: [4, 3, 2, 2], low: -2, high: 3, using: &random)
+        let y = norm(Variable(x)).value
+        let mean = y.mean(alongAxes: [0, 2, 3]), square = (y * y).mean(alongAxes: [0, 2, 3])
+        for c in 0..<3 {
+            XCTAssertEqual(mean[c], 0, accuracy: 1e-5)
+            XCTAssertEqual(square[c], 1, accuracy: 2e-3)  // variance / (variance + ε)
+        }
+        let batchMean = x.mean(alongAxes: [0, 2, 3])
+        XCTAssertEqual(norm.runningMean.value[1], 0.2 * batchMean[1], accuracy: 1e-6)
+        norm.isTraining = false
+        let inference = norm(Variable(x)).value
+        let expected = (x - norm.runningMean.value.reshaped(to: [1, 3, 1, 1]))
+            / (norm.runningVariance.value.reshaped(to: [1, 3, 1, 1]) + 1e-3).squareRoot()
+        for (a, b) in zip(inference.scalars, expected.scalars) { XCTAssertEqual(a, b, accuracy: 1e-5) }
+        // Gradients through the batch statistics, for dense and convolutional input.
+        checkLayerGradients(BatchNormalization(featureCount: 3), input: Tensor.uniform(shape: [5, 3], low: -1, high: 1, using: &random))
+        checkLayerGradients(BatchNormalization(featureCount: 2), input: Tensor.uniform(shape: [2, 2, 3, 2], low: -1, high: 1, using: &random))
+    }
+
+    func testDropoutScalesInTrainingAndIsTheIdentityInInference() {
+        let dropout = Dropout(rate: 0.3, using: &random)
+        let ones = Tensor(shape: [100, 100], repeating: 1)
+        let kept = dropout(Variable(ones)).value
+        let fraction = kept.mapped { $0 > 0 ? 1 : 0 }.mean()
+        XCTAssertEqual(fraction, 0.7, accuracy: 0.02)
+        XCTAssertEqual(kept.scalars.max()!, 1 / 0.7, accuracy: 1e-6)
+        dropout.isTraining = false
+        XCTAssertEqual(dropout(Variable(ones)).value.scalars, ones.scalars)
+    }
+
+    func testLossesAndLabelOptions() {
+        let logits = Tensor.uniform(shape: [6, 1], low: -2, high: 2, using: &random)
+        let signs = Tensor(shape: [6, 1], scalars: [1, -1, 1, -1, 1, -1])
+        checkGradientsNN([logits]) { hingeLoss($0[0], targets: signs) }
+        checkGradientsNN([logits]) { meanSquaredError($0[0], signs) }
+        checkGradientsNN([logits, signs]) { wassersteinCriticLoss(real: $0[0], fake: $0[1]) }
+        var labels = RandomSource(seed: 1)
+        XCTAssertEqual(LabelOptions(smoothing: 0.2).targets(count: 1, label: 1, using: &labels).scalar, 0.9, accuracy: 1e-7)
+        XCTAssertEqual(LabelOptions(realLabel: 0.9).targets(count: 1, label: 0, using: &labels).scalar, 0)
+        let noisy = LabelOptions(noise: 0.1).targets(count: 1000, label: 1, using: &labels)
+        XCTAssertTrue(noisy.scalars.allSatisfy { $0 >= 0.9 && $0 <= 1.1 })
+    }
+
+    func testConstraints() {
+        let parameter = Parameter(name: "weight", value: Tensor.uniform(shape: [6, 5], low: -1, high: 1, using: &random))
+        let copy = Parameter(name: "weight", value: parameter.value)
+        WeightClipping(parameters: [parameter], limit: 0.01).apply()
+        XCTAssertTrue(parameter.value.scalars.allSatisfy { abs($0) <= 0.01 })
+        let spectral = SpectralNormalization(parameters: [copy], iterations: 50, using: &random)
+        spectral.apply()
+        spectral.apply()
+        XCTAssertEqual(spectral.lastSigmas[0], 1, accuracy: 1e-3)  // already normalised by the first pass
+    }
+}
+
+
+final class LayerGradientTests: XCTestCase {
+    var random = RandomSource(seed: 43)
+
+    func testDenseConvolutionsAndActivations() {
+        checkLayerGradients(Dense(inputSize: 4, outputSize: 3, using: &random),
+                            input: Tensor.uniform(shape: [2, 4], low: -1, high: 1, using: &random))
+        checkLayerGradients(Conv2D(inputChannels: 2, outputChannels: 2, kernelSize: 4, stride: 2, padding: .same, using: &random),
+                            input: Tensor.uniform(shape: [2, 2, 5, 5], low: -1, high: 1, using: &random))
+        checkLayerGradients(ConvTranspose2D(inputChannels: 2, outputChannels: 2, kernelSize: 5, stride: 2, padding: .same, using: &random),
+                            input: Tensor.uniform(shape: [1, 2, 3, 3], low: -1, high: 1, using: &random))
+        checkLayerGradients(Sequential([LeakyReLU(), Reshape([2, 3]), Flatten()]),
+                            input: Tensor.uniform(shape: [2, 6], low: 0.1, high: 1, using: &random))
+    }
+}
