@@ -60,6 +60,7 @@ enum TrainStage: StageKind {
             for _ in 0..<stepsPerEpoch {
                 accumulate(&sum, try session.trainStep(epoch: epoch))
                 if Interruption.requested {
+                    console.progress("interrupted at epoch \(epoch), step \(session.step): saving what was done", final: true)
                     try snapshot(epoch)
                     try session.write(metricsChart(epochMeans), name: "metrics")
                     throw TrainingInterrupted(outcome: outcome())
@@ -101,7 +102,7 @@ enum TrainStage: StageKind {
         let console = session.context.console
         let updates: [String: TrainingSession.Update] = ["d": .discriminator, "g": .generator, "b": .both]
         while true {
-            guard let answer = console.ask("step mode at epoch \(epoch): d · g · b one update · p play to next pause · [Enter] play on · q quit ›")
+            guard let answer = console.ask("epoch \(epoch) · d/g/b: one D/G/both update · p: to next pause · Enter: play · q: quit ›")
             else { return false }
             switch answer.lowercased() {
             case "": return false
@@ -115,7 +116,8 @@ enum TrainStage: StageKind {
                 let metrics = try session.trainStep(epoch: epoch, update: update)
                 let label = String(format: "step-%05d-", session.step) + (update == .both ? "both" : update == .generator ? "g" : "d")
                 try session.snapshot(label: label, title: "After step \(session.step) (\(update.rawValue) update): real (blue) vs generated (orange)")
-                console.line("  step \(session.step) · \(update.rawValue) update · " + summary(metrics) + " · wrote \(session.figures.last!)")
+                let figure = session.figures.last!.components(separatedBy: "/").suffix(2).joined(separator: "/")
+                console.line("  step \(session.step) · \(update.rawValue) update · " + summary(metrics) + " · drew \(figure)")
             }
         }
     }
