@@ -148,7 +148,7 @@ enum TrainStage: StageKind {
         let elapsed = Date().timeIntervalSince(start)
         let rate = Double(step) / max(elapsed, 1e-9)
         let remaining = elapsed / Double(epoch) * Double(epochs - epoch)
-        return "epoch \(epoch)/\(epochs) · \(Int(rate)) steps/s · \(fixed(elapsed, 1)) s"
+        return "epoch \(epoch)/\(epochs) · step \(grouped(step)) · \(Int(rate)) steps/s · \(fixed(elapsed, 1)) s"
             + (epoch < epochs ? " · ETA \(fixed(remaining, 1)) s" : "")
             + " · " + summary(metrics)
     }
