@@ -20,7 +20,7 @@ public final class SGD: Optimizer {
     public var learningRate: Float
     public let momentum: Float
     public private(set) var step = 0
-    private var velocity: [Tensor]
+    var velocity: [Tensor]
 
     public init(parameters: [Parameter], learningRate: Float = 0.01, momentum: Float = 0) {
         self.parameters = parameters
@@ -50,7 +50,7 @@ public final class RMSProp: Optimizer {
     public var learningRate: Float
     public let rho: Float, epsilon: Float, epsilonInsideRoot: Bool
     public private(set) var step = 0
-    private var meanSquare: [Tensor]
+    var meanSquare: [Tensor]
 
     public init(parameters: [Parameter], learningRate: Float = 1e-3, rho: Float = 0.9, epsilon: Float = 1e-7,
                 epsilonInsideRoot: Bool = false, initialMeanSquare: Float = 0) {
@@ -81,7 +81,7 @@ public final class Adam: Optimizer {
     public var learningRate: Float
     public let beta1: Float, beta2: Float, epsilon: Float, convention: EpsilonConvention
     public private(set) var step = 0
-    private var firstMoment: [Tensor], secondMoment: [Tensor]
+    var firstMoment: [Tensor], secondMoment: [Tensor]
 
     public init(parameters: [Parameter], learningRate: Float = 1e-3, beta1: Float = 0.9, beta2: Float = 0.999,
                 epsilon: Float = 1e-7, convention: EpsilonConvention = .keras) {
@@ -140,4 +140,38 @@ func updateInPlace(_ parameter: Parameter, _ gradient: Tensor, _ first: inout Te
             }
         }
     }
+}
+
+/// An optimizer whose state can be saved in a checkpoint and restored, with PyTorch's state names.
+public protocol OptimizerState: Optimizer {
+    /// Names of the per-parameter state tensors ("exp_avg", "exp_avg_sq", …).
+    var stateNames: [String] { get }
+    /// State tensor `name` of parameter `index`.
+    func state(_ name: String, of index: Int) -> Tensor
+    /// Replaces state tensor `name` of parameter `index` and the step count.
+    func restore(_ name: String, of index: Int, to value: Tensor)
+    func restoreStep(_ step: Int)
+}
+
+extension SGD: OptimizerState {
+    public var stateNames: [String] { ["momentum_buffer"] }
+    public func state(_ name: String, of index: Int) -> Tensor { velocity[index] }
+    public func restore(_ name: String, of index: Int, to value: Tensor) { velocity[index] = value }
+    public func restoreStep(_ step: Int) { self.step = step }
+}
+
+extension RMSProp: OptimizerState {
+    public var stateNames: [String] { ["square_avg"] }
+    public func state(_ name: String, of index: Int) -> Tensor { meanSquare[index] }
+    public func restore(_ name: String, of index: Int, to value: Tensor) { meanSquare[index] = value }
+    public func restoreStep(_ step: Int) { self.step = step }
+}
+
+extension Adam: OptimizerState {
+    public var stateNames: [String] { ["exp_avg", "exp_avg_sq"] }
+    public func state(_ name: String, of index: Int) -> Tensor { name == "exp_avg" ? firstMoment[index] : secondMoment[index] }
+    public func restore(_ name: String, of index: Int, to value: Tensor) {
+        if name == "exp_avg" { firstMoment[index] = value } else { secondMoment[index] = value }
+    }
+    public func restoreStep(_ step: Int) { self.step = step }
 }
