@@ -1,0 +1,253 @@
+#!/usr/bin/env python3
+"""The engine's four benchmark workloads in TensorFlow and PyTorch, timed side by side.
+
+Usage:
+    python3 scripts/peer_bench.py [--steps N] [--dcgan-steps N] [--threads 2]
+                                  [--json peers.json] [--ours ours.json]
+                                  [--only WORKLOAD] [--no-compile] [--no-xla]
+    python3 scripts/peer_bench.py --from-json peers.json --ours ours.json   # table only
+
+Workloads (scripts/peer_models.py has the networks and the exact step): mlp-gaussian,
+mlp-quadratic, mlp-fashion, dcgan-mnist. One step = one discriminator update on a real and a
+fake batch (fakes detached) plus one generator update, BCE from logits.
+
+For each framework and workload: `--warmup` steps (default 10 for the MLPs, 3 for dcgan-mnist;
+they include any compilation), then the timed steps (`--steps`, default 200, for the MLPs;
+`--dcgan-steps`, default 10). Each step is timed alone, its losses read back to the host.
+Reported: the median ms per step and steps/s (timed steps / their total time); the fastest
+single step (min ms) is shown too, as a hint of the uncontended cost when the machine is busy
+(with 2 threads on 2 busy cores, a contended run can be several times slower).
+Variants: TensorFlow `tf.function` and `tf.function(jit_compile=True)` (XLA); PyTorch eager and
+`torch.compile` (skipped, with the reason printed, if it fails or passes `--compile-timeout`).
+The faster variant of each framework is the one reported. Every (framework, variant, workload)
+runs in its own process, with `--threads` set for both frameworks (torch.set_num_threads and
+set_num_interop_threads; TensorFlow intra- and inter-op parallelism).
+
+Also printed: the analytic FLOPs of one dcgan-mnist step.
+
+`--json FILE` writes the peers' figures. `--ours FILE` reads the JSON of `gan-lab bench --json`
+({"workloads": [{"name": ..., "median_ms": ..., "steps_per_second": ...}, ...]}) and prints one
+table: workload, ours ms, TF ms (variant), PyTorch ms (variant), and the faster peer's ms divided
+by ours (above 1: ours is faster).
+
+The script runs itself inside `.venv-peers/` (scripts/peer_env.py), installing torch and
+tensorflow there from PyPI if they are missing.
+"""
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import peer_env  # noqa: E402
+
+if __name__ == "__main__" and "--from-json" not in sys.argv:
+    peer_env.ensure_environment(need_tensorflow=True)
+
+import peer_models  # noqa: E402
+
+VARIANTS = {"tensorflow": ["tf.function", "tf.function+xla"],
+            "pytorch": ["eager", "torch.compile"]}
+
+
+# ------------------------------------------------------------------------- one measurement
+
+def measure(framework, variant, workload, steps, warmup, threads):
+    """Run in a worker process: build, warm up, time `steps` steps; return the figures."""
+    if framework == "pytorch":
+        import torch
+        torch.set_num_threads(threads)
+        torch.set_num_interop_threads(threads)
+        torch.manual_seed(0)
+        step = peer_models.torch_step_function(workload, compiled=variant == "torch.compile")
+        batches = [torch.from_numpy(b) for b in peer_models.real_batches(workload)]
+        version = torch.__version__
+    else:
+        import tensorflow as tf
+        tf.config.threading.set_intra_op_parallelism_threads(threads)
+        tf.config.threading.set_inter_op_parallelism_threads(threads)
+        tf.random.set_seed(0)
+        step = peer_models.tf_step_function(workload, xla=variant == "tf.function+xla")
+        batches = [tf.constant(b) for b in peer_models.real_batches(workload, channels_last=True)]
+        version = tf.__version__
+    started = time.perf_counter()
+    for index in range(warmup):
+        step(batches[index % len(batches)])
+    warmup_seconds = time.perf_counter() - started
+    times = []
+    losses = None
+    for index in range(steps):
+        begin = time.perf_counter()
+        losses = step(batches[index % len(batches)])
+        times.append(time.perf_counter() - begin)
+    median_ms = statistics.median(times) * 1000
+    return {"framework": framework, "variant": variant, "workload": workload, "version": version,
+            "threads": threads, "warmup_steps": warmup, "warmup_seconds": round(warmup_seconds, 3),
+            "steps": steps, "median_ms": round(median_ms, 4),
+            "min_ms": round(min(times) * 1000, 4),
+            "steps_per_second": round(steps / sum(times), 3),
+            "final_losses": [round(value, 4) for value in losses]}
+
+
+def run_worker(framework, variant, workload, steps, warmup, threads, timeout):
+    """Measure in a fresh process; return (result or None, reason)."""
+    command = [sys.executable, os.path.abspath(__file__), "--worker",
+               f"{framework}:{variant}:{workload}", "--steps", str(steps), "--warmup",
+               str(warmup), "--threads", str(threads)]
+    try:
+        done = subprocess.run(command, capture_output=True, text=True, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        return None, f"did not finish within {timeout} s"
+    for line in done.stdout.splitlines():
+        if line.startswith("RESULT "):
+            return json.loads(line[len("RESULT "):]), ""
+    lines = [line for line in done.stderr.strip().splitlines() if line.strip()]
+    return None, (lines[-1] if lines else f"exit code {done.returncode}")[:200]
+
+
+# --------------------------------------------------------------------------------- report
+
+def best(results, framework, workload):
+    candidates = [r for r in results if r["framework"] == framework and r["workload"] == workload]
+    return min(candidates, key=lambda r: r["median_ms"]) if candidates else None
+
+
+def peers_summary(results, arguments, skipped):
+    summary = {"threads": arguments.threads, "machine_cores": os.cpu_count(), "workloads": [],
+               "runs": results, "skipped": skipped,
+               "dcgan_flops_per_step": peer_models.dcgan_flops()[0],
+               "dcgan_flops_per_step_simultaneous": peer_models.dcgan_flops(
+                   third_discriminator_forward=False)[0]}
+    for workload in peer_models.WORKLOADS:
+        entry = {"name": workload}
+        for framework in VARIANTS:
+            chosen = best(results, framework, workload)
+            if chosen:
+                entry[framework] = {key: chosen[key] for key in
+                                    ("variant", "median_ms", "steps_per_second", "steps")}
+        if len(entry) > 1:
+            summary["workloads"].append(entry)
+    return summary
+
+
+def print_runs(results, skipped):
+    print(f"\n{'workload':<15} {'framework':<11} {'variant':<17} {'median ms':>10} {'min ms':>9} "
+          f"{'steps/s':>9} {'warm-up s':>9}  final losses D, G")
+    for r in results:
+        print(f"{r['workload']:<15} {r['framework']:<11} {r['variant']:<17} {r['median_ms']:>10.3f} "
+              f"{r.get('min_ms', float('nan')):>9.3f} {r['steps_per_second']:>9.2f} "
+              f"{r['warmup_seconds']:>9.1f}  {r['final_losses']}")
+    for entry in skipped:
+        print(f"{entry['workload']:<15} {entry['framework']:<11} {entry['variant']:<17} "
+              f"skipped: {entry['reason']}")
+
+
+def print_flops(results=()):
+    total, phases = peer_models.dcgan_flops()
+    simultaneous = peer_models.dcgan_flops(third_discriminator_forward=False)[0]
+    print("\ndcgan-mnist FLOPs per step (2·MACs of matmuls/convolutions, batch 256):")
+    for label, flops in phases:
+        print(f"  {flops / 1e9:8.2f} GFLOP  {label}")
+    print(f"  {total / 1e9:8.2f} GFLOP  total for this step "
+          f"({format(simultaneous / 1e9, '.1f')} GFLOP when the G step reuses the D outputs of "
+          "the D step, as the TensorFlow tutorial's simultaneous update does)")
+    for framework in VARIANTS:
+        chosen = best(list(results), framework, "dcgan-mnist")
+        if chosen:
+            print(f"  {framework} {chosen['variant']}: {total / chosen['median_ms'] / 1e6:.0f} "
+                  f"GFLOP/s at its median step")
+
+
+def print_side_by_side(summary, ours_path):
+    with open(ours_path) as file:
+        ours = {entry["name"]: entry for entry in json.load(file)["workloads"]}
+    print(f"\n{'workload':<15} {'ours ms':>9} {'TF ms (variant)':>28} {'PyTorch ms (variant)':>28} "
+          f"{'peer/ours':>10}")
+    for entry in summary["workloads"]:
+        name = entry["name"]
+        cells = []
+        for framework in ("tensorflow", "pytorch"):
+            figure = entry.get(framework)
+            cells.append(f"{figure['median_ms']:.3f} ({figure['variant']})" if figure else "—")
+        peers = [entry[f]["median_ms"] for f in ("tensorflow", "pytorch") if f in entry]
+        mine = ours.get(name, {}).get("median_ms")
+        ratio = f"{min(peers) / mine:.2f}" if mine and peers else "—"
+        mine_text = f"{mine:.3f}" if mine else "—"
+        print(f"{name:<15} {mine_text:>9} {cells[0]:>28} {cells[1]:>28} {ratio:>10}")
+    print("peer/ours = the faster peer's median ms / ours (above 1: ours is faster)")
+
+
+# --------------------------------------------------------------------------------- main
+
+def main():
+    parser = argparse.ArgumentParser(description="TensorFlow and PyTorch peers of gan-lab bench")
+    parser.add_argument("--steps", type=int, default=200, help="timed steps of the MLP workloads")
+    parser.add_argument("--dcgan-steps", type=int, default=10, help="timed steps of dcgan-mnist")
+    parser.add_argument("--warmup", type=int, default=None,
+                        help="warm-up steps (default 10 for the MLPs, 3 for dcgan-mnist)")
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--json", help="write the peers' figures here")
+    parser.add_argument("--ours", help="JSON of `gan-lab bench --json` to compare against")
+    parser.add_argument("--from-json", help="read peers' figures written by --json, run nothing")
+    parser.add_argument("--only", action="append", choices=peer_models.WORKLOADS)
+    parser.add_argument("--frameworks", default="tensorflow,pytorch")
+    parser.add_argument("--no-compile", action="store_true", help="skip torch.compile")
+    parser.add_argument("--no-xla", action="store_true", help="skip tf.function(jit_compile=True)")
+    parser.add_argument("--compile-timeout", type=int, default=900,
+                        help="seconds allowed to one (framework, variant, workload) run")
+    parser.add_argument("--worker", help=argparse.SUPPRESS)
+    arguments = parser.parse_args()
+
+    if arguments.worker:
+        framework, variant, workload = arguments.worker.split(":")
+        result = measure(framework, variant, workload, arguments.steps, arguments.warmup,
+                         arguments.threads)
+        print("RESULT " + json.dumps(result), flush=True)
+        return
+
+    if arguments.from_json:
+        with open(arguments.from_json) as file:
+            summary = json.load(file)
+        print_runs(summary["runs"], summary.get("skipped", []))
+        print_flops(summary["runs"])
+        if arguments.ours:
+            print_side_by_side(summary, arguments.ours)
+        return
+
+    results, skipped = [], []
+    workloads = arguments.only or peer_models.WORKLOADS
+    for workload in workloads:
+        dcgan = workload == "dcgan-mnist"
+        steps = arguments.dcgan_steps if dcgan else arguments.steps
+        warmup = arguments.warmup if arguments.warmup is not None else (3 if dcgan else 10)
+        for framework in arguments.frameworks.split(","):
+            for variant in VARIANTS[framework]:
+                if (variant == "torch.compile" and arguments.no_compile) or \
+                        (variant == "tf.function+xla" and arguments.no_xla):
+                    continue
+                print(f"running {workload} / {framework} / {variant} ...", file=sys.stderr,
+                      flush=True)
+                result, reason = run_worker(framework, variant, workload, steps, warmup,
+                                            arguments.threads, arguments.compile_timeout)
+                if result:
+                    results.append(result)
+                else:
+                    skipped.append({"workload": workload, "framework": framework,
+                                    "variant": variant, "reason": reason})
+    summary = peers_summary(results, arguments, skipped)
+    print_runs(results, skipped)
+    print_flops(results)
+    if arguments.json:
+        with open(arguments.json, "w") as file:
+            json.dump(summary, file, indent=1)
+        print(f"\nwrote {arguments.json}")
+    if arguments.ours:
+        print_side_by_side(summary, arguments.ours)
+
+
+if __name__ == "__main__":
+    main()
