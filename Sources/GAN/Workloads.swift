@@ -134,18 +134,24 @@ public final class WorkloadRunner {
         let noise: Tensor = workload == .dcganMNIST
             ? .normal(shape: [batch, workload.latentSize], using: &random)
             : .uniform(shape: [batch, workload.latentSize], low: -1, high: 1, using: &random)
-        let fake = generator(Variable(noise))
+        // Each graph lives inside a closure, so it is freed before the update that follows it
+        // and the optimizer writes into parameters no graph still shares (no copy-on-write).
+        let (discriminatorLoss, generatorLoss, generatorGradients) = { () -> (Float, Float, [Tensor]) in
+            let fake = generator(Variable(noise))
 
-        // D step: maximise log D(x) + log(1 − D(G(z))), fakes detached.
-        let discriminatorLoss = binaryCrossEntropy(logits: discriminator(Variable(real)), targets: ones)
-            + binaryCrossEntropy(logits: discriminator(fake.detached()), targets: zeros)
-        let discriminatorParameters = discriminatorOptimizer.parameters
-        discriminatorOptimizer.update(with: gradients(of: discriminatorLoss, at: discriminatorParameters.map(\.variable)))
+            // D step: maximise log D(x) + log(1 − D(G(z))), fakes detached.
+            let (discriminatorLoss, discriminatorGradients) = { () -> (Float, [Tensor]) in
+                let loss = binaryCrossEntropy(logits: discriminator(Variable(real)), targets: ones)
+                    + binaryCrossEntropy(logits: discriminator(fake.detached()), targets: zeros)
+                return (loss.value.scalar, gradients(of: loss, at: discriminatorOptimizer.parameters.map(\.variable)))
+            }()
+            discriminatorOptimizer.update(with: discriminatorGradients)
 
-        // G step (non-saturating): minimise BCE(D(G(z)), 1) through the updated D.
-        let generatorLoss = binaryCrossEntropy(logits: discriminator(fake), targets: ones)
-        let generatorParameters = generatorOptimizer.parameters
-        generatorOptimizer.update(with: gradients(of: generatorLoss, at: generatorParameters.map(\.variable)))
-        return (discriminatorLoss.value.scalar, generatorLoss.value.scalar)
+            // G step (non-saturating): minimise BCE(D(G(z)), 1) through the updated D.
+            let loss = binaryCrossEntropy(logits: discriminator(fake), targets: ones)
+            return (discriminatorLoss, loss.value.scalar, gradients(of: loss, at: generatorOptimizer.parameters.map(\.variable)))
+        }()
+        generatorOptimizer.update(with: generatorGradients)
+        return (discriminatorLoss, generatorLoss)
     }
 }
