@@ -3,69 +3,88 @@
 //   output[co, (n, p)] = Σ_r weight[co, r] · columns[r, (n, p)].
 // Chunks bound the scratch memory; scratch buffers come from the pool and are reused.
 
-/// Elements of im2col scratch per chunk (32 MB).
-let columnBudget = 8 << 20
+/// Elements of im2col scratch per chunk (48 MB).
+let columnBudget = 12 << 20
 
+/// Samples per chunk: as many as fit the budget, spread evenly over the chunks.
 @inline(__always)
 func chunkSize(_ g: ConvolutionGeometry) -> Int {
-    max(1, min(g.batch, columnBudget / max(g.patchSize * g.outputPlane, 1)))
+    let largest = max(1, min(g.batch, columnBudget / max(g.patchSize * g.outputPlane, 1)))
+    let chunks = (g.batch + largest - 1) / largest
+    return (g.batch + chunks - 1) / chunks
 }
 
 /// Fills `columns` [patchSize, count·outputPlane] from samples `first..<first+count` of `input`.
 func im2col(_ input: UnsafePointer<Float>, _ g: ConvolutionGeometry, first: Int, count: Int,
             _ columns: UnsafeMutablePointer<Float>) {
+    let shared = SharedPointer(base: columns)
+    parallelFor(g.inputChannels, costPerItem: g.kernelHeight * g.kernelWidth * count * g.outputPlane) { channels in
+        for c in channels { im2colChannel(c, input, g, first: first, count: count, shared.base) }
+    }
+}
+
+/// The rows of channel `c` of the im2col matrix.
+@inline(__always)
+func im2colChannel(_ c: Int, _ input: UnsafePointer<Float>, _ g: ConvolutionGeometry, first: Int, count: Int,
+                   _ columns: UnsafeMutablePointer<Float>) {
     let (oh, ow, s) = (g.outputHeight, g.outputWidth, g.stride)
     let rowLength = count * g.outputPlane
-    for c in 0..<g.inputChannels {
-        for ky in 0..<g.kernelHeight {
-            for kx in 0..<g.kernelWidth {
-                let row = columns + ((c * g.kernelHeight + ky) * g.kernelWidth + kx) * rowLength
-                let valid = g.validColumns(kx)
-                let shiftX = kx - g.padLeft
-                for n in 0..<count {
-                    let plane = input + ((first + n) * g.inputChannels + c) * g.inputPlane
-                    for oy in 0..<oh {
-                        let target = row + (n * oh + oy) * ow
-                        let iy = oy * s - g.padTop + ky
-                        if iy < 0 || iy >= g.inputHeight {
-                            target.update(repeating: 0, count: ow)
-                            continue
-                        }
-                        let source = plane + iy * g.inputWidth + shiftX
-                        for ox in 0..<valid.lowerBound { target[ox] = 0 }
-                        if s == 1 {
-                            (target + valid.lowerBound).update(from: source + valid.lowerBound, count: valid.count)
-                        } else {
-                            for ox in valid { target[ox] = source[ox * s] }
-                        }
-                        for ox in valid.upperBound..<ow { target[ox] = 0 }
+    for ky in 0..<g.kernelHeight {
+        for kx in 0..<g.kernelWidth {
+            let row = columns + ((c * g.kernelHeight + ky) * g.kernelWidth + kx) * rowLength
+            let valid = g.validColumns(kx)
+            let shiftX = kx - g.padLeft
+            for n in 0..<count {
+                let plane = input + ((first + n) * g.inputChannels + c) * g.inputPlane
+                for oy in 0..<oh {
+                    let target = row + (n * oh + oy) * ow
+                    let iy = oy * s - g.padTop + ky
+                    if iy < 0 || iy >= g.inputHeight {
+                        target.update(repeating: 0, count: ow)
+                        continue
                     }
+                    let source = plane + iy * g.inputWidth + shiftX
+                    for ox in 0..<valid.lowerBound { target[ox] = 0 }
+                    if s == 1 {
+                        (target + valid.lowerBound).update(from: source + valid.lowerBound, count: valid.count)
+                    } else {
+                        for ox in valid { target[ox] = source[ox * s] }
+                    }
+                    for ox in valid.upperBound..<ow { target[ox] = 0 }
                 }
             }
         }
     }
 }
 
-/// Adds `columns` [patchSize, count·outputPlane] back into samples `first..<first+count` of `input`.
+/// Adds `columns` [patchSize, count·outputPlane] back into samples `first..<first+count` of
+/// `input`. Channels are separate planes of `input`, so threads split the channels.
 func col2im(_ columns: UnsafePointer<Float>, _ g: ConvolutionGeometry, first: Int, count: Int,
             _ input: UnsafeMutablePointer<Float>) {
+    let shared = SharedPointer(base: input)
+    parallelFor(g.inputChannels, costPerItem: g.kernelHeight * g.kernelWidth * count * g.outputPlane) { channels in
+        for c in channels { col2imChannel(c, columns, g, first: first, count: count, shared.base) }
+    }
+}
+
+@inline(__always)
+func col2imChannel(_ c: Int, _ columns: UnsafePointer<Float>, _ g: ConvolutionGeometry, first: Int, count: Int,
+                   _ input: UnsafeMutablePointer<Float>) {
     let (oh, ow, s) = (g.outputHeight, g.outputWidth, g.stride)
     let rowLength = count * g.outputPlane
-    for c in 0..<g.inputChannels {
-        for ky in 0..<g.kernelHeight {
-            for kx in 0..<g.kernelWidth {
-                let row = columns + ((c * g.kernelHeight + ky) * g.kernelWidth + kx) * rowLength
-                let valid = g.validColumns(kx)
-                let shiftX = kx - g.padLeft
-                for n in 0..<count {
-                    let plane = input + ((first + n) * g.inputChannels + c) * g.inputPlane
-                    for oy in 0..<oh {
-                        let iy = oy * s - g.padTop + ky
-                        if iy < 0 || iy >= g.inputHeight { continue }
-                        let source = row + (n * oh + oy) * ow
-                        let target = plane + iy * g.inputWidth + shiftX
-                        for ox in valid { target[ox * s] += source[ox] }
-                    }
+    for ky in 0..<g.kernelHeight {
+        for kx in 0..<g.kernelWidth {
+            let row = columns + ((c * g.kernelHeight + ky) * g.kernelWidth + kx) * rowLength
+            let valid = g.validColumns(kx)
+            let shiftX = kx - g.padLeft
+            for n in 0..<count {
+                let plane = input + ((first + n) * g.inputChannels + c) * g.inputPlane
+                for oy in 0..<oh {
+                    let iy = oy * s - g.padTop + ky
+                    if iy < 0 || iy >= g.inputHeight { continue }
+                    let source = row + (n * oh + oy) * ow
+                    let target = plane + iy * g.inputWidth + shiftX
+                    for ox in valid { target[ox * s] += source[ox] }
                 }
             }
         }

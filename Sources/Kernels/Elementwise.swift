@@ -10,11 +10,11 @@ extension Tensor {
     /// `transform` applied to every element.
     @inlinable @inline(__always)
     public func mapped(_ transform: (Float) -> Float) -> Tensor {
-        var out = Tensor(uninitializedShape: shape)
-        let n = count
-        out.withUnsafeMutableBufferPointer { o in
-            withUnsafeBufferPointer { x in for i in 0..<n { o[i] = transform(x[i]) } }
-        }
+        // Raw pointers rather than the closure-taking accessors, so that `transform` inlines
+        // into the loop in other modules too; `out` is fresh, hence unshared.
+        let out = Tensor(uninitializedShape: shape)
+        let o = out.storage.pointer, x = storage.pointer
+        for i in 0..<count { o[i] = transform(x[i]) }
         return out
     }
 
@@ -22,13 +22,9 @@ extension Tensor {
     @inlinable @inline(__always)
     public func zipped(with other: Tensor, _ combine: (Float, Float) -> Float) -> Tensor {
         precondition(shape == other.shape, "shapes \(shape) and \(other.shape) differ")
-        var out = Tensor(uninitializedShape: shape)
-        let n = count
-        out.withUnsafeMutableBufferPointer { o in
-            withUnsafeBufferPointer { x in
-                other.withUnsafeBufferPointer { y in for i in 0..<n { o[i] = combine(x[i], y[i]) } }
-            }
-        }
+        let out = Tensor(uninitializedShape: shape)
+        let o = out.storage.pointer, x = storage.pointer, y = other.storage.pointer
+        for i in 0..<count { o[i] = combine(x[i], y[i]) }
         return out
     }
 

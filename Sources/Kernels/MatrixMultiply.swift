@@ -75,5 +75,9 @@ public func gemm(_ transposeA: Bool, _ transposeB: Bool, _ m: Int, _ n: Int, _ k
                 b, Int32(transposeB ? k : n), beta, c, Int32(n))
 }
 
-/// Sets the number of threads OpenBLAS uses for matrix products.
-public func setMatrixThreads(_ count: Int) { openblas_set_num_threads(Int32(count)) }
+/// Sets the number of threads OpenBLAS uses for matrix products, and the lab's own loops use
+/// for im2col/col2im.
+public func setMatrixThreads(_ count: Int) {
+    openblas_set_num_threads(Int32(count))
+    loopThreads = max(1, count)
+}

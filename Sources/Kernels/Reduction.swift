@@ -44,6 +44,10 @@ extension Tensor {
         var out = Tensor(shape: [channels], repeating: 0)
         out.withUnsafeMutableBufferPointer { o in
             withUnsafeBufferPointer { x in
+                if plane == 1 {
+                    for n in 0..<batch { for c in 0..<channels { o[c] += x[n * channels + c] } }
+                    return
+                }
                 for n in 0..<batch {
                     for c in 0..<channels {
                         let base = (n * channels + c) * plane

@@ -34,13 +34,13 @@ public final class BatchNormalization: Layer {
         precondition(input.rank >= 2 && input.shape[1] == channels, "BatchNormalization(\(channels)) got \(input.shape)")
         var view = [Int](repeating: 1, count: input.rank)
         view[1] = channels
-        let gamma = weight.variable.reshaped(to: view), beta = bias.variable.reshaped(to: view)
         guard isTraining else {
+            let gamma = weight.variable.reshaped(to: view), beta = bias.variable.reshaped(to: view)
             let inverse = (runningVariance.value + epsilon).squareRoot().mapped { 1 / $0 }.reshaped(to: view)
             return (input - runningMean.value.reshaped(to: view)) * (Variable(inverse) * gamma) + beta
         }
-        let axes = [0] + Array(2..<input.rank)
-        let (output, batchMean, batchVariance) = batchNormTraining(input, gamma: gamma, beta: beta, axes: axes, epsilon: epsilon)
+        let (output, statistics) = batchNormalized(input, scale: weight.variable, shift: bias.variable, epsilon: epsilon)
+        let (batchMean, batchVariance) = (statistics.mean, statistics.variance)
         let count = Float(input.value.count / channels)
         let correction = unbiasedRunningVariance && count > 1 ? count / (count - 1) : 1
         let keep = momentum
@@ -48,16 +48,6 @@ public final class BatchNormalization: Layer {
         runningVariance.value = runningVariance.value * keep + batchVariance.reshaped(to: [channels]) * ((1 - keep) * correction)
         return output
     }
-}
-
-/// (x − mean) / √(variance + ε) · γ + β with batch statistics over `axes`; also returns them.
-func batchNormTraining(_ x: Variable, gamma: Variable, beta: Variable, axes: [Int], epsilon: Float)
-    -> (Variable, mean: Tensor, variance: Tensor) {
-    let mean = x.mean(alongAxes: axes)
-    let centered = x - mean
-    let variance = (centered * centered).mean(alongAxes: axes)
-    let normalized = centered / (variance + epsilon).squareRoot()
-    return (normalized * gamma + beta, mean.value, variance.value)
 }
 
 /// Keeps each element with probability 1 − rate and scales it by 1 / (1 − rate) in training

@@ -20,7 +20,7 @@ public final class SGD: Optimizer {
     public var learningRate: Float
     public let momentum: Float
     public private(set) var step = 0
-    private var velocity: [Tensor]
+    var velocity: [Tensor]
 
     public init(parameters: [Parameter], learningRate: Float = 0.01, momentum: Float = 0) {
         self.parameters = parameters
@@ -33,10 +33,16 @@ public final class SGD: Optimizer {
         step += 1
         for (index, parameter) in parameters.enumerated() {
             let (lr, mu, first) = (learningRate, momentum, step == 1)
-            updateInPlace(parameter, gradients[index], &velocity[index]) { p, g, v in
+            updateInPlace(parameter, gradients[index], &velocity[index]) { p, g, v, n in
                 // v = μ·v + g (v = g on the first step); p -= lr·v
-                v = first ? g : mu * v + g
-                p -= lr * (mu == 0 ? g : v)
+                if mu == 0 {
+                    for i in 0..<n { p[i] -= lr * g[i] }
+                } else {
+                    for i in 0..<n {
+                        v[i] = first ? g[i] : mu * v[i] + g[i]
+                        p[i] -= lr * v[i]
+                    }
+                }
             }
         }
     }
@@ -50,7 +56,7 @@ public final class RMSProp: Optimizer {
     public var learningRate: Float
     public let rho: Float, epsilon: Float, epsilonInsideRoot: Bool
     public private(set) var step = 0
-    private var meanSquare: [Tensor]
+    var meanSquare: [Tensor]
 
     public init(parameters: [Parameter], learningRate: Float = 1e-3, rho: Float = 0.9, epsilon: Float = 1e-7,
                 epsilonInsideRoot: Bool = false, initialMeanSquare: Float = 0) {
@@ -66,9 +72,13 @@ public final class RMSProp: Optimizer {
         step += 1
         let (lr, rho, eps, inside) = (learningRate, rho, epsilon, epsilonInsideRoot)
         for (index, parameter) in parameters.enumerated() {
-            updateInPlace(parameter, gradients[index], &meanSquare[index]) { p, g, v in
-                v = rho * v + (1 - rho) * g * g
-                p -= lr * g / (inside ? (v + eps).squareRoot() : v.squareRoot() + eps)
+            updateInPlace(parameter, gradients[index], &meanSquare[index]) { p, g, v, n in
+                for i in 0..<n { v[i] = rho * v[i] + (1 - rho) * g[i] * g[i] }
+                if inside {
+                    for i in 0..<n { p[i] -= lr * g[i] / (v[i] + eps).squareRoot() }
+                } else {
+                    for i in 0..<n { p[i] -= lr * g[i] / (v[i].squareRoot() + eps) }
+                }
             }
         }
     }
@@ -81,7 +91,7 @@ public final class Adam: Optimizer {
     public var learningRate: Float
     public let beta1: Float, beta2: Float, epsilon: Float, convention: EpsilonConvention
     public private(set) var step = 0
-    private var firstMoment: [Tensor], secondMoment: [Tensor]
+    var firstMoment: [Tensor], secondMoment: [Tensor]
 
     public init(parameters: [Parameter], learningRate: Float = 1e-3, beta1: Float = 0.9, beta2: Float = 0.999,
                 epsilon: Float = 1e-7, convention: EpsilonConvention = .keras) {
@@ -105,39 +115,75 @@ public final class Adam: Optimizer {
         let eps = convention == .keras ? epsilon : epsilon * correction2.squareRoot()
         let (b1, b2) = (beta1, beta2)
         for (index, parameter) in parameters.enumerated() {
-            updateInPlace(parameter, gradients[index], &firstMoment[index], &secondMoment[index]) { p, g, m, v in
-                m = b1 * m + (1 - b1) * g
-                v = b2 * v + (1 - b2) * g * g
-                p -= stepSize * m / (v.squareRoot() + eps)
+            updateInPlace(parameter, gradients[index], &firstMoment[index], &secondMoment[index]) { p, g, m, v, n in
+                for i in 0..<n {
+                    let mi = b1 * m[i] + (1 - b1) * g[i], vi = b2 * v[i] + (1 - b2) * g[i] * g[i]
+                    m[i] = mi
+                    v[i] = vi
+                    p[i] -= stepSize * mi / (vi.squareRoot() + eps)
+                }
             }
         }
     }
 }
 
+typealias Buffer = UnsafeMutablePointer<Float>
+
+/// Runs `rule(parameter, gradient, state, count)` over raw buffers (plain loops that vectorise).
 @inline(__always)
 func updateInPlace(_ parameter: Parameter, _ gradient: Tensor, _ state: inout Tensor,
-                   _ rule: (inout Float, Float, inout Float) -> Void) {
+                   _ rule: (Buffer, UnsafePointer<Float>, Buffer, Int) -> Void) {
     precondition(gradient.shape == parameter.value.shape, "gradient \(gradient.shape) for \(parameter.name) \(parameter.value.shape)")
     parameter.value.withUnsafeMutableBufferPointer { p in
         gradient.withUnsafeBufferPointer { g in
-            state.withUnsafeMutableBufferPointer { s in
-                for i in 0..<p.count { rule(&p[i], g[i], &s[i]) }
-            }
+            state.withUnsafeMutableBufferPointer { s in rule(p.baseAddress!, g.baseAddress!, s.baseAddress!, p.count) }
         }
     }
 }
 
 @inline(__always)
 func updateInPlace(_ parameter: Parameter, _ gradient: Tensor, _ first: inout Tensor, _ second: inout Tensor,
-                   _ rule: (inout Float, Float, inout Float, inout Float) -> Void) {
+                   _ rule: (Buffer, UnsafePointer<Float>, Buffer, Buffer, Int) -> Void) {
     precondition(gradient.shape == parameter.value.shape, "gradient \(gradient.shape) for \(parameter.name) \(parameter.value.shape)")
     parameter.value.withUnsafeMutableBufferPointer { p in
         gradient.withUnsafeBufferPointer { g in
             first.withUnsafeMutableBufferPointer { m in
-                second.withUnsafeMutableBufferPointer { v in
-                    for i in 0..<p.count { rule(&p[i], g[i], &m[i], &v[i]) }
-                }
+                second.withUnsafeMutableBufferPointer { v in rule(p.baseAddress!, g.baseAddress!, m.baseAddress!, v.baseAddress!, p.count) }
             }
         }
     }
+}
+
+/// An optimizer whose state can be saved in a checkpoint and restored, with PyTorch's state names.
+public protocol OptimizerState: Optimizer {
+    /// Names of the per-parameter state tensors ("exp_avg", "exp_avg_sq", …).
+    var stateNames: [String] { get }
+    /// State tensor `name` of parameter `index`.
+    func state(_ name: String, of index: Int) -> Tensor
+    /// Replaces state tensor `name` of parameter `index` and the step count.
+    func restore(_ name: String, of index: Int, to value: Tensor)
+    func restoreStep(_ step: Int)
+}
+
+extension SGD: OptimizerState {
+    public var stateNames: [String] { ["momentum_buffer"] }
+    public func state(_ name: String, of index: Int) -> Tensor { velocity[index] }
+    public func restore(_ name: String, of index: Int, to value: Tensor) { velocity[index] = value }
+    public func restoreStep(_ step: Int) { self.step = step }
+}
+
+extension RMSProp: OptimizerState {
+    public var stateNames: [String] { ["square_avg"] }
+    public func state(_ name: String, of index: Int) -> Tensor { meanSquare[index] }
+    public func restore(_ name: String, of index: Int, to value: Tensor) { meanSquare[index] = value }
+    public func restoreStep(_ step: Int) { self.step = step }
+}
+
+extension Adam: OptimizerState {
+    public var stateNames: [String] { ["exp_avg", "exp_avg_sq"] }
+    public func state(_ name: String, of index: Int) -> Tensor { name == "exp_avg" ? firstMoment[index] : secondMoment[index] }
+    public func restore(_ name: String, of index: Int, to value: Tensor) {
+        if name == "exp_avg" { firstMoment[index] = value } else { secondMoment[index] = value }
+    }
+    public func restoreStep(_ step: Int) { self.step = step }
 }

@@ -39,6 +39,18 @@ final class ConvolutionTests: XCTestCase {
         }
     }
 
+    func testTwoThreadKernelsMatchDirectLoops() {
+        setMatrixThreads(2)
+        defer { setMatrixThreads(1) }
+        let g = ConvolutionGeometry.convolution(inputShape: [8, 16, 20, 19], weightShape: [4, 16, 5, 5], stride: 1, padding: .same)
+        let x = Tensor.uniform(shape: g.inputShape, low: -1, high: 1, using: &random)
+        let w = Tensor.uniform(shape: g.weightShape, low: -1, high: 1, using: &random)
+        let dy = Tensor.uniform(shape: g.outputShape, low: -1, high: 1, using: &random)
+        assertClose(convolved(x, w, geometry: g), convolvedNaive(x, w, geometry: g), "forward")
+        assertClose(convolutionInputGradient(dy, w, geometry: g), convolutionInputGradientNaive(dy, w, geometry: g), "input gradient")
+        assertClose(convolutionWeightGradient(x, dy, geometry: g), convolutionWeightGradientNaive(x, dy, geometry: g), "weight gradient")
+    }
+
     func testChunkedBatchesMatchOneSampleAtATime() {
         // A batch large enough to be split into several im2col chunks.
         let g = ConvolutionGeometry.convolution(inputShape: [70, 64, 14, 14], weightShape: [8, 64, 5, 5], stride: 2, padding: .same)

@@ -110,3 +110,27 @@ final class LayerGradientTests: XCTestCase {
                             input: Tensor.uniform(shape: [2, 6], low: 0.1, high: 1, using: &random))
     }
 }
+
+final class FusedPathTests: XCTestCase {
+    /// Fused backward kernels (plain backward) and their differentiable forms (recorded
+    /// backward, for gradients of gradients) agree.
+    func testFusedAndRecordedPullbacksAgree() {
+        var random = RandomSource(seed: 44)
+        for shape in [[6, 5], [3, 4, 3, 2]] {
+            let x = Tensor.uniform(shape: shape, low: -2, high: 2, using: &random)
+            let gamma = Tensor.uniform(shape: [shape[1]], low: 0.5, high: 1.5, using: &random)
+            let beta = Tensor.uniform(shape: [shape[1]], low: -1, high: 1, using: &random)
+            let weighting = Tensor.uniform(shape: shape, low: -1, high: 1, using: &random)
+            let leaves = [x, gamma, beta].map(Variable.leaf)
+            func loss() -> Variable {
+                let y = batchNormalized(leaves[0], scale: leaves[1], shift: leaves[2], epsilon: 1e-3).0
+                return ((y.tanh().sigmoid().softplus() + y.leakyRelu(slope: 0.1) + y.relu()) * weighting).sum()
+            }
+            let fused = gradients(of: loss(), at: leaves)
+            let recorded = differentiableGradients(of: loss(), at: leaves).map(\.value)
+            for (a, b) in zip(fused, recorded) {
+                for (u, v) in zip(a.scalars, b.scalars) { XCTAssertEqual(u, v, accuracy: 1e-4 * max(1, abs(v)), "\(shape)") }
+            }
+        }
+    }
+}

@@ -1,0 +1,76 @@
+import ArgumentParser
+import Foundation
+import GAN
+import Kernels
+
+/// `gan-lab bench`: times the engine on the tutorials' four networks.
+struct Bench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bench",
+        abstract: "Time one D update + one G update per step on the four benchmark workloads.",
+        discussion: "scripts/peer_bench.py runs the same workloads in TensorFlow and PyTorch; pass it --ours with this command's --json output.")
+
+    @Flag(name: .long, help: "Print JSON ({\"workloads\": [{\"name\", \"median_ms\", \"steps_per_second\", …}], …}).")
+    var json = false
+
+    @Option(name: .long, help: "Timed steps per MLP workload.")
+    var steps = 200
+
+    @Option(name: .long, help: "Timed steps of dcgan-mnist.")
+    var dcganSteps = 10
+
+    @Option(name: .long, help: "Untimed warm-up steps (dcgan-mnist takes at most 3).")
+    var warmup = 10
+
+    @Option(name: .long, help: "OpenBLAS threads.")
+    var threads = 2
+
+    @Option(name: .long, help: "Run only this workload (mlp-gaussian, mlp-quadratic, mlp-fashion, dcgan-mnist).")
+    var only: String?
+
+    func validate() throws {
+        if let only, BenchmarkWorkload(rawValue: only) == nil { throw ValidationError("unknown workload \(only)") }
+        guard steps > 0, dcganSteps > 0, warmup >= 0, threads > 0 else { throw ValidationError("steps and threads must be positive") }
+    }
+
+    func run() throws {
+        setMatrixThreads(threads)
+        let workloads = only.map { [BenchmarkWorkload(rawValue: $0)!] } ?? BenchmarkWorkload.allCases
+        let sgemm = measureMatrixMultiplyRate()
+        var entries: [[String: Any]] = []
+        if !json { print("workload        median ms    min ms   steps/s   GFLOP/s") }
+        for workload in workloads {
+            let isDCGAN = workload == .dcganMNIST
+            let result = runBenchmark(workload, steps: isDCGAN ? dcganSteps : steps, warmup: isDCGAN ? min(warmup, 3) : warmup)
+            var entry: [String: Any] = ["name": workload.rawValue, "median_ms": rounded(result.medianMilliseconds),
+                                        "min_ms": rounded(result.fastestMilliseconds),
+                                        "steps_per_second": rounded(result.stepsPerSecond), "steps": result.stepMilliseconds.count]
+            if let rate = result.gigaflopsPerSecond {
+                entry["gflops"] = rounded(rate)
+                entry["gflop_per_step"] = rounded(workload.flopsPerStep! / 1e9)
+                entry["sgemm_fraction"] = rounded(rate / sgemm)
+            }
+            entries.append(entry)
+            if !json {
+                let rate = result.gigaflopsPerSecond.map { String(format: "%9.1f", $0) } ?? ""
+                print(String(format: "%-14@ %10.2f %9.2f %9.1f", workload.rawValue as NSString, result.medianMilliseconds,
+                             result.fastestMilliseconds, result.stepsPerSecond) + rate)
+            }
+        }
+        let peak = peakResidentBytes().map { Double($0) / 1_048_576 }
+        if json {
+            var document: [String: Any] = ["workloads": entries, "sgemm_gflops": rounded(sgemm), "threads": threads]
+            if let peak { document["peak_rss_mb"] = rounded(peak) }
+            let data = try JSONSerialization.data(withJSONObject: document, options: [.prettyPrinted, .sortedKeys])
+            print(String(decoding: data, as: UTF8.self))
+        } else {
+            print(String(format: "cblas_sgemm 1024³ in this run: %.1f GFLOP/s (%d threads)", sgemm, threads))
+            if let fraction = entries.first(where: { $0["sgemm_fraction"] != nil })?["sgemm_fraction"] as? Double {
+                print(String(format: "dcgan-mnist reaches %.0f %% of it", 100 * fraction))
+            }
+            if let peak { print(String(format: "peak resident memory: %.0f MB", peak)) }
+        }
+    }
+
+    private func rounded(_ value: Double) -> Double { (value * 1000).rounded() / 1000 }
+}

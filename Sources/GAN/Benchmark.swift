@@ -1,0 +1,59 @@
+import Foundation
+import Kernels
+
+/// What `gan-lab bench` measured for one workload.
+public struct BenchmarkResult {
+    public let workload: BenchmarkWorkload
+    public let stepMilliseconds: [Double]
+    /// Timed steps divided by their total time.
+    public let stepsPerSecond: Double
+
+    public var medianMilliseconds: Double { median(stepMilliseconds) }
+    public var fastestMilliseconds: Double { stepMilliseconds.min() ?? 0 }
+    /// Achieved GFLOP/s of the products and convolutions at the median step (dcgan-mnist only).
+    public var gigaflopsPerSecond: Double? { workload.flopsPerStep.map { $0 / medianMilliseconds / 1e6 } }
+}
+
+/// Times `steps` steps of `workload` after `warmup` untimed ones, each step timed alone.
+public func runBenchmark(_ workload: BenchmarkWorkload, steps: Int, warmup: Int, seed: UInt64 = 0) -> BenchmarkResult {
+    let runner = WorkloadRunner(workload, seed: seed)
+    for _ in 0..<warmup { runner.step() }
+    var times: [Double] = []
+    let started = DispatchTime.now().uptimeNanoseconds
+    for _ in 0..<steps {
+        let start = DispatchTime.now().uptimeNanoseconds
+        runner.step()
+        times.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6)
+    }
+    let total = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
+    return BenchmarkResult(workload: workload, stepMilliseconds: times, stepsPerSecond: Double(steps) / max(total, 1e-9))
+}
+
+/// The median GFLOP/s of `cblas_sgemm` on square matrices of `size`, over `repeats` products.
+public func measureMatrixMultiplyRate(size: Int = 1024, repeats: Int = 7) -> Double {
+    var random = RandomSource(seed: 1)
+    let a = Tensor.uniform(shape: [size, size], low: -1, high: 1, using: &random)
+    let b = Tensor.uniform(shape: [size, size], low: -1, high: 1, using: &random)
+    _ = matmul(a, b)
+    let rates = (0..<repeats).map { _ -> Double in
+        let start = DispatchTime.now().uptimeNanoseconds
+        _ = matmul(a, b)
+        let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+        return 2 * pow(Double(size), 3) / seconds / 1e9
+    }
+    return median(rates)
+}
+
+/// The process's peak resident memory in bytes (VmHWM), or nil where /proc is missing.
+public func peakResidentBytes() -> Int? {
+    guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
+          let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
+          let kilobytes = Int(line.split(separator: " ").dropFirst().first ?? "") else { return nil }
+    return kilobytes * 1024
+}
+
+func median(_ values: [Double]) -> Double {
+    guard !values.isEmpty else { return 0 }
+    let sorted = values.sorted()
+    return sorted.count % 2 == 1 ? sorted[sorted.count / 2] : (sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2]) / 2
+}
