@@ -23,9 +23,9 @@ enum TrainStage: StageKind {
         SettingSpec("label-noise", .number(0...0.5), "0"),
         SettingSpec("real-label", .number(0.5...1), "1"),
         SettingSpec("snapshot-every", .integer(1...1_000_000), "10"),
-    ]
+    ] + viewSettings
 
-    static func crossCheck(_ settings: StageSettings) -> [String] { checkModels(settings) }
+    static func crossCheck(_ settings: StageSettings) -> [String] { checkModels(settings) + checkViews(settings) }
 
     static func run(_ context: StageContext) throws -> StageOutcome {
         let settings = context.settings
@@ -72,12 +72,13 @@ enum TrainStage: StageKind {
 
         // Final statistics: 1,000 generated points next to 1,000 real ones.
         let real = columnStatistics(session.distribution.sample(count: 1000, using: &session.random))
-        let fake = columnStatistics(session.trainer.generate(count: 1000, using: &session.random))
+        let fake = columnStatistics(session.views.generateShown(session.trainer.sampleNoise(count: 1000, using: &session.random)))
         console.line()
         console.line("                 mean x   mean y    std x    std y")
         console.line("    real       " + [real.means[0], real.means[1], real.stds[0], real.stds[1]].map { pad(fixed($0)) }.joined())
         console.line("    generated  " + [fake.means[0], fake.means[1], fake.stds[0], fake.stds[1]].map { pad(fixed($0)) }.joined())
         let last = epochMeans.last!
+        let viewMetrics = try session.finish()
         var result = outcome()
         result.metrics = [
             "real_mean_x": real.means[0], "real_mean_y": real.means[1], "real_std_x": real.stds[0], "real_std_y": real.stds[1],
@@ -85,7 +86,7 @@ enum TrainStage: StageKind {
             "discriminator_loss": Double(last.discriminatorLoss), "generator_loss": Double(last.generatorLoss),
             "d_x": Double(last.realScore), "d_g_z": Double(last.fakeScore), "steps": Double(session.step),
             "seconds": (Date().timeIntervalSince(start) * 100).rounded() / 100,
-        ]
+        ].merging(viewMetrics) { $1 }
         return result
     }
 

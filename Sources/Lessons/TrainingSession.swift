@@ -19,6 +19,9 @@ final class TrainingSession {
     private(set) var step = 0
     private(set) var rows: [MetricsRow] = []
     private(set) var figures: [String] = []
+    /// How a step updates the networks (`update`: alternating, joint or phases) and what the snapshots draw (`views`).
+    let update: String
+    let views: ToyViews
 
     init(context: StageContext) throws {
         self.context = context
@@ -29,6 +32,8 @@ final class TrainingSession {
         shownReal = distribution.sample(count: 1000, using: &random)
         fixedNoise = trainer.sampleNoise(count: 1000, using: &random)
         self.random = random
+        update = context.settings.text("update")
+        views = try ToyViews(context: context, trainer: trainer)
     }
 
     /// One training step: a discriminator update, then a generator update. Records and checks the losses.
@@ -36,9 +41,18 @@ final class TrainingSession {
     func trainStep(epoch: Int) throws -> StepMetrics {
         step += 1
         var metrics = StepMetrics()
-        let real = distribution.sample(count: batchSize, using: &random)
-        trainer.discriminatorStep(real: real, into: &metrics, using: &random)
-        trainer.generatorStep(batchSize: batchSize, into: &metrics, using: &random)
+        switch update {
+        case "joint", "phases": tutorialStep(&metrics)
+        default:
+            let real = distribution.sample(count: batchSize, using: &random)
+            trainer.discriminatorStep(real: real, into: &metrics, using: &random)
+            trainer.generatorStep(batchSize: batchSize, into: &metrics, using: &random)
+        }
+        try record(metrics, epoch: epoch)
+        return metrics
+    }
+
+    func record(_ metrics: StepMetrics, epoch: Int) throws {
         try checkFinite(metrics)
         rows.append(MetricsRow(
             stage: context.plan.number, step: step, epoch: epoch,
@@ -46,14 +60,26 @@ final class TrainingSession {
             realAccuracy: metrics.realAccuracy, fakeAccuracy: metrics.fakeAccuracy,
             realScore: metrics.realScore, fakeScore: metrics.fakeScore,
             learningRate: trainer.generatorOptimizer.learningRate))
-        return metrics
+        views.afterStep(step)
     }
+
+    /// Counts a step taken outside `trainStep` (a single update in step mode).
+    func countStep() { step += 1 }
 
     /// The snapshot figures for the current state, named by `label` (e.g. "epoch-0040").
     func snapshot(label: String, title: String) throws {
-        let chart = samplesChart(title: title, real: shownReal, fake: trainer.generate(from: fixedNoise),
-                                 axes: context.settings.interval("axes"))
-        figures.append(try context.write(chart, name: "samples-\(label)"))
+        let fake = views.generateShown(fixedNoise)
+        let chart = samplesChart(title: title, real: shownReal, fake: fake, axes: views.xAxes, yAxes: views.yAxes)
+        views.filmstrip.append((label, chart))
+        if views.kinds.contains("samples") { figures.append(try context.write(chart, name: "samples-\(label)")) }
+        figures += try views.snapshot(label: label, title: title, real: shownReal, fakeNoise: fixedNoise)
+    }
+
+    /// The end-of-training figures and numbers of the views (animation, divergences, filmstrip, feature sequence).
+    func finish() throws -> [String: Double] {
+        let (written, metrics) = try views.finish(rows: rows)
+        figures += written
+        return metrics
     }
 
     /// Writes a figure that is not a snapshot (the metrics chart).
@@ -89,8 +115,10 @@ final class TrainingSession {
         let rate = Float(settings.number("learning-rate"))
         switch settings.text("optimizer") {
         case "rmsprop":
+            let tensorFlow1 = settings.text("rmsprop") == "tensorflow1"  // ε inside the root, mean square starting at 1
             return RMSProp(parameters: parameters, learningRate: rate, rho: Float(settings.number("rho")),
-                           epsilon: Float(settings.number("epsilon")))
+                           epsilon: Float(settings.number("epsilon")), epsilonInsideRoot: tensorFlow1,
+                           initialMeanSquare: tensorFlow1 ? 1 : 0)
         case "sgd":
             return SGD(parameters: parameters, learningRate: rate, momentum: Float(settings.number("momentum")))
         default:
