@@ -16,7 +16,7 @@ extension TrainingSession {
     func tutorialStep(_ metrics: inout StepMetrics) {
         let real = realBatch()
         let noise = trainer.sampleNoise(count: batchSize, using: &random)
-        views.probing = step % context.settings.integer("probe-every") == 0
+        views.probing = context.quick || step % context.settings.integer("probe-every") == 0
         defer { views.probing = true }
         if update == "joint" {
             trainer.jointStep(real: real, noise: noise, into: &metrics)
