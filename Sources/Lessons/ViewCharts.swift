@@ -39,7 +39,7 @@ extension ToyViews {
         let scale = longest > 0 ? roundedScale((xAxes.upperBound - xAxes.lowerBound) / 15 / longest) : 1
         return HeatmapChart(
             title: title, x: Axis("x₁", domain: xAxes), y: Axis("x₂", domain: yRange), values: scores, rows: cells, columns: cells,
-            gridX: xAxes, gridY: yRange, colorBarLabel: "D(x): 0 fake, 1 real",
+            gridX: xAxes, gridY: yRange, colorBarLabel: "D(x)",
             points: [ScatterSeries(name: "real", xs: realPoints.xs, ys: realPoints.ys, color: Theme.real, pointSize: 3, alpha: 0.6),
                      ScatterSeries(name: "generated", xs: fakePoints.xs, ys: fakePoints.ys, color: Theme.fake, pointSize: 3, alpha: 0.7)],
             arrows: [ArrowSeries(name: "push on fakes", xs: arrowStarts.xs, ys: arrowStarts.ys, dxs: arrowVectors.xs,

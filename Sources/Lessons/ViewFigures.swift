@@ -14,16 +14,16 @@ extension ToyViews {
             written.append(try write(surface, name: "layers-\(label)"))
         }
         if kinds.contains("manifold") {
-            written.append(try write(manifoldChart(title: "\(panelTitle(label).capitalized): the noise square through G", real: real),
+            written.append(try write(manifoldChart(title: "\(momentTitle(label).capitalized): the noise square through G", real: real),
                                      name: "manifold-\(label)"))
         }
         if kinds.contains("features") {
             let now = features()
-            featureSequence.append((panelTitle(label), now))
+            featureSequence.append((momentTitle(label), now))
             for (network, name) in [(UpdatedNetwork.discriminator, "discriminator"), (.generator, "generator")] {
                 guard let pair = lastPairs[network] else { continue }
                 let chart = FeatureSpaceChart(
-                    title: "\(panelTitle(label).capitalized): D's 2-D features, one \(name) update", x: Axis("feature 1"),
+                    title: "\(momentTitle(label).capitalized): D's 2-D features, one \(name) update", x: Axis("feature 1"),
                     y: Axis("feature 2"), before: pair.before, after: pair.after,
                     beforeTitle: "before the \(name) update", afterTitle: "after it")
                 written.append(try write(chart, name: "features-\(name == "generator" ? "g" : "d")-\(label)"))
@@ -50,7 +50,7 @@ extension ToyViews {
         if kinds.contains("filmstrip"), filmstrip.count >= 2 {
             let panels = evenlyChosen(filmstrip, count: 12).map { frame -> any Chart in
                 var chart = frame.chart
-                chart.title = panelTitle(frame.label)
+                chart.title = momentTitle(frame.label)
                 return chart
             }
             written.append(try write(SmallMultiplesChart(title: "Real (blue) and generated (orange) points during training", panels: panels),
@@ -129,6 +129,19 @@ extension ToyViews {
         case .gaussian:
             return [:]
         }
+    }
+}
+
+extension ToyViews {
+    /// A snapshot's name for a panel: "epoch 40", or with the tutorial's phased loop, where a step is
+    /// an iteration, "iteration 400".
+    func momentTitle(_ label: String) -> String {
+        let parts = label.split(separator: "-")
+        guard context.settings.text("update") == "phases", parts.count == 2, parts[0] == "epoch", let epoch = Int(parts[1]) else {
+            return panelTitle(label)
+        }
+        let stepsPerEpoch = context.settings.integer("steps-per-epoch")
+        return "iteration \(grouped(epoch * (context.quick ? min(stepsPerEpoch, 4) : stepsPerEpoch)))"  // as the train stage counts
     }
 }
 

@@ -1,4 +1,5 @@
 import Foundation
+import Kernels
 @testable import Lessons
 import XCTest
 
@@ -84,5 +85,49 @@ final class ToyLessonTests: XCTestCase {
         // Measured: 63.5 % of 5,000 observed generator updates (raw), 52.6 % (standardised, converged early).
         XCTAssertGreaterThan(raw["generator_updates_closer_fraction"]!, 0.58)
         #endif
+    }
+}
+
+/// Step mode: a session can take a single update of either network and re-render its views.
+final class SingleUpdateTests: XCTestCase {
+    func session(lesson number: Int, stage id: String, out: String) throws -> TrainingSession {
+        let lesson = try Lesson(path: lessonPath(number))
+        let plan = try XCTUnwrap(lesson.stages.first { $0.id == id })
+        let context = StageContext(plan: plan, folder: try OutputFolder(outputRoot: out, lessonNumber: number),
+                                   console: Console(write: { _ in }), quick: true, format: .png,
+                                   random: RandomSource(seed: 5))
+        return try TrainingSession(context: context)
+    }
+
+    func testOneGeneratorUpdateMovesOnlyTheFakeFeatures() throws {
+        let out = temporaryFolder()
+        let session = try session(lesson: 3, stage: "standardized", out: out)
+        try session.generatorOnlyStep(epoch: 0)
+        let generatorPair = try XCTUnwrap(session.views.lastPairs[.generator])
+        XCTAssertEqual(generatorPair.before.realXs, generatorPair.after.realXs)
+        XCTAssertEqual(generatorPair.before.realYs, generatorPair.after.realYs)
+        XCTAssertNotEqual(generatorPair.before.fakeXs, generatorPair.after.fakeXs)
+        try session.discriminatorOnlyStep(epoch: 0)
+        let discriminatorPair = try XCTUnwrap(session.views.lastPairs[.discriminator])
+        XCTAssertNotEqual(discriminatorPair.before.realXs, discriminatorPair.after.realXs)
+        XCTAssertEqual(session.step, 2)
+        XCTAssertEqual(session.rows.count, 2)
+        try session.snapshot(label: "step-0002", title: "After one update of each network")
+        let names = session.figures.map { ($0 as NSString).lastPathComponent }
+        XCTAssertEqual(Set(names), ["features-d-step-0002.png", "features-g-step-0002.png"])
+    }
+
+    func testSingleUpdatesRedrawTheLayeredView() throws {
+        let session = try session(lesson: 2, stage: "gan-lab", out: temporaryFolder())
+        try session.snapshot(label: "step-0000", title: "Start")
+        try session.discriminatorOnlyStep(epoch: 0)
+        try session.snapshot(label: "step-0001", title: "After one discriminator update")
+        try session.generatorOnlyStep(epoch: 0)
+        try session.snapshot(label: "step-0002", title: "After one generator update")
+        let names = session.figures.map { ($0 as NSString).lastPathComponent }
+        for label in ["step-0000", "step-0001", "step-0002"] {
+            XCTAssertTrue(names.contains("layers-\(label).png"), label)
+            XCTAssertTrue(names.contains("manifold-\(label).png"), label)
+        }
     }
 }
