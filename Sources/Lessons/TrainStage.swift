@@ -24,9 +24,9 @@ enum TrainStage: StageKind {
         SettingSpec("real-label", .number(0.5...1), "1"),
         SettingSpec("snapshot-every", .integer(1...1_000_000), "10"),
         SettingSpec("pause-every", .integer(0...1_000_000), "0"),
-    ]
+    ] + viewSettings
 
-    static func crossCheck(_ settings: StageSettings) -> [String] { checkModels(settings) }
+    static func crossCheck(_ settings: StageSettings) -> [String] { checkModels(settings) + checkViews(settings) }
 
     static func run(_ context: StageContext) throws -> StageOutcome {
         let settings = context.settings
@@ -79,12 +79,13 @@ enum TrainStage: StageKind {
 
         // Final statistics: 1,000 generated points next to 1,000 real ones.
         let real = columnStatistics(session.distribution.sample(count: 1000, using: &session.random))
-        let fake = columnStatistics(session.trainer.generate(count: 1000, using: &session.random))
+        let fake = columnStatistics(session.views.generateShown(session.trainer.sampleNoise(count: 1000, using: &session.random)))
         console.line()
         console.line("                 mean x   mean y    std x    std y")
         console.line("    real       " + [real.means[0], real.means[1], real.stds[0], real.stds[1]].map { pad(fixed($0)) }.joined())
         console.line("    generated  " + [fake.means[0], fake.means[1], fake.stds[0], fake.stds[1]].map { pad(fixed($0)) }.joined())
         let last = epochMeans.last!
+        let viewMetrics = try session.finish()
         var result = outcome()
         result.metrics = [
             "real_mean_x": real.means[0], "real_mean_y": real.means[1], "real_std_x": real.stds[0], "real_std_y": real.stds[1],
@@ -92,7 +93,7 @@ enum TrainStage: StageKind {
             "discriminator_loss": Double(last.discriminatorLoss), "generator_loss": Double(last.generatorLoss),
             "d_x": Double(last.realScore), "d_g_z": Double(last.fakeScore), "steps": Double(session.step),
             "seconds": (Date().timeIntervalSince(start) * 100).rounded() / 100,
-        ]
+        ].merging(viewMetrics) { $1 }
         return result
     }
 
@@ -100,7 +101,7 @@ enum TrainStage: StageKind {
     /// pause point, Enter to the end of the stage (returns false: no more pauses), q stops the lesson.
     private static func stepThrough(_ session: TrainingSession, epoch: Int, outcome: () -> StageOutcome) throws -> Bool {
         let console = session.context.console
-        let updates: [String: TrainingSession.Update] = ["d": .discriminator, "g": .generator, "b": .both]
+        let choices: [String: TrainingSession.Networks] = ["d": .discriminator, "g": .generator, "b": .both]
         while true {
             guard let answer = console.ask("epoch \(epoch) · d/g/b: one D/G/both update · p: to next pause · Enter: play · q: quit ›")
             else { return false }
@@ -109,15 +110,15 @@ enum TrainStage: StageKind {
             case "p": return true
             case "q": throw StageStopped(outcome: outcome())
             default:
-                guard let update = updates[answer.lowercased()] else {
+                guard let networks = choices[answer.lowercased()] else {
                     console.line("  (\"\(answer)\" is not a choice here)")
                     continue
                 }
-                let metrics = try session.trainStep(epoch: epoch, update: update)
-                let label = String(format: "step-%05d-", session.step) + (update == .both ? "both" : update == .generator ? "g" : "d")
-                try session.snapshot(label: label, title: "After step \(session.step) (\(update.rawValue) update): real (blue) vs generated (orange)")
+                let metrics = try session.trainStep(epoch: epoch, networks: networks)
+                let label = String(format: "step-%05d-", session.step) + (networks == .both ? "both" : networks == .generator ? "g" : "d")
+                try session.snapshot(label: label, title: "After step \(session.step) (\(networks.rawValue) update): real (blue) vs generated (orange)")
                 let figure = session.figures.last!.components(separatedBy: "/").suffix(2).joined(separator: "/")
-                console.line("  step \(session.step) · \(update.rawValue) update · " + summary(metrics) + " · drew \(figure)")
+                console.line("  step \(session.step) · \(networks.rawValue) update · " + summary(metrics) + " · drew \(figure)")
             }
         }
     }

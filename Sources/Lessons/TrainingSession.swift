@@ -19,6 +19,9 @@ final class TrainingSession {
     private(set) var step = 0
     private(set) var rows: [MetricsRow] = []
     private(set) var figures: [String] = []
+    /// How a step updates the networks (`update`: alternating, joint or phases) and what the snapshots draw (`views`).
+    let update: String
+    let views: ToyViews
 
     init(context: StageContext) throws {
         self.context = context
@@ -29,46 +32,65 @@ final class TrainingSession {
         shownReal = distribution.sample(count: 1000, using: &random)
         fixedNoise = trainer.sampleNoise(count: 1000, using: &random)
         self.random = random
+        update = context.settings.text("update")
+        views = try ToyViews(context: context, trainer: trainer)
     }
 
-    /// Which networks one update trains.
-    enum Update: String {
+    /// Which networks one step trains: both (a full step), or one alone (step mode's d and g).
+    enum Networks: String {
         case discriminator = "D", generator = "G", both = "D+G"
     }
 
-    /// One training step (by default a discriminator update, then a generator update); records and checks the losses.
-    /// Values an update did not measure are NaN in the returned metrics and empty in metrics.csv.
+    /// One training step (by default both networks, as `update` says); records and checks the losses.
+    /// Values a single-network update did not measure are NaN in the returned metrics and empty in metrics.csv.
     @discardableResult
-    func trainStep(epoch: Int, update: Update = .both) throws -> StepMetrics {
+    func trainStep(epoch: Int, networks: Networks = .both) throws -> StepMetrics {
+        switch networks {
+        case .discriminator: return try discriminatorOnlyStep(epoch: epoch)
+        case .generator: return try generatorOnlyStep(epoch: epoch)
+        case .both: break
+        }
         step += 1
         var metrics = StepMetrics()
-        if update != .generator {
+        switch update {
+        case "joint", "phases": tutorialStep(&metrics)
+        default:
             let real = distribution.sample(count: batchSize, using: &random)
             trainer.discriminatorStep(real: real, into: &metrics, using: &random)
-        } else {
-            metrics.discriminatorLoss = .nan
-            (metrics.realAccuracy, metrics.fakeAccuracy, metrics.realScore, metrics.fakeScore) = (.nan, .nan, .nan, .nan)
-        }
-        if update != .discriminator {
             trainer.generatorStep(batchSize: batchSize, into: &metrics, using: &random)
-        } else {
-            metrics.generatorLoss = .nan
         }
-        try checkFinite(metrics, update: update)
+        try record(metrics, epoch: epoch)
+        return metrics
+    }
+
+    func record(_ metrics: StepMetrics, epoch: Int, networks: Networks = .both) throws {
+        try checkFinite(metrics, networks: networks)
         rows.append(MetricsRow(
-            stage: context.plan.number, step: step, epoch: epoch, update: update.rawValue,
+            stage: context.plan.number, step: step, epoch: epoch, update: networks.rawValue,
             discriminatorLoss: metrics.discriminatorLoss, generatorLoss: metrics.generatorLoss,
             realAccuracy: metrics.realAccuracy, fakeAccuracy: metrics.fakeAccuracy,
             realScore: metrics.realScore, fakeScore: metrics.fakeScore,
             learningRate: trainer.generatorOptimizer.learningRate))
-        return metrics
+        views.afterStep(step)
     }
+
+    /// Counts a step taken outside `trainStep` (a single update in step mode).
+    func countStep() { step += 1 }
 
     /// The snapshot figures for the current state, named by `label` (e.g. "epoch-0040").
     func snapshot(label: String, title: String) throws {
-        let chart = samplesChart(title: title, real: shownReal, fake: trainer.generate(from: fixedNoise),
-                                 axes: context.settings.interval("axes"))
-        figures.append(try context.write(chart, name: "samples-\(label)"))
+        let fake = views.generateShown(fixedNoise)
+        let chart = samplesChart(title: title, real: shownReal, fake: fake, axes: views.xAxes, yAxes: views.yAxes)
+        views.filmstrip.append((label, chart))
+        if views.kinds.contains("samples") { figures.append(try context.write(chart, name: "samples-\(label)")) }
+        figures += try views.snapshot(label: label, title: title, real: shownReal, fakeNoise: fixedNoise)
+    }
+
+    /// The end-of-training figures and numbers of the views (animation, divergences, filmstrip, feature sequence).
+    func finish() throws -> [String: Double] {
+        let (written, metrics) = try views.finish(rows: rows)
+        figures += written
+        return metrics
     }
 
     /// Writes a figure that is not a snapshot (the metrics chart).
@@ -76,11 +98,11 @@ final class TrainingSession {
         figures.append(try context.write(chart, name: name))
     }
 
-    private func checkFinite(_ metrics: StepMetrics, update: Update) throws {
-        let measured = [("discriminator", metrics.discriminatorLoss, update != .generator),
-                        ("generator", metrics.generatorLoss, update != .discriminator)]
+    private func checkFinite(_ metrics: StepMetrics, networks: Networks) throws {
+        let measured = [("discriminator", metrics.discriminatorLoss, networks != .generator),
+                        ("generator", metrics.generatorLoss, networks != .discriminator)]
         for (network, loss, wasMeasured) in measured where wasMeasured && !loss.isFinite {
-            let last = rows.last { $0.update == Update.both.rawValue }
+            let last = rows.last { $0.update == Networks.both.rawValue }
                 .map { "last finite losses: D \($0.discriminatorLoss), G \($0.generatorLoss) at step \($0.step)" }
                 ?? "no finite step before it"
             throw LessonError(["the \(network) loss became \(loss.isNaN ? "NaN" : "infinite") at step \(step) (\(last)); training diverged: "
@@ -107,8 +129,10 @@ final class TrainingSession {
         let rate = Float(settings.number("learning-rate"))
         switch settings.text("optimizer") {
         case "rmsprop":
+            let tensorFlow1 = settings.text("rmsprop") == "tensorflow1"  // ε inside the root, mean square starting at 1
             return RMSProp(parameters: parameters, learningRate: rate, rho: Float(settings.number("rho")),
-                           epsilon: Float(settings.number("epsilon")))
+                           epsilon: Float(settings.number("epsilon")), epsilonInsideRoot: tensorFlow1,
+                           initialMeanSquare: tensorFlow1 ? 1 : 0)
         case "sgd":
             return SGD(parameters: parameters, learningRate: rate, momentum: Float(settings.number("momentum")))
         default:

@@ -25,7 +25,7 @@ final class LessonOneTests: XCTestCase {
                        "stage-3/metrics.png", "stage-4/metrics.png"] {
             XCTAssertTrue(FileManager.default.fileExists(atPath: "\(folder)/\(figure)"), figure)
         }
-        XCTAssertEqual(result.figures.count, 9)
+        XCTAssertEqual(result.figures.count, 17)  // per training stage: 3 scatters, 3 layered views, metrics, animation
         let summary = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: folder + "/summary.json"))) as? [String: Any])
         XCTAssertEqual(summary["lesson"] as? Int, 1)
         XCTAssertEqual(summary["seed"] as? Int, 1)
