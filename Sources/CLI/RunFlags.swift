@@ -11,6 +11,9 @@ struct RunFlags: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp("Seed of every random draw (default: the lesson's own).", valueName: "n"))
     var seed: UInt64?
 
+    @Option(name: .long, help: ArgumentHelp("Threads for matrix products (results are reproducible for a given count).", valueName: "n"))
+    var threads = 2
+
     @Flag(name: .long, help: "A few steps per stage: a smoke test that finishes in seconds.")
     var quick = false
 
@@ -27,6 +30,7 @@ struct RunFlags: ParsableArguments {
     var overrides: [String] = []
 
     func validate() throws {
+        guard (1...64).contains(threads) else { throw ValidationError("--threads \(threads): choose 1 to 64") }
         guard ImageFormat(rawValue: format) != nil else {
             throw ValidationError("--format \(format): choose png, svg or pdf")
         }
@@ -40,6 +44,7 @@ struct RunFlags: ParsableArguments {
         options.quick = quick
         options.format = ImageFormat(rawValue: format)!
         options.startStage = stage
+        options.threads = threads
         Interruption.install()
         let result = try LessonRunner(lesson: lesson, options: options, console: .standard(pause: !noPause)).run()
         if result.interrupted { throw ExitCode(130) }

@@ -81,3 +81,7 @@ public func setMatrixThreads(_ count: Int) {
     openblas_set_num_threads(Int32(count))
     loopThreads = max(1, count)
 }
+
+/// The number of threads OpenBLAS uses for matrix products. Results can differ in the last bits
+/// between thread counts, so a reproducible run fixes it.
+public func matrixThreads() -> Int { Int(openblas_get_num_threads()) }

@@ -90,6 +90,7 @@ struct RunSummary: Encodable {
     var title: String
     var file: String
     var seed: UInt64
+    var threads: Int
     var quick: Bool
     var overrides: [String]
     var interrupted: Bool
@@ -98,7 +99,7 @@ struct RunSummary: Encodable {
     var figures: [String]
 
     enum CodingKeys: String, CodingKey {
-        case lesson, title, file, seed, quick, overrides, interrupted, stages, figures
+        case lesson, title, file, seed, threads, quick, overrides, interrupted, stages, figures
         case durationSeconds = "duration_seconds"
     }
 

@@ -12,6 +12,9 @@ public struct RunOptions {
     public var format = ImageFormat.png
     /// First stage to run (by number or id); earlier stages are skipped.
     public var startStage: String?
+    /// Threads for matrix products. Fixed (not "all cores") because results differ in the last bits
+    /// between thread counts, and a GAN amplifies such differences: same seed and threads, same numbers.
+    public var threads = 2
 
     public init() {}
 }
@@ -55,13 +58,14 @@ public final class LessonRunner {
         let start = Date()
         let seed = options.seed ?? lesson.seed
         let startIndex = try firstStageIndex()
+        setMatrixThreads(options.threads)
         let folder = try OutputFolder(outputRoot: options.outputRoot, lessonNumber: lesson.number)
         var metricsRows: [MetricsRow] = []
         var stageSummaries: [RunSummary.Stage] = []
         var interrupted = false, quit = false, failure: Error?
 
         console.line("gan-lab · Lesson \(lesson.number): \(lesson.title)")
-        console.line("seed \(seed)\(options.quick ? " · quick mode" : "") · writing to \(folder.root)")
+        console.line("seed \(seed) · \(options.threads) threads\(options.quick ? " · quick mode" : "") · writing to \(folder.root)")
         console.line()
         console.prose(lesson.introduction)
 
@@ -109,7 +113,7 @@ public final class LessonRunner {
         }
 
         let summary = RunSummary(
-            lesson: lesson.number, title: lesson.title, file: lesson.path, seed: seed, quick: options.quick,
+            lesson: lesson.number, title: lesson.title, file: lesson.path, seed: seed, threads: options.threads, quick: options.quick,
             overrides: lesson.overrides, interrupted: interrupted || quit,
             durationSeconds: (Date().timeIntervalSince(start) * 10).rounded() / 10,
             stages: stageSummaries, figures: folder.figures.map(relative))

@@ -12,7 +12,7 @@ final class HelpTextTests: XCTestCase {
         XCTAssertEqual(help(RunLesson.self), #"""
 OVERVIEW: Walk through lesson N of Lessons/.
 
-USAGE: gan-lab lesson <number> [--out <folder>] [--seed <n>] [--quick] [--no-pause] [--format <format>] [--stage <stage>] [--set <setting> ...]
+USAGE: gan-lab lesson <number> [--out <folder>] [--seed <n>] [--threads <n>] [--quick] [--no-pause] [--format <format>] [--stage <stage>] [--set <setting> ...]
 
 ARGUMENTS:
   <number>                The lesson number (see `gan-lab lessons`).
@@ -21,6 +21,8 @@ OPTIONS:
   --out <folder>          Folder the run writes into (a lesson-NN folder
                           inside). (default: Output)
   --seed <n>              Seed of every random draw (default: the lesson's own).
+  --threads <n>           Threads for matrix products (results are reproducible
+                          for a given count). (default: 2)
   --quick                 A few steps per stage: a smoke test that finishes in
                           seconds.
   --no-pause              Never wait for a key, even on a terminal.
@@ -37,7 +39,7 @@ OPTIONS:
         XCTAssertEqual(help(RunFile.self), #"""
 OVERVIEW: Run a lesson file from anywhere.
 
-USAGE: gan-lab run <file> [--out <folder>] [--seed <n>] [--quick] [--no-pause] [--format <format>] [--stage <stage>] [--set <setting> ...]
+USAGE: gan-lab run <file> [--out <folder>] [--seed <n>] [--threads <n>] [--quick] [--no-pause] [--format <format>] [--stage <stage>] [--set <setting> ...]
 
 ARGUMENTS:
   <file>                  Path of a lesson file (Markdown with ```stage blocks).
@@ -46,6 +48,8 @@ OPTIONS:
   --out <folder>          Folder the run writes into (a lesson-NN folder
                           inside). (default: Output)
   --seed <n>              Seed of every random draw (default: the lesson's own).
+  --threads <n>           Threads for matrix products (results are reproducible
+                          for a given count). (default: 2)
   --quick                 A few steps per stage: a smoke test that finishes in
                           seconds.
   --no-pause              Never wait for a key, even on a terminal.
