@@ -24,6 +24,7 @@ enum TrainStage: StageKind {
         SettingSpec("real-label", .number(0.5...1), "1"),
         SettingSpec("snapshot-every", .integer(1...1_000_000), "10"),
         SettingSpec("pause-every", .integer(0...1_000_000), "0"),
+        SettingSpec("average-generator", .number(0...0.99999), "0"),
     ] + viewSettings
 
     static func crossCheck(_ settings: StageSettings) -> [String] { checkModels(settings) + checkViews(settings) }
@@ -79,7 +80,8 @@ enum TrainStage: StageKind {
 
         // Final statistics: 1,000 generated points next to 1,000 real ones.
         let real = columnStatistics(session.distribution.sample(count: 1000, using: &session.random))
-        let fake = columnStatistics(session.views.generateShown(session.trainer.sampleNoise(count: 1000, using: &session.random)))
+        let finalNoise = session.trainer.sampleNoise(count: 1000, using: &session.random)
+        let fake = columnStatistics(session.withShownGenerator { session.views.generateShown(finalNoise) })
         console.line()
         console.line("                 mean x   mean y    std x    std y")
         console.line("    real       " + [real.means[0], real.means[1], real.stds[0], real.stds[1]].map { pad(fixed($0)) }.joined())

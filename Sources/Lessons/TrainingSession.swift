@@ -34,6 +34,18 @@ final class TrainingSession {
         self.random = random
         update = context.settings.text("update")
         views = try ToyViews(context: context, trainer: trainer)
+        let decay = context.settings.number("average-generator")
+        average = decay > 0 ? ParameterAverage(parameters: trainer.generator.parameters, decay: Float(decay)) : nil
+    }
+
+    /// The generator's weights averaged over training (`average-generator`), which figures and final
+    /// statistics then show; nil when the stage shows the generator as trained.
+    let average: ParameterAverage?
+
+    /// Runs `body` with the generator the figures show: its running average when the stage keeps one.
+    func withShownGenerator<Result>(_ body: () throws -> Result) rethrows -> Result {
+        guard let average else { return try body() }
+        return try average.withAveragedParameters(body)
     }
 
     /// Which networks one step trains: both (a full step), or one alone (step mode's d and g).
@@ -65,6 +77,7 @@ final class TrainingSession {
 
     func record(_ metrics: StepMetrics, epoch: Int, networks: Networks = .both) throws {
         try checkFinite(metrics, networks: networks)
+        if networks != .discriminator { average?.update() }
         rows.append(MetricsRow(
             stage: context.plan.number, step: step, epoch: epoch, update: networks.rawValue,
             discriminatorLoss: metrics.discriminatorLoss, generatorLoss: metrics.generatorLoss,
@@ -79,6 +92,10 @@ final class TrainingSession {
 
     /// The snapshot figures for the current state, named by `label` (e.g. "epoch-0040").
     func snapshot(label: String, title: String) throws {
+        try withShownGenerator { try drawSnapshot(label: label, title: title) }
+    }
+
+    private func drawSnapshot(label: String, title: String) throws {
         let fake = views.generateShown(fixedNoise)
         let chart = samplesChart(title: title, real: shownReal, fake: fake, axes: views.xAxes, yAxes: views.yAxes)
         views.filmstrip.append((label, chart))
