@@ -5,25 +5,25 @@ import Lessons
 
 /// Options shared by every command that runs a lesson.
 struct RunFlags: ParsableArguments {
-    @Option(name: .long, help: "Folder the run writes into (one lesson-NN folder per lesson).")
+    @Option(name: .long, help: ArgumentHelp("Folder the run writes into (a lesson-NN folder inside).", valueName: "folder"))
     var out = "Output"
 
-    @Option(name: .long, help: "Seed of every random draw (default: the lesson's own seed).")
+    @Option(name: .long, help: ArgumentHelp("Seed of every random draw (default: the lesson's own).", valueName: "n"))
     var seed: UInt64?
 
     @Flag(name: .long, help: "A few steps per stage: a smoke test that finishes in seconds.")
     var quick = false
 
-    @Flag(name: .long, help: "Never wait for Enter between stages.")
+    @Flag(name: .long, help: "Never wait for a key, even on a terminal.")
     var noPause = false
 
-    @Option(name: .long, help: "Figure format: png, svg or pdf.")
+    @Option(name: .long, help: ArgumentHelp("Figure format: png, svg or pdf.", valueName: "format"))
     var format = "png"
 
-    @Option(name: .long, help: "Start at this stage (number or id); earlier stages are skipped.")
+    @Option(name: .long, help: ArgumentHelp("Start at this stage (number or id).", valueName: "stage"))
     var stage: String?
 
-    @Option(name: .customLong("set"), help: ArgumentHelp("Override a setting: key=value (every stage) or stage.key=value.", valueName: "setting"))
+    @Option(name: .customLong("set"), help: ArgumentHelp("Change a setting: key=value (every stage) or stage.key=value.", valueName: "setting"))
     var overrides: [String] = []
 
     func validate() throws {

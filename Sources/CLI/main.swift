@@ -1,4 +1,5 @@
 import ArgumentParser
+import Charts
 import Foundation
 import Lessons
 
@@ -7,7 +8,7 @@ struct GanLab: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "gan-lab",
         abstract: "A step-through GAN laboratory: lessons that explain, train and draw.",
-        subcommands: [ListLessons.self, RunLesson.self, RunFile.self, CheckLesson.self, Bench.self])
+        subcommands: [ListLessons.self, RunLesson.self, RunFile.self, CheckLesson.self, Gallery.self, Bench.self])
 }
 
 /// Runs the command; errors become one line each on standard error and a non-zero status.
@@ -18,6 +19,9 @@ func main() -> Never {
         exit(0)
     } catch let error as LessonError {
         for problem in error.problems { FileHandle.standardError.write("gan-lab: \(problem)\n".data(using: .utf8)!) }
+        exit(1)
+    } catch let error as ChartError {
+        FileHandle.standardError.write("gan-lab: \(error.message)\n".data(using: .utf8)!)
         exit(1)
     } catch {
         GanLab.exit(withError: error)

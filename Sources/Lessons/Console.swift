@@ -59,15 +59,39 @@ public final class Console {
         }
     }
 
-    /// What the teacher chose at a pause.
-    enum Choice { case next, quit }
+    /// Whether the console waits for key presses (a terminal on standard input, pauses not turned off).
+    var isInteractive: Bool { readLine != nil }
 
-    /// Waits for Enter (next) or q (quit) when interactive; returns `.next` at once otherwise.
-    func pause(prompt: String) -> Choice {
-        guard let readLine else { return .next }
+    /// One answer typed at a prompt, or nil when the console never waits (or input ended).
+    func ask(_ prompt: String) -> String? {
+        guard let readLine else { return nil }
         write("  \(prompt) ")
-        guard let answer = readLine() else { return .quit }
-        return answer.trimmingCharacters(in: .whitespaces).lowercased().hasPrefix("q") ? .quit : .next
+        return readLine()?.trimmingCharacters(in: .whitespaces)
+    }
+
+    /// What the teacher chose between two stages.
+    enum Choice: Equatable {
+        case next
+        /// Run the stage just finished again, with these extra `key=value` settings.
+        case rerun([String])
+        case skipNext
+        case quit
+    }
+
+    /// Waits between stages: Enter (next), r [key=value …] (run again), s (skip the next stage), q (quit).
+    func pauseBetweenStages() -> Choice {
+        guard isInteractive else { return .next }
+        while true {
+            guard let answer = ask("[Enter] next stage · r run again (r key=value …) · s skip next · q quit ›") else { return .quit }
+            let words = answer.split(separator: " ").map(String.init)
+            switch words.first?.lowercased() {
+            case nil: return .next
+            case "r": return .rerun(Array(words.dropFirst()))
+            case "s": return .skipNext
+            case "q": return .quit
+            default: line("  (\"\(answer)\" is not a choice here)")
+            }
+        }
     }
 
     private func wrap(_ text: String, indent: String) {

@@ -39,6 +39,7 @@ public struct StagePlan {
 
 /// A validated lesson: every setting known, typed and in range.
 public struct Lesson {
+    public let file: LessonFile
     public let path: String
     public let number: Int
     public let title: String
@@ -156,6 +157,7 @@ public struct Lesson {
         }
         if !problems.isEmpty { throw LessonError(sortedByLine(problems, path: path)) }
 
+        self.file = file
         self.path = path
         number = Int(header["lesson"]!)!
         title = header["title"]!
@@ -164,6 +166,11 @@ public struct Lesson {
         introduction = file.introduction
         self.stages = stages
         self.overrides = overrides
+    }
+
+    /// The same lesson with more overrides (each validated like the first ones).
+    public func overridden(with more: [String]) throws -> Lesson {
+        try Lesson(file: file, overrides: overrides + more)
     }
 
     /// Reads and validates a lesson file; every problem is reported at once, in line order.

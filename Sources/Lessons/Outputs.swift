@@ -55,6 +55,8 @@ struct MetricsRow {
     var stage: Int
     var step: Int
     var epoch: Int
+    /// Which networks the step updated: D, G or D+G.
+    var update: String
     var discriminatorLoss: Float
     var generatorLoss: Float
     var realAccuracy: Float
@@ -63,10 +65,12 @@ struct MetricsRow {
     var fakeScore: Float
     var learningRate: Float
 
-    static let header = "stage,step,epoch,discriminator_loss,generator_loss,real_accuracy,fake_accuracy,d_x,d_g_z,learning_rate"
+    static let header = "stage,step,epoch,update,discriminator_loss,generator_loss,real_accuracy,fake_accuracy,d_x,d_g_z,learning_rate"
 
+    /// One CSV line; values the step did not measure (NaN) are left empty.
     var csv: String {
-        "\(stage),\(step),\(epoch),\(discriminatorLoss),\(generatorLoss),\(realAccuracy),\(fakeAccuracy),\(realScore),\(fakeScore),\(learningRate)"
+        let values = [discriminatorLoss, generatorLoss, realAccuracy, fakeAccuracy, realScore, fakeScore, learningRate]
+        return "\(stage),\(step),\(epoch),\(update)," + values.map { $0.isNaN ? "" : "\($0)" }.joined(separator: ",")
     }
 }
 

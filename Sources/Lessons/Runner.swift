@@ -41,7 +41,7 @@ public struct RunResult {
 
 /// Walks a lesson stage by stage: explain, run, show what was written.
 public final class LessonRunner {
-    let lesson: Lesson
+    private(set) var lesson: Lesson
     let options: RunOptions
     let console: Console
 
@@ -65,7 +65,9 @@ public final class LessonRunner {
         console.line()
         console.prose(lesson.introduction)
 
-        for plan in lesson.stages where plan.number - 1 >= startIndex {
+        var index = startIndex
+        while index < lesson.stages.count {
+            let plan = lesson.stages[index]
             console.heading("Stage \(plan.number) of \(lesson.stages.count) · \(plan.title)")
             console.prose(plan.introduction)
             let context = StageContext(plan: plan, folder: folder, console: console, quick: options.quick,
@@ -76,22 +78,34 @@ public final class LessonRunner {
             } catch let error as TrainingInterrupted {
                 outcome = error.outcome
                 interrupted = true
+            } catch let error as StageStopped {
+                outcome = error.outcome
+                quit = true
             } catch {
                 failure = error
             }
+            metricsRows.removeAll { $0.stage == plan.number }  // a re-run replaces the stage's rows
             metricsRows += outcome.rows
+            stageSummaries.removeAll { $0.number == plan.number }
             stageSummaries.append(RunSummary.Stage(
                 number: plan.number, id: plan.id, kind: plan.kind, title: plan.title,
                 settings: plan.settings.effective, metrics: outcome.metrics, figures: outcome.figures.map(relative),
-                completed: failure == nil && !interrupted))
+                completed: failure == nil && !interrupted && !quit))
             for figure in outcome.figures { console.line("  wrote \(figure)") }
-            if failure != nil || interrupted { break }
+            if failure != nil || interrupted || quit { break }
             console.line()
             console.prose(plan.conclusion)
-            if plan.number < lesson.stages.count, console.pause(prompt: "[Enter] next stage · q quit") == .quit {
-                quit = true
-                break
+            index += 1
+            guard index < lesson.stages.count else { break }
+            switch askBetweenStages(after: plan) {
+            case .next: break
+            case .rerun: index -= 1
+            case .skipNext:
+                console.line("  skipping stage \(index + 1): \(lesson.stages[index].title)")
+                index += 1
+            case .quit: quit = true
             }
+            if quit { break }
         }
 
         let summary = RunSummary(
@@ -101,12 +115,31 @@ public final class LessonRunner {
             stages: stageSummaries, figures: folder.figures.map(relative))
         try folder.write((([MetricsRow.header] + metricsRows.map(\.csv)).joined(separator: "\n") + "\n").data(using: .utf8)!,
                          name: "metrics.csv")
+        try folder.write(LessonPage(lesson: lesson, summary: summary).html.data(using: .utf8)!, name: "index.html")
         try folder.write(summary.json(), name: "summary.json")
         if let failure { throw failure }
         console.line(interrupted ? "Interrupted: what was done is saved." : quit ? "Stopped here; what was done is saved." : "Lesson \(lesson.number) done.")
-        console.line("  summary: \(folder.root)/summary.json · metrics: \(folder.root)/metrics.csv")
+        console.line("  page: \(folder.root)/index.html · summary.json · metrics.csv")
         return RunResult(folder: folder.root, figures: folder.figures, interrupted: interrupted, quit: quit,
                          metrics: Dictionary(uniqueKeysWithValues: stageSummaries.map { ($0.id, $0.metrics) }))
+    }
+
+    /// The pause between stages; a re-run with new settings is validated here, problems shown, asked again.
+    private func askBetweenStages(after plan: StagePlan) -> Console.Choice {
+        while true {
+            let choice = console.pauseBetweenStages()
+            guard case .rerun(let settings) = choice, !settings.isEmpty else { return choice }
+            let scoped = settings.map { $0.contains(".") && $0.firstIndex(of: ".")! < ($0.firstIndex(of: "=") ?? $0.endIndex) ? $0 : "\(plan.id).\($0)" }
+            do {
+                lesson = try lesson.overridden(with: scoped)
+                console.line("  running stage \(plan.number) again with " + scoped.joined(separator: ", "))
+                return choice
+            } catch let error as LessonError {
+                for problem in error.problems { console.line("  \(problem)") }
+            } catch {
+                console.line("  \(error)")
+            }
+        }
     }
 
     private func runStage(_ plan: StagePlan, _ context: StageContext) throws -> StageOutcome {

@@ -93,6 +93,7 @@ let dataSettings = [
     SettingSpec("data-mean-y", .number(-1e4...1e4), "0"),
     SettingSpec("points", .integer(1...1_000_000), "1000"),
     SettingSpec("axes", .interval, "-3..3"),
+    SettingSpec("axes-y", .text, "same"),
 ]
 
 /// The two networks, written as layer chains.

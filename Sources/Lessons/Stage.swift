@@ -59,6 +59,11 @@ struct TrainingInterrupted: Error {
     let outcome: StageOutcome
 }
 
+/// Thrown when the class chose to quit inside a stage (q in step mode); carries what it had done.
+struct StageStopped: Error {
+    let outcome: StageOutcome
+}
+
 /// Columns of a [n, 2] tensor as Doubles, for charts.
 func coordinates(_ points: Tensor) -> (xs: [Double], ys: [Double]) {
     let scalars = points.scalars
@@ -67,20 +72,24 @@ func coordinates(_ points: Tensor) -> (xs: [Double], ys: [Double]) {
 }
 
 /// The scatter of real (and optionally fake) points every toy lesson draws, on fixed axes.
-func samplesChart(title: String, real: Tensor, fake: Tensor?, axes: ClosedRange<Double>) -> ScatterChart {
+/// With `yAxes` (a curve much taller than wide) the axes differ and the aspect is free.
+func samplesChart(title: String, real: Tensor, fake: Tensor?, axes: ClosedRange<Double>, yAxes: ClosedRange<Double>? = nil) -> ScatterChart {
     let realPoints = coordinates(real)
     var series = [ScatterSeries(name: "real", xs: realPoints.xs, ys: realPoints.ys, color: Theme.real, alpha: 0.5)]
     if let fake {
         let fakePoints = coordinates(fake)
         series.append(ScatterSeries(name: "generated", xs: fakePoints.xs, ys: fakePoints.ys, color: Theme.fake, alpha: 0.6))
     }
-    return ScatterChart(title: title, x: Axis("x₁", domain: axes), y: Axis("x₂", domain: axes), series: series, equalAspect: true)
+    return ScatterChart(title: title, x: Axis("x₁", domain: axes), y: Axis("x₂", domain: yAxes ?? axes), series: series,
+                        equalAspect: yAxes == nil)
 }
 
 /// A scatter of the real data and its statistics.
 enum DataStage: StageKind {
     static let name = "data"
     static let settings = dataSettings
+
+    static func crossCheck(_ settings: StageSettings) -> [String] { checkSeparateYAxes(settings) }
 
     static func run(_ context: StageContext) throws -> StageOutcome {
         var random = context.random
@@ -90,7 +99,7 @@ enum DataStage: StageKind {
         context.console.line("  \(grouped(count)) points from \(context.dataDescription)")
         context.console.line("  mean (\(fixed(stats.means[0])), \(fixed(stats.means[1])))   std (\(fixed(stats.stds[0])), \(fixed(stats.stds[1])))")
         let chart = samplesChart(title: "The real data: \(grouped(count)) samples", real: points, fake: nil,
-                                 axes: context.settings.interval("axes"))
+                                 axes: context.settings.interval("axes"), yAxes: separateYAxes(context.settings))
         let figure = try context.write(chart, name: "data")
         return StageOutcome(figures: [figure], metrics: ["real_mean_x": stats.means[0], "real_mean_y": stats.means[1],
                                                          "real_std_x": stats.stds[0], "real_std_y": stats.stds[1]])

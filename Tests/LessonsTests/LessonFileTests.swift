@@ -140,7 +140,7 @@ final class LessonFileTests: XCTestCase {
 
     func testUnwritableOutputFolderIsAClearError() throws {
         let blocker = temporaryFolder() + "/file"
-        FileManager.default.createFile(atPath: blocker, contents: Data())
+        _ = FileManager.default.createFile(atPath: blocker, contents: Data())
         XCTAssertThrowsError(try runLesson(lessonPath(1), out: blocker)) { error in
             XCTAssertTrue("\(error)".hasPrefix("cannot create the output folder \(blocker)/lesson-01"), "\(error)")
             XCTAssertTrue("\(error)".hasSuffix("choose another with --out"), "\(error)")

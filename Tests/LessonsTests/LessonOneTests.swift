@@ -25,7 +25,7 @@ final class LessonOneTests: XCTestCase {
                        "stage-3/metrics.png", "stage-4/metrics.png"] {
             XCTAssertTrue(FileManager.default.fileExists(atPath: "\(folder)/\(figure)"), figure)
         }
-        XCTAssertEqual(result.figures.count, 9)
+        XCTAssertEqual(result.figures.count, 17)  // per training stage: 3 scatters, 3 layered views, metrics, animation
         let summary = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: folder + "/summary.json"))) as? [String: Any])
         XCTAssertEqual(summary["lesson"] as? Int, 1)
         XCTAssertEqual(summary["seed"] as? Int, 1)
@@ -46,7 +46,7 @@ final class LessonOneTests: XCTestCase {
         let csv = try String(contentsOfFile: folder + "/metrics.csv", encoding: .utf8).split(separator: "\n")
         XCTAssertEqual(csv.first.map(String.init), MetricsRow.header)
         XCTAssertEqual(csv.count, 1 + 2 * 2 * 4)  // two training stages × 2 epochs × 4 steps in quick mode
-        let leftovers = try FileManager.default.subpathsOfDirectory(atPath: folder).filter { !$0.hasSuffix(".png") && !$0.hasSuffix(".json") && !$0.hasSuffix(".csv") && !$0.hasPrefix("stage-") || $0.contains("tmp") }
+        let leftovers = try FileManager.default.subpathsOfDirectory(atPath: folder).filter { !$0.hasSuffix(".png") && !$0.hasSuffix(".json") && !$0.hasSuffix(".csv") && !$0.hasSuffix(".html") && !$0.hasPrefix("stage-") || $0.contains("tmp") }
         XCTAssertEqual(leftovers, [])
     }
 

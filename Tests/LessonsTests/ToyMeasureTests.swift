@@ -1,0 +1,114 @@
+import Autodiff
+import Data
+import Foundation
+import GAN
+import Kernels
+@testable import Lessons
+import NN
+import XCTest
+
+/// The numbers the toy lessons print: divergences, disk coverage, curve fit, RMSProp, the joint step.
+final class ToyMeasureTests: XCTestCase {
+    func testDivergencesOfKnownHistograms() {
+        let p = [0.5, 0.5], q = [0.25, 0.75]
+        XCTAssertEqual(klDivergence(p, p), 0)
+        XCTAssertEqual(jsDivergence(q, q), 0)
+        XCTAssertEqual(klDivergence(p, q), 0.207_518_749_6, accuracy: 1e-9)
+        XCTAssertEqual(jsDivergence(p, q), 0.048_794_940_7, accuracy: 1e-9)
+        XCTAssertEqual(jsDivergence([1, 0], [0, 1]), 1, accuracy: 1e-12)  // disjoint: exactly one bit, the maximum
+        XCTAssertEqual(klDivergence([1, 0], [0, 1]), .infinity)
+        var random = RandomSource(seed: 9)
+        for _ in 0..<50 {
+            let a = (0..<6).map { _ in random.nextUnit() }, b = (0..<6).map { _ in random.nextUnit() }
+            let js = jsDivergence(a.map { $0 / a.reduce(0, +) }, b.map { $0 / b.reduce(0, +) })
+            XCTAssertTrue((0...1).contains(js))
+        }
+    }
+
+    func testHistogramKeepsEveryPointAndGridDivergenceOfEqualSamplesIsZero() {
+        let points = Tensor(shape: [5, 2], scalars: [0, 0, 1, 1, -1, -1, 3, 0, .nan, 0])
+        let histogram = PlaneHistogram(points: points, xRange: -1...1, yRange: -1...1, bins: 2)
+        XCTAssertEqual(histogram.total, 5)
+        XCTAssertEqual(histogram.counts, [1, 0, 0, 2, 2])  // (-1,-1) low cell; (0,0) and (1,1) top-right; 2 outside
+        var random = RandomSource(seed: 4)
+        let disk = ToyDistribution.unitDisk.sample(count: 2000, using: &random)
+        let same = GridDivergence(real: disk, fake: disk, xRange: -1.5...1.5, yRange: -1.5...1.5, bins: 12)
+        XCTAssertEqual(same.kl, 0, accuracy: 1e-12)
+        XCTAssertEqual(same.js, 0, accuracy: 1e-12)
+        // Far-away fakes all land in the overflow bin: nothing in common with the disk.
+        let far = disk + Float(10)
+        XCTAssertEqual(GridDivergence(real: disk, fake: far, xRange: -1.5...1.5, yRange: -1.5...1.5, bins: 12).js, 1, accuracy: 1e-9)
+    }
+
+    func testDiskCoverageAndCurveFit() {
+        var random = RandomSource(seed: 5)
+        let disk = DiskCoverage(points: ToyDistribution.unitDisk.sample(count: 2400, using: &random))
+        XCTAssertEqual(disk.insideFraction, 1)
+        XCTAssertEqual(disk.coveredCells, 24)
+        XCTAssertEqual(disk.occupiedCells, 24)
+        XCTAssertEqual(disk.cellCounts.reduce(0, +), 2400)
+        let corner = DiskCoverage(points: Tensor(shape: [4, 2], scalars: [0.1, 0.05, 0.2, 0.1, 2, 2, 0.9, 0.9]))
+        XCTAssertEqual(corner.insideFraction, 0.5)
+        XCTAssertEqual(corner.occupiedCells, 1)
+        XCTAssertEqual(corner.coveredCells, 1)  // both inside points sit in the inner ring's first sector
+
+        let curve = CurveFit(points: Tensor(shape: [3, 2], scalars: [-10, 110, 5, 45, 20, 400]), offset: 10)
+        XCTAssertEqual(curve.medianError, 10)  // errors 0, 10, 10
+        XCTAssertEqual(curve.leftFraction, 1.0 / 3, accuracy: 1e-12)
+        XCTAssertEqual(curve.rightFraction, 2.0 / 3, accuracy: 1e-12)
+        XCTAssertEqual(curve.dataRange, 2500)
+    }
+
+    /// One RMSProp step, p = 1 and g = 0.5 with lr 1e-3 and ρ 0.9, by hand:
+    /// TensorFlow 1: v = 0.9·1 + 0.1·0.25 = 0.925, p = 1 − 1e-3·0.5/√(0.925 + 1e-10) = 0.999480125.
+    /// Keras/PyTorch form: v = 0.025, p = 1 − 1e-3·0.5/(√0.025 + 1e-7) = 0.996837724.
+    func testRMSPropStepMatchesHandComputedNumbers() throws {
+        for (variant, epsilon, expected) in [("tensorflow1", "1e-10", 0.999_480_125), ("keras", "1e-7", 0.996_837_724)] {
+            let settings = StageSettings(values: ["optimizer": "rmsprop", "rmsprop": variant, "learning-rate": "1e-3",
+                                                  "rho": "0.9", "epsilon": epsilon], kind: TrainStage.self)
+            let parameter = Parameter(name: "p", value: Tensor(shape: [1], scalars: [1]))
+            let optimizer = TrainingSession.makeOptimizer(settings, [parameter])
+            optimizer.update(with: [Tensor(shape: [1], scalars: [0.5])])
+            XCTAssertEqual(Double(parameter.value.scalar), expected, accuracy: 1e-6, variant)
+        }
+    }
+
+    /// The joint step takes both gradients at the same parameters: D moves as a lone D update
+    /// would, G as a lone G update would.
+    func testJointStepIsTwoSimultaneousUpdates() throws {
+        func trainer() throws -> GANTrainer {
+            var random = RandomSource(seed: 11)
+            let generator = try Architecture(parsing: "4 -> 8 relu -> 2 tanh").build(using: &random)
+            let discriminator = try Architecture(parsing: "2 -> 8 leaky -> 1").build(using: &random)
+            return GANTrainer(generator: generator, discriminator: discriminator, latentSize: 4,
+                              generatorOptimizer: Adam(parameters: generator.parameters, learningRate: 0.01),
+                              discriminatorOptimizer: Adam(parameters: discriminator.parameters, learningRate: 0.01),
+                              settings: TrainingSettings())
+        }
+        var random = RandomSource(seed: 12)
+        let real = ToyDistribution.unitDisk.sample(count: 16, using: &random)
+        let noise = Tensor.uniform(shape: [16, 4], low: -1, high: 1, using: &random)
+        let joint = try trainer(), discriminatorOnly = try trainer(), generatorOnly = try trainer()
+        var metrics = StepMetrics(), ignored = StepMetrics()
+        joint.jointStep(real: real, noise: noise, into: &metrics)
+        discriminatorOnly.discriminatorUpdate(real: real, noise: noise, into: &ignored)
+        generatorOnly.generatorUpdate(noise: noise, into: &ignored)
+        XCTAssertEqual(joint.discriminator.parameters.map(\.value.scalars), discriminatorOnly.discriminator.parameters.map(\.value.scalars))
+        XCTAssertEqual(joint.generator.parameters.map(\.value.scalars), generatorOnly.generator.parameters.map(\.value.scalars))
+        XCTAssertNotEqual(joint.generator.parameters.map(\.value.scalars), discriminatorOnly.generator.parameters.map(\.value.scalars))
+        XCTAssertEqual(metrics.discriminatorLoss, 2 * Float(log(2.0)), accuracy: 0.3)  // the sum of two cross-entropies
+    }
+
+    func testStandardizerRoundTrips() {
+        var random = RandomSource(seed: 6)
+        let points = ToyDistribution.quadratic(halfWidth: 50, offset: 10).sample(count: 5000, using: &random)
+        let scaler = Standardizer(fitting: points)
+        let statistics = columnStatistics(scaler.standardized(points))
+        for column in 0..<2 {
+            XCTAssertEqual(statistics.means[column], 0, accuracy: 1e-3)
+            XCTAssertEqual(statistics.stds[column], 1, accuracy: 1e-3)
+        }
+        let back = scaler.restored(scaler.standardized(points)).scalars
+        for (a, b) in zip(back, points.scalars) { XCTAssertEqual(a, b, accuracy: 1e-2) }
+    }
+}
