@@ -4,6 +4,8 @@ import PackageDescription
 // Layers, each knowing only the ones below it (see README "Architecture"):
 // C libraries → Kernels → Autodiff → NN → GAN; Data; Charts → Lessons → CLI.
 let optimized: [SwiftSetting] = [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]
+// The engine also lets C's sqrtf skip errno, so that square roots in element loops vectorise.
+let engine: [SwiftSetting] = [.unsafeFlags(["-Ounchecked", "-Xcc", "-fno-math-errno"], .when(configuration: .release))]
 
 let package = Package(
     name: "gan-lab",
@@ -23,9 +25,9 @@ let package = Package(
         .systemLibrary(name: "CGIF", path: "Sources/CGIF", providers: [.apt(["libgif-dev"])]),
 
         // 2–5. The engine and the GAN layer.
-        .target(name: "Kernels", dependencies: ["CBLAS"], swiftSettings: optimized),
-        .target(name: "Autodiff", dependencies: ["Kernels"], swiftSettings: optimized),
-        .target(name: "NN", dependencies: ["Autodiff"], swiftSettings: optimized),
+        .target(name: "Kernels", dependencies: ["CBLAS"], swiftSettings: engine),
+        .target(name: "Autodiff", dependencies: ["Kernels"], swiftSettings: engine),
+        .target(name: "NN", dependencies: ["Autodiff"], swiftSettings: engine),
         .target(name: "GAN", dependencies: ["NN"], swiftSettings: optimized),
 
         // 6–7. Data and charts.

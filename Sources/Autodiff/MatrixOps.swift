@@ -23,6 +23,21 @@ public func linear(_ input: Variable, _ weight: Variable, bias: Variable?) -> Va
     }
 }
 
+/// leakyRelu(x·Wᵀ + b) in one op (`negativeSlope` 0 is ReLU): the activation is applied to the
+/// product in place and its derivative is read from the output's sign, which is the input's.
+public func linear(_ input: Variable, _ weight: Variable, bias: Variable?, negativeSlope: Float) -> Variable {
+    let parents = bias.map { [input, weight, $0] } ?? [input, weight]
+    var value = linearForward(input.value, weight.value, bias?.value)
+    value.withUnsafeMutableBufferPointer { y in
+        for i in 0..<y.count { y[i] = y[i] < 0 ? y[i] * negativeSlope : y[i] }  // a select, no branch
+    }
+    return Variable.record(value, parents: parents) { g, y, needs in
+        let local = g.scaledBySign(of: y.value, negativeSlope: negativeSlope)
+        return [needs[0] ? matmul(local, weight) : nil,
+                needs[1] ? matmul(local, input, transposeA: true) : nil] + (bias == nil ? [] : [needs[2] ? local.channelSums() : nil])
+    }
+}
+
 func linearForward(_ x: Tensor, _ w: Tensor, _ b: Tensor?) -> Tensor {
     guard let b else { return matmul(x, w, transposeB: true) }
     let (m, k, n) = (x.shape[0], x.shape[1], w.shape[0])

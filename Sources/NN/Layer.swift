@@ -70,11 +70,29 @@ public final class Sequential: Layer {
         set { for layer in layers { layer.isTraining = newValue } }
     }
 
+    /// Runs the layers in order; a Dense followed by LeakyReLU or ReLU runs as one fused op.
     public func callAsFunction(_ input: Variable) -> Variable {
-        layers.reduce(input) { $1($0) }
+        var value = input
+        var index = 0
+        while index < layers.count {
+            if let dense = layers[index] as? Dense, index + 1 < layers.count, let slope = rectifierSlope(layers[index + 1]) {
+                value = linear(value, dense.weight.variable, bias: dense.bias?.variable, negativeSlope: slope)
+                index += 2
+            } else {
+                value = layers[index](value)
+                index += 1
+            }
+        }
+        return value
     }
 
     public func outputShape(for inputShape: [Int]) -> [Int] {
         layers.reduce(inputShape) { $1.outputShape(for: $0) }
     }
+}
+
+/// The negative slope of a ReLU (0) or LeakyReLU layer, nil for other layers.
+func rectifierSlope(_ layer: Layer) -> Float? {
+    if let leaky = layer as? LeakyReLU { return leaky.slope }
+    return layer is ReLU ? 0 : nil
 }

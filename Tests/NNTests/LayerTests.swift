@@ -106,6 +106,10 @@ final class LayerGradientTests: XCTestCase {
                             input: Tensor.uniform(shape: [2, 2, 5, 5], low: -1, high: 1, using: &random))
         checkLayerGradients(ConvTranspose2D(inputChannels: 2, outputChannels: 2, kernelSize: 5, stride: 2, padding: .same, using: &random),
                             input: Tensor.uniform(shape: [1, 2, 3, 3], low: -1, high: 1, using: &random))
+        // Dense then LeakyReLU/ReLU runs as one fused op inside Sequential.
+        checkLayerGradients(Sequential([Dense(inputSize: 3, outputSize: 4, using: &random), LeakyReLU(slope: 0.1),
+                                        Dense(inputSize: 4, outputSize: 3, useBias: false, using: &random), ReLU()]),
+                            input: Tensor.uniform(shape: [5, 3], low: -1, high: 1, using: &random), step: 1e-3)
         checkLayerGradients(Sequential([LeakyReLU(), Reshape([2, 3]), Flatten()]),
                             input: Tensor.uniform(shape: [2, 6], low: 0.1, high: 1, using: &random))
     }
