@@ -30,7 +30,7 @@ let package = Package(
 
         // 6–7. Data and charts.
         .target(name: "Data", dependencies: ["Kernels", "CZlib"], swiftSettings: optimized),
-        .target(name: "Charts", dependencies: ["CCairo", "CGIF"], swiftSettings: optimized),
+        .target(name: "Charts", dependencies: ["CCairo", "CGIF", "CZlib"], swiftSettings: optimized),
 
         // 8–9. Lessons and the command line.
         .target(name: "Lessons", dependencies: ["GAN", "Data", "Charts"], swiftSettings: optimized),

@@ -72,7 +72,7 @@ struct Scale {
 
     // MARK: Nice numbers
 
-    /// Rounds `value` to 1, 2, 2.5, 5 or 10 times a power of ten.
+    /// Rounds `value` to 1, 2, 5 or 10 times a power of ten (2.5 only when not rounding to the nearest).
     static func niceNumber(_ value: Double, round: Bool) -> Double {
         guard value > 0, value.isFinite else { return 1 }
         let exponent = floor(log10(value))
@@ -80,7 +80,7 @@ struct Scale {
         let fraction = value / power
         let nice: Double
         if round {
-            nice = fraction < 1.5 ? 1 : fraction < 2.25 ? 2 : fraction < 3.5 ? 2.5 : fraction < 7.5 ? 5 : 10
+            nice = fraction < 1.5 ? 1 : fraction < 3 ? 2 : fraction < 7 ? 5 : 10
         } else {
             nice = fraction <= 1 ? 1 : fraction <= 2 ? 2 : fraction <= 2.5 ? 2.5 : fraction <= 5 ? 5 : 10
         }

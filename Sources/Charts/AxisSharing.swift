@@ -38,3 +38,28 @@ func sharingAxes(_ charts: [any Chart]) -> [any Chart] {
         return chart.replacingAxesErased(x: x, y: y)
     }
 }
+
+/// A chart whose legend a figure of several charts can draw once for all of them.
+protocol LegendProviding: Chart {
+    var legendEntries: [LegendEntry] { get }
+    var showsLegend: Bool { get set }
+}
+
+extension LegendProviding {
+    func hidingLegend() -> any Chart {
+        var copy = self
+        copy.showsLegend = false
+        return copy
+    }
+}
+
+/// One legend for several charts: the entries of all of them, each name once, and the charts without
+/// their own legends. Returns nil entries when some chart cannot give up its legend.
+func sharingLegend(_ charts: [any Chart]) -> (entries: [LegendEntry], charts: [any Chart])? {
+    let providers = charts.compactMap { $0 as? any LegendProviding }
+    guard providers.count == charts.count else { return nil }
+    var seen = Set<String>()
+    var entries: [LegendEntry] = []
+    for entry in providers.flatMap(\.legendEntries) where seen.insert(entry.name).inserted { entries.append(entry) }
+    return (entries, providers.map { $0.hidingLegend() })
+}

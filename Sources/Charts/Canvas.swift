@@ -3,6 +3,7 @@ import Foundation
 
 /// A rectangle in drawing units (one unit is one pixel at scale 1).
 public struct Rectangle: Equatable, Sendable {
+    /// Top-left corner and size.
     public var x, y, width, height: Double
 
     /// Creates a rectangle from its top-left corner and size.
@@ -215,24 +216,43 @@ public final class Canvas {
     func wrapped(_ text: String, width: Double, size: Double, maxLines: Int = 2,
                  bold: Bool = false) -> (lines: [String], size: Double) {
         var size = size
+        let words = text.split(separator: " ").map(String.init)
         while true {
             setFont(size: size, bold: bold)
-            var lines: [String] = []
-            var current = ""
-            for word in text.split(separator: " ").map(String.init) {
-                let candidate = current.isEmpty ? word : current + " " + word
-                if textWidth(candidate) <= width || current.isEmpty {
-                    current = candidate
-                } else {
-                    lines.append(current)
-                    current = word
-                }
-            }
-            if !current.isEmpty { lines.append(current) }
+            var lines = greedyLines(words, width: width)
             let fits = lines.count <= maxLines && lines.allSatisfy { textWidth($0) <= width }
-            if fits || size <= unit * 0.5 { return (lines, size) }
+            if fits || size <= unit * 0.5 {
+                // Balance the lines: the narrowest width that still needs no more lines.
+                if lines.count > 1 {
+                    var low = 0.0, high = width
+                    for _ in 0..<12 {
+                        let middle = (low + high) / 2
+                        if greedyLines(words, width: middle).count <= lines.count { high = middle } else { low = middle }
+                    }
+                    let balanced = greedyLines(words, width: high)
+                    if balanced.count == lines.count { lines = balanced }
+                }
+                return (lines, size)
+            }
             size *= 0.9
         }
+    }
+
+    /// Fills lines word by word up to `width` at the current font.
+    private func greedyLines(_ words: [String], width: Double) -> [String] {
+        var lines: [String] = []
+        var current = ""
+        for word in words {
+            let candidate = current.isEmpty ? word : current + " " + word
+            if textWidth(candidate) <= width || current.isEmpty {
+                current = candidate
+            } else {
+                lines.append(current)
+                current = word
+            }
+        }
+        if !current.isEmpty { lines.append(current) }
+        return lines
     }
 
     /// Draws a wrapped block centred on `centerX` from `top`; returns its height.

@@ -1,5 +1,6 @@
 /// An RGBA colour with components in [0, 1].
 public struct Color: Equatable, Sendable {
+    /// Components in [0, 1].
     public var red, green, blue, alpha: Double
 
     /// Creates a colour from components in [0, 1].
@@ -86,9 +87,10 @@ public struct ColorMap: Sendable {
     ])
 
     /// Diverging fake-tint → white → real-tint: 0 reads "fake", 1 reads "real", white at 0.5.
+    /// Kept pale so that real and fake points stay visible on top of it.
     public static let realFake = ColorMap(stops: [
-        Color(hex: 0xC4600F), Color(hex: 0xEBA06E), Color(hex: 0xF8D6BE), Color(hex: 0xFFFFFF),
-        Color(hex: 0xC2DCEF), Color(hex: 0x6DA9D6), Color(hex: 0x2B6CA3),
+        Color(hex: 0xE59A66), Color(hex: 0xF0BF9C), Color(hex: 0xF9E2D2), Color(hex: 0xFFFFFF),
+        Color(hex: 0xD5E5F2), Color(hex: 0xA6C8E4), Color(hex: 0x76A9D4),
     ])
 
     /// Diverging purple → white → green.

@@ -2,10 +2,15 @@ import CCairo
 
 /// One curve of a line chart.
 public struct LineSeries: Sendable {
+    /// Name shown in the legend (empty: no legend entry).
     public var name: String
+    /// Horizontal coordinates.
     public var xs: [Double]
+    /// Vertical coordinates.
     public var ys: [Double]
+    /// Colour of the marks.
     public var color: Color
+    /// Drawn with dashes.
     public var dashed: Bool
     /// Plotted against the chart's secondary (right) y-axis.
     public var onSecondaryAxis: Bool
@@ -42,7 +47,9 @@ public struct LineSeries: Sendable {
 
 /// A vertical marker at an x value, e.g. "learning rate changed".
 public struct EventMarker: Sendable {
+    /// Position on the x-axis.
     public var x: Double
+    /// Text beside the marker.
     public var label: String
 
     /// Creates an event marker.
@@ -53,13 +60,20 @@ public struct EventMarker: Sendable {
 }
 
 /// Curves over a shared x-axis, with an optional second y-axis and event markers.
-public struct LineChart: Chart, AxisSharing {
+public struct LineChart: Chart, AxisSharing, LegendProviding {
+    /// Title above the chart (wraps or shrinks to fit).
     public var title: String
+    /// Horizontal axis.
     public var x: Axis
+    /// Vertical axis.
     public var y: Axis
+    /// Right-hand y-axis for series with `onSecondaryAxis`.
     public var secondaryY: Axis?
+    /// Series drawn, in order.
     public var series: [LineSeries]
+    /// Vertical markers such as "learning rate changed".
     public var events: [EventMarker]
+    var showsLegend = true
 
     /// Creates a line chart; series with `onSecondaryAxis` use `secondaryY`.
     public init(title: String, x: Axis, y: Axis, secondaryY: Axis? = nil, series: [LineSeries],
@@ -74,6 +88,7 @@ public struct LineChart: Chart, AxisSharing {
 
     private func usesSecondary(_ item: LineSeries) -> Bool { item.onSecondaryAxis && secondaryY != nil }
 
+    /// Draws the chart into `rectangle` of `canvas`.
     public func draw(on canvas: Canvas, in rectangle: Rectangle) {
         var skipped = SkipCounter()
         for item in series {
@@ -84,10 +99,7 @@ public struct LineChart: Chart, AxisSharing {
                 else if (x.logScale && px <= 0) || (axis.logScale && py <= 0) { skipped.nonPositive += 1 }
             }
         }
-        let legend = series.filter { !$0.name.isEmpty }.map {
-            LegendEntry(name: usesSecondary($0) ? $0.name + " (right)" : $0.name, color: $0.color,
-                        style: .line(dashed: $0.dashed))
-        }
+        let legend = showsLegend ? legendEntries : []
         var xValues = dataValues(axis: .x)
         xValues += events.map(\.x).filter { $0.isFinite }
         let frame = PlotFrame(title: title, x: x, y: y, secondaryY: secondaryY, xValues: xValues,
@@ -109,6 +121,13 @@ public struct LineChart: Chart, AxisSharing {
                              color: item.color, width: width, dashes: dashes)
                 }
             }
+        }
+    }
+
+    var legendEntries: [LegendEntry] {
+        series.filter { !$0.name.isEmpty }.map {
+            LegendEntry(name: usesSecondary($0) ? $0.name + " (right)" : $0.name, color: $0.color,
+                        style: .line(dashed: $0.dashed))
         }
     }
 

@@ -50,6 +50,10 @@ struct PlotFrame {
     var rightReserve: Double = 0
     /// Room kept free below the plot (for a caption), drawn by the caller.
     var bottomReserve: Double = 0
+    /// Category names placed at x = 0, 1, 2, … instead of numeric ticks (bar charts).
+    var xCategories: [String]? = nil
+    /// Title size relative to the theme's title size (panels of a larger figure use smaller titles).
+    var titleScale: Double = 1
 
     /// Lays out and draws the frame, calls `content` clipped to the data area, and returns that area.
     @discardableResult
@@ -58,13 +62,21 @@ struct PlotFrame {
         var top = bounds.y + padding
         if !title.isEmpty {
             top += canvas.textBlock(title, centerX: bounds.midX, top: top, width: bounds.width - 2 * padding,
-                                    size: canvas.titleSize, bold: true) + unit * 0.3
+                                    size: canvas.titleSize * titleScale, bold: true) + unit * 0.3
         }
         if !legend.isEmpty {
             top += drawLegend(on: canvas, centerX: bounds.midX, top: top, width: bounds.width - 2 * padding)
                 + unit * 0.3
         }
-        let xScale = Scale(axis: x, values: xValues, padding: domainPadding)
+        var xScale = Scale(axis: x, values: xValues, padding: domainPadding)
+        if let xCategories {
+            var categoryAxis = x
+            categoryAxis.domain = -0.5...(Double(max(xCategories.count, 1)) - 0.5)
+            categoryAxis.logScale = false
+            xScale = Scale(axis: categoryAxis, values: [])
+            xScale.ticks = xCategories.indices.map(Double.init)
+            xScale.tickLabels = xCategories
+        }
         let yScale = Scale(axis: y, values: yValues, padding: domainPadding)
         let secondaryScale = secondaryY.map { Scale(axis: $0, values: secondaryValues) }
 
@@ -113,7 +125,7 @@ struct PlotFrame {
 
     private func drawGrid(on canvas: Canvas, area: PlotArea) {
         let plot = area.rectangle, width = max(canvas.lineWidth * 0.8, 0.5)
-        for tick in area.x.ticks {
+        for tick in area.x.ticks where xCategories == nil {
             let px = area.pixelX(tick)
             canvas.line(from: (px, plot.y), to: (px, plot.maxY), color: Theme.grid, width: width)
         }
@@ -181,7 +193,7 @@ struct PlotFrame {
     }
 
     /// Draws the legend in centred rows; returns the height used.
-    private func drawLegend(on canvas: Canvas, centerX: Double, top: Double, width: Double) -> Double {
+    func drawLegend(on canvas: Canvas, centerX: Double, top: Double, width: Double) -> Double {
         let size = canvas.unit * 0.95, swatch = canvas.unit * 1.4, gap = canvas.unit * 0.4
         let spacing = canvas.unit * 1.3
         canvas.setFont(size: size)

@@ -25,9 +25,11 @@ public enum ImageFormat: String, CaseIterable, Sendable {
 public struct RenderOptions: Sendable {
     /// Logical width and height; PNG pixels are these times `scale`, SVG/PDF points are these.
     public var width: Int
+    /// Height in pixels.
     public var height: Int
     /// Pixel density of PNG output (2 for projectors and retina screens).
     public var scale: Double
+    /// File format.
     public var format: ImageFormat
 
     /// Creates render options; sizes are clamped to at least 64 units.
@@ -45,6 +47,7 @@ public struct ChartError: Error, CustomStringConvertible, Sendable {
     public let message: String
     /// Creates an error with a one-line message.
     public init(_ message: String) { self.message = message }
+    /// One line: name, best and median time.
     public var description: String { message }
 }
 
@@ -100,8 +103,10 @@ private func drawToFile(_ chart: some Chart, path: String, options: RenderOption
     case .png:
         surface = renderImage(chart, options: options)
         defer { cairo_surface_destroy(surface) }
-        let status = cairo_surface_write_to_png(surface, path)
-        try check(status, path: path)
+        let png = try PNGEncoder.encode(surface)
+        guard FileManager.default.createFile(atPath: path, contents: png) else {
+            throw ChartError("cannot write chart file \(path); check the disk space and permissions")
+        }
         return
     case .svg:
         surface = cairo_svg_surface_create(path, width, height)

@@ -2,16 +2,23 @@ import CCairo
 
 /// One cloud of points of a scatter chart.
 public struct ScatterSeries: Sendable {
+    /// Name shown in the legend (empty: no legend entry).
     public var name: String
+    /// Horizontal coordinates.
     public var xs: [Double]
+    /// Vertical coordinates.
     public var ys: [Double]
+    /// Colour of the marks.
     public var color: Color
     /// Marker diameter in theme points (4 is a dense cloud, 8 a handful of highlighted points).
     public var pointSize: Double
+    /// Opacity of every point.
     public var alpha: Double
-    /// Optional per-point opacity (replaces `alpha`) and per-point size (replaces `pointSize`).
+    /// Per-point opacities (replace `alpha`).
     public var alphas: [Double]?
+    /// Per-point diameters (replace `pointSize`).
     public var sizes: [Double]?
+    /// Marker shape.
     public var shape: MarkerShape
 
     /// Creates a series; `alphas` and `sizes`, when given, hold one value per point.
@@ -38,7 +45,7 @@ public struct ScatterSeries: Sendable {
     }
 
     /// Draws the points into a resolved plot area.
-    func draw(on canvas: Canvas, area: PlotArea) {
+    func draw(on canvas: Canvas, area: PlotArea, outline: Color? = nil) {
         let baseDiameter = canvas.unit * 0.08
         for index in 0..<min(xs.count, ys.count) {
             let xValue = xs[index], yValue = ys[index]
@@ -47,19 +54,25 @@ public struct ScatterSeries: Sendable {
             let size = sizes.flatMap { index < $0.count ? $0[index] : nil } ?? pointSize
             guard opacity.isFinite, size.isFinite, size > 0 else { continue }
             let (px, py) = area.point(xValue, yValue)
-            canvas.marker(shape, x: px, y: py, size: size * baseDiameter, color: color.withAlpha(opacity * color.alpha))
+            canvas.marker(shape, x: px, y: py, size: size * baseDiameter, color: color.withAlpha(opacity * color.alpha),
+                          outline: outline)
         }
     }
 }
 
 /// Points of one or more series on two axes.
-public struct ScatterChart: Chart, AxisSharing {
+public struct ScatterChart: Chart, AxisSharing, LegendProviding {
+    /// Title above the chart (wraps or shrinks to fit).
     public var title: String
+    /// Horizontal axis.
     public var x: Axis
+    /// Vertical axis.
     public var y: Axis
+    /// Series drawn, in order.
     public var series: [ScatterSeries]
     /// One data unit is as long on x as on y (2-D data must not look squashed).
     public var equalAspect: Bool
+    var showsLegend = true
 
     /// Creates a scatter chart.
     public init(title: String, x: Axis, y: Axis, series: [ScatterSeries], equalAspect: Bool = false) {
@@ -70,17 +83,21 @@ public struct ScatterChart: Chart, AxisSharing {
         self.equalAspect = equalAspect
     }
 
+    /// Draws the chart into `rectangle` of `canvas`.
     public func draw(on canvas: Canvas, in rectangle: Rectangle) {
         var skipped = SkipCounter()
         for item in series { item.count(skipped: &skipped, x: x, y: y) }
         let frame = PlotFrame(title: title, x: x, y: y, secondaryY: nil,
                               xValues: dataValues(axis: .x), yValues: dataValues(axis: .y),
-                              legend: series.filter { !$0.name.isEmpty }.map {
-                                  LegendEntry(name: $0.name, color: $0.color, style: .point($0.shape)) },
+                              legend: showsLegend ? legendEntries : [],
                               notes: skipped.notes, equalAspect: equalAspect, domainPadding: 0.03)
         frame.draw(on: canvas, in: rectangle) { area in
             for item in series { item.draw(on: canvas, area: area) }
         }
+    }
+
+    var legendEntries: [LegendEntry] {
+        series.filter { !$0.name.isEmpty }.map { LegendEntry(name: $0.name, color: $0.color, style: .point($0.shape)) }
     }
 
     func dataValues(axis: AxisKind) -> [Double] {
