@@ -41,6 +41,7 @@ let package = Package(
         .testTarget(name: "KernelsTests", dependencies: ["Kernels"]),
         .testTarget(name: "AutodiffTests", dependencies: ["Autodiff", "NN"]),
         .testTarget(name: "ChartsTests", dependencies: ["Charts"]),
+        .testTarget(name: "GANTests", dependencies: ["GAN", "Data", "NN", "Autodiff", "Kernels"]),
         .testTarget(name: "LessonsTests", dependencies: ["Lessons", "CLI"]),
     ],
     swiftLanguageModes: [.v5]
