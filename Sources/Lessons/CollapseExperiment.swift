@@ -69,13 +69,16 @@ struct CollapseMethod {
     }
 
     /// The trainer, with D reading packs of `packSize` samples and, if asked, comparing samples.
-    func makeTrainer(using random: inout RandomSource) -> GANTrainer {
-        let generatorNetwork = generator.build(using: &random)
+    /// Both networks work in normalised units: G's output is multiplied by `dataScale` and D's
+    /// input divided by it (the grid, reaching ±4, is seen as reaching ±1).
+    func makeTrainer(dataScale: Float = 1, using random: inout RandomSource) -> GANTrainer {
+        let generatorNetwork = Sequential(generator.build(using: &random).layers + [FixedScale(dataScale)])
         var discriminatorShape = discriminator
         discriminatorShape.inputSize = discriminator.inputSize * packSize
-        let discriminatorNetwork = minibatchKernels > 0
+        let discriminatorLayers = minibatchKernels > 0
             ? discriminatorShape.buildWithMinibatchDiscrimination(kernels: minibatchKernels, kernelSize: minibatchKernelSize, using: &random)
             : discriminatorShape.build(using: &random)
+        let discriminatorNetwork = Sequential([FixedScale(1 / dataScale)] + discriminatorLayers.layers)
         var settings = TrainingSettings()
         settings.batchSize = batchSize
         settings.noise = noise
@@ -139,6 +142,9 @@ func checkCollapseSettings(_ settings: StageSettings) -> [String] {
     if settings.integer("minibatch-kernels") > 0, let d = try? Architecture(parsing: settings.text("discriminator")), d.blocks.count < 2 {
         problems.append("minibatch discrimination needs a hidden layer in the discriminator")
     }
+    if settings.integer("minibatch-kernels") > 0, settings.text("loss") == "wgan-gp" {
+        problems.append("minibatch discrimination cannot be combined with wgan-gp: its fused layer has no second derivative for the penalty")
+    }
     return problems
 }
 
@@ -151,11 +157,11 @@ extension StageSettings {
 }
 
 extension GaussianMixture {
+    /// The largest coordinate of any mode (ring 1, grid 4).
+    var reach: Double { means.map { max(abs($0.x), abs($0.y)) }.max() ?? 1 }
+
     /// A square view with a margin around every mode.
-    var axes: ClosedRange<Double> {
-        let reach = means.map { max(abs($0.x), abs($0.y)) }.max() ?? 1
-        return -(reach * 1.375)...(reach * 1.375)
-    }
+    var axes: ClosedRange<Double> { -(reach * 1.375)...(reach * 1.375) }
 }
 
 /// One training run of the lab on a mixture, measured with the literature's metrics.
@@ -173,7 +179,7 @@ final class CollapseRun {
         self.method = method
         self.mixture = mixture
         var random = RandomSource(seed: seed)
-        trainer = method.makeTrainer(using: &random)
+        trainer = method.makeTrainer(dataScale: Float(mixture.reach), using: &random)
         dataRandom = random.split()
         self.random = random
     }

@@ -1,4 +1,5 @@
 import Autodiff
+import Foundation
 import Kernels
 
 /// Minibatch discrimination (Salimans et al. 2016): lets D compare the samples of a batch.
@@ -8,7 +9,8 @@ import Kernels
 /// ‖M_i,b − M_j,b‖₁ is small: c_b(i, j) = exp(−‖M_i,b − M_j,b‖₁). The layer appends
 /// o(x_i)_b = Σ_j c_b(i, j) (j over the whole batch) to the features: [n, A] → [n, A + B].
 /// A collapsed batch makes every o large, which D can learn to call fake.
-/// |x| is smoothed as √(x² + 10⁻⁸) (composed from exp and log), so gradients of every order exist.
+/// The closeness sums are one fused op (forward and backward as loops over the batch's pairs);
+/// its pullback is not itself differentiable, so a gradient penalty cannot be taken through it.
 public final class MinibatchDiscrimination: Layer {
     /// T, stored as [A, B·C].
     public let tensor: Parameter
@@ -26,11 +28,9 @@ public final class MinibatchDiscrimination: Layer {
     public var parameters: [Parameter] { [tensor] }
 
     public func callAsFunction(_ input: Variable) -> Variable {
-        let n = input.shape[0], (a, b, c) = (inputSize, kernels, kernelSize)
-        let rows = matmul(input, tensor.variable)                                      // [n, B·C]
-        let difference = rows.reshaped(to: [n, 1, b, c]) - rows.reshaped(to: [1, n, b, c])  // [n, n, B, C]
-        let distance = smoothAbsolute(difference).summed(alongAxes: [3])                // [n, n, B, 1]
-        let closeness = (-distance).exp().summed(alongAxes: [1]).reshaped(to: [n, b])   // [n, B]
+        let (a, b) = (inputSize, kernels)
+        let rows = matmul(input, tensor.variable)                                   // [n, B·C]
+        let closeness = closenessSums(rows, kernels: b, kernelSize: kernelSize)     // [n, B]
         // [f, o] as f·[I 0] + o·[0 I]: concatenation from matrix products.
         return matmul(input, Variable(placement(rows: a, offset: 0, width: a + b)))
             + matmul(closeness, Variable(placement(rows: b, offset: a, width: a + b)))
@@ -39,9 +39,53 @@ public final class MinibatchDiscrimination: Layer {
     public func outputShape(for inputShape: [Int]) -> [Int] { [inputShape[0], inputSize + kernels] }
 }
 
-/// √(x² + ε): |x| with a smooth bottom.
-func smoothAbsolute(_ x: Variable, epsilon: Float = 1e-8) -> Variable {
-    (((x * x) + epsilon).log() * 0.5).exp()
+/// o[i, b] = Σ_j exp(−Σ_c |M[i, b, c] − M[j, b, c]|) for rows M [n, B·C]; the pullback is
+/// dM[i, b, c] = −Σ_j (g[i, b] + g[j, b]) · e_ijb · sign(M[i, b, c] − M[j, b, c]).
+func closenessSums(_ rows: Variable, kernels: Int, kernelSize: Int) -> Variable {
+    let m = rows.value, n = m.shape[0]
+    precondition(m.shape == [n, kernels * kernelSize], "closeness sums need [n, \(kernels * kernelSize)] rows, got \(m.shape)")
+    var exponentials = [Float](repeating: 0, count: n * n * kernels)  // e[(i·n + j)·B + b]
+    var sums = Tensor(shape: [n, kernels])
+    let width = kernels * kernelSize
+    m.withUnsafeBufferPointer { x in
+        sums.withUnsafeMutableBufferPointer { o in
+            for i in 0..<n {
+                for j in i..<n {
+                    for k in 0..<kernels {
+                        var distance: Float = 0
+                        for c in 0..<kernelSize { distance += abs(x[i * width + k * kernelSize + c] - x[j * width + k * kernelSize + c]) }
+                        let e = expf(-distance)
+                        exponentials[(i * n + j) * kernels + k] = e
+                        exponentials[(j * n + i) * kernels + k] = e
+                        o[i * kernels + k] += e
+                        if j != i { o[j * kernels + k] += e }
+                    }
+                }
+            }
+        }
+    }
+    return Variable.record(sums, parents: [rows]) { upstream, _, _ in
+        let g = upstream.value
+        var gradient = Tensor(shape: [n, width])
+        m.withUnsafeBufferPointer { x in
+            g.withUnsafeBufferPointer { gs in
+                gradient.withUnsafeMutableBufferPointer { d in
+                    for i in 0..<n {
+                        for j in 0..<n where j != i {
+                            for k in 0..<kernels {
+                                let weight = (gs[i * kernels + k] + gs[j * kernels + k]) * exponentials[(i * n + j) * kernels + k]
+                                for c in 0..<kernelSize {
+                                    let difference = x[i * width + k * kernelSize + c] - x[j * width + k * kernelSize + c]
+                                    d[i * width + k * kernelSize + c] -= difference > 0 ? weight : (difference < 0 ? -weight : 0)
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        return [Variable(gradient)]
+    }
 }
 
 /// A [rows, width] matrix copying its input's columns to columns offset..<offset+rows.

@@ -63,9 +63,15 @@ final class LossFamilyTests: XCTestCase {
     }
 
     func testMinibatchDiscriminationMatchesFiniteDifferencesAndItsDefinition() {
-        var random = RandomSource(seed: 6)
-        let layer = MinibatchDiscrimination(inputSize: 3, kernels: 2, kernelSize: 4, using: &random)
-        let input = Tensor.uniform(shape: [5, 3], low: -1, high: 1, using: &random)
+        // L1 distances have kinks where two samples' kernel entries coincide: pick the first seed whose
+        // entries are all at least 0.02 apart, so finite differences of ±5e-4 never cross one.
+        var seed: UInt64 = 6, layer: MinibatchDiscrimination, input: Tensor
+        repeat {
+            var random = RandomSource(seed: seed)
+            layer = MinibatchDiscrimination(inputSize: 3, kernels: 2, kernelSize: 4, using: &random)
+            input = Tensor.uniform(shape: [5, 3], low: -1, high: 1, using: &random)
+            seed += 1
+        } while smallestSeparation(matmul(input, layer.tensor.value)) < 0.02
         let output = layer(Variable(input)).value
         XCTAssertEqual(output.shape, [5, 5])
         XCTAssertEqual(layer.outputShape(for: [5, 3]), [5, 5])
@@ -85,8 +91,16 @@ final class LossFamilyTests: XCTestCase {
         var weightingSource = RandomSource(seed: 7)
         let weighting = Tensor.uniform(shape: [5, 5], low: 0.5, high: 1.5, using: &weightingSource)
         let inputParameter = Parameter(name: "input", value: input)
-        checkParameterGradients(layer.parameters + [inputParameter], step: 1e-3, tolerance: 3e-2) {
+        checkParameterGradients(layer.parameters + [inputParameter], step: 5e-4, tolerance: 3e-2) {
             (layer(inputParameter.variable) * weighting).sum()
         }
+    }
+
+    /// The smallest |M[i, k] − M[j, k]| over pairs of rows.
+    private func smallestSeparation(_ m: Tensor) -> Float {
+        let (n, width) = (m.shape[0], m.shape[1])
+        var smallest = Float.infinity
+        for i in 0..<n { for j in (i + 1)..<n { for k in 0..<width { smallest = min(smallest, abs(m[i * width + k] - m[j * width + k])) } } }
+        return smallest
     }
 }
