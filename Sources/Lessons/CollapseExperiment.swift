@@ -17,7 +17,7 @@ struct CollapseMethod {
     var minibatchKernels = 0
     var minibatchKernelSize = 5
     var optimizer = "adam"
-    var learningRate: Float = 1e-3
+    var learningRate: Float = 2e-3
     var beta1: Float = 0.5
     var beta2: Float = 0.999
     var batchSize = 64
@@ -110,7 +110,7 @@ let mixtureSettings = [
 
 /// The lab's knobs, with the settings of lesson 4's vanilla GAN as defaults.
 let collapseSettings = mixtureSettings + [
-    SettingSpec("generator", .architecture, "16 -> 128 relu -> 128 relu -> 2"),
+    SettingSpec("generator", .architecture, "2 -> 128 relu -> 128 relu -> 2"),
     SettingSpec("discriminator", .architecture, "2 -> 128 leaky -> 128 leaky -> 1"),
     SettingSpec("noise", .choice(["uniform", "normal"]), "normal"),
     SettingSpec("loss", .choice(["bce", "wgan", "wgan-gp"]), "bce"),
@@ -124,11 +124,11 @@ let collapseSettings = mixtureSettings + [
     SettingSpec("minibatch-kernels", .integer(0...1000), "0"),
     SettingSpec("minibatch-kernel-size", .integer(1...100), "5"),
     SettingSpec("optimizer", .choice(["adam", "rmsprop", "sgd"]), "adam"),
-    SettingSpec("learning-rate", .number(1e-8...10), "1e-3"),
+    SettingSpec("learning-rate", .number(1e-8...10), "2e-3"),
     SettingSpec("beta1", .number(0...0.999999), "0.5"),
     SettingSpec("beta2", .number(0...0.999999), "0.999"),
     SettingSpec("batch-size", .integer(1...65_536), "64"),
-    SettingSpec("decay-to", .number(0...1), "1"),
+    SettingSpec("decay-to", .number(0...1), "0.01"),
     SettingSpec("steps", .integer(1...10_000_000), "3000"),
     SettingSpec("samples", .integer(1...1_000_000), "2500"),
 ]

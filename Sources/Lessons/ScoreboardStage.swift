@@ -14,7 +14,7 @@ enum ScoreboardStage: StageKind {
         SettingSpec("seeds", .integer(1...100), "5"),
         SettingSpec("ring-std", .number(1e-4...10), "0.01"),
         SettingSpec("grid-std", .number(1e-4...10), "0.05"),
-        SettingSpec("grid-steps", .integer(1...10_000_000), "3000"),
+        SettingSpec("grid-steps", .integer(1...10_000_000), "6000"),
     ]
 
     static func crossCheck(_ settings: StageSettings) -> [String] {
