@@ -26,6 +26,12 @@ struct CollapseRecipe {
 
     static var names: [String] { all.map(\.name) }
 
+    /// A bar label short enough for ten bars side by side.
+    var shortName: String {
+        ["vanilla-16": "GAN z16", "vanilla": "GAN", "label-smoothing": "smooth", "noisy-labels": "flips", "d-steps": "3 D",
+         "minibatch": "minibatch", "wgan": "WGAN", "wgan-gp": "WGAN-GP", "pacgan4": "Pac4", "combined": "Pac2+3D"][name] ?? name
+    }
+
     static func named(_ name: String) -> CollapseRecipe? { all.first { $0.name == name } }
 
     /// The stage's settings with this recipe's overrides.

@@ -13,7 +13,8 @@ enum CriticSurfaceStage: StageKind {
     static let name = "critic-surface"
     static let settings = mixtureSettings + [
         SettingSpec("critic", .architecture, "2 -> 128 relu -> 128 relu -> 128 relu -> 1"),
-        SettingSpec("steps", .integer(1...10_000_000), "1000"),
+        SettingSpec("steps", .integer(1...10_000_000), "2000"),
+        SettingSpec("learning-rate", .number(1e-8...10), "1e-3"),
         SettingSpec("batch-size", .integer(1...65_536), "128"),
         SettingSpec("clip", .number(1e-6...10), "0.01"),
         SettingSpec("penalty-weight", .number(0...1e4), "10"),
@@ -42,7 +43,7 @@ enum CriticSurfaceStage: StageKind {
         let architecture = try Architecture(parsing: settings.text("critic"))
         let steps = context.quick ? min(settings.integer("steps"), 20) : settings.integer("steps")
         let batch = settings.integer("batch-size"), clip = Float(settings.number("clip"))
-        let weight = Float(settings.number("penalty-weight"))
+        let weight = Float(settings.number("penalty-weight")), rate = Float(settings.number("learning-rate"))
         var panels: [any Chart] = [], metrics: [String: Double] = [:]
         var random = context.random
         for mixtureName in ["ring", "grid"] {
@@ -51,14 +52,14 @@ enum CriticSurfaceStage: StageKind {
             let spacing = mixtureName == "grid" ? 2.0 : 2 * sin(Double.pi / 8)
             let fakeStd = sqrt(base.std * base.std + pow(settings.number("fake-noise") * spacing, 2))
             let fixedGenerator = GaussianMixture(means: base.means, std: fakeStd)  // the real data plus Gaussian noise
-            console.line("  \(mixtureName): real σ = \(fmt(base.std)); fixed generator = real + N(0, \(fixed(fakeStd, 2))²); \(steps) critic steps each")
+            console.line("  \(mixtureName): real σ = \(fmt(base.std)); fixed generator = real + N(0, \(fixed(fakeStd, 2))²); \(steps) critic steps each (Adam \(settings.text("learning-rate")))")
             var critics = [Critic(title: "weight clipping ±\(fmt(Double(clip)))", network: architecture.build(using: &random)),
                            Critic(title: "gradient penalty λ = \(fmt(Double(weight)))", network: architecture.build(using: &random))]
             for index in critics.indices {
                 let network = critics[index].network
                 let clipping = index == 0
-                let optimizer: Optimizer = clipping ? RMSProp(parameters: network.parameters, learningRate: 5e-5)
-                    : Adam(parameters: network.parameters, learningRate: 1e-4, beta1: 0.5, beta2: 0.9, convention: .pytorch)
+                // The same optimizer for both: only the constraint differs.
+                let optimizer = Adam(parameters: network.parameters, learningRate: rate, beta1: 0.5, beta2: 0.9, convention: .pytorch)
                 for _ in 0..<steps {
                     let real = base.sample(count: batch, using: &random), fake = fixedGenerator.sample(count: batch, using: &random)
                     var loss = network(Variable(fake)).mean() - network(Variable(real)).mean()
@@ -115,13 +116,13 @@ enum CriticSurfaceStage: StageKind {
         let values = withoutGradients { critic.network(Variable(grid)).value.scalars.map(Double.init) }
         let low = values.min() ?? 0, high = values.max() ?? 1
         let scaled = values.map { ($0 - low) / max(high - low, 1e-12) }
-        let real = coordinates(mixture.sample(count: 300, using: &random))
-        let fake = coordinates(fixedGenerator.sample(count: 300, using: &random))
+        let real = coordinates(mixture.sample(count: 150, using: &random))
+        let fake = coordinates(fixedGenerator.sample(count: 150, using: &random))
         return HeatmapChart(title: "\(mixtureName): \(critic.title)", x: Axis("x₁", domain: axes), y: Axis("x₂", domain: axes),
                             values: scaled, rows: resolution, columns: resolution, gridX: axes, gridY: axes, colorMap: .viridis,
                             valueRange: 0...1, colorBarLabel: "critic value (min→max)", contourLevel: nil,
-                            points: [ScatterSeries(name: "real", xs: real.xs, ys: real.ys, color: Theme.real, pointSize: 3, alpha: 0.8),
-                                     ScatterSeries(name: "fixed generator", xs: fake.xs, ys: fake.ys, color: Theme.fake, pointSize: 2, alpha: 0.5)],
+                            points: [ScatterSeries(name: "real", xs: real.xs, ys: real.ys, color: Theme.real, pointSize: 2.5, alpha: 0.9),
+                                     ScatterSeries(name: "fixed generator", xs: fake.xs, ys: fake.ys, color: Theme.fake, pointSize: 1.5, alpha: 0.6)],
                             equalAspect: true)
     }
 }

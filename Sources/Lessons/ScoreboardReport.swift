@@ -11,7 +11,8 @@ extension ScoreboardStage {
         func column(_ text: String, _ width: Int) -> String { text.padding(toLength: width, withPad: " ", startingAt: 0) }
         console.line()
         var header = column("", methodWidth)
-        var subheader = column("method (mean ± standard error, \(seeds) seed\(seeds == 1 ? "" : "s"))", methodWidth)
+        console.line("  mean ± standard error over \(seeds) seed\(seeds == 1 ? "" : "s")")
+        var subheader = column("method", methodWidth)
         for entry in mixtures {
             header += column("\(entry.name): \(entry.mixture.modeCount) modes, σ = \(fmt(entry.mixture.std))", 37)
             subheader += column("modes", 13) + column("high qual. %", 15) + column("rev. KL", 9)
@@ -38,7 +39,7 @@ extension ScoreboardStage {
 
     /// Modes captured and high-quality percentage per method on each mixture, with the ideal as a dashed line.
     static func scoreboardChart(recipes: [CollapseRecipe], cells: [String: Cell], seeds: Int) -> SmallMultiplesChart {
-        let names = recipes.map(\.name)
+        let names = recipes.map(\.shortName)
         func values(_ mixture: String, _ pick: (Cell) -> [Double]) -> [Double] {
             recipes.map { cells["\(mixture)/\($0.name)"].map { mean(pick($0)) } ?? .nan }
         }
@@ -58,6 +59,6 @@ extension ScoreboardStage {
                      idealValue: ideal, idealLabel: "true mixture (98.9 %)"),
         ]
         return SmallMultiplesChart(title: "Mode collapse scoreboard: every method, \(seeds) seed\(seeds == 1 ? "" : "s") each",
-                                   panels: panels, columns: 2, shareAxes: false, shareLegend: false)
+                                   panels: panels, columns: 1, shareAxes: false, shareLegend: false)
     }
 }
