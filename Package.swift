@@ -44,6 +44,7 @@ let package = Package(
         .testTarget(name: "AutodiffTests", dependencies: ["Autodiff", "NN"]),
         .testTarget(name: "NNTests", dependencies: ["NN", "GAN"]),
         .testTarget(name: "ChartsTests", dependencies: ["Charts"]),
+        .testTarget(name: "GANTests", dependencies: ["GAN", "Data", "NN", "Autodiff", "Kernels"]),
         .testTarget(name: "LessonsTests", dependencies: ["Lessons", "CLI"]),
     ],
     swiftLanguageModes: [.v5]

@@ -76,7 +76,7 @@ func checkModels(_ settings: StageSettings) -> [String] {
 }
 
 /// Every stage kind a lesson can use.
-let stageKindRegistry: [StageKind.Type] = [DataStage.self, ModelsStage.self, TrainStage.self]
+let stageKindRegistry: [StageKind.Type] = [DataStage.self, ModelsStage.self, TrainStage.self, MixtureStage.self, CollapseStage.self, ScoreboardStage.self, CriticSurfaceStage.self]
 
 var stageKindNames: [String] { stageKindRegistry.map { $0.name } }
 

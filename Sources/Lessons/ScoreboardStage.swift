@@ -1,0 +1,142 @@
+import Charts
+import Data
+import Foundation
+import GAN
+import Kernels
+
+/// Every recipe on the ring and the grid over several seeds: modes captured and high-quality
+/// percentage (mean ± standard error), the reverse KL of the mode histogram, with the
+/// literature's rows beside ours; a figure of the same, and each method's samples and mode counts.
+enum ScoreboardStage: StageKind {
+    static let name = "scoreboard"
+    static let settings = collapseSettings + [
+        SettingSpec("methods", .text, CollapseRecipe.names.joined(separator: ", ")),
+        SettingSpec("seeds", .integer(1...100), "5"),
+        SettingSpec("ring-std", .number(1e-4...10), "0.01"),
+        SettingSpec("grid-std", .number(1e-4...10), "0.05"),
+        SettingSpec("grid-steps", .integer(1...10_000_000), "6000"),
+    ]
+
+    static func crossCheck(_ settings: StageSettings) -> [String] {
+        var problems = checkCollapseSettings(settings)
+        for name in methodNames(settings) where CollapseRecipe.named(name) == nil {
+            problems.append("unknown method \"\(name)\" in methods (known: \(CollapseRecipe.names.joined(separator: ", ")))")
+        }
+        return problems
+    }
+
+    static func methodNames(_ settings: StageSettings) -> [String] {
+        settings.text("methods").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+    }
+
+    /// One method on one mixture over all seeds.
+    struct Cell {
+        var modes: [Double] = []
+        var quality: [Double] = []
+        var divergence: [Double] = []
+        var seconds: [Double] = []
+        var firstCoverage: ModeCoverage?
+        var firstSamples: Tensor?
+    }
+
+    static func run(_ context: StageContext) throws -> StageOutcome {
+        try withSingleThreadedMatrices { try runStage(context) }
+    }
+
+    private static func runStage(_ context: StageContext) throws -> StageOutcome {
+        let settings = context.settings, console = context.console
+        let recipes = methodNames(settings).compactMap(CollapseRecipe.named)
+        let seeds = context.quick ? 1 : settings.integer("seeds")
+        let limit = { (steps: Int) in context.quick ? min(steps, 40) : steps }
+        let mixtures: [(name: String, mixture: GaussianMixture, steps: Int)] = [
+            ("ring", GaussianMixture.ring(std: settings.number("ring-std")), limit(settings.integer("steps"))),
+            ("grid", GaussianMixture.grid(std: settings.number("grid-std")), limit(settings.integer("grid-steps"))),
+        ]
+        if context.quick {
+            console.line("  QUICK MODE: 1 seed and at most 40 steps per run; a smoke test, not results.")
+        }
+        console.line("  \(recipes.count) methods × \(mixtures.count) mixtures × \(seeds) seeds; ring \(grouped(mixtures[0].steps)) steps, "
+            + "grid \(grouped(mixtures[1].steps)) steps (G updates) of batch \(settings.integer("batch-size")); metrics on \(grouped(settings.integer("samples"))) samples")
+        console.line("  base: \(try CollapseMethod(settings).summary)")
+
+        let start = Date()
+        var cells: [String: Cell] = [:]
+        var baseSeed = context.random
+        let seedValues = (0..<seeds).map { _ in baseSeed.nextBits() }  // the same seeds for every method
+        for entry in mixtures {
+            for recipe in recipes {
+                var recipeSettings = recipe.applied(to: settings)
+                recipeSettings = StageSettings(values: recipeSettings.values.merging(["mixture": entry.name]) { _, new in new },
+                                               kind: recipeSettings.kind)
+                let method = try CollapseMethod(recipeSettings)
+                var cell = Cell()
+                for (index, seed) in seedValues.enumerated() {
+                    let runStart = Date()
+                    let run = CollapseRun(method: method, mixture: entry.mixture, seed: seed)
+                    try run.train(steps: entry.steps, of: entry.steps)
+                    let (coverage, samples) = run.coverage(samples: settings.integer("samples"))
+                    cell.modes.append(Double(coverage.modesCaptured))
+                    cell.quality.append(coverage.highQualityPercent)
+                    cell.divergence.append(coverage.reverseKL)
+                    cell.seconds.append(Date().timeIntervalSince(runStart))
+                    if index == 0 { cell.firstCoverage = coverage; cell.firstSamples = samples }
+                    console.progress("\(entry.name) · \(recipe.label) · seed \(index + 1)/\(seeds): \(coverage.modesCaptured)/\(entry.mixture.modeCount) modes, "
+                        + "\(fixed(coverage.highQualityPercent, 1)) % high quality", final: false)
+                }
+                console.progress("\(pad(entry.name, 4)) \(recipe.label.padding(toLength: 34, withPad: " ", startingAt: 0)) modes "
+                    + cell.modes.map { String(Int($0)) }.joined(separator: " ") + "  high quality "
+                    + cell.quality.map { fixed($0, 0) }.joined(separator: " ") + " %  (\(fixed(mean(cell.seconds), 1)) s/run)", final: true)
+                cells["\(entry.name)/\(recipe.name)"] = cell
+            }
+        }
+        let seconds = Date().timeIntervalSince(start)
+        printTable(console: console, recipes: recipes, mixtures: mixtures.map { ($0.name, $0.mixture) }, cells: cells, seeds: seeds)
+        console.line("  \(recipes.count * mixtures.count * seeds) runs in \(fixed(seconds, 1)) s")
+
+        var figures = [try context.write(scoreboardChart(recipes: recipes, cells: cells, seeds: seeds), name: "scoreboard")]
+        for entry in mixtures {
+            let panels: [any Chart] = recipes.compactMap { recipe in
+                cells["\(entry.name)/\(recipe.name)"]?.firstSamples.map {
+                    samplesChart(title: recipe.name, real: entry.mixture.sample(count: 500, using: &baseSeed), fake: $0.prefix(rows: 1000),
+                                 axes: entry.mixture.axes)
+                }
+            }
+            figures.append(try context.write(SmallMultiplesChart(
+                title: "Generated samples (first seed) on the \(entry.name), σ = \(fmt(entry.mixture.std))", panels: panels), name: "samples-\(entry.name)"))
+            let bars: [any Chart] = recipes.compactMap { recipe in
+                cells["\(entry.name)/\(recipe.name)"]?.firstCoverage.map { modeBarChart($0, title: recipe.name) }
+            }
+            figures.append(try context.write(SmallMultiplesChart(
+                title: "High-quality samples per mode (first seed) on the \(entry.name); dashed: the true mixture's count", panels: bars),
+                name: "modes-\(entry.name)"))
+        }
+        var metrics: [String: Double] = ["seeds": Double(seeds), "seconds": (seconds * 100).rounded() / 100]
+        for (key, cell) in cells {
+            let prefix = key.replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "-", with: "_")
+            metrics[prefix + "_modes_mean"] = mean(cell.modes)
+            metrics[prefix + "_modes_se"] = standardError(cell.modes)
+            metrics[prefix + "_modes_min"] = cell.modes.min() ?? 0
+            metrics[prefix + "_quality_mean"] = mean(cell.quality)
+            metrics[prefix + "_quality_se"] = standardError(cell.quality)
+            metrics[prefix + "_quality_min"] = cell.quality.min() ?? 0
+            metrics[prefix + "_kl_mean"] = mean(cell.divergence.map { $0.isFinite ? $0 : log(25) })
+            metrics[prefix + "_seconds_per_run"] = (mean(cell.seconds) * 100).rounded() / 100
+        }
+        return StageOutcome(figures: figures, metrics: metrics)
+    }
+}
+
+func mean(_ values: [Double]) -> Double { values.isEmpty ? 0 : values.reduce(0, +) / Double(values.count) }
+
+/// Sample standard deviation / √n (0 for a single value).
+func standardError(_ values: [Double]) -> Double {
+    guard values.count > 1 else { return 0 }
+    let m = mean(values)
+    let variance = values.reduce(0) { $0 + ($1 - m) * ($1 - m) } / Double(values.count - 1)
+    return (variance / Double(values.count)).squareRoot()
+}
+
+/// "mean ± se" with `digits` decimals.
+func meanAndError(_ values: [Double], _ digits: Int) -> String {
+    "\(fixed(mean(values), digits)) ± \(fixed(standardError(values), digits))"
+}

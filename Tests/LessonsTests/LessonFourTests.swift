@@ -1,0 +1,65 @@
+import Foundation
+import GAN
+import Kernels
+@testable import Lessons
+import XCTest
+
+/// Runs one stage of a lesson on its own, with the seed the lesson run gives it.
+func runStageAlone(_ lessonNumber: Int, _ id: String, quick: Bool = false, overrides: [String] = []) throws
+    -> (outcome: StageOutcome, printed: String) {
+    let lesson = try Lesson(path: lessonPath(lessonNumber), overrides: overrides)
+    let plan = try XCTUnwrap(lesson.stages.first { $0.id == id })
+    var printed = ""
+    let context = StageContext(plan: plan, folder: try OutputFolder(outputRoot: temporaryFolder(), lessonNumber: lessonNumber),
+                               console: Console(write: { printed += $0 }), quick: quick, format: .png,
+                               random: RandomSource(seed: stageSeed(lesson.seed, plan.number)))
+    let outcome = try XCTUnwrap(stageKind(named: plan.kind)).run(context)
+    return (outcome, printed)
+}
+
+final class LessonFourTests: XCTestCase {
+    func testQuickRunWritesEveryFigureAndPrintsTheSummaryNumbers() throws {
+        let out = temporaryFolder()
+        let (result, printed) = try runLesson(lessonPath(4), out: out)
+        let folder = out + "/lesson-04"
+        for figure in ["stage-1/mixtures.png", "stage-2/filmstrip.png", "stage-2/modes-over-time.png", "stage-2/modes-final.png",
+                       "stage-3/filmstrip.png", "stage-4/scoreboard.png", "stage-4/samples-ring.png", "stage-4/modes-ring.png",
+                       "stage-4/samples-grid.png", "stage-4/modes-grid.png", "stage-5/critic-surfaces.png"] {
+            XCTAssertTrue(FileManager.default.fileExists(atPath: "\(folder)/\(figure)"), figure)
+        }
+        XCTAssertTrue(printed.contains("QUICK MODE: 1 seed and at most 40 steps per run"))
+        let collapse = try XCTUnwrap(result.metrics["collapse"])
+        XCTAssertTrue(printed.contains("\(Int(collapse["modes_captured"]!))/8 modes captured, \(fixed(collapse["high_quality_percent"]!, 1)) % high quality"))
+        let scoreboard = try XCTUnwrap(result.metrics["scoreboard"])
+        XCTAssertEqual(scoreboard["seeds"], 1)
+        XCTAssertNotNil(scoreboard["grid_combined_quality_mean"])
+        XCTAssertNotNil(scoreboard["ring_vanilla_16_modes_mean"])
+        let mixtures = try XCTUnwrap(result.metrics["mixtures"])
+        XCTAssertEqual(mixtures["ring_modes_captured"], 8)
+        XCTAssertEqual(mixtures["grid_modes_captured"], 25)
+        for key in ["ring", "ring_picture", "grid"] {
+            XCTAssertEqual(mixtures[key + "_high_quality_percent"]!, 98.9, accuracy: 0.7, key)
+        }
+        XCTAssertTrue(printed.contains("8/8 captured, \(fixed(mixtures["ring_high_quality_percent"]!, 1)) % high quality"))
+    }
+
+    func testSettingsThatCannotWorkTogetherAreRejected() throws {
+        XCTAssertThrowsError(try Lesson(path: lessonPath(4), overrides: ["scoreboard.methods=vanilla, unrolled"])) { error in
+            XCTAssertTrue("\(error)".contains("unknown method \"unrolled\""), "\(error)")
+        }
+        XCTAssertThrowsError(try Lesson(path: lessonPath(4), overrides: ["collapse.loss=wgan-gp", "collapse.minibatch-kernels=4"])) { error in
+            XCTAssertTrue("\(error)".contains("minibatch discrimination cannot be combined with wgan-gp"), "\(error)")
+        }
+        XCTAssertNoThrow(try Lesson(path: lessonPath(4), overrides: ["collapse.loss=wgan", "collapse.critic-steps=5", "collapse.pack=2"]))
+    }
+
+    func testRecipesAreSettingsOfTheSameLab() throws {
+        XCTAssertEqual(CollapseRecipe.names.count, Set(CollapseRecipe.names).count)
+        for recipe in CollapseRecipe.all {
+            for key in recipe.overrides.keys { XCTAssertNotNil(CollapseStage.settings.first { $0.name == key }, "\(recipe.name): \(key)") }
+        }
+        XCTAssertEqual(standardError([1, 2, 3, 4]), (1.6667 / 4).squareRoot(), accuracy: 1e-4)
+        XCTAssertEqual(standardError([7]), 0)
+        XCTAssertEqual(meanAndError([8, 8, 7, 8, 8], 1), "7.8 ± 0.2")
+    }
+}
