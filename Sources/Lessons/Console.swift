@@ -122,5 +122,11 @@ func grouped(_ value: Int) -> String {
     return (value < 0 ? "-" : "") + result
 }
 
+/// `text` padded with spaces on the right to `width` characters (table columns).
+func leftAligned(_ text: String, _ width: Int) -> String { text + String(repeating: " ", count: max(0, width - text.count)) }
+
+/// `text` padded with spaces on the left to `width` characters (number columns).
+func rightAligned(_ text: String, _ width: Int) -> String { String(repeating: " ", count: max(0, width - text.count)) + text }
+
 /// A number with `digits` decimals.
 func fixed(_ value: Double, _ digits: Int = 3) -> String { String(format: "%.\(digits)f", value) }

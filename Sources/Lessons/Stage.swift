@@ -120,13 +120,13 @@ enum ModelsStage: StageKind {
             let architecture = try Architecture(parsing: context.settings.text(role))
             let model = architecture.build(using: &random)
             context.console.line("  \(role.capitalized): \(architecture)")
-            context.console.line("    " + pad("Layer", 14) + pad("Output shape", 16, right: false) + pad("Parameters", 12, right: true))
+            context.console.line("    " + leftAligned("Layer", 14) + leftAligned("Output shape", 16) + rightAligned("Parameters", 12))
             for row in model.summary(inputShape: [1, architecture.inputSize]) {
                 let shape = "(None, " + row.outputShape.dropFirst().map(String.init).joined(separator: ", ") + ")"
-                context.console.line("    " + pad(row.layer, 14) + pad(shape, 16, right: false) + pad(grouped(row.parameterCount), 12, right: true))
+                context.console.line("    " + leftAligned(row.layer, 14) + leftAligned(shape, 16) + rightAligned(grouped(row.parameterCount), 12))
             }
             let total = model.parameterCount
-            context.console.line("    " + pad("Total parameters", 30) + pad(grouped(total), 12, right: true))
+            context.console.line("    " + leftAligned("Total parameters", 30) + rightAligned(grouped(total), 12))
             context.console.line()
             metrics["\(role)_parameters"] = Double(total)
         }
@@ -134,7 +134,3 @@ enum ModelsStage: StageKind {
     }
 }
 
-private func pad(_ text: String, _ width: Int, right: Bool = false) -> String {
-    let padding = String(repeating: " ", count: max(0, width - text.count))
-    return right ? padding + text : text + padding
-}

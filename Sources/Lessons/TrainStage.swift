@@ -82,10 +82,24 @@ enum TrainStage: StageKind {
         let real = columnStatistics(session.distribution.sample(count: 1000, using: &session.random))
         let finalNoise = session.trainer.sampleNoise(count: 1000, using: &session.random)
         let fake = columnStatistics(session.withShownGenerator { session.views.generateShown(finalNoise) })
+        let row = { (name: String, stats: (means: [Double], stds: [Double])) in
+            console.line("    " + name.padding(toLength: 24, withPad: " ", startingAt: 0)
+                + [stats.means[0], stats.means[1], stats.stds[0], stats.stds[1]].map { rightAligned(fixed($0), 9) }.joined())
+        }
         console.line()
-        console.line("                 mean x   mean y    std x    std y")
-        console.line("    real       " + [real.means[0], real.means[1], real.stds[0], real.stds[1]].map { pad(fixed($0)) }.joined())
-        console.line("    generated  " + [fake.means[0], fake.means[1], fake.stds[0], fake.stds[1]].map { pad(fixed($0)) }.joined())
+        console.line("    " + String(repeating: " ", count: 24) + ["mean x", "mean y", "std x", "std y"].map { rightAligned($0, 9) }.joined())
+        row("real", real)
+        var lastStepMetrics: [String: Double] = [:]
+        if session.average != nil {
+            // The generator as the last step left it, beside its running average (which the figures show).
+            let lastStep = columnStatistics(session.views.generateShown(finalNoise))
+            row("generated, last step", lastStep)
+            row("generated, averaged", fake)
+            lastStepMetrics = ["last_step_mean_x": lastStep.means[0], "last_step_mean_y": lastStep.means[1],
+                               "last_step_std_x": lastStep.stds[0], "last_step_std_y": lastStep.stds[1]]
+        } else {
+            row("generated", fake)
+        }
         let last = epochMeans.last!
         let viewMetrics = try session.finish()
         var result = outcome()
@@ -95,7 +109,7 @@ enum TrainStage: StageKind {
             "discriminator_loss": Double(last.discriminatorLoss), "generator_loss": Double(last.generatorLoss),
             "d_x": Double(last.realScore), "d_g_z": Double(last.fakeScore), "steps": Double(session.step),
             "seconds": (Date().timeIntervalSince(start) * 100).rounded() / 100,
-        ].merging(viewMetrics) { $1 }
+        ].merging(viewMetrics) { $1 }.merging(lastStepMetrics) { $1 }
         return result
     }
 
@@ -177,4 +191,3 @@ private func scaled(_ metrics: StepMetrics, _ factor: Float) -> StepMetrics {
     return result
 }
 
-private func pad(_ text: String) -> String { String(repeating: " ", count: max(0, 9 - text.count)) + text }
