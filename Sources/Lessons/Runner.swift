@@ -61,6 +61,7 @@ public final class LessonRunner {
         setMatrixThreads(options.threads)
         let folder = try OutputFolder(outputRoot: options.outputRoot, lessonNumber: lesson.number)
         var metricsRows: [MetricsRow] = []
+        var earlierSamples: [String: Tensor] = [:]
         var stageSummaries: [RunSummary.Stage] = []
         var interrupted = false, quit = false, failure: Error?
 
@@ -75,7 +76,8 @@ public final class LessonRunner {
             console.heading("Stage \(plan.number) of \(lesson.stages.count) · \(plan.title)")
             console.prose(plan.introduction)
             let context = StageContext(plan: plan, folder: folder, console: console, quick: options.quick,
-                                       format: options.format, random: RandomSource(seed: stageSeed(seed, plan.number)))
+                                       format: options.format, random: RandomSource(seed: stageSeed(seed, plan.number)),
+                                       earlierSamples: earlierSamples)
             var outcome = StageOutcome()
             do {
                 outcome = try runStage(plan, context)
@@ -88,6 +90,7 @@ public final class LessonRunner {
             } catch {
                 failure = error
             }
+            earlierSamples[plan.id] = outcome.finalSamples
             metricsRows.removeAll { $0.stage == plan.number }  // a re-run replaces the stage's rows
             metricsRows += outcome.rows
             stageSummaries.removeAll { $0.number == plan.number }

@@ -12,6 +12,8 @@ struct StageContext {
     let quick: Bool
     let format: ImageFormat
     var random: RandomSource
+    /// The final generated points of the training stages that have run before this one, by stage id.
+    var earlierSamples: [String: Tensor] = [:]
 
     var settings: StageSettings { plan.settings }
 
@@ -52,6 +54,8 @@ struct StageOutcome {
     var figures: [String] = []
     var metrics: [String: Double] = [:]
     var rows: [MetricsRow] = []
+    /// A training stage's final generated points, for later stages to compare with (`compare-with`).
+    var finalSamples: Tensor?
 }
 
 /// Thrown when Ctrl-C stopped a stage; carries what the stage had done.

@@ -19,12 +19,6 @@ let viewSettings = [
     SettingSpec("compare-with", .text, "none"),
 ]
 
-/// The last generated points of each finished training stage of a run, by output folder and stage
-/// id, so a later stage can draw itself beside an earlier one (`compare-with`).
-enum FinishedStages {
-    nonisolated(unsafe) static var finalSamples: [String: Tensor] = [:]
-}
-
 /// The figures a snapshot can draw: `samples` (scatter), `surface` (D(x) as a heatmap with the
 /// points and D's push on each fake), `manifold` (the noise grid through G, for 2-D noise),
 /// `divergence` (KL and JS over time), `features` (D's 2-D feature layer around single updates),
@@ -83,6 +77,8 @@ final class ToyViews {
     var featureSequence: [(label: String, snapshot: FeatureSnapshot)] = []
     var layeredFrames: [any Chart] = []
     var filmstrip: [(label: String, chart: ScatterChart)] = []
+    /// The generated points at the end of training, once `finish` has run.
+    var finalSamples: Tensor?
     /// Whether `observe` measures the features around each update (every `probe-every` steps, and in step mode).
     var probing = true
 

@@ -103,6 +103,7 @@ enum TrainStage: StageKind {
         let last = epochMeans.last!
         let viewMetrics = try session.finish()
         var result = outcome()
+        result.finalSamples = session.views.finalSamples
         result.metrics = [
             "real_mean_x": real.means[0], "real_mean_y": real.means[1], "real_std_x": real.stds[0], "real_std_y": real.stds[1],
             "fake_mean_x": fake.means[0], "fake_mean_y": fake.means[1], "fake_std_x": fake.stds[0], "fake_std_y": fake.stds[1],

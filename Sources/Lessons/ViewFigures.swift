@@ -82,12 +82,12 @@ extension ToyViews {
         }
         metrics.merge(outcomeMetrics()) { $1 }
         let final = generateShown(finalNoise)
-        FinishedStages.finalSamples[context.folder.root + "#" + context.plan.id] = final
+        finalSamples = final
         let other = context.settings.text("compare-with")
-        if other != "none", let earlier = FinishedStages.finalSamples[context.folder.root + "#" + other] {
+        if other != "none", let earlier = context.earlierSamples[other] {
             written.append(try write(comparisonChart(earlier: earlier, earlierName: other, final: final), name: "comparison"))
         } else if other != "none" {
-            console.line("  (no comparison figure: stage \(other) has not run in this session)")
+            console.line("  (no comparison figure: stage \(other) has not run in this run; start the lesson before it)")
         }
         return (written, metrics)
     }
