@@ -75,6 +75,9 @@ public func gemm(_ transposeA: Bool, _ transposeB: Bool, _ m: Int, _ n: Int, _ k
                 b, Int32(transposeB ? k : n), beta, c, Int32(n))
 }
 
+/// The number of threads OpenBLAS uses now (its results can depend on it).
+public func matrixThreads() -> Int { Int(openblas_get_num_threads()) }
+
 /// Sets the number of threads OpenBLAS uses for matrix products, and the lab's own loops use
 /// for im2col/col2im.
 public func setMatrixThreads(_ count: Int) {
