@@ -70,10 +70,21 @@ public func gemm(_ transposeA: Bool, _ transposeB: Bool, _ m: Int, _ n: Int, _ k
         for i in 0..<(m * n) { c[i] = beta == 0 ? 0 : beta * c[i] }
         return
     }
+    // Products below `threadedProductSize` multiply–adds run on one thread: a second thread
+    // gains nothing measurable on them here and loses several-fold when the cores are busy.
+    let single = loopThreads > 1 && m * n * k < threadedProductSize
+    if single { openblas_set_num_threads(1) }
     cblas_sgemm(CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
                 Int32(m), Int32(n), Int32(k), 1, a, Int32(transposeA ? m : k),
                 b, Int32(transposeB ? k : n), beta, c, Int32(n))
+    if single { openblas_set_num_threads(Int32(loopThreads)) }
 }
+
+/// The smallest product (m·n·k) that `gemm` gives more than one thread.
+let threadedProductSize = 1 << 26
+
+/// The number of threads OpenBLAS uses now (its results can depend on it).
+public func matrixThreads() -> Int { Int(openblas_get_num_threads()) }
 
 /// Sets the number of threads OpenBLAS uses for matrix products, and the lab's own loops use
 /// for im2col/col2im.
@@ -81,7 +92,3 @@ public func setMatrixThreads(_ count: Int) {
     openblas_set_num_threads(Int32(count))
     loopThreads = max(1, count)
 }
-
-/// The number of threads OpenBLAS uses for matrix products. Results can differ in the last bits
-/// between thread counts, so a reproducible run fixes it.
-public func matrixThreads() -> Int { Int(openblas_get_num_threads()) }

@@ -67,9 +67,17 @@ public final class Dropout: Layer {
     public func callAsFunction(_ input: Variable) -> Variable {
         guard isTraining, rate > 0 else { return input }
         let keep = 1 - rate, scale = 1 / keep
+        // Two 32-bit uniform draws per 64 random bits: element kept when its draw < keep·2³².
+        let threshold = UInt64(min(Double(keep) * 0x1p32, 0x1p32))
         var mask = Tensor(uninitializedShape: input.shape)
         mask.withUnsafeMutableBufferPointer { m in
-            for i in m.indices { m[i] = random.nextUnit() < Double(keep) ? scale : 0 }
+            var i = 0
+            while i < m.count {
+                let bits = random.nextBits()
+                m[i] = bits & 0xFFFF_FFFF < threshold ? scale : 0
+                if i + 1 < m.count { m[i + 1] = bits >> 32 < threshold ? scale : 0 }
+                i += 2
+            }
         }
         return input * mask
     }

@@ -40,6 +40,8 @@ final class ConvolutionTests: XCTestCase {
     }
 
     func testTwoThreadKernelsMatchDirectLoops() {
+        // Restore the thread count afterwards: OpenBLAS's results depend on it, and later
+        // tests in this process compare seeded runs made with the default.
         let saved = matrixThreads()
         setMatrixThreads(2)
         defer { setMatrixThreads(saved) }
