@@ -28,7 +28,7 @@ final class LessonOneTests: XCTestCase {
         XCTAssertEqual(result.figures.count, 17)  // per training stage: 3 scatters, 3 layered views, metrics, animation
         let summary = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: folder + "/summary.json"))) as? [String: Any])
         XCTAssertEqual(summary["lesson"] as? Int, 1)
-        XCTAssertEqual(summary["seed"] as? Int, 1)
+        XCTAssertEqual(summary["seed"] as? Int, 2)
         XCTAssertEqual(summary["interrupted"] as? Bool, false)
         XCTAssertEqual((summary["figures"] as? [String])?.first, "stage-1/data.png")
         let stages = try XCTUnwrap(summary["stages"] as? [[String: Any]])
