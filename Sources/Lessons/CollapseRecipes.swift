@@ -28,8 +28,8 @@ struct CollapseRecipe {
 
     /// A bar label short enough for ten bars side by side.
     var shortName: String {
-        ["vanilla-16": "GAN z16", "vanilla": "GAN", "label-smoothing": "smooth", "noisy-labels": "flips", "d-steps": "3 D",
-         "minibatch": "minibatch", "wgan": "WGAN", "wgan-gp": "WGAN-GP", "pacgan4": "Pac4", "combined": "Pac2+3D"][name] ?? name
+        ["vanilla-16": "GAN16", "vanilla": "GAN", "label-smoothing": "smooth", "noisy-labels": "flips", "d-steps": "3D",
+         "minibatch": "MBD", "wgan": "WGAN", "wgan-gp": "GP", "pacgan4": "Pac4", "combined": "P2+3D"][name] ?? name
     }
 
     static func named(_ name: String) -> CollapseRecipe? { all.first { $0.name == name } }

@@ -46,8 +46,8 @@ enum CollapseStage: StageKind {
             quality.append(coverage.highQualityPercent)
             panels.append(samplesChart(title: "step \(grouped(run.step))", real: shownReal, fake: samples.prefix(rows: 1000),
                                        axes: mixture.axes))
-            console.line("  step \(pad(grouped(run.step), 7))  \(modeStrip(coverage))  \(pad(String(coverage.modesCaptured), 2))/\(mixture.modeCount) modes"
-                + "  high quality \(pad(fixed(coverage.highQualityPercent, 1), 5)) %  D loss \(fixed(Double(run.lastMetrics.discriminatorLoss)))")
+            console.line("  step \(rightAligned(grouped(run.step), 7))  \(modeStrip(coverage))  \(rightAligned(String(coverage.modesCaptured), 2))/\(mixture.modeCount) modes"
+                + "  high quality \(rightAligned(fixed(coverage.highQualityPercent, 1), 5)) %  D loss \(fixed(Double(run.lastMetrics.discriminatorLoss)))")
         }
         let seconds = Date().timeIntervalSince(start)
         var figures: [String] = []
@@ -104,7 +104,6 @@ func modeStrip(_ coverage: ModeCoverage) -> String {
 
 func fmt(_ value: Double) -> String { String(format: "%g", value) }
 
-func pad(_ text: String, _ width: Int) -> String { String(repeating: " ", count: max(0, width - text.count)) + text }
 
 extension Tensor {
     /// The first `count` rows.

@@ -83,7 +83,7 @@ enum ScoreboardStage: StageKind {
                     console.progress("\(entry.name) · \(recipe.label) · seed \(index + 1)/\(seeds): \(coverage.modesCaptured)/\(entry.mixture.modeCount) modes, "
                         + "\(fixed(coverage.highQualityPercent, 1)) % high quality", final: false)
                 }
-                console.progress("\(pad(entry.name, 4)) \(recipe.label.padding(toLength: 34, withPad: " ", startingAt: 0)) modes "
+                console.progress("\(rightAligned(entry.name, 4)) \(recipe.label.padding(toLength: 34, withPad: " ", startingAt: 0)) modes "
                     + cell.modes.map { String(Int($0)) }.joined(separator: " ") + "  high quality "
                     + cell.quality.map { fixed($0, 0) }.joined(separator: " ") + " %  (\(fixed(mean(cell.seconds), 1)) s/run)", final: true)
                 cells["\(entry.name)/\(recipe.name)"] = cell

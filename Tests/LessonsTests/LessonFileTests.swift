@@ -97,10 +97,10 @@ final class LessonFileTests: XCTestCase {
                 "bad.md:11: unknown setting \"epochz\" (did you mean \"epochs\"?)",
                 "bad.md:12: generator: unknown activation \"relo\" (expected relu, leaky, leaky(0.1), tanh, sigmoid or linear), got \"2 -> 8 relo -> 2\"",
                 "bad.md:16: id \"one\" is already used by stage 1",
-                "bad.md:18: kind: expected one of data, models, train, mixtures, collapse, scoreboard, critic-surface, got \"dance\"",
+                "bad.md:18: kind: expected one of \(stageKindNames.joined(separator: ", ")), got \"dance\"",
                 "bad.md:20: stage \"Three\" has no ```stage block (id, kind and settings)",
                 "bad.md:20: stage \"Three\" needs `id:` (a short name for --stage and --set)",
-                "bad.md:20: stage \"Three\" needs `kind:` (one of data, models, train, mixtures, collapse, scoreboard, critic-surface)",
+                "bad.md:20: stage \"Three\" needs `kind:` (one of \(stageKindNames.joined(separator: ", ")))",
             ])
         }
     }
