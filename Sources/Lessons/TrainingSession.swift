@@ -105,7 +105,7 @@ final class TrainingSession {
 
     /// The end-of-training figures and numbers of the views (animation, divergences, filmstrip, feature sequence).
     func finish() throws -> [String: Double] {
-        let (written, metrics) = try views.finish(rows: rows)
+        let (written, metrics) = try withShownGenerator { try views.finish(rows: rows) }
         figures += written
         return metrics
     }

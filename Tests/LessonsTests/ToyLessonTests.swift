@@ -55,8 +55,10 @@ final class ToyLessonTests: XCTestCase {
         throw XCTSkip("full-length training runs in release mode: swift test -c release")
         #else
         let metrics = try runLesson(lessonPath(2), out: temporaryFolder(), quick: false, stage: "gan-lab").result.metrics["gan-lab"]!
-        // Measured on seed 2: 99.1 % inside, 22 of 24 polar cells hold fakes (20 a quarter of their
-        // share), JS 0.153 bits against a floor of 0.008 and 0.9 at the start.
+        // Measured on seed 2 from the averaged generator (average-generator 0.995): 100 % inside,
+        // 23 of 24 polar cells hold fakes (21 a quarter of their share); JS of the trained
+        // generator 0.102 bits against a floor of 0.008 and 0.9 at the start. The last step's
+        // generator alone: 93.8 % inside.
         XCTAssertGreaterThanOrEqual(metrics["inside_fraction"]!, 0.95)
         XCTAssertGreaterThanOrEqual(metrics["occupied_cells"]!, 20)
         XCTAssertGreaterThanOrEqual(metrics["covered_cells"]!, 18)
