@@ -39,7 +39,8 @@ struct LessonPage {
         .meta { color: #666; } code { background: #f3f3f3; padding: 0 .2rem; }
         figure { margin: 1rem 0; }
         .grid { display: grid; grid-template-columns: repeat(auto-fill, minmax(17rem, 1fr)); gap: .5rem; }
-        .grid figure { margin: 0; } img { max-width: 100%; border: 1px solid #eee; }
+        .grid figure { margin: 0; }
+        object.pdf { width: 100%; aspect-ratio: 4 / 3; border: 1px solid #eee; } img { max-width: 100%; border: 1px solid #eee; }
         figcaption { color: #666; font-size: .85rem; }
         table { border-collapse: collapse; margin: 1rem 0; font-size: .9rem; }
         td, th { padding: .2rem .8rem; border-bottom: 1px solid #eee; text-align: right; } th { text-align: left; }
@@ -49,9 +50,13 @@ struct LessonPage {
         """
     }
 
+    /// A figure inline: PNG and SVG as images, PDF (which an <img> cannot show) as an embedded document.
     private func figure(_ path: String) -> String {
-        "<figure><a href=\"\(escaped(path))\"><img src=\"\(escaped(path))\" alt=\"\(escaped(path))\" loading=\"lazy\"></a>"
-            + "<figcaption>\(escaped(path))</figcaption></figure>\n"
+        let source = escaped(path)
+        let body = path.hasSuffix(".pdf")
+            ? "<object data=\"\(source)\" type=\"application/pdf\" class=\"pdf\"><a href=\"\(source)\">\(source)</a></object>"
+            : "<a href=\"\(source)\"><img src=\"\(source)\" alt=\"\(source)\" loading=\"lazy\"></a>"
+        return "<figure>\(body)<figcaption>\(source)</figcaption></figure>\n"
     }
 
     private func metricsTable(_ metrics: [String: Double]) -> String {
