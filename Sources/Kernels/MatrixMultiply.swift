@@ -88,7 +88,19 @@ public func matrixThreads() -> Int { Int(openblas_get_num_threads()) }
 
 /// Sets the number of threads OpenBLAS uses for matrix products, and the lab's own loops use
 /// for im2col/col2im.
+/// From then on, products below 2^26 multiply–adds also run on one thread (see `gemm`).
 public func setMatrixThreads(_ count: Int) {
+    _ = startupMatrixThreads
     openblas_set_num_threads(Int32(count))
     loopThreads = max(1, count)
 }
+
+/// Returns to the start-up settings: OpenBLAS's own thread count for every product, one
+/// thread for the lab's loops. (Seeded results depend on these settings.)
+public func resetMatrixThreads() {
+    openblas_set_num_threads(Int32(startupMatrixThreads))
+    loopThreads = 1
+}
+
+/// OpenBLAS's thread count before the lab first changed it.
+let startupMatrixThreads = Int(openblas_get_num_threads())

@@ -40,11 +40,10 @@ final class ConvolutionTests: XCTestCase {
     }
 
     func testTwoThreadKernelsMatchDirectLoops() {
-        // Restore the thread count afterwards: OpenBLAS's results depend on it, and later
-        // tests in this process compare seeded runs made with the default.
-        let saved = matrixThreads()
+        // Back to the start-up settings afterwards: results depend on them, and later tests in
+        // this process compare seeded runs made with them.
         setMatrixThreads(2)
-        defer { setMatrixThreads(saved) }
+        defer { resetMatrixThreads() }
         let g = ConvolutionGeometry.convolution(inputShape: [8, 16, 20, 19], weightShape: [4, 16, 5, 5], stride: 1, padding: .same)
         let x = Tensor.uniform(shape: g.inputShape, low: -1, high: 1, using: &random)
         let w = Tensor.uniform(shape: g.weightShape, low: -1, high: 1, using: &random)
