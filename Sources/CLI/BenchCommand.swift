@@ -1,4 +1,5 @@
 import ArgumentParser
+import Charts
 import Foundation
 import GAN
 import Kernels
@@ -28,12 +29,19 @@ struct Bench: ParsableCommand {
     @Option(name: .long, help: "Run only this workload (mlp-gaussian, mlp-quadratic, mlp-fashion, dcgan-mnist).")
     var only: String?
 
+    @Flag(name: .long, help: "Time the chart kit instead: a 2,000-point scatter and a 30×30 heatmap at 1600×1200.")
+    var charts = false
+
     func validate() throws {
         if let only, BenchmarkWorkload(rawValue: only) == nil { throw ValidationError("unknown workload \(only)") }
         guard steps > 0, dcganSteps > 0, warmup >= 0, threads > 0 else { throw ValidationError("steps and threads must be positive") }
     }
 
     func run() throws {
+        if charts {
+            for timing in benchmarkCharts() { print(timing) }
+            return
+        }
         setMatrixThreads(threads)
         let workloads = only.map { [BenchmarkWorkload(rawValue: $0)!] } ?? BenchmarkWorkload.allCases
         let sgemm = measureMatrixMultiplyRate()
