@@ -50,13 +50,13 @@ extension ScoreboardStage {
         let panels: [any Chart] = [
             BarChart(title: "Modes captured, % of all modes (mean of \(seeds) seed\(seeds == 1 ? "" : "s"))", categories: names, x: key,
                      y: Axis("% of modes", domain: 0...100),
-                     series: [BarSeries(name: "ring (of 8)", values: ringModes, color: Theme.fake),
-                              BarSeries(name: "grid (of 25)", values: gridModes, color: Theme.real)],
+                     series: [BarSeries(name: "ring (of 8)", values: ringModes, color: Theme.palette[1]),
+                              BarSeries(name: "grid (of 25)", values: gridModes, color: Theme.palette[4])],
                      idealValue: 100, idealLabel: "all modes"),
             BarChart(title: "High-quality samples, % (mean of \(seeds) seed\(seeds == 1 ? "" : "s"))", categories: names, x: key,
                      y: Axis("% high quality", domain: 0...100),
-                     series: [BarSeries(name: "ring", values: values("ring") { mean($0.quality) }, color: Theme.fake),
-                              BarSeries(name: "grid", values: values("grid") { mean($0.quality) }, color: Theme.real)],
+                     series: [BarSeries(name: "ring", values: values("ring") { mean($0.quality) }, color: Theme.palette[1]),
+                              BarSeries(name: "grid", values: values("grid") { mean($0.quality) }, color: Theme.palette[4])],
                      idealValue: ModeCoverage.idealHighQualityPercent(), idealLabel: "true mixture (98.9 %)"),
         ]
         return SmallMultiplesChart(title: "Mode collapse scoreboard: every method on the ring and the grid",
