@@ -9,7 +9,7 @@ let viewSettings = [
     SettingSpec("update", .choice(["alternating", "joint", "phases"]), "alternating"),
     SettingSpec("discriminator-steps", .integer(1...1000), "1"),
     SettingSpec("generator-steps", .integer(1...1000), "1"),
-    SettingSpec("rmsprop", .choice(["keras", "tensorflow1"]), "keras"),
+    SettingSpec("rmsprop", .choice(["keras", "pytorch", "tensorflow1"]), "keras"),
     SettingSpec("standardize", .choice(["no", "yes"]), "no"),
     SettingSpec("views", .text, "samples"),
     SettingSpec("divergence-every", .integer(1...1_000_000), "16"),

@@ -146,10 +146,11 @@ final class TrainingSession {
         let rate = Float(settings.number("learning-rate"))
         switch settings.text("optimizer") {
         case "rmsprop":
-            let tensorFlow1 = settings.text("rmsprop") == "tensorflow1"  // ε inside the root, mean square starting at 1
+            // keras: ε inside the root; pytorch: ε outside; tensorflow1: inside, and the mean square starts at 1.
+            let convention = settings.text("rmsprop")
             return RMSProp(parameters: parameters, learningRate: rate, rho: Float(settings.number("rho")),
-                           epsilon: Float(settings.number("epsilon")), epsilonInsideRoot: tensorFlow1,
-                           initialMeanSquare: tensorFlow1 ? 1 : 0)
+                           epsilon: Float(settings.number("epsilon")), epsilonInsideRoot: convention != "pytorch",
+                           initialMeanSquare: convention == "tensorflow1" ? 1 : 0)
         case "sgd":
             return SGD(parameters: parameters, learningRate: rate, momentum: Float(settings.number("momentum")))
         default:

@@ -48,9 +48,10 @@ public final class SGD: Optimizer {
     }
 }
 
-/// RMSProp: v = ρ·v + (1−ρ)·g², p −= lr·g / (√v + ε). Keras (ρ 0.9, ε 1e-7) and PyTorch
-/// (alpha = ρ, default 0.99, ε 1e-8) use this same formula; TensorFlow 1's optimizer put ε
-/// inside the root (`epsilonInsideRoot`) and started v at 1.
+/// RMSProp: v = ρ·v + (1−ρ)·g², p −= lr·g / (√v + ε) as PyTorch defines it (alpha = ρ, default
+/// 0.99, ε 1e-8). Keras 3 puts ε inside the root, p −= lr·g / √(v + ε) (ρ 0.9, ε 1e-7:
+/// `epsilonInsideRoot`); TensorFlow 1's optimizer did too and also started v at 1
+/// (`initialMeanSquare`).
 public final class RMSProp: Optimizer {
     public let parameters: [Parameter]
     public var learningRate: Float

@@ -61,9 +61,11 @@ final class ToyMeasureTests: XCTestCase {
 
     /// One RMSProp step, p = 1 and g = 0.5 with lr 1e-3 and ρ 0.9, by hand:
     /// TensorFlow 1: v = 0.9·1 + 0.1·0.25 = 0.925, p = 1 − 1e-3·0.5/√(0.925 + 1e-10) = 0.999480125.
-    /// Keras/PyTorch form: v = 0.025, p = 1 − 1e-3·0.5/(√0.025 + 1e-7) = 0.996837724.
+    /// Keras 3 (ε = 0.01, large enough to tell the forms apart): v = 0.025, p = 1 − 1e-3·0.5/√(0.025 + 0.01) = 0.997327388.
+    /// PyTorch (ε = 0.01): v = 0.025, p = 1 − 1e-3·0.5/(√0.025 + 0.01) = 0.997025826.
     func testRMSPropStepMatchesHandComputedNumbers() throws {
-        for (variant, epsilon, expected) in [("tensorflow1", "1e-10", 0.999_480_125), ("keras", "1e-7", 0.996_837_724)] {
+        for (variant, epsilon, expected) in [("tensorflow1", "1e-10", 0.999_480_125), ("keras", "0.01", 0.997_327_388),
+                                             ("pytorch", "0.01", 0.997_025_826)] {
             let settings = StageSettings(values: ["optimizer": "rmsprop", "rmsprop": variant, "learning-rate": "1e-3",
                                                   "rho": "0.9", "epsilon": epsilon], kind: TrainStage.self)
             let parameter = Parameter(name: "p", value: Tensor(shape: [1], scalars: [1]))
