@@ -14,7 +14,8 @@ public protocol Optimizer: AnyObject {
 /// Where Adam's ε goes: Keras adds it to √v before bias correction (ε̂), PyTorch to √v̂.
 public enum EpsilonConvention: String { case keras, pytorch }
 
-/// Plain gradient descent with optional (heavy-ball) momentum, as PyTorch's `SGD`.
+/// Plain gradient descent with optional (heavy-ball) momentum, as PyTorch's `SGD`
+/// (Keras's v = μ·v − lr·g, p += v gives the same parameters for a constant learning rate).
 public final class SGD: Optimizer {
     public let parameters: [Parameter]
     public var learningRate: Float
@@ -48,10 +49,10 @@ public final class SGD: Optimizer {
     }
 }
 
-/// RMSProp: v = ρ·v + (1−ρ)·g², p −= lr·g / (√v + ε) as PyTorch defines it (alpha = ρ, default
-/// 0.99, ε 1e-8). Keras 3 puts ε inside the root, p −= lr·g / √(v + ε) (ρ 0.9, ε 1e-7:
-/// `epsilonInsideRoot`); TensorFlow 1's optimizer did too and also started v at 1
-/// (`initialMeanSquare`).
+/// RMSProp: v = ρ·v + (1−ρ)·g², p −= lr·g / (√v + ε), PyTorch's form (its `alpha` is ρ,
+/// default 0.99, ε 1e-8). Keras 3 (ρ 0.9, ε 1e-7) puts ε inside the root, p −= lr·g / √(v + ε):
+/// `epsilonInsideRoot`; TensorFlow 1's optimizer did too and started v at 1 (`initialMeanSquare`).
+/// Both forms are checked against reference numbers in Tests/NNTests.
 public final class RMSProp: Optimizer {
     public let parameters: [Parameter]
     public var learningRate: Float
