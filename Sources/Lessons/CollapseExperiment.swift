@@ -214,10 +214,8 @@ final class CollapseRun {
 /// Runs `body` with single-threaded matrix products: the lab's networks are so small that a
 /// second OpenBLAS thread costs more in synchronisation than it saves (measured: about 7× slower).
 func withSingleThreadedMatrices<R>(_ body: () throws -> R) rethrows -> R {
+    let saved = matrixThreads()  // the run's own setting (--threads), put back afterwards
     setMatrixThreads(1)
-    defer {
-        let configured = ProcessInfo.processInfo.environment["OPENBLAS_NUM_THREADS"].flatMap(Int.init)
-        setMatrixThreads(configured ?? ProcessInfo.processInfo.activeProcessorCount)
-    }
+    defer { setMatrixThreads(saved) }
     return try body()
 }
