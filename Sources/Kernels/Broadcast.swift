@@ -94,25 +94,5 @@ extension Tensor {
     }
 
     /// Sum over `axes`, keeping them as size-1 dimensions.
-    public func summed(alongAxes axes: [Int]) -> Tensor {
-        var outShape = shape
-        for axis in axes { outShape[axis] = 1 }
-        var out = Tensor(shape: outShape, repeating: 0)
-        let outStrides = broadcastStrides(outShape, to: shape)
-        let zeros = [Int](repeating: 0, count: rank)
-        out.withUnsafeMutableBufferPointer { o in
-            withUnsafeBufferPointer { x in
-                forEachBroadcastRun(shape: shape, aStrides: outStrides, bStrides: zeros) { start, oi, _, n, oStep, _ in
-                    if oStep == 0 {
-                        var acc: Float = 0
-                        for k in 0..<n { acc += x[start + k] }
-                        o[oi] += acc
-                    } else {
-                        for k in 0..<n { o[oi + k] += x[start + k] }
-                    }
-                }
-            }
-        }
-        return out
-    }
+    public func summed(alongAxes axes: [Int]) -> Tensor { reduced(alongAxes: axes, initial: 0, +) }
 }

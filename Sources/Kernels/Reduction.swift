@@ -25,9 +25,10 @@ extension Tensor {
             withUnsafeBufferPointer { x in
                 forEachBroadcastRun(shape: shape, aStrides: outStrides, bStrides: zeros) { start, oi, _, n, oStep, _ in
                     if oStep == 0 {
-                        var acc = o[oi]
-                        for k in 0..<n { acc = combine(acc, x[start + k]) }
-                        o[oi] = acc
+                        // Fold the run on its own, then into the output (for sums: partial sums).
+                        var acc = x[start]
+                        for k in 1..<n { acc = combine(acc, x[start + k]) }
+                        o[oi] = combine(o[oi], acc)
                     } else {
                         for k in 0..<n { o[oi + k] = combine(o[oi + k], x[start + k]) }
                     }

@@ -210,12 +210,3 @@ final class CollapseRun {
         return (ModeCoverage(samples: samples, means: mixture.means, std: mixture.std), samples)
     }
 }
-
-/// Runs `body` with single-threaded matrix products: the lab's networks are so small that a
-/// second OpenBLAS thread costs more in synchronisation than it saves (measured: about 7× slower).
-func withSingleThreadedMatrices<R>(_ body: () throws -> R) rethrows -> R {
-    let saved = matrixThreads()  // the run's own setting (--threads), put back afterwards
-    setMatrixThreads(1)
-    defer { setMatrixThreads(saved) }
-    return try body()
-}

@@ -15,10 +15,6 @@ enum CollapseStage: StageKind {
     static func crossCheck(_ settings: StageSettings) -> [String] { checkCollapseSettings(settings) }
 
     static func run(_ context: StageContext) throws -> StageOutcome {
-        try withSingleThreadedMatrices { try runStage(context) }
-    }
-
-    private static func runStage(_ context: StageContext) throws -> StageOutcome {
         let settings = context.settings, console = context.console
         let method = try CollapseMethod(settings)
         let mixture = settings.mixture

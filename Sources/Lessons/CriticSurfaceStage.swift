@@ -35,10 +35,6 @@ enum CriticSurfaceStage: StageKind {
     }
 
     static func run(_ context: StageContext) throws -> StageOutcome {
-        try withSingleThreadedMatrices { try runStage(context) }
-    }
-
-    private static func runStage(_ context: StageContext) throws -> StageOutcome {
         let settings = context.settings, console = context.console
         let architecture = try Architecture(parsing: settings.text("critic"))
         let steps = context.quick ? min(settings.integer("steps"), 20) : settings.integer("steps")

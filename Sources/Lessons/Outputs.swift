@@ -31,6 +31,11 @@ final class OutputFolder {
 
     func recordFigure(_ path: String) { figures.append(path) }
 
+    /// A path inside the lesson folder, relative to it (as summary.json and index.html cite figures).
+    func relative(_ path: String) -> String {
+        path.hasPrefix(root + "/") ? String(path.dropFirst(root.count + 1)) : path
+    }
+
     /// Writes `data` to `name` in the lesson folder, atomically (temporary file, then rename).
     func write(_ data: Data, name: String) throws {
         let path = (root as NSString).appendingPathComponent(name)

@@ -96,7 +96,7 @@ public final class LessonRunner {
             stageSummaries.removeAll { $0.number == plan.number }
             stageSummaries.append(RunSummary.Stage(
                 number: plan.number, id: plan.id, kind: plan.kind, title: plan.title,
-                settings: plan.settings.effective, metrics: outcome.metrics, figures: outcome.figures.map(relative),
+                settings: plan.settings.effective, metrics: outcome.metrics, figures: outcome.figures.map(folder.relative),
                 completed: failure == nil && !interrupted && !quit))
             for figure in outcome.figures { console.line("  wrote \(figure)") }
             if failure != nil || interrupted || quit { break }
@@ -119,7 +119,7 @@ public final class LessonRunner {
             lesson: lesson.number, title: lesson.title, file: lesson.path, seed: seed, threads: options.threads, quick: options.quick,
             overrides: lesson.overrides, interrupted: interrupted || quit,
             durationSeconds: (Date().timeIntervalSince(start) * 10).rounded() / 10,
-            stages: stageSummaries, figures: folder.figures.map(relative))
+            stages: stageSummaries, figures: folder.figures.map(folder.relative))
         try folder.write((([MetricsRow.header] + metricsRows.map(\.csv)).joined(separator: "\n") + "\n").data(using: .utf8)!,
                          name: "metrics.csv")
         try folder.write(LessonPage(lesson: lesson, summary: summary).html.data(using: .utf8)!, name: "index.html")
@@ -163,21 +163,10 @@ public final class LessonRunner {
         let known = lesson.stages.map { "\($0.number) (\($0.id))" }.joined(separator: ", ")
         throw LessonError(["--stage \(start): no such stage in lesson \(lesson.number); stages are \(known)"])
     }
-
-    private func relative(_ path: String) -> String {
-        let prefix = (try? OutputFolder.relativePrefix(options.outputRoot, lesson.number)) ?? ""
-        return path.hasPrefix(prefix) ? String(path.dropFirst(prefix.count)) : path
-    }
 }
 
 /// Each stage gets its own generator, derived from the run's seed, so stages are reproducible alone.
 func stageSeed(_ seed: UInt64, _ stage: Int) -> UInt64 {
     var mixer = RandomSource(seed: seed &+ UInt64(stage) &* 0x9E37_79B9_7F4A_7C15)
     return mixer.nextBits()
-}
-
-extension OutputFolder {
-    static func relativePrefix(_ outputRoot: String, _ lesson: Int) throws -> String {
-        (outputRoot as NSString).appendingPathComponent(String(format: "lesson-%02d", lesson)) + "/"
-    }
 }

@@ -40,10 +40,6 @@ enum ScoreboardStage: StageKind {
     }
 
     static func run(_ context: StageContext) throws -> StageOutcome {
-        try withSingleThreadedMatrices { try runStage(context) }
-    }
-
-    private static func runStage(_ context: StageContext) throws -> StageOutcome {
         let settings = context.settings, console = context.console
         let recipes = methodNames(settings).compactMap(CollapseRecipe.named)
         let seeds = context.quick ? 1 : settings.integer("seeds")
