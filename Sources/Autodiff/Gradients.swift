@@ -1,4 +1,5 @@
 import Kernels
+import Synchronization
 
 /// Gradients of the scalar `loss` with respect to each of `targets` (zeros where unreachable).
 /// Backward = topological sort + accumulation; only nodes on a path to a target are visited,
@@ -14,40 +15,42 @@ public func differentiableGradients(of loss: Variable, at targets: [Variable], c
     let zeros = { (t: Variable) in Variable(Tensor(shape: t.shape)) }
     guard let root = loss.node else { return targets.map(zeros) }
 
-    let order = topologicalOrder(from: root)
-    let targetIDs = Set(targets.compactMap { $0.node.map(ObjectIdentifier.init) })
-    var needed = Set<ObjectIdentifier>()
+    let pass = backwardPasses.wrappingAdd(1, ordering: .relaxed).newValue
+    for target in targets { target.node?.targetPass = pass }
+    let order = topologicalOrder(from: root, pass: pass)
     for node in order {  // parents come before children
-        let id = ObjectIdentifier(node)
-        if targetIDs.contains(id) || node.parents.contains(where: { $0.node.map { needed.contains(ObjectIdentifier($0)) } ?? false }) {
-            needed.insert(id)
-        }
+        node.isNeeded = node.targetPass == pass || node.parents.contains { $0.node?.isNeeded ?? false }
+        node.gradient = nil
     }
 
-    var grads: [ObjectIdentifier: Variable] = [ObjectIdentifier(root): Variable(Tensor(shape: loss.shape, repeating: 1))]
+    root.gradient = Variable(Tensor(shape: loss.shape, repeating: 1))
     withGradientRecording(createGraph) {
         for node in order.reversed() {
-            let id = ObjectIdentifier(node)
-            guard needed.contains(id), let pullback = node.pullback, let upstream = grads[id] else { continue }
-            let needs = node.parents.map { $0.node.map { needed.contains(ObjectIdentifier($0)) } ?? false }
+            guard node.isNeeded, let pullback = node.pullback, let upstream = node.gradient else { continue }
+            let needs = node.parents.map { $0.node?.isNeeded ?? false }
             let output = createGraph ? Variable(node.output!, node: node) : Variable(node.output!)
             let parentGrads = pullback(upstream, output, needs)
             for (parent, grad) in zip(node.parents, parentGrads) {
-                guard let parentNode = parent.node, let grad else { continue }
-                let pid = ObjectIdentifier(parentNode)
-                guard needed.contains(pid) else { continue }
+                guard let parentNode = parent.node, let grad, parentNode.isNeeded else { continue }
                 precondition(grad.shape == parent.shape, "gradient shape \(grad.shape) for value of shape \(parent.shape)")
-                if let existing = grads[pid] {
-                    grads[pid] = accumulate(existing, grad, createGraph: createGraph)
+                if let existing = parentNode.gradient {
+                    parentNode.gradient = accumulate(existing, grad, createGraph: createGraph)
                 } else {
-                    grads[pid] = grad
+                    parentNode.gradient = grad
                 }
             }
-            if !createGraph { grads[id] = nil }  // free as we go
+            if !createGraph { node.gradient = nil }  // free as we go
         }
     }
-    return targets.map { target in target.node.flatMap { grads[ObjectIdentifier($0)] } ?? zeros(target) }
+    let results = targets.map { target in
+        target.node.flatMap { $0.pass == pass ? $0.gradient : nil } ?? zeros(target)
+    }
+    for node in order { node.gradient = nil }
+    return results
 }
+
+/// Numbers the backward passes, so a node's scratch fields can tell which pass wrote them.
+private let backwardPasses = Atomic<UInt64>(0)
 
 private func accumulate(_ a: Variable, _ b: Variable, createGraph: Bool) -> Variable {
     if createGraph { return a + b }
@@ -56,15 +59,16 @@ private func accumulate(_ a: Variable, _ b: Variable, createGraph: Bool) -> Vari
     return Variable(sum)
 }
 
-private func topologicalOrder(from root: Node) -> [Node] {
+/// The nodes that `root` depends on, parents before children, each marked with `pass`.
+private func topologicalOrder(from root: Node, pass: UInt64) -> [Node] {
     var order: [Node] = []
-    var visited = Set<ObjectIdentifier>()
     var stack: [(Node, Int)] = [(root, 0)]
-    visited.insert(ObjectIdentifier(root))
+    root.pass = pass
     while let (node, next) = stack.popLast() {
         if next < node.parents.count {
             stack.append((node, next + 1))
-            if let parent = node.parents[next].node, visited.insert(ObjectIdentifier(parent)).inserted {
+            if let parent = node.parents[next].node, parent.pass != pass {
+                parent.pass = pass
                 stack.append((parent, 0))
             }
         } else {
@@ -73,4 +77,3 @@ private func topologicalOrder(from root: Node) -> [Node] {
     }
     return order
 }
-

@@ -1,4 +1,9 @@
 import Kernels
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// A node of the recorded graph: its parents and the pullback that maps the gradient of its
 /// output to gradients of its parents. Leaves (parameters, inputs) have no parents.
@@ -6,6 +11,13 @@ public final class Node {
     let parents: [Variable]
     let output: Tensor?
     let pullback: Pullback?
+
+    // Scratch of the backward pass that visited this node last (see `differentiableGradients`):
+    // fields instead of hash tables keyed by node, valid only while `pass` is that pass's number.
+    var pass: UInt64 = 0
+    var targetPass: UInt64 = 0
+    var isNeeded = false
+    var gradient: Variable?
 
     /// A leaf: a parameter or an input whose gradient can be asked for.
     public init() {
@@ -65,8 +77,20 @@ public struct Variable {
 }
 
 /// Whether ops record a graph. Off inside `withoutGradients` and during plain backward passes.
+/// The switch is per thread, so independent training runs can share the process.
 public enum GradientRecording {
-    public internal(set) static var isEnabled = true
+    public internal(set) static var isEnabled: Bool {
+        get { pthread_getspecific(key) == nil }  // no value set: recording (the default)
+        set { pthread_setspecific(key, newValue ? nil : UnsafeRawPointer(bitPattern: 1)) }
+    }
+
+    private static let key: pthread_key_t = {
+        var key = pthread_key_t()
+        // Not inside `precondition`: release builds are -Ounchecked, which drops its condition.
+        let status = pthread_key_create(&key, nil)
+        if status != 0 { fatalError("no thread-specific key for gradient recording (error \(status))") }
+        return key
+    }()
 }
 
 /// Runs `body` without recording a graph (inference, sampling, metrics).

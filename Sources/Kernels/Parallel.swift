@@ -1,4 +1,9 @@
 import Dispatch
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// Threads used by the lab's own parallel loops (set with the matrix threads).
 nonisolated(unsafe) var loopThreads = 1
@@ -28,4 +33,77 @@ func parallelFor(_ count: Int, costPerItem: Int, _ body: (Range<Int>) -> Void) {
 
 private struct ParallelTask: @unchecked Sendable {
     let body: (Range<Int>) -> Void
+}
+
+/// Runs the independent jobs `0..<count` on up to `threads` threads; each thread takes the
+/// next job as it finishes one. `completed(job, result)` is called for every job, one call at a
+/// time, in the order the jobs finish. The first error thrown stops further jobs from starting
+/// and is rethrown once the running ones are done. Jobs must not share mutable state; each
+/// job's matrix products run on its own thread (set one matrix thread before calling this if
+/// products must not be split further).
+public func forEachJob<Result>(_ count: Int, threads: Int, _ job: (Int) throws -> Result,
+                               completed: (Int, Result) -> Void) throws {
+    let workers = max(1, min(threads, count))
+    if workers == 1 {
+        for index in 0..<count { completed(index, try job(index)) }
+        return
+    }
+    let queue = JobQueue(count: count)
+    try withoutActuallyEscaping(job) { job in
+        try withoutActuallyEscaping(completed) { completed in
+            let work = JobWork(job: job, completed: completed)
+            DispatchQueue.concurrentPerform(iterations: workers) { _ in
+                while let index = queue.next() {
+                    do {
+                        let result = try work.job(index)
+                        queue.locked { work.completed(index, result) }
+                    } catch {
+                        queue.fail(error)
+                    }
+                }
+            }
+            if let error = queue.error { throw error }
+        }
+    }
+}
+
+private struct JobWork<Result>: @unchecked Sendable {
+    let job: (Int) throws -> Result
+    let completed: (Int, Result) -> Void
+}
+
+/// The shared state of `forEachJob`: the next job, the first error, and a lock for callbacks.
+private final class JobQueue: @unchecked Sendable {
+    private var nextIndex = 0
+    private let count: Int
+    private(set) var error: Error?
+    private let lock: UnsafeMutablePointer<pthread_mutex_t>
+
+    init(count: Int) {
+        self.count = count
+        lock = .allocate(capacity: 1)
+        pthread_mutex_init(lock, nil)
+    }
+
+    deinit {
+        pthread_mutex_destroy(lock)
+        lock.deallocate()
+    }
+
+    func locked<T>(_ body: () throws -> T) rethrows -> T {
+        pthread_mutex_lock(lock)
+        defer { pthread_mutex_unlock(lock) }
+        return try body()
+    }
+
+    /// The next job to run, or nil when all have started or one has failed.
+    func next() -> Int? {
+        locked {
+            guard error == nil, nextIndex < count else { return nil }
+            defer { nextIndex += 1 }
+            return nextIndex
+        }
+    }
+
+    func fail(_ error: Error) { locked { if self.error == nil { self.error = error } } }
 }

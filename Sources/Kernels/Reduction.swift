@@ -46,7 +46,15 @@ extension Tensor {
         out.withUnsafeMutableBufferPointer { o in
             withUnsafeBufferPointer { x in
                 if plane == 1 {
-                    for n in 0..<batch { for c in 0..<channels { o[c] += x[n * channels + c] } }
+                    if channels < 16 {  // few columns: each sum in a register, rows in the same order
+                        for c in 0..<channels {
+                            var acc: Float = 0
+                            for n in 0..<batch { acc += x[n * channels + c] }
+                            o[c] = acc
+                        }
+                    } else {
+                        for n in 0..<batch { for c in 0..<channels { o[c] += x[n * channels + c] } }
+                    }
                     return
                 }
                 for n in 0..<batch {

@@ -77,7 +77,7 @@ public final class LessonRunner {
             console.prose(plan.introduction)
             let context = StageContext(plan: plan, folder: folder, console: console, quick: options.quick,
                                        format: options.format, random: RandomSource(seed: stageSeed(seed, plan.number)),
-                                       earlierSamples: earlierSamples)
+                                       earlierSamples: earlierSamples, threads: options.threads)
             var outcome = StageOutcome()
             do {
                 outcome = try runStage(plan, context)

@@ -37,6 +37,18 @@ enum ScoreboardStage: StageKind {
         var seconds: [Double] = []
         var firstCoverage: ModeCoverage?
         var firstSamples: Tensor?
+        /// The seed index of each entry above, in the order the runs finished.
+        var order: [Int] = []
+
+        /// Puts the entries in seed order (runs on several threads finish in any order).
+        mutating func sortBySeed() {
+            let permutation = order.indices.sorted { order[$0] < order[$1] }
+            modes = permutation.map { modes[$0] }
+            quality = permutation.map { quality[$0] }
+            divergence = permutation.map { divergence[$0] }
+            seconds = permutation.map { seconds[$0] }
+            order = permutation.map { order[$0] }
+        }
     }
 
     static func run(_ context: StageContext) throws -> StageOutcome {
@@ -56,43 +68,65 @@ enum ScoreboardStage: StageKind {
         console.line("  base: \(try CollapseMethod(settings).summary)")
 
         let start = Date()
-        var cells: [String: Cell] = [:]
         var baseSeed = context.random
         let seedValues = (0..<seeds).map { _ in baseSeed.nextBits() }  // the same seeds for every method
-        for entry in mixtures {
-            for recipe in recipes {
-                var recipeSettings = recipe.applied(to: settings)
-                recipeSettings = StageSettings(values: recipeSettings.values.merging(["mixture": entry.name]) { _, new in new },
-                                               kind: recipeSettings.kind)
-                let method = try CollapseMethod(recipeSettings)
-                var cell = Cell()
-                for (index, seed) in seedValues.enumerated() {
-                    let runStart = Date()
-                    let run = CollapseRun(method: method, mixture: entry.mixture, seed: seed)
-                    try run.train(steps: entry.steps, of: entry.steps)
-                    let (coverage, samples) = run.coverage(samples: settings.integer("samples"))
-                    cell.modes.append(Double(coverage.modesCaptured))
-                    cell.quality.append(coverage.highQualityPercent)
-                    cell.divergence.append(coverage.reverseKL)
-                    cell.seconds.append(Date().timeIntervalSince(runStart))
-                    if index == 0 { cell.firstCoverage = coverage; cell.firstSamples = samples }
-                    console.progress("\(entry.name) · \(recipe.label) · seed \(index + 1)/\(seeds): \(coverage.modesCaptured)/\(entry.mixture.modeCount) modes, "
-                        + "\(fixed(coverage.highQualityPercent, 1)) % high quality", final: false)
-                }
-                console.progress("\(rightAligned(entry.name, 4)) \(recipe.label.padding(toLength: 34, withPad: " ", startingAt: 0)) modes "
-                    + cell.modes.map { String(Int($0)) }.joined(separator: " ") + "  high quality "
-                    + cell.quality.map { fixed($0, 0) }.joined(separator: " ") + " %  (\(fixed(mean(cell.seconds), 1)) s/run)", final: true)
-                cells["\(entry.name)/\(recipe.name)"] = cell
+        // One method per (mixture, recipe), in print order; one job per (cell, seed).
+        let plan = try mixtures.flatMap { entry in
+            try recipes.map { recipe in
+                (entry: entry, recipe: recipe, method: try CollapseMethod(StageSettings(
+                    values: recipe.applied(to: settings).values.merging(["mixture": entry.name]) { _, new in new }, kind: settings.kind)))
             }
         }
+        var cells = Array(repeating: Cell(), count: plan.count)
+        var finished = Array(repeating: 0, count: plan.count), printed = 0
+        // Runs are independent (own networks, own seeds), so they share the run's threads; each
+        // run's products stay on one thread (they are far below the size a second thread helps),
+        // so the numbers do not depend on how many runs go at once.
+        setMatrixThreads(1)
+        defer { setMatrixThreads(context.threads) }
+        try forEachJob(plan.count * seeds, threads: context.threads, { job -> (Cell, Double) in
+            let (cell, index) = job.quotientAndRemainder(dividingBy: seeds)
+            let runStart = Date()
+            let run = CollapseRun(method: plan[cell].method, mixture: plan[cell].entry.mixture, seed: seedValues[index])
+            try run.train(steps: plan[cell].entry.steps, of: plan[cell].entry.steps)
+            let (coverage, samples) = run.coverage(samples: settings.integer("samples"))
+            var result = Cell()
+            result.modes = [Double(coverage.modesCaptured)]
+            result.quality = [coverage.highQualityPercent]
+            result.divergence = [coverage.reverseKL]
+            if index == 0 { result.firstCoverage = coverage; result.firstSamples = samples }
+            return (result, Date().timeIntervalSince(runStart))
+        }, completed: { job, outcome in
+            let (cell, index) = job.quotientAndRemainder(dividingBy: seeds)
+            let (result, seconds) = outcome
+            cells[cell].modes.append(contentsOf: result.modes)  // placed by seed below, once all are in
+            cells[cell].quality.append(contentsOf: result.quality)
+            cells[cell].divergence.append(contentsOf: result.divergence)
+            cells[cell].seconds.append(seconds)
+            cells[cell].order.append(index)
+            if index == 0 { cells[cell].firstCoverage = result.firstCoverage; cells[cell].firstSamples = result.firstSamples }
+            finished[cell] += 1
+            let (entry, recipe) = (plan[cell].entry, plan[cell].recipe)
+            console.progress("\(entry.name) · \(recipe.label) · seed \(index + 1)/\(seeds): \(Int(result.modes[0]))/\(entry.mixture.modeCount) modes, "
+                + "\(fixed(result.quality[0], 1)) % high quality", final: false)
+            while printed < plan.count, finished[printed] == seeds {
+                cells[printed].sortBySeed()
+                let done = cells[printed], (entry, recipe) = (plan[printed].entry, plan[printed].recipe)
+                console.progress("\(rightAligned(entry.name, 4)) \(recipe.label.padding(toLength: 34, withPad: " ", startingAt: 0)) modes "
+                    + done.modes.map { String(Int($0)) }.joined(separator: " ") + "  high quality "
+                    + done.quality.map { fixed($0, 0) }.joined(separator: " ") + " %  (\(fixed(mean(done.seconds), 1)) s/run)", final: true)
+                printed += 1
+            }
+        })
+        let cellsByName = Dictionary(uniqueKeysWithValues: zip(plan.map { "\($0.entry.name)/\($0.recipe.name)" }, cells))
         let seconds = Date().timeIntervalSince(start)
-        printTable(console: console, recipes: recipes, mixtures: mixtures.map { ($0.name, $0.mixture) }, cells: cells, seeds: seeds)
-        console.line("  \(recipes.count * mixtures.count * seeds) runs in \(fixed(seconds, 1)) s")
+        printTable(console: console, recipes: recipes, mixtures: mixtures.map { ($0.name, $0.mixture) }, cells: cellsByName, seeds: seeds)
+        console.line("  \(recipes.count * mixtures.count * seeds) runs in \(fixed(seconds, 1)) s on \(min(context.threads, plan.count * seeds)) thread\(context.threads == 1 ? "" : "s")")
 
-        var figures = [try context.write(scoreboardChart(recipes: recipes, cells: cells, seeds: seeds), name: "scoreboard")]
+        var figures = [try context.write(scoreboardChart(recipes: recipes, cells: cellsByName, seeds: seeds), name: "scoreboard")]
         for entry in mixtures {
             let panels: [any Chart] = recipes.compactMap { recipe in
-                cells["\(entry.name)/\(recipe.name)"]?.firstSamples.map {
+                cellsByName["\(entry.name)/\(recipe.name)"]?.firstSamples.map {
                     samplesChart(title: recipe.name, real: entry.mixture.sample(count: 500, using: &baseSeed), fake: $0.prefix(rows: 1000),
                                  axes: entry.mixture.axes)
                 }
@@ -100,14 +134,14 @@ enum ScoreboardStage: StageKind {
             figures.append(try context.write(SmallMultiplesChart(
                 title: "Generated samples (first seed) on the \(entry.name), σ = \(fmt(entry.mixture.std))", panels: panels), name: "samples-\(entry.name)"))
             let bars: [any Chart] = recipes.compactMap { recipe in
-                cells["\(entry.name)/\(recipe.name)"]?.firstCoverage.map { modeBarChart($0, title: recipe.name) }
+                cellsByName["\(entry.name)/\(recipe.name)"]?.firstCoverage.map { modeBarChart($0, title: recipe.name) }
             }
             figures.append(try context.write(SmallMultiplesChart(
                 title: "High-quality samples per mode (first seed) on the \(entry.name); dashed: the true mixture's count", panels: bars),
                 name: "modes-\(entry.name)"))
         }
         var metrics: [String: Double] = ["seeds": Double(seeds), "seconds": (seconds * 100).rounded() / 100]
-        for (key, cell) in cells {
+        for (key, cell) in cellsByName {
             let prefix = key.replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "-", with: "_")
             metrics[prefix + "_modes_mean"] = mean(cell.modes)
             metrics[prefix + "_modes_se"] = standardError(cell.modes)

@@ -14,6 +14,8 @@ struct StageContext {
     var random: RandomSource
     /// The final generated points of the training stages that have run before this one, by stage id.
     var earlierSamples: [String: Tensor] = [:]
+    /// The run's thread count (`--threads`): stages of independent runs run that many at once.
+    var threads = 1
 
     var settings: StageSettings { plan.settings }
 

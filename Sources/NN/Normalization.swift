@@ -69,16 +69,21 @@ public final class Dropout: Layer {
         let keep = 1 - rate, scale = 1 / keep
         // Two 32-bit uniform draws per 64 random bits: element kept when its draw < keep·2³².
         let threshold = UInt64(min(Double(keep) * 0x1p32, 0x1p32))
-        var mask = Tensor(uninitializedShape: input.shape)
-        mask.withUnsafeMutableBufferPointer { m in
-            var i = 0
-            while i < m.count {
-                let bits = random.nextBits()
-                m[i] = bits & 0xFFFF_FFFF < threshold ? scale : 0
-                if i + 1 < m.count { m[i + 1] = bits >> 32 < threshold ? scale : 0 }
-                i += 2
-            }
-        }
+        let mask = Tensor(uninitializedShape: input.shape)
+        fillDropoutMask(mask.storage.pointer, count: mask.count, threshold: threshold, scale: scale, &random)
         return input * mask
     }
+}
+
+/// `scale` where a 32-bit draw is below `threshold`, else 0; two draws per 64 random bits.
+/// Branch-free: the keep/drop choice is random, so a branch would be mispredicted every third time.
+private func fillDropoutMask(_ m: UnsafeMutablePointer<Float>, count: Int, threshold: UInt64, scale: Float,
+                             _ random: inout RandomSource) {
+    @inline(__always) func kept(_ draw: UInt64) -> Float { Float((draw &- threshold) >> 63) * scale }  // draw < 2³²
+    for pair in 0..<count / 2 {
+        let bits = random.nextBits()
+        m[2 * pair] = kept(bits & 0xFFFF_FFFF)
+        m[2 * pair + 1] = kept(bits >> 32)
+    }
+    if count % 2 == 1 { m[count - 1] = kept(random.nextBits() & 0xFFFF_FFFF) }
 }

@@ -95,3 +95,25 @@ final class OperationGradientTests: XCTestCase {
         }
     }
 }
+
+final class ThreadedGradientTests: XCTestCase {
+    /// Independent graphs on two threads give the same gradients as on one, and one thread
+    /// turning recording off does not turn it off for the other.
+    func testGraphsOnTwoThreadsAreIndependent() throws {
+        func gradient(_ seed: UInt64) -> [Float] {
+            var random = RandomSource(seed: seed)
+            let x = Variable.leaf(.uniform(shape: [8, 5], low: -1, high: 1, using: &random))
+            let w = Variable.leaf(.uniform(shape: [3, 5], low: -1, high: 1, using: &random))
+            var loss = linear(x, w, bias: nil, negativeSlope: 0.2).tanh().sum()
+            for _ in 0..<200 {
+                _ = withoutGradients { linear(x, w, bias: nil).sum() }  // the other thread's switch
+                loss = loss + linear(x, w, bias: nil).sigmoid().sum()
+            }
+            return gradients(of: loss, at: [x, w]).flatMap(\.scalars)
+        }
+        let alone = (0..<8).map { gradient(UInt64($0)) }
+        var together = Array(repeating: [Float](), count: 8)
+        try forEachJob(8, threads: 2, { gradient(UInt64($0)) }, completed: { together[$0] = $1 })
+        XCTAssertEqual(together, alone)
+    }
+}

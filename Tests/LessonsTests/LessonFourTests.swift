@@ -4,15 +4,18 @@ import Kernels
 @testable import Lessons
 import XCTest
 
-/// Runs one stage of a lesson on its own, with the seed the lesson run gives it.
-func runStageAlone(_ lessonNumber: Int, _ id: String, quick: Bool = false, overrides: [String] = []) throws
+/// Runs one stage of a lesson on its own, with the seed and thread count a lesson run gives it
+/// (`gan-lab lesson` uses 2 threads unless told otherwise; numbers depend on the thread count).
+func runStageAlone(_ lessonNumber: Int, _ id: String, quick: Bool = false, threads: Int = 2, overrides: [String] = []) throws
     -> (outcome: StageOutcome, printed: String) {
     let lesson = try Lesson(path: lessonPath(lessonNumber), overrides: overrides)
     let plan = try XCTUnwrap(lesson.stages.first { $0.id == id })
+    setMatrixThreads(threads)
+    defer { resetMatrixThreads() }
     var printed = ""
     let context = StageContext(plan: plan, folder: try OutputFolder(outputRoot: temporaryFolder(), lessonNumber: lessonNumber),
                                console: Console(write: { printed += $0 }), quick: quick, format: .png,
-                               random: RandomSource(seed: stageSeed(lesson.seed, plan.number)))
+                               random: RandomSource(seed: stageSeed(lesson.seed, plan.number)), threads: threads)
     let outcome = try XCTUnwrap(stageKind(named: plan.kind)).run(context)
     return (outcome, printed)
 }
@@ -41,6 +44,23 @@ final class LessonFourTests: XCTestCase {
             XCTAssertEqual(mixtures[key + "_high_quality_percent"]!, 98.9, accuracy: 0.7, key)
         }
         XCTAssertTrue(printed.contains("8/8 captured, \(fixed(mixtures["ring_high_quality_percent"]!, 1)) % high quality"))
+    }
+
+    /// The scoreboard's runs share the run's threads; the table must not depend on how many.
+    func testScoreboardNumbersDoNotDependOnThreads() throws {
+        let overrides = ["scoreboard.methods=vanilla, combined", "scoreboard.seeds=3", "scoreboard.steps=60", "scoreboard.grid-steps=60"]
+        let (one, printedOne) = try runStageAlone(4, "scoreboard", threads: 1, overrides: overrides)
+        let (two, printedTwo) = try runStageAlone(4, "scoreboard", threads: 2, overrides: overrides)
+        let measured = { (outcome: StageOutcome) in outcome.metrics.filter { !$0.key.contains("seconds") } }
+        XCTAssertEqual(measured(one), measured(two))
+        XCTAssertEqual(measured(one).count, 2 * 2 * 7 + 1)
+        XCTAssertTrue(printedOne.contains("12 runs in") && printedOne.contains("on 1 thread\n"), printedOne)
+        XCTAssertTrue(printedTwo.contains("on 2 threads"), printedTwo)
+        // Each method's line lists its seeds in seed order, whichever run finished first.
+        let rows = { (printed: String) in printed.split(separator: "\n").filter { $0.contains(" modes ") && $0.contains("s/run") }
+            .map { $0.components(separatedBy: "(")[0] } }
+        XCTAssertEqual(rows(printedOne), rows(printedTwo))
+        XCTAssertEqual(rows(printedOne).count, 4)
     }
 
     func testSettingsThatCannotWorkTogetherAreRejected() throws {
