@@ -46,35 +46,37 @@ struct Bench: ParsableCommand {
         let workloads = only.map { [BenchmarkWorkload(rawValue: $0)!] } ?? BenchmarkWorkload.allCases
         let sgemm = measureMatrixMultiplyRate()
         var entries: [[String: Any]] = []
-        if !json { print("workload        median ms    min ms   steps/s   GFLOP/s") }
+        if !json { print("workload        median ms    min ms   steps/s   GFLOP/s  of sgemm") }
         for workload in workloads {
             let isDCGAN = workload == .dcganMNIST
             let result = runBenchmark(workload, steps: isDCGAN ? dcganSteps : steps, warmup: isDCGAN ? min(warmup, 3) : warmup)
             var entry: [String: Any] = ["name": workload.rawValue, "median_ms": rounded(result.medianMilliseconds),
                                         "min_ms": rounded(result.fastestMilliseconds),
                                         "steps_per_second": rounded(result.stepsPerSecond), "steps": result.stepMilliseconds.count]
-            if let rate = result.gigaflopsPerSecond {
-                entry["gflops"] = rounded(rate)
-                entry["gflop_per_step"] = rounded(workload.flopsPerStep! / 1e9)
-                entry["sgemm_fraction"] = rounded(rate / sgemm)
-            }
+            entry["gflops"] = rounded(result.gigaflopsPerSecond)
+            entry["gflop_per_step"] = rounded(workload.flopsPerStep / 1e9)
+            entry["sgemm_fraction"] = rounded(result.gigaflopsPerSecond / sgemm)
             entries.append(entry)
             if !json {
-                let rate = result.gigaflopsPerSecond.map { String(format: "%9.1f", $0) } ?? ""
-                print(String(format: "%-14@ %10.2f %9.2f %9.1f", workload.rawValue as NSString, result.medianMilliseconds,
-                             result.fastestMilliseconds, result.stepsPerSecond) + rate)
+                print(String(format: "%-14@ %10.2f %9.2f %9.1f %9.1f %8.0f %%", workload.rawValue as NSString, result.medianMilliseconds,
+                             result.fastestMilliseconds, result.stepsPerSecond, result.gigaflopsPerSecond,
+                             100 * result.gigaflopsPerSecond / sgemm))
             }
         }
         let peak = peakResidentBytes().map { Double($0) / 1_048_576 }
+        let kernels = matrixKernels(), overrides = matrixEnvironmentOverrides()
         if json {
-            var document: [String: Any] = ["workloads": entries, "sgemm_gflops": rounded(sgemm), "threads": threads]
+            var document: [String: Any] = ["workloads": entries, "sgemm_gflops": rounded(sgemm), "threads": threads,
+                                           "blas_kernels": kernels, "blas_environment": overrides]
             if let peak { document["peak_rss_mb"] = rounded(peak) }
             let data = try JSONSerialization.data(withJSONObject: document, options: [.prettyPrinted, .sortedKeys])
             print(String(decoding: data, as: UTF8.self))
         } else {
-            print(String(format: "cblas_sgemm 1024³ in this run: %.1f GFLOP/s (%d threads)", sgemm, threads))
-            if let fraction = entries.first(where: { $0["sgemm_fraction"] != nil })?["sgemm_fraction"] as? Double {
-                print(String(format: "dcgan-mnist reaches %.0f %% of it", 100 * fraction))
+            print(String(format: "cblas_sgemm 1024³ in this run: %.1f GFLOP/s (%d thread%@, OpenBLAS %@ kernels)",
+                         sgemm, threads, (threads == 1 ? "" : "s") as NSString, kernels as NSString))
+            if !overrides.isEmpty {
+                print("the environment pins OpenBLAS (\(overrides.joined(separator: ", "))); for the kernels it picks "
+                      + "for this CPU: env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE gan-lab bench")
             }
             if let peak { print(String(format: "peak resident memory: %.0f MB", peak)) }
         }

@@ -10,8 +10,8 @@ public struct BenchmarkResult {
 
     public var medianMilliseconds: Double { median(stepMilliseconds) }
     public var fastestMilliseconds: Double { stepMilliseconds.min() ?? 0 }
-    /// Achieved GFLOP/s of the products and convolutions at the median step (dcgan-mnist only).
-    public var gigaflopsPerSecond: Double? { workload.flopsPerStep.map { $0 / medianMilliseconds / 1e6 } }
+    /// Achieved GFLOP/s of the products and convolutions at the median step.
+    public var gigaflopsPerSecond: Double { workload.flopsPerStep / medianMilliseconds / 1e6 }
 }
 
 /// Times `steps` steps of `workload` after `warmup` untimed ones, each step timed alone.

@@ -14,11 +14,18 @@ public enum BenchmarkWorkload: String, CaseIterable {
     public var latentSize: Int { self == .mlpQuadratic ? 2 : 100 }
 
     /// Floating-point operations of the matrix products and convolutions of one step
-    /// (2 per multiply–add), counted as scripts/peer_models.py counts them.
-    public var flopsPerStep: Double? {
-        guard self == .dcganMNIST else { return nil }
-        let generator = [100 * 7 * 7 * 256, 7 * 7 * 256 * 128 * 25, 7 * 7 * 128 * 64 * 25, 14 * 14 * 64 * 25]
-        let discriminator = [14 * 14 * 64 * 25, 7 * 7 * 64 * 128 * 25, 7 * 7 * 128]
+    /// (2 per multiply–add), counted as scripts/peer_models.py counts dcgan-mnist's.
+    public var flopsPerStep: Double {
+        // Multiply–adds per sample of each layer's product, first layer first.
+        let (generator, discriminator): ([Int], [Int])
+        switch self {
+        case .mlpGaussian: (generator, discriminator) = ([100 * 256, 256 * 256, 256 * 256, 256 * 2], [2 * 256, 256 * 256, 256 * 256, 256])
+        case .mlpQuadratic: (generator, discriminator) = ([2 * 16, 16 * 16, 16 * 2], [2 * 16, 16 * 16, 16 * 2, 2])
+        case .mlpFashion: (generator, discriminator) = ([100 * 256, 256 * 512, 512 * 1024, 1024 * 784], [784 * 512, 512 * 256, 256])
+        case .dcganMNIST:
+            (generator, discriminator) = ([100 * 7 * 7 * 256, 7 * 7 * 256 * 128 * 25, 7 * 7 * 128 * 64 * 25, 14 * 14 * 64 * 25],
+                                          [14 * 14 * 64 * 25, 7 * 7 * 64 * 128 * 25, 7 * 7 * 128])
+        }
         let g = generator.reduce(0, +), d = discriminator.reduce(0, +)
         // G forward; D forward ×3; D-step backward ×2 (weight + data but the first layer's data);
         // G-step D backward (data); G backward (weight + data but the noise's).
