@@ -46,14 +46,20 @@ extension Tensor {
         out.withUnsafeMutableBufferPointer { o in
             withUnsafeBufferPointer { x in
                 if plane == 1 {
-                    if channels < 16 {  // few columns: each sum in a register, rows in the same order
-                        for c in 0..<channels {
-                            var acc: Float = 0
-                            for n in 0..<batch { acc += x[n * channels + c] }
-                            o[c] = acc
-                        }
-                    } else {
-                        for n in 0..<batch { for c in 0..<channels { o[c] += x[n * channels + c] } }
+                    // Eight columns at a time, each lane summing its column's rows in order (the
+                    // same additions in the same order as one column at a time, so the same bits).
+                    let rows = x.baseAddress!
+                    var c = 0
+                    while c + 8 <= channels {
+                        var acc = SIMD8<Float>(repeating: 0)
+                        for n in 0..<batch { acc += UnsafeRawPointer(rows + n * channels + c).loadUnaligned(as: SIMD8<Float>.self) }
+                        for lane in 0..<8 { o[c + lane] = acc[lane] }
+                        c += 8
+                    }
+                    for c in c..<channels {
+                        var acc: Float = 0
+                        for n in 0..<batch { acc += rows[n * channels + c] }
+                        o[c] = acc
                     }
                     return
                 }
