@@ -183,3 +183,34 @@ public func convolutionWeightGradient(_ input: Tensor, _ outputGradient: Tensor,
     }
     return weight
 }
+
+/// `convolved(input, weight)` and `convolutionWeightGradient(input, outputGradient)` together,
+/// from one im2col of `input` per chunk: the pullback of a transposed convolution needs both for
+/// the same input. The same products in the same order as the two alone, so the same numbers.
+public func convolvedWithWeightGradient(_ input: Tensor, _ weight: Tensor, _ outputGradient: Tensor,
+                                        geometry g: ConvolutionGeometry) -> (output: Tensor, weightGradient: Tensor) {
+    precondition(input.shape == g.inputShape && weight.shape == g.weightShape && outputGradient.shape == g.outputShape,
+                 "convolution shapes \(input.shape), \(weight.shape), \(outputGradient.shape) do not match \(g)")
+    var output = Tensor(uninitializedShape: g.outputShape)
+    var weightGradient = Tensor(uninitializedShape: g.weightShape)
+    let chunk = chunkSize(g)
+    let columns = Tensor(uninitializedShape: [g.patchSize * chunk * g.outputPlane])
+    let product = Tensor(uninitializedShape: [g.outputChannels * chunk * g.outputPlane])
+    output.withUnsafeMutableBufferPointer { out in
+        weightGradient.withUnsafeMutableBufferPointer { w in
+            for first in stride(from: 0, to: g.batch, by: chunk) {
+                let count = min(chunk, g.batch - first)
+                im2col(input.storage.pointer, g, first: first, count: count, columns.storage.pointer)
+                gemm(false, false, g.outputChannels, count * g.outputPlane, g.patchSize,
+                     weight.storage.pointer, columns.storage.pointer, 0, product.storage.pointer)
+                scatterChannels(product.storage.pointer, channels: g.outputChannels, plane: g.outputPlane,
+                                first: first, count: count, bias: nil, out.baseAddress!)
+                gatherChannels(outputGradient.storage.pointer, channels: g.outputChannels, plane: g.outputPlane,
+                               first: first, count: count, product.storage.pointer)
+                gemm(false, true, g.outputChannels, g.patchSize, count * g.outputPlane,
+                     product.storage.pointer, columns.storage.pointer, first == 0 ? 0 : 1, w.baseAddress!)
+            }
+        }
+    }
+    return (output, weightGradient)
+}

@@ -65,6 +65,19 @@ final class ConvolutionTests: XCTestCase {
         }
     }
 
+    /// The fused kernel of a transposed convolution's pullback gives the two separate kernels'
+    /// numbers to the bit, over several im2col chunks.
+    func testConvolutionWithWeightGradientEqualsTheTwoAlone() {
+        let g = ConvolutionGeometry.convolution(inputShape: [70, 64, 14, 14], weightShape: [8, 64, 5, 5], stride: 2, padding: .same)
+        let x = Tensor.uniform(shape: g.inputShape, low: -1, high: 1, using: &random)
+        let w = Tensor.uniform(shape: g.weightShape, low: -1, high: 1, using: &random)
+        let dy = Tensor.uniform(shape: g.outputShape, low: -1, high: 1, using: &random)
+        let (y, dw) = convolvedWithWeightGradient(x, w, dy, geometry: g)
+        XCTAssertEqual(y.scalars, convolved(x, w, geometry: g).scalars)
+        XCTAssertEqual(dw.scalars, convolutionWeightGradient(x, dy, geometry: g).scalars)
+        XCTAssertEqual(dw.shape, g.weightShape)
+    }
+
     func testKerasSameAndTransposedSizes() {
         let same = ConvolutionGeometry.convolution(inputShape: [1, 1, 14, 11], weightShape: [1, 1, 5, 5], stride: 2, padding: .same)
         XCTAssertEqual([same.outputHeight, same.outputWidth, same.padTop, same.padLeft], [7, 6, 1, 2])
