@@ -96,6 +96,8 @@ struct RunSummary: Encodable {
     var file: String
     var seed: UInt64
     var threads: Int
+    /// OpenBLAS's kernel set: with the seed and the thread count, what fixes every number.
+    var blasKernels: String
     var quick: Bool
     var overrides: [String]
     var interrupted: Bool
@@ -106,6 +108,7 @@ struct RunSummary: Encodable {
     enum CodingKeys: String, CodingKey {
         case lesson, title, file, seed, threads, quick, overrides, interrupted, stages, figures
         case durationSeconds = "duration_seconds"
+        case blasKernels = "blas_kernels"
     }
 
     func json() throws -> Data {

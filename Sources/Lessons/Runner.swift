@@ -66,7 +66,7 @@ public final class LessonRunner {
         var interrupted = false, quit = false, failure: Error?
 
         console.line("gan-lab · Lesson \(lesson.number): \(lesson.title)")
-        console.line("seed \(seed) · \(options.threads) threads\(options.quick ? " · quick mode" : "") · writing to \(folder.root)")
+        console.line("seed \(seed) · \(options.threads) thread\(options.threads == 1 ? "" : "s") · OpenBLAS \(matrixKernels()) kernels\(options.quick ? " · quick mode" : "") · writing to \(folder.root)")
         console.line()
         console.prose(lesson.introduction)
 
@@ -116,7 +116,8 @@ public final class LessonRunner {
         }
 
         let summary = RunSummary(
-            lesson: lesson.number, title: lesson.title, file: lesson.path, seed: seed, threads: options.threads, quick: options.quick,
+            lesson: lesson.number, title: lesson.title, file: lesson.path, seed: seed, threads: options.threads,
+            blasKernels: matrixKernels(), quick: options.quick,
             overrides: lesson.overrides, interrupted: interrupted || quit,
             durationSeconds: (Date().timeIntervalSince(start) * 10).rounded() / 10,
             stages: stageSummaries, figures: folder.figures.map(folder.relative))

@@ -29,6 +29,7 @@ final class LessonOneTests: XCTestCase {
         let summary = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: folder + "/summary.json"))) as? [String: Any])
         XCTAssertEqual(summary["lesson"] as? Int, 1)
         XCTAssertEqual(summary["seed"] as? Int, 2)
+        XCTAssertEqual(summary["blas_kernels"] as? String, matrixKernels())
         XCTAssertEqual(summary["interrupted"] as? Bool, false)
         XCTAssertEqual((summary["figures"] as? [String])?.first, "stage-1/data.png")
         let stages = try XCTUnwrap(summary["stages"] as? [[String: Any]])
