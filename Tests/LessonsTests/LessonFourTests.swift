@@ -4,9 +4,12 @@ import Kernels
 @testable import Lessons
 import XCTest
 
-/// Runs one stage of a lesson on its own, with the seed the lesson run gives it.
+/// Runs one stage of a lesson on its own, with the seed and the thread settings a lesson run
+/// gives it (seeded numbers depend on how OpenBLAS splits products, so the test must not inherit
+/// whatever an earlier test left).
 func runStageAlone(_ lessonNumber: Int, _ id: String, quick: Bool = false, overrides: [String] = []) throws
     -> (outcome: StageOutcome, printed: String) {
+    setMatrixThreads(RunOptions().threads)
     let lesson = try Lesson(path: lessonPath(lessonNumber), overrides: overrides)
     let plan = try XCTUnwrap(lesson.stages.first { $0.id == id })
     var printed = ""
