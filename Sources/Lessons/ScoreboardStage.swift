@@ -15,6 +15,9 @@ enum ScoreboardStage: StageKind {
         SettingSpec("ring-std", .number(1e-4...10), "0.01"),
         SettingSpec("grid-std", .number(1e-4...10), "0.05"),
         SettingSpec("grid-steps", .integer(1...10_000_000), "6000"),
+        SettingSpec("combined-steps", .integer(0...10_000_000), "0"),
+        SettingSpec("combined-grid-steps", .integer(0...10_000_000), "0"),
+        SettingSpec("collapse-kl", .number(0...10), "0.1"),
     ]
 
     static func crossCheck(_ settings: StageSettings) -> [String] {
@@ -29,12 +32,26 @@ enum ScoreboardStage: StageKind {
         settings.text("methods").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
     }
 
+    /// Generator steps of `recipe` on the ring or the grid: the `combined` recipe may have its own
+    /// budget (`combined-steps`, `combined-grid-steps`; 0: the same as every other method).
+    static func steps(_ settings: StageSettings, recipe: CollapseRecipe, mixture: String) -> Int {
+        let key = mixture == "grid" ? "grid-steps" : "steps"
+        let own = recipe.name == "combined" ? settings.integer("combined-" + key) : 0
+        return own > 0 ? own : settings.integer(key)
+    }
+
+    /// A run has collapsed when it misses a mode or its mode histogram is far from uniform.
+    static func collapsed(modes: Double, divergence: Double, modeCount: Int, threshold: Double) -> Bool {
+        Int(modes) < modeCount || !(divergence < threshold)
+    }
+
     /// One method on one mixture over all seeds.
     struct Cell {
         var modes: [Double] = []
         var quality: [Double] = []
         var divergence: [Double] = []
         var seconds: [Double] = []
+        var collapsedSeeds = 0
         var firstCoverage: ModeCoverage?
         var firstSamples: Tensor?
     }
@@ -44,16 +61,23 @@ enum ScoreboardStage: StageKind {
         let recipes = methodNames(settings).compactMap(CollapseRecipe.named)
         let seeds = context.quick ? 1 : settings.integer("seeds")
         let limit = { (steps: Int) in context.quick ? min(steps, 40) : steps }
-        let mixtures: [(name: String, mixture: GaussianMixture, steps: Int)] = [
-            ("ring", GaussianMixture.ring(std: settings.number("ring-std")), limit(settings.integer("steps"))),
-            ("grid", GaussianMixture.grid(std: settings.number("grid-std")), limit(settings.integer("grid-steps"))),
+        let mixtures: [(name: String, mixture: GaussianMixture)] = [
+            ("ring", GaussianMixture.ring(std: settings.number("ring-std"))),
+            ("grid", GaussianMixture.grid(std: settings.number("grid-std"))),
         ]
+        let threshold = settings.number("collapse-kl")
         if context.quick {
             console.line("  QUICK MODE: 1 seed and at most 40 steps per run; a smoke test, not results.")
         }
-        console.line("  \(recipes.count) methods × \(mixtures.count) mixtures × \(seeds) seeds; ring \(grouped(mixtures[0].steps)) steps, "
-            + "grid \(grouped(mixtures[1].steps)) steps (G updates) of batch \(settings.integer("batch-size")); metrics on \(grouped(settings.integer("samples"))) samples")
+        console.line("  \(recipes.count) methods × \(mixtures.count) mixtures × \(seeds) seeds; ring \(grouped(limit(settings.integer("steps")))) steps, "
+            + "grid \(grouped(limit(settings.integer("grid-steps")))) steps (G updates) of batch \(settings.integer("batch-size")); metrics on \(grouped(settings.integer("samples"))) samples")
+        if !context.quick, let combined = recipes.first(where: { $0.name == "combined" }),
+           mixtures.contains(where: { steps(settings, recipe: combined, mixture: $0.name) != settings.integer($0.name == "grid" ? "grid-steps" : "steps") }) {
+            console.line("  \(combined.label) has its own budget: ring \(grouped(steps(settings, recipe: combined, mixture: "ring"))) steps, "
+                + "grid \(grouped(steps(settings, recipe: combined, mixture: "grid"))) steps")
+        }
         console.line("  base: \(try CollapseMethod(settings).summary)")
+        console.line("  collapsed: fewer modes captured than there are, or reverse KL of the mode histogram ≥ \(fmt(threshold))")
 
         let start = Date()
         var cells: [String: Cell] = [:]
@@ -65,11 +89,12 @@ enum ScoreboardStage: StageKind {
                 recipeSettings = StageSettings(values: recipeSettings.values.merging(["mixture": entry.name]) { _, new in new },
                                                kind: recipeSettings.kind)
                 let method = try CollapseMethod(recipeSettings)
+                let stepCount = limit(steps(settings, recipe: recipe, mixture: entry.name))
                 var cell = Cell()
                 for (index, seed) in seedValues.enumerated() {
                     let runStart = Date()
                     let run = CollapseRun(method: method, mixture: entry.mixture, seed: seed)
-                    try run.train(steps: entry.steps, of: entry.steps)
+                    try run.train(steps: stepCount, of: stepCount)
                     let (coverage, samples) = run.coverage(samples: settings.integer("samples"))
                     cell.modes.append(Double(coverage.modesCaptured))
                     cell.quality.append(coverage.highQualityPercent)
@@ -79,14 +104,21 @@ enum ScoreboardStage: StageKind {
                     console.progress("\(entry.name) · \(recipe.label) · seed \(index + 1)/\(seeds): \(coverage.modesCaptured)/\(entry.mixture.modeCount) modes, "
                         + "\(fixed(coverage.highQualityPercent, 1)) % high quality", final: false)
                 }
-                console.progress("\(rightAligned(entry.name, 4)) \(recipe.label.padding(toLength: 34, withPad: " ", startingAt: 0)) modes "
+                console.progress("\(rightAligned(entry.name, 4)) \(recipe.label.padding(toLength: labelWidth, withPad: " ", startingAt: 0)) modes "
                     + cell.modes.map { String(Int($0)) }.joined(separator: " ") + "  high quality "
                     + cell.quality.map { fixed($0, 0) }.joined(separator: " ") + " %  (\(fixed(mean(cell.seconds), 1)) s/run)", final: true)
+                let collapsedSeeds = zip(cell.modes, cell.divergence).filter {
+                    collapsed(modes: $0.0, divergence: $0.1, modeCount: entry.mixture.modeCount, threshold: threshold)
+                }.count
+                cell.collapsedSeeds = collapsedSeeds
+                console.line("  " + String(repeating: " ", count: labelWidth + 6) + "rev. KL "
+                    + cell.divergence.map { $0.isFinite ? fixed($0, 2) : "∞" }.joined(separator: " ")
+                    + ": collapsed in \(collapsedSeeds) of \(seeds)")
                 cells["\(entry.name)/\(recipe.name)"] = cell
             }
         }
         let seconds = Date().timeIntervalSince(start)
-        printTable(console: console, recipes: recipes, mixtures: mixtures.map { ($0.name, $0.mixture) }, cells: cells, seeds: seeds)
+        printTable(console: console, recipes: recipes, mixtures: mixtures, cells: cells, seeds: seeds)
         console.line("  \(recipes.count * mixtures.count * seeds) runs in \(fixed(seconds, 1)) s")
 
         var figures = [try context.write(scoreboardChart(recipes: recipes, cells: cells, seeds: seeds), name: "scoreboard")]
@@ -115,7 +147,10 @@ enum ScoreboardStage: StageKind {
             metrics[prefix + "_quality_mean"] = mean(cell.quality)
             metrics[prefix + "_quality_se"] = standardError(cell.quality)
             metrics[prefix + "_quality_min"] = cell.quality.min() ?? 0
-            metrics[prefix + "_kl_mean"] = mean(cell.divergence.map { $0.isFinite ? $0 : log(25) })
+            let divergences = cell.divergence.map { $0.isFinite ? $0 : log(key.hasPrefix("grid") ? 25 : 8) }  // as the table counts them
+            metrics[prefix + "_kl_mean"] = mean(divergences)
+            metrics[prefix + "_kl_min"] = divergences.min() ?? 0
+            metrics[prefix + "_collapsed_seeds"] = Double(cell.collapsedSeeds)
             metrics[prefix + "_seconds_per_run"] = (mean(cell.seconds) * 100).rounded() / 100
         }
         return StageOutcome(figures: figures, metrics: metrics)
