@@ -6,8 +6,8 @@ struct CollapseRecipe {
 
     /// The recipes the scoreboard knows, in the order it prints them.
     static let all: [CollapseRecipe] = [
-        CollapseRecipe(name: "vanilla-16", label: "vanilla GAN, 16-D noise",
-                       overrides: ["generator": "16 -> 128 relu -> 128 relu -> 2"]),
+        CollapseRecipe(name: "vanilla-16", label: "vanilla GAN, 16-D noise, lr 1e-3",
+                       overrides: ["generator": "16 -> 128 relu -> 128 relu -> 2", "learning-rate": "1e-3", "decay-to": "1"]),
         CollapseRecipe(name: "vanilla", label: "vanilla GAN", overrides: [:]),
         CollapseRecipe(name: "label-smoothing", label: "one-sided label smoothing (0.9)", overrides: ["real-label": "0.9"]),
         CollapseRecipe(name: "noisy-labels", label: "noisy labels (5 % flipped)", overrides: ["label-flip": "0.05"]),
@@ -20,8 +20,9 @@ struct CollapseRecipe {
                        overrides: ["loss": "wgan-gp", "penalty-weight": "0.1", "critic-steps": "5", "learning-rate": "1e-3",
                                    "beta1": "0.5", "beta2": "0.9"]),
         CollapseRecipe(name: "pacgan4", label: "PacGAN4 (packs of 4)", overrides: ["pack": "4"]),
-        CollapseRecipe(name: "combined", label: "PacGAN2 + 3 D steps, batch 128",
-                       overrides: ["pack": "2", "critic-steps": "3", "batch-size": "128"]),
+        CollapseRecipe(name: "combined", label: "PacGAN2, 3 D steps, G 4×128, batch 128",
+                       overrides: ["pack": "2", "critic-steps": "3", "batch-size": "128",
+                                   "generator": "2 -> 128 relu -> 128 relu -> 128 relu -> 128 relu -> 2"]),
     ]
 
     static var names: [String] { all.map(\.name) }
@@ -29,7 +30,7 @@ struct CollapseRecipe {
     /// A bar label short enough for ten bars side by side.
     var shortName: String {
         ["vanilla-16": "GAN16", "vanilla": "GAN", "label-smoothing": "smooth", "noisy-labels": "flips", "d-steps": "3D",
-         "minibatch": "MBD", "wgan": "WGAN", "wgan-gp": "GP", "pacgan4": "Pac4", "combined": "P2+3D"][name] ?? name
+         "minibatch": "MBD", "wgan": "WGAN", "wgan-gp": "GP", "pacgan4": "Pac4", "combined": "P2+3D+G4"][name] ?? name
     }
 
     static func named(_ name: String) -> CollapseRecipe? { all.first { $0.name == name } }

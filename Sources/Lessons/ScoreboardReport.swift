@@ -4,10 +4,13 @@ import Foundation
 import GAN
 
 extension ScoreboardStage {
+    /// Width of the method column: the longest recipe label and a space.
+    static let labelWidth = 40
+
     /// The scoreboard as the class reads it, ours first, then the published rows.
     static func printTable(console: Console, recipes: [CollapseRecipe], mixtures: [(name: String, mixture: GaussianMixture)],
                            cells: [String: Cell], seeds: Int) {
-        let methodWidth = 34
+        let methodWidth = labelWidth
         func column(_ text: String, _ width: Int) -> String { text.padding(toLength: width, withPad: " ", startingAt: 0) }
         console.line()
         var header = column("", methodWidth)
@@ -42,7 +45,7 @@ extension ScoreboardStage {
     static func scoreboardChart(recipes: [CollapseRecipe], cells: [String: Cell], seeds: Int) -> SmallMultiplesChart {
         // Numbered bars with the key as the axis title: ten names do not fit under ten bars.
         let names = recipes.indices.map { String($0 + 1) }
-        let key = Axis(recipes.enumerated().map { "\($0.offset + 1):\($0.element.shortName)" }.joined(separator: "  "))
+        let key = Axis(recipes.enumerated().map { "\($0.offset + 1):\($0.element.shortName)" }.joined(separator: " "))
         func values(_ mixture: String, _ pick: (Cell) -> Double) -> [Double] {
             recipes.map { cells["\(mixture)/\($0.name)"].map(pick) ?? .nan }
         }

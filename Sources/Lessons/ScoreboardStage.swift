@@ -15,6 +15,9 @@ enum ScoreboardStage: StageKind {
         SettingSpec("ring-std", .number(1e-4...10), "0.01"),
         SettingSpec("grid-std", .number(1e-4...10), "0.05"),
         SettingSpec("grid-steps", .integer(1...10_000_000), "6000"),
+        SettingSpec("combined-steps", .integer(0...10_000_000), "0"),
+        SettingSpec("combined-grid-steps", .integer(0...10_000_000), "0"),
+        SettingSpec("collapse-kl", .number(0...10), "0.1"),
     ]
 
     static func crossCheck(_ settings: StageSettings) -> [String] {
@@ -29,12 +32,26 @@ enum ScoreboardStage: StageKind {
         settings.text("methods").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
     }
 
+    /// Generator steps of `recipe` on the ring or the grid: the `combined` recipe may have its own
+    /// budget (`combined-steps`, `combined-grid-steps`; 0: the same as every other method).
+    static func steps(_ settings: StageSettings, recipe: CollapseRecipe, mixture: String) -> Int {
+        let key = mixture == "grid" ? "grid-steps" : "steps"
+        let own = recipe.name == "combined" ? settings.integer("combined-" + key) : 0
+        return own > 0 ? own : settings.integer(key)
+    }
+
+    /// A run has collapsed when it misses a mode or its mode histogram is far from uniform.
+    static func collapsed(modes: Double, divergence: Double, modeCount: Int, threshold: Double) -> Bool {
+        Int(modes) < modeCount || !(divergence < threshold)
+    }
+
     /// One method on one mixture over all seeds.
     struct Cell {
         var modes: [Double] = []
         var quality: [Double] = []
         var divergence: [Double] = []
         var seconds: [Double] = []
+        var collapsedSeeds = 0
         var firstCoverage: ModeCoverage?
         var firstSamples: Tensor?
         /// The seed index of each entry above, in the order the runs finished.
@@ -56,28 +73,36 @@ enum ScoreboardStage: StageKind {
         let recipes = methodNames(settings).compactMap(CollapseRecipe.named)
         let seeds = context.quick ? 1 : settings.integer("seeds")
         let limit = { (steps: Int) in context.quick ? min(steps, 40) : steps }
-        let mixtures: [(name: String, mixture: GaussianMixture, steps: Int)] = [
-            ("ring", GaussianMixture.ring(std: settings.number("ring-std")), limit(settings.integer("steps"))),
-            ("grid", GaussianMixture.grid(std: settings.number("grid-std")), limit(settings.integer("grid-steps"))),
+        let mixtures: [(name: String, mixture: GaussianMixture)] = [
+            ("ring", GaussianMixture.ring(std: settings.number("ring-std"))),
+            ("grid", GaussianMixture.grid(std: settings.number("grid-std"))),
         ]
+        let threshold = settings.number("collapse-kl")
         if context.quick {
             console.line("  QUICK MODE: 1 seed and at most 40 steps per run; a smoke test, not results.")
         }
-        console.line("  \(recipes.count) methods × \(mixtures.count) mixtures × \(seeds) seeds; ring \(grouped(mixtures[0].steps)) steps, "
-            + "grid \(grouped(mixtures[1].steps)) steps (G updates) of batch \(settings.integer("batch-size")); metrics on \(grouped(settings.integer("samples"))) samples")
+        console.line("  \(recipes.count) methods × \(mixtures.count) mixtures × \(seeds) seeds; ring \(grouped(limit(settings.integer("steps")))) steps, "
+            + "grid \(grouped(limit(settings.integer("grid-steps")))) steps (G updates) of batch \(settings.integer("batch-size")); metrics on \(grouped(settings.integer("samples"))) samples")
+        if !context.quick, let combined = recipes.first(where: { $0.name == "combined" }),
+           mixtures.contains(where: { steps(settings, recipe: combined, mixture: $0.name) != settings.integer($0.name == "grid" ? "grid-steps" : "steps") }) {
+            console.line("  \(combined.label) has its own budget: ring \(grouped(steps(settings, recipe: combined, mixture: "ring"))) steps, "
+                + "grid \(grouped(steps(settings, recipe: combined, mixture: "grid"))) steps")
+        }
         console.line("  base: \(try CollapseMethod(settings).summary)")
+        console.line("  collapsed: fewer modes captured than there are, or reverse KL of the mode histogram ≥ \(fmt(threshold))")
 
         let start = Date()
         var baseSeed = context.random
         let seedValues = (0..<seeds).map { _ in baseSeed.nextBits() }  // the same seeds for every method
-        // One method per (mixture, recipe), in print order; one job per (cell, seed).
+        // One cell per (mixture, recipe), in print order; one job per (cell, seed).
         let plan = try mixtures.flatMap { entry in
             try recipes.map { recipe in
-                (entry: entry, recipe: recipe, method: try CollapseMethod(StageSettings(
+                (entry: entry, recipe: recipe, steps: limit(steps(settings, recipe: recipe, mixture: entry.name)),
+                 method: try CollapseMethod(StageSettings(
                     values: recipe.applied(to: settings).values.merging(["mixture": entry.name]) { _, new in new }, kind: settings.kind)))
             }
         }
-        var cells = Array(repeating: Cell(), count: plan.count)
+        var results = Array(repeating: Cell(), count: plan.count)
         var finished = Array(repeating: 0, count: plan.count), printed = 0
         // Runs are independent (own networks, own seeds), so they share the run's threads; each
         // run's products stay on one thread (they are far below the size a second thread helps),
@@ -88,7 +113,7 @@ enum ScoreboardStage: StageKind {
             let (cell, index) = job.quotientAndRemainder(dividingBy: seeds)
             let runStart = Date()
             let run = CollapseRun(method: plan[cell].method, mixture: plan[cell].entry.mixture, seed: seedValues[index])
-            try run.train(steps: plan[cell].entry.steps, of: plan[cell].entry.steps)
+            try run.train(steps: plan[cell].steps, of: plan[cell].steps)
             let (coverage, samples) = run.coverage(samples: settings.integer("samples"))
             var result = Cell()
             result.modes = [Double(coverage.modesCaptured)]
@@ -99,34 +124,41 @@ enum ScoreboardStage: StageKind {
         }, completed: { job, outcome in
             let (cell, index) = job.quotientAndRemainder(dividingBy: seeds)
             let (result, seconds) = outcome
-            cells[cell].modes.append(contentsOf: result.modes)  // placed by seed below, once all are in
-            cells[cell].quality.append(contentsOf: result.quality)
-            cells[cell].divergence.append(contentsOf: result.divergence)
-            cells[cell].seconds.append(seconds)
-            cells[cell].order.append(index)
-            if index == 0 { cells[cell].firstCoverage = result.firstCoverage; cells[cell].firstSamples = result.firstSamples }
+            results[cell].modes += result.modes  // put in seed order once all seeds are in
+            results[cell].quality += result.quality
+            results[cell].divergence += result.divergence
+            results[cell].seconds.append(seconds)
+            results[cell].order.append(index)
+            if index == 0 { results[cell].firstCoverage = result.firstCoverage; results[cell].firstSamples = result.firstSamples }
             finished[cell] += 1
             let (entry, recipe) = (plan[cell].entry, plan[cell].recipe)
             console.progress("\(entry.name) · \(recipe.label) · seed \(index + 1)/\(seeds): \(Int(result.modes[0]))/\(entry.mixture.modeCount) modes, "
                 + "\(fixed(result.quality[0], 1)) % high quality", final: false)
-            while printed < plan.count, finished[printed] == seeds {
-                cells[printed].sortBySeed()
-                let done = cells[printed], (entry, recipe) = (plan[printed].entry, plan[printed].recipe)
-                console.progress("\(rightAligned(entry.name, 4)) \(recipe.label.padding(toLength: 34, withPad: " ", startingAt: 0)) modes "
+            while printed < plan.count, finished[printed] == seeds {  // each cell's lines in order, once complete
+                results[printed].sortBySeed()
+                let (entry, recipe) = (plan[printed].entry, plan[printed].recipe)
+                results[printed].collapsedSeeds = zip(results[printed].modes, results[printed].divergence).filter {
+                    collapsed(modes: $0.0, divergence: $0.1, modeCount: entry.mixture.modeCount, threshold: threshold)
+                }.count
+                let done = results[printed]
+                console.progress("\(rightAligned(entry.name, 4)) \(recipe.label.padding(toLength: labelWidth, withPad: " ", startingAt: 0)) modes "
                     + done.modes.map { String(Int($0)) }.joined(separator: " ") + "  high quality "
                     + done.quality.map { fixed($0, 0) }.joined(separator: " ") + " %  (\(fixed(mean(done.seconds), 1)) s/run)", final: true)
+                console.line("  " + String(repeating: " ", count: labelWidth + 6) + "rev. KL "
+                    + done.divergence.map { $0.isFinite ? fixed($0, 2) : "∞" }.joined(separator: " ")
+                    + ": collapsed in \(done.collapsedSeeds) of \(seeds)")
                 printed += 1
             }
         })
-        let cellsByName = Dictionary(uniqueKeysWithValues: zip(plan.map { "\($0.entry.name)/\($0.recipe.name)" }, cells))
+        let cells = Dictionary(uniqueKeysWithValues: zip(plan.map { "\($0.entry.name)/\($0.recipe.name)" }, results))
         let seconds = Date().timeIntervalSince(start)
-        printTable(console: console, recipes: recipes, mixtures: mixtures.map { ($0.name, $0.mixture) }, cells: cellsByName, seeds: seeds)
+        printTable(console: console, recipes: recipes, mixtures: mixtures, cells: cells, seeds: seeds)
         console.line("  \(recipes.count * mixtures.count * seeds) runs in \(fixed(seconds, 1)) s on \(min(context.threads, plan.count * seeds)) thread\(context.threads == 1 ? "" : "s")")
 
-        var figures = [try context.write(scoreboardChart(recipes: recipes, cells: cellsByName, seeds: seeds), name: "scoreboard")]
+        var figures = [try context.write(scoreboardChart(recipes: recipes, cells: cells, seeds: seeds), name: "scoreboard")]
         for entry in mixtures {
             let panels: [any Chart] = recipes.compactMap { recipe in
-                cellsByName["\(entry.name)/\(recipe.name)"]?.firstSamples.map {
+                cells["\(entry.name)/\(recipe.name)"]?.firstSamples.map {
                     samplesChart(title: recipe.name, real: entry.mixture.sample(count: 500, using: &baseSeed), fake: $0.prefix(rows: 1000),
                                  axes: entry.mixture.axes)
                 }
@@ -134,14 +166,14 @@ enum ScoreboardStage: StageKind {
             figures.append(try context.write(SmallMultiplesChart(
                 title: "Generated samples (first seed) on the \(entry.name), σ = \(fmt(entry.mixture.std))", panels: panels), name: "samples-\(entry.name)"))
             let bars: [any Chart] = recipes.compactMap { recipe in
-                cellsByName["\(entry.name)/\(recipe.name)"]?.firstCoverage.map { modeBarChart($0, title: recipe.name) }
+                cells["\(entry.name)/\(recipe.name)"]?.firstCoverage.map { modeBarChart($0, title: recipe.name) }
             }
             figures.append(try context.write(SmallMultiplesChart(
                 title: "High-quality samples per mode (first seed) on the \(entry.name); dashed: the true mixture's count", panels: bars),
                 name: "modes-\(entry.name)"))
         }
         var metrics: [String: Double] = ["seeds": Double(seeds), "seconds": (seconds * 100).rounded() / 100]
-        for (key, cell) in cellsByName {
+        for (key, cell) in cells {
             let prefix = key.replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "-", with: "_")
             metrics[prefix + "_modes_mean"] = mean(cell.modes)
             metrics[prefix + "_modes_se"] = standardError(cell.modes)
@@ -149,7 +181,10 @@ enum ScoreboardStage: StageKind {
             metrics[prefix + "_quality_mean"] = mean(cell.quality)
             metrics[prefix + "_quality_se"] = standardError(cell.quality)
             metrics[prefix + "_quality_min"] = cell.quality.min() ?? 0
-            metrics[prefix + "_kl_mean"] = mean(cell.divergence.map { $0.isFinite ? $0 : log(25) })
+            let divergences = cell.divergence.map { $0.isFinite ? $0 : log(key.hasPrefix("grid") ? 25 : 8) }  // as the table counts them
+            metrics[prefix + "_kl_mean"] = mean(divergences)
+            metrics[prefix + "_kl_min"] = divergences.min() ?? 0
+            metrics[prefix + "_collapsed_seeds"] = Double(cell.collapsedSeeds)
             metrics[prefix + "_seconds_per_run"] = (mean(cell.seconds) * 100).rounded() / 100
         }
         return StageOutcome(figures: figures, metrics: metrics)
