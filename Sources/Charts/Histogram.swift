@@ -136,12 +136,16 @@ public struct BarSeries: Sendable {
     public var values: [Double]
     /// Colour of the marks.
     public var color: Color
+    /// Half-lengths of error whiskers drawn at ± each value (e.g. standard errors); nil: none.
+    /// Bar charts only.
+    public var errors: [Double]?
 
     /// Creates a bar series.
-    public init(name: String, values: [Double], color: Color) {
+    public init(name: String, values: [Double], color: Color, errors: [Double]? = nil) {
         self.name = name
         self.values = values
         self.color = color
+        self.errors = errors
     }
 }
 
@@ -196,6 +200,16 @@ public struct BarChart: Chart {
                     let base = area.pixelY(yAxis.logScale ? area.y.lower : 0), top = area.pixelY(value)
                     canvas.fill(Rectangle(x: x0, y: min(top, base), width: x1 - x0, height: abs(base - top)),
                                 color: item.color)
+                    if let errors = item.errors, index < errors.count, errors[index].isFinite, errors[index] > 0 {
+                        // A whisker at ± error, clamped to the axis, with short caps.
+                        let low = area.pixelY(max(value - errors[index], area.y.lower))
+                        let high = area.pixelY(min(value + errors[index], area.y.upper))
+                        let middle = (x0 + x1) / 2, cap = min((x1 - x0) * 0.25, canvas.unit * 0.4)
+                        let width = max(canvas.unit * 0.1, 1.2)
+                        canvas.line(from: (middle, low), to: (middle, high), color: Theme.text, width: width)
+                        canvas.line(from: (middle - cap, low), to: (middle + cap, low), color: Theme.text, width: width)
+                        canvas.line(from: (middle - cap, high), to: (middle + cap, high), color: Theme.text, width: width)
+                    }
                 }
             }
             if let idealValue, area.y.accepts(idealValue) {

@@ -49,17 +49,21 @@ extension ScoreboardStage {
         func values(_ mixture: String, _ pick: (Cell) -> Double) -> [Double] {
             recipes.map { cells["\(mixture)/\($0.name)"].map(pick) ?? .nan }
         }
-        let ringModes = values("ring") { 100 * mean($0.modes) / 8 }, gridModes = values("grid") { 100 * mean($0.modes) / 25 }
+        let modes = { (mixture: String, count: Double) in
+            BarSeries(name: "\(mixture) (of \(Int(count)))", values: values(mixture) { 100 * mean($0.modes) / count },
+                      color: Theme.palette[mixture == "ring" ? 1 : 4], errors: values(mixture) { 100 * standardError($0.modes) / count })
+        }
+        let quality = { (mixture: String) in
+            BarSeries(name: mixture, values: values(mixture) { mean($0.quality) }, color: Theme.palette[mixture == "ring" ? 1 : 4],
+                      errors: values(mixture) { standardError($0.quality) })
+        }
+        let over = seeds > 1 ? "mean ± s.e. over \(seeds) seeds" : "1 seed"
         let panels: [any Chart] = [
-            BarChart(title: "Modes captured, % of all modes (mean of \(seeds) seed\(seeds == 1 ? "" : "s"))", categories: names, x: key,
-                     y: Axis("% of modes", domain: 0...100),
-                     series: [BarSeries(name: "ring (of 8)", values: ringModes, color: Theme.palette[1]),
-                              BarSeries(name: "grid (of 25)", values: gridModes, color: Theme.palette[4])],
+            BarChart(title: "Modes captured, % (\(over))", categories: names, x: key,
+                     y: Axis("% of modes", domain: 0...100), series: [modes("ring", 8), modes("grid", 25)],
                      idealValue: 100, idealLabel: "all modes"),
-            BarChart(title: "High-quality samples, % (mean of \(seeds) seed\(seeds == 1 ? "" : "s"))", categories: names, x: key,
-                     y: Axis("% high quality", domain: 0...100),
-                     series: [BarSeries(name: "ring", values: values("ring") { mean($0.quality) }, color: Theme.palette[1]),
-                              BarSeries(name: "grid", values: values("grid") { mean($0.quality) }, color: Theme.palette[4])],
+            BarChart(title: "High-quality samples, % (\(over))", categories: names, x: key,
+                     y: Axis("% high quality", domain: 0...100), series: [quality("ring"), quality("grid")],
                      idealValue: ModeCoverage.idealHighQualityPercent(), idealLabel: "true mixture (98.9 %)"),
         ]
         return SmallMultiplesChart(title: "Mode collapse scoreboard: every method on the ring and the grid",

@@ -135,6 +135,24 @@ final class ChartKindTests: XCTestCase {
         XCTAssertLessThan(dark, span * 9 / 10, "and it is dashed")
     }
 
+    /// Standard-error whiskers: drawn from value − e to value + e at the bar's centre, clamped to the axis.
+    func testBarChartDrawsErrorWhiskers() throws {
+        let chart = BarChart(title: "Modes", categories: ["a", "b"], y: Axis("count", domain: 0...10),
+                             series: [BarSeries(name: "count", values: [5, 9], color: Theme.fake, errors: [2, 3])])
+        let folder = try makeTemporaryFolder(self)
+        let image = try renderAndRead(chart, in: folder)
+        let area = try XCTUnwrap(plotArea(of: chart, width: 400, height: 300))
+        let isDark = { (x: Double, y: Double) -> Bool in
+            let (r, g, b) = image.rgb(Int(area.pixelX(x)), Int(area.pixelY(y)))
+            return r + g + b < 300
+        }
+        XCTAssertTrue(isDark(0, 6.5), "the whisker above the bar's top, up to 7")
+        XCTAssertFalse(isDark(0, 7.6), "nothing beyond value + error")
+        XCTAssertFalse(isDark(0.25, 6.5), "only at the bar's centre")
+        XCTAssertTrue(isDark(1, 9.9), "clamped to the axis (9 + 3 > 10), still drawn")
+        XCTAssertTrue(image.hasColor(Theme.fake, near: Int(area.pixelX(0.2)), Int(area.pixelY(4)), radius: 0, tolerance: 5))
+    }
+
     func testSmallMultiplesShareAxes() throws {
         let first = ScatterChart(title: "epoch 1", x: Axis("x"), y: Axis("y"),
                                  series: [ScatterSeries(name: "fake", xs: [0, 1], ys: [0, 1], color: Theme.fake)])
