@@ -186,8 +186,10 @@ final class CollapseRun {
 
     /// `count` rounds of the game (each `criticSteps` D updates and one G update) of a run of
     /// `total` rounds, over which the learning rates decay as the method says.
+    /// Throws `TrainingInterrupted` (with nothing to save of its own) when Ctrl-C asked to stop.
     func train(steps count: Int, of total: Int) throws {
         for _ in 0..<count {
+            if Interruption.requested { throw TrainingInterrupted(outcome: StageOutcome()) }
             let rate = method.learningRate * (1 - (1 - method.decayTo) * Float(step) / Float(max(total, 1)))
             trainer.generatorOptimizer.learningRate = rate
             trainer.discriminatorOptimizer.learningRate = rate

@@ -109,47 +109,53 @@ enum ScoreboardStage: StageKind {
         // so the numbers do not depend on how many runs go at once.
         setMatrixThreads(1)
         defer { setMatrixThreads(context.threads) }
-        try forEachJob(plan.count * seeds, threads: context.threads, { job -> (Cell, Double) in
-            let (cell, index) = job.quotientAndRemainder(dividingBy: seeds)
-            let runStart = Date()
-            let run = CollapseRun(method: plan[cell].method, mixture: plan[cell].entry.mixture, seed: seedValues[index])
-            try run.train(steps: plan[cell].steps, of: plan[cell].steps)
-            let (coverage, samples) = run.coverage(samples: settings.integer("samples"))
-            var result = Cell()
-            result.modes = [Double(coverage.modesCaptured)]
-            result.quality = [coverage.highQualityPercent]
-            result.divergence = [coverage.reverseKL]
-            if index == 0 { result.firstCoverage = coverage; result.firstSamples = samples }
-            return (result, Date().timeIntervalSince(runStart))
-        }, completed: { job, outcome in
-            let (cell, index) = job.quotientAndRemainder(dividingBy: seeds)
-            let (result, seconds) = outcome
-            results[cell].modes += result.modes  // put in seed order once all seeds are in
-            results[cell].quality += result.quality
-            results[cell].divergence += result.divergence
-            results[cell].seconds.append(seconds)
-            results[cell].order.append(index)
-            if index == 0 { results[cell].firstCoverage = result.firstCoverage; results[cell].firstSamples = result.firstSamples }
-            finished[cell] += 1
-            let (entry, recipe) = (plan[cell].entry, plan[cell].recipe)
-            console.progress("\(entry.name) · \(recipe.label) · seed \(index + 1)/\(seeds): \(Int(result.modes[0]))/\(entry.mixture.modeCount) modes, "
-                + "\(fixed(result.quality[0], 1)) % high quality", final: false)
-            while printed < plan.count, finished[printed] == seeds {  // each cell's lines in order, once complete
-                results[printed].sortBySeed()
-                let (entry, recipe) = (plan[printed].entry, plan[printed].recipe)
-                results[printed].collapsedSeeds = zip(results[printed].modes, results[printed].divergence).filter {
-                    collapsed(modes: $0.0, divergence: $0.1, modeCount: entry.mixture.modeCount, threshold: threshold)
-                }.count
-                let done = results[printed]
-                console.progress("\(rightAligned(entry.name, 4)) \(recipe.label.padding(toLength: labelWidth, withPad: " ", startingAt: 0)) modes "
-                    + done.modes.map { String(Int($0)) }.joined(separator: " ") + "  high quality "
-                    + done.quality.map { fixed($0, 0) }.joined(separator: " ") + " %  (\(fixed(mean(done.seconds), 1)) s/run)", final: true)
-                console.line("  " + String(repeating: " ", count: labelWidth + 6) + "rev. KL "
-                    + done.divergence.map { $0.isFinite ? fixed($0, 2) : "∞" }.joined(separator: " ")
-                    + ": collapsed in \(done.collapsedSeeds) of \(seeds)")
-                printed += 1
-            }
-        })
+        do {
+            try forEachJob(plan.count * seeds, threads: context.threads, { job -> (Cell, Double) in
+                let (cell, index) = job.quotientAndRemainder(dividingBy: seeds)
+                let runStart = Date()
+                let run = CollapseRun(method: plan[cell].method, mixture: plan[cell].entry.mixture, seed: seedValues[index])
+                try run.train(steps: plan[cell].steps, of: plan[cell].steps)
+                let (coverage, samples) = run.coverage(samples: settings.integer("samples"))
+                var result = Cell()
+                result.modes = [Double(coverage.modesCaptured)]
+                result.quality = [coverage.highQualityPercent]
+                result.divergence = [coverage.reverseKL]
+                if index == 0 { result.firstCoverage = coverage; result.firstSamples = samples }
+                return (result, Date().timeIntervalSince(runStart))
+            }, completed: { job, outcome in
+                let (cell, index) = job.quotientAndRemainder(dividingBy: seeds)
+                let (result, seconds) = outcome
+                results[cell].modes += result.modes  // put in seed order once all seeds are in
+                results[cell].quality += result.quality
+                results[cell].divergence += result.divergence
+                results[cell].seconds.append(seconds)
+                results[cell].order.append(index)
+                if index == 0 { results[cell].firstCoverage = result.firstCoverage; results[cell].firstSamples = result.firstSamples }
+                finished[cell] += 1
+                let (entry, recipe) = (plan[cell].entry, plan[cell].recipe)
+                console.progress("\(entry.name) · \(recipe.label) · seed \(index + 1)/\(seeds): \(Int(result.modes[0]))/\(entry.mixture.modeCount) modes, "
+                    + "\(fixed(result.quality[0], 1)) % high quality", final: false)
+                while printed < plan.count, finished[printed] == seeds {  // each cell's lines in order, once complete
+                    results[printed].sortBySeed()
+                    let (entry, recipe) = (plan[printed].entry, plan[printed].recipe)
+                    results[printed].collapsedSeeds = zip(results[printed].modes, results[printed].divergence).filter {
+                        collapsed(modes: $0.0, divergence: $0.1, modeCount: entry.mixture.modeCount, threshold: threshold)
+                    }.count
+                    let done = results[printed]
+                    console.progress("\(rightAligned(entry.name, 4)) \(recipe.label.padding(toLength: labelWidth, withPad: " ", startingAt: 0)) modes "
+                        + done.modes.map { String(Int($0)) }.joined(separator: " ") + "  high quality "
+                        + done.quality.map { fixed($0, 0) }.joined(separator: " ") + " %  (\(fixed(mean(done.seconds), 1)) s/run)", final: true)
+                    console.line("  " + String(repeating: " ", count: labelWidth + 6) + "rev. KL "
+                        + done.divergence.map { $0.isFinite ? fixed($0, 2) : "∞" }.joined(separator: " ")
+                        + ": collapsed in \(done.collapsedSeeds) of \(seeds)")
+                    printed += 1
+                }
+            })
+        } catch is TrainingInterrupted {
+            let done = finished.reduce(0, +)
+            console.progress("interrupted after \(done) of \(plan.count * seeds) runs: the table needs every run, so none is written", final: true)
+            throw TrainingInterrupted(outcome: StageOutcome(metrics: ["runs_completed": Double(done)]))
+        }
         let cells = Dictionary(uniqueKeysWithValues: zip(plan.map { "\($0.entry.name)/\($0.recipe.name)" }, results))
         let seconds = Date().timeIntervalSince(start)
         printTable(console: console, recipes: recipes, mixtures: mixtures, cells: cells, seeds: seeds)

@@ -69,6 +69,20 @@ final class LessonFourTests: XCTestCase {
         XCTAssertEqual(rows(printedOne).count, 8)
     }
 
+    /// Ctrl-C stops the scoreboard's runs at their next step (on every thread) and the stage says so.
+    func testCtrlCStopsTheScoreboardRuns() throws {
+        Interruption.requested = true
+        defer { Interruption.requested = false }
+        let started = Date()
+        XCTAssertThrowsError(try runStageAlone(4, "scoreboard", overrides: ["scoreboard.seeds=2"])) { error in
+            let interrupted = error as? TrainingInterrupted
+            XCTAssertNotNil(interrupted, "\(error)")
+            XCTAssertEqual(interrupted?.outcome.metrics["runs_completed"], 0)
+        }
+        XCTAssertThrowsError(try runStageAlone(4, "collapse")) { XCTAssertTrue($0 is TrainingInterrupted, "\($0)") }
+        XCTAssertLessThan(Date().timeIntervalSince(started), 5, "stopped at once, not after the runs")
+    }
+
     func testSettingsThatCannotWorkTogetherAreRejected() throws {
         XCTAssertThrowsError(try Lesson(path: lessonPath(4), overrides: ["scoreboard.methods=vanilla, unrolled"])) { error in
             XCTAssertTrue("\(error)".contains("unknown method \"unrolled\""), "\(error)")
