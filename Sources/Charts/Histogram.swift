@@ -150,7 +150,7 @@ public struct BarSeries: Sendable {
 }
 
 /// Bars per category (e.g. samples per mode) with an optional dashed line at the ideal count.
-public struct BarChart: Chart {
+public struct BarChart: Chart, LegendProviding {
     /// Title above the chart (wraps or shrinks to fit).
     public var title: String
     /// Category names along x.
@@ -165,6 +165,7 @@ public struct BarChart: Chart {
     public var idealValue: Double?
     /// Legend text of the ideal line.
     public var idealLabel: String
+    var showsLegend = true
 
     /// Creates a bar chart; several series are drawn side by side within each category.
     public init(title: String, categories: [String], x: Axis = Axis(""), y: Axis, series: [BarSeries],
@@ -178,12 +179,18 @@ public struct BarChart: Chart {
         self.idealLabel = idealLabel
     }
 
+    /// One entry per named series, then the ideal line's.
+    var legendEntries: [LegendEntry] {
+        var entries = series.filter { !$0.name.isEmpty }.map { LegendEntry(name: $0.name, color: $0.color, style: .area) }
+        if idealValue != nil { entries.append(LegendEntry(name: idealLabel, color: Theme.text, style: .line(dashed: true))) }
+        return entries
+    }
+
     /// Draws the chart into `rectangle` of `canvas`.
     public func draw(on canvas: Canvas, in rectangle: Rectangle) {
         var skipped = SkipCounter()
         skipped.nonFinite = series.map { $0.values.prefix(categories.count).filter { !$0.isFinite }.count }.reduce(0, +)
-        var legend = series.filter { !$0.name.isEmpty }.map { LegendEntry(name: $0.name, color: $0.color, style: .area) }
-        if idealValue != nil { legend.append(LegendEntry(name: idealLabel, color: Theme.text, style: .line(dashed: true))) }
+        let legend = showsLegend ? legendEntries : []
         let values = series.flatMap { $0.values.prefix(categories.count).filter { $0.isFinite } }
         var yAxis = y
         if yAxis.domain == nil, !yAxis.logScale {

@@ -153,6 +153,17 @@ final class ChartKindTests: XCTestCase {
         XCTAssertTrue(image.hasColor(Theme.fake, near: Int(area.pixelX(0.2)), Int(area.pixelY(4)), radius: 0, tolerance: 5))
     }
 
+    /// Bar panels in small multiples give one legend under the title instead of one each.
+    func testBarPanelsShareOneLegend() throws {
+        let panel = { (title: String) in
+            BarChart(title: title, categories: ["0", "1"], y: Axis("count"),
+                     series: [BarSeries(name: "generated", values: [3, 1], color: Theme.fake)], idealValue: 2, idealLabel: "ideal")
+        }
+        let shared = try XCTUnwrap(sharingLegend([panel("a"), panel("b")]))
+        XCTAssertEqual(shared.entries.map(\.name), ["generated", "ideal"])
+        XCTAssertTrue(shared.charts.allSatisfy { ($0 as? BarChart)?.showsLegend == false })
+    }
+
     func testSmallMultiplesShareAxes() throws {
         let first = ScatterChart(title: "epoch 1", x: Axis("x"), y: Axis("y"),
                                  series: [ScatterSeries(name: "fake", xs: [0, 1], ys: [0, 1], color: Theme.fake)])
