@@ -45,8 +45,11 @@ struct ColorBar {
         if !label.isEmpty {
             canvas.setFont(size: canvas.tickSize)
             let tickWidth = scale.tickLabels.map(canvas.textWidth).max() ?? 0
+            // Never longer than the bar: a longer label would run into the legend above the plot.
+            canvas.setFont(size: canvas.labelSize)
+            let size = canvas.labelSize * min(1, bar.height / max(canvas.textWidth(label), 1))
             canvas.verticalText(label, centerX: bar.maxX + unit * 0.45 + tickWidth + canvas.labelSize * 0.75,
-                                centerY: bar.midY, size: canvas.labelSize)
+                                centerY: bar.midY, size: size)
         }
     }
 }

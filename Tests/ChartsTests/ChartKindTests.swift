@@ -164,6 +164,22 @@ final class ChartKindTests: XCTestCase {
         XCTAssertTrue(shared.charts.allSatisfy { ($0 as? BarChart)?.showsLegend == false })
     }
 
+    /// A colour bar's label longer than the bar shrinks to the bar's height instead of running
+    /// above the plot (into the legend row).
+    func testColorBarLabelStaysWithinTheBar() throws {
+        let chart = HeatmapChart(title: "Surface", x: Axis("x", domain: 0...2), y: Axis("y", domain: 0...2),
+                                 values: [0, 1, 0, 1], rows: 2, columns: 2, gridX: 0...2, gridY: 0...2,
+                                 colorBarLabel: "a colour bar label far longer than the bar is tall")
+        let folder = try makeTemporaryFolder(self)
+        let image = try renderAndRead(chart, in: folder, width: 400, height: 160)
+        let area = try XCTUnwrap(plotArea(of: chart, width: 400, height: 160))
+        let right = Int(area.rectangle.maxX) + 2
+        let above = image.darkPixels(x: right..<400, y: 0..<max(Int(area.rectangle.y) - 8, 1))  // the top tick label reaches a few pixels up
+        let beside = image.darkPixels(x: right..<400, y: Int(area.rectangle.y)..<Int(area.rectangle.maxY))
+        XCTAssertGreaterThan(beside, 50, "the label and ticks are drawn beside the plot")
+        XCTAssertEqual(above, 0, "nothing of the label above the plot")
+    }
+
     func testSmallMultiplesShareAxes() throws {
         let first = ScatterChart(title: "epoch 1", x: Axis("x"), y: Axis("y"),
                                  series: [ScatterSeries(name: "fake", xs: [0, 1], ys: [0, 1], color: Theme.fake)])
