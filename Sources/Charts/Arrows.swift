@@ -89,7 +89,7 @@ public struct VectorFieldChart: Chart, AxisSharing {
         var legend = points.filter { !$0.name.isEmpty }.map {
             LegendEntry(name: $0.name, color: $0.color, style: .point($0.shape))
         }
-        legend += arrows.filter { !$0.name.isEmpty }.map { LegendEntry(name: $0.name, color: $0.color, style: .line(dashed: false)) }
+        legend += arrows.filter { !$0.name.isEmpty }.map { LegendEntry(name: $0.name, color: $0.color, style: .arrow) }
         let frame = PlotFrame(title: title, x: x, y: y, secondaryY: nil, xValues: dataValues(axis: .x),
                               yValues: dataValues(axis: .y), legend: legend,
                               notes: skipped.notes + arrows.compactMap(\.scaleNote), equalAspect: equalAspect,

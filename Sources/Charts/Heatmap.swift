@@ -72,7 +72,7 @@ public struct HeatmapChart: Chart, AxisSharing {
         var legend = points.filter { !$0.name.isEmpty }.map {
             LegendEntry(name: $0.name, color: $0.color, style: .point($0.shape))
         }
-        legend += arrows.filter { !$0.name.isEmpty }.map { LegendEntry(name: $0.name, color: $0.color, style: .line(dashed: false)) }
+        legend += arrows.filter { !$0.name.isEmpty }.map { LegendEntry(name: $0.name, color: $0.color, style: .arrow) }
         if let level = contourLevel, hasGrid {
             legend.append(LegendEntry(name: "\(colorBarLabel) = \(TickFormatter.number(level))",
                                       color: Theme.text, style: .line(dashed: false)))

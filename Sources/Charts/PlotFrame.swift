@@ -2,7 +2,7 @@ import CCairo
 import Foundation
 
 /// How a legend entry is drawn.
-enum LegendStyle { case point(MarkerShape), line(dashed: Bool), area }
+enum LegendStyle { case point(MarkerShape), line(dashed: Bool), area, arrow }
 
 /// One entry of a legend.
 struct LegendEntry {
@@ -227,6 +227,9 @@ struct PlotFrame {
                 case .area:
                     canvas.fill(Rectangle(x: cursor + swatch * 0.15, y: middle - size * 0.4, width: swatch * 0.7,
                                           height: size * 0.8), color: entry.color)
+                case .arrow:
+                    canvas.arrow(from: (cursor, middle), to: (cursor + swatch, middle), color: entry.color.withAlpha(1),
+                                 width: canvas.unit * 0.12, headLength: size * 0.55)
                 }
                 canvas.text(entry.name, x: cursor + swatch + gap, top: middle - size * 0.62, size: size)
                 cursor += widths[index] + spacing
