@@ -129,15 +129,23 @@ public func convolved(_ input: Tensor, _ weight: Tensor, bias: Tensor? = nil, ge
     let biasPointer = bias.map { UnsafePointer($0.storage.pointer) }
     output.withUnsafeMutableBufferPointer { out in
         for first in stride(from: 0, to: g.batch, by: chunk) {
-            let count = min(chunk, g.batch - first)
-            im2col(input.storage.pointer, g, first: first, count: count, columns.storage.pointer)
-            gemm(false, false, g.outputChannels, count * g.outputPlane, g.patchSize,
-                 weight.storage.pointer, columns.storage.pointer, 0, product.storage.pointer)
-            scatterChannels(product.storage.pointer, channels: g.outputChannels, plane: g.outputPlane,
-                            first: first, count: count, bias: biasPointer, out.baseAddress!)
+            convolveChunk(input, weight, g, first: first, count: min(chunk, g.batch - first), bias: biasPointer,
+                          columns: columns.storage.pointer, product: product.storage.pointer, out.baseAddress!)
         }
     }
     return output
+}
+
+/// One chunk of `convolved`: im2col of samples `first..<first+count` into `columns`, the product
+/// with `weight` into `product`, scattered (plus bias) into `output`. `columns` keeps the chunk's
+/// im2col matrix for the caller.
+@inline(__always)
+func convolveChunk(_ input: Tensor, _ weight: Tensor, _ g: ConvolutionGeometry, first: Int, count: Int,
+                   bias: UnsafePointer<Float>?, columns: UnsafeMutablePointer<Float>, product: UnsafeMutablePointer<Float>,
+                   _ output: UnsafeMutablePointer<Float>) {
+    im2col(input.storage.pointer, g, first: first, count: count, columns)
+    gemm(false, false, g.outputChannels, count * g.outputPlane, g.patchSize, weight.storage.pointer, columns, 0, product)
+    scatterChannels(product, channels: g.outputChannels, plane: g.outputPlane, first: first, count: count, bias: bias, output)
 }
 
 /// The gradient of a convolution with respect to its input, given the output gradient
@@ -200,11 +208,8 @@ public func convolvedWithWeightGradient(_ input: Tensor, _ weight: Tensor, _ out
         weightGradient.withUnsafeMutableBufferPointer { w in
             for first in stride(from: 0, to: g.batch, by: chunk) {
                 let count = min(chunk, g.batch - first)
-                im2col(input.storage.pointer, g, first: first, count: count, columns.storage.pointer)
-                gemm(false, false, g.outputChannels, count * g.outputPlane, g.patchSize,
-                     weight.storage.pointer, columns.storage.pointer, 0, product.storage.pointer)
-                scatterChannels(product.storage.pointer, channels: g.outputChannels, plane: g.outputPlane,
-                                first: first, count: count, bias: nil, out.baseAddress!)
+                convolveChunk(input, weight, g, first: first, count: count, bias: nil,
+                              columns: columns.storage.pointer, product: product.storage.pointer, out.baseAddress!)
                 gatherChannels(outputGradient.storage.pointer, channels: g.outputChannels, plane: g.outputPlane,
                                first: first, count: count, product.storage.pointer)
                 gemm(false, true, g.outputChannels, g.patchSize, count * g.outputPlane,
