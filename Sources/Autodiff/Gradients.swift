@@ -20,7 +20,6 @@ public func differentiableGradients(of loss: Variable, at targets: [Variable], c
     let order = topologicalOrder(from: root, pass: pass)
     for node in order {  // parents come before children
         node.isNeeded = node.targetPass == pass || node.parents.contains { $0.node?.isNeeded ?? false }
-        node.gradient = nil
     }
 
     root.gradient = Variable(Tensor(shape: loss.shape, repeating: 1))
@@ -45,7 +44,7 @@ public func differentiableGradients(of loss: Variable, at targets: [Variable], c
     let results = targets.map { target in
         target.node.flatMap { $0.pass == pass ? $0.gradient : nil } ?? zeros(target)
     }
-    for node in order { node.gradient = nil }
+    for node in order { node.gradient = nil }  // every pass leaves its nodes' gradient slots empty
     return results
 }
 

@@ -86,10 +86,7 @@ public struct VectorFieldChart: Chart, AxisSharing {
         var skipped = SkipCounter()
         for item in points { item.count(skipped: &skipped, x: x, y: y) }
         for item in arrows { skipped.nonFinite += item.skippedCount }
-        var legend = points.filter { !$0.name.isEmpty }.map {
-            LegendEntry(name: $0.name, color: $0.color, style: .point($0.shape))
-        }
-        legend += arrows.filter { !$0.name.isEmpty }.map { LegendEntry(name: $0.name, color: $0.color, style: .arrow) }
+        let legend = legendEntries(points: points, arrows: arrows)
         let frame = PlotFrame(title: title, x: x, y: y, secondaryY: nil, xValues: dataValues(axis: .x),
                               yValues: dataValues(axis: .y), legend: legend,
                               notes: skipped.notes + arrows.compactMap(\.scaleNote), equalAspect: equalAspect,
@@ -113,4 +110,10 @@ public struct VectorFieldChart: Chart, AxisSharing {
         copy.y = y
         return copy
     }
+}
+
+/// Legend entries of named point series (their markers), then of named arrow series (arrows).
+func legendEntries(points: [ScatterSeries], arrows: [ArrowSeries]) -> [LegendEntry] {
+    points.filter { !$0.name.isEmpty }.map { LegendEntry(name: $0.name, color: $0.color, style: .point($0.shape)) }
+        + arrows.filter { !$0.name.isEmpty }.map { LegendEntry(name: $0.name, color: $0.color, style: .arrow) }
 }

@@ -69,10 +69,7 @@ public struct HeatmapChart: Chart, AxisSharing {
         if hasGrid { skipped.nonFinite += values.prefix(rows * columns).filter { !$0.isFinite }.count }
         for item in points { item.count(skipped: &skipped, x: x, y: y) }
         for item in arrows { skipped.nonFinite += item.skippedCount }
-        var legend = points.filter { !$0.name.isEmpty }.map {
-            LegendEntry(name: $0.name, color: $0.color, style: .point($0.shape))
-        }
-        legend += arrows.filter { !$0.name.isEmpty }.map { LegendEntry(name: $0.name, color: $0.color, style: .arrow) }
+        var legend = legendEntries(points: points, arrows: arrows)
         if let level = contourLevel, hasGrid {
             legend.append(LegendEntry(name: "\(colorBarLabel) = \(TickFormatter.number(level))",
                                       color: Theme.text, style: .line(dashed: false)))

@@ -10,12 +10,11 @@ extension ScoreboardStage {
     /// The scoreboard as the class reads it, ours first, then the published rows.
     static func printTable(console: Console, recipes: [CollapseRecipe], mixtures: [(name: String, mixture: GaussianMixture)],
                            cells: [String: Cell], seeds: Int) {
-        let methodWidth = labelWidth
         func column(_ text: String, _ width: Int) -> String { text.padding(toLength: width, withPad: " ", startingAt: 0) }
         console.line()
-        var header = column("", methodWidth)
+        var header = column("", labelWidth)
         console.line("  mean ± standard error over \(seeds) seed\(seeds == 1 ? "" : "s")")
-        var subheader = column("method", methodWidth)
+        var subheader = column("method", labelWidth)
         for entry in mixtures {
             header += column("\(entry.name): \(entry.mixture.modeCount) modes, σ = \(fmt(entry.mixture.std))", 37)
             subheader += column("modes", 13) + column("high qual. %", 15) + column("rev. KL", 9)
@@ -23,7 +22,7 @@ extension ScoreboardStage {
         console.line("  " + header)
         console.line("  " + subheader)
         for recipe in recipes {
-            var line = column(recipe.label, methodWidth)
+            var line = column(recipe.label, labelWidth)
             for entry in mixtures {
                 guard let cell = cells["\(entry.name)/\(recipe.name)"] else { continue }
                 line += column(meanAndError(cell.modes, 1), 13) + column(meanAndError(cell.quality, 1), 15)
@@ -31,10 +30,10 @@ extension ScoreboardStage {
             }
             console.line("  " + line)
         }
-        console.line("  " + column("published, for reference:", methodWidth))
+        console.line("  " + column("published, for reference:", labelWidth))
         for row in LiteratureRow.all {
-            console.line("  " + column("\(row.method) — \(row.source)", methodWidth + 12))
-            console.line("  " + column("", methodWidth) + column(row.ringModes, 13) + column(row.ringQuality, 15) + column("", 9)
+            console.line("  " + column("\(row.method) — \(row.source)", labelWidth + 12))
+            console.line("  " + column("", labelWidth) + column(row.ringModes, 13) + column(row.ringQuality, 15) + column("", 9)
                 + column(row.gridModes, 13) + column(row.gridQuality, 15))
         }
         console.line("  (an infinite reverse KL, no high-quality sample at all, is counted as log K)")

@@ -104,11 +104,9 @@ enum ScoreboardStage: StageKind {
         }
         var results = Array(repeating: Cell(), count: plan.count)
         var finished = Array(repeating: 0, count: plan.count), printed = 0
-        // Runs are independent (own networks, own seeds), so they share the run's threads; each
-        // run's products stay on one thread (they are far below the size a second thread helps),
-        // so the numbers do not depend on how many runs go at once.
-        setMatrixThreads(1)
-        defer { setMatrixThreads(context.threads) }
+        // Runs are independent (own networks, own seeds), so they share the run's threads, one
+        // run per thread; their products are far below the size a second thread gets, so the
+        // numbers do not depend on how many runs go at once.
         do {
             try forEachJob(plan.count * seeds, threads: context.threads, { job -> (Cell, Double) in
                 let (cell, index) = job.quotientAndRemainder(dividingBy: seeds)

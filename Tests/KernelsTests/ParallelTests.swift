@@ -20,6 +20,16 @@ final class ParallelTests: XCTestCase {
         }
     }
 
+    /// Jobs side by side run their products on one thread each; the settings come back afterwards.
+    func testJobsRunProductsOnOneThreadAndRestoreTheSettings() throws {
+        setMatrixThreads(2)
+        defer { resetMatrixThreads() }
+        var inside: [Int] = []
+        try forEachJob(4, threads: 2, { _ in matrixThreads() }, completed: { inside.append($1) })
+        XCTAssertEqual(inside, [1, 1, 1, 1])
+        XCTAssertEqual(matrixThreads(), 2)
+    }
+
     func testTheFirstErrorStopsFurtherJobsAndIsRethrown() {
         var completed = 0
         XCTAssertThrowsError(try forEachJob(1000, threads: 2, { job -> Int in
