@@ -44,7 +44,7 @@ struct Bench: ParsableCommand {
         }
         setMatrixThreads(threads)
         let workloads = only.map { [BenchmarkWorkload(rawValue: $0)!] } ?? BenchmarkWorkload.allCases
-        let sgemm = measureMatrixMultiplyRate()
+        let sgemm = measureBLASRate(threads: threads)
         var entries: [[String: Any]] = []
         if !json { print("workload        median ms    min ms   steps/s   GFLOP/s  of sgemm") }
         for workload in workloads {

@@ -29,21 +29,6 @@ public func runBenchmark(_ workload: BenchmarkWorkload, steps: Int, warmup: Int,
     return BenchmarkResult(workload: workload, stepMilliseconds: times, stepsPerSecond: Double(steps) / max(total, 1e-9))
 }
 
-/// The median GFLOP/s of `cblas_sgemm` on square matrices of `size`, over `repeats` products.
-public func measureMatrixMultiplyRate(size: Int = 1024, repeats: Int = 7) -> Double {
-    var random = RandomSource(seed: 1)
-    let a = Tensor.uniform(shape: [size, size], low: -1, high: 1, using: &random)
-    let b = Tensor.uniform(shape: [size, size], low: -1, high: 1, using: &random)
-    _ = matmul(a, b)
-    let rates = (0..<repeats).map { _ -> Double in
-        let start = DispatchTime.now().uptimeNanoseconds
-        _ = matmul(a, b)
-        let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-        return 2 * pow(Double(size), 3) / seconds / 1e9
-    }
-    return median(rates)
-}
-
 /// The process's peak resident memory in bytes (VmHWM), or nil where /proc is missing.
 public func peakResidentBytes() -> Int? {
     guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),

@@ -1,18 +1,57 @@
 // Convolution as im2col + GEMM. The im2col matrix of a chunk of samples has one row per
 // (input channel, ky, kx) and one column per (sample, oy, ox), so one GEMM serves the chunk:
 //   output[co, (n, p)] = Σ_r weight[co, r] · columns[r, (n, p)].
-// Chunks bound the scratch memory; scratch buffers come from the pool and are reused.
+// Chunks bound the scratch memory and are the unit of threading: chunks run side by side, each
+// on one thread with its own scratch (from the pool, reused across steps), so im2col on one
+// core overlaps a GEMM on the other, and no chunk's numbers depend on the thread count.
 
-/// Elements of im2col scratch per chunk (16 MB). Measured on dcgan-mnist: 4 MB chunks were
-/// 5 % faster on busy cores, 16–48 MB chunks 15 % faster on idle ones (fewer, larger GEMMs).
+/// Elements of im2col scratch per chunk (16 MB) at most, where the batch allows. Measured on
+/// dcgan-mnist with chunks side by side on two threads: 1–4 M elements best, 16 M 10–15 %
+/// slower, 256 K 75 % slower (narrow GEMMs repack the weights too often).
 let columnBudget = 4 << 20
 
-/// Samples per chunk: as many as fit the budget, spread evenly over the chunks.
-@inline(__always)
-func chunkSize(_ g: ConvolutionGeometry) -> Int {
-    let largest = max(1, min(g.batch, columnBudget / max(g.patchSize * g.outputPlane, 1)))
-    let chunks = (g.batch + largest - 1) / largest
-    return (g.batch + chunks - 1) / chunks
+/// How a convolution's batch is cut into chunks: a multiple of four chunks, so that one, two or
+/// four threads share them evenly, each within `columnBudget` where the batch allows.
+struct ChunkPlan {
+    /// Samples per chunk (the last chunk may have fewer) and the number of chunks.
+    let size: Int, count: Int
+
+    init(_ g: ConvolutionGeometry) {
+        let perSample = max(g.patchSize * g.outputPlane, 1)
+        let needed = (g.batch * perSample + columnBudget - 1) / columnBudget
+        let chunks = max(1, min(g.batch, (needed + 3) / 4 * 4))
+        size = (g.batch + chunks - 1) / chunks
+        count = (g.batch + size - 1) / size
+    }
+
+    /// The samples of chunk `index`.
+    func samples(_ index: Int, batch: Int) -> (first: Int, count: Int) {
+        (index * size, min(size, batch - index * size))
+    }
+}
+
+/// Runs `body(chunk, first, count, columns, product)` for every chunk of `g`'s batch, side by
+/// side on the lab's threads; `columns` holds `patchSize · size · outputPlane` elements and
+/// `product` `outputChannels · size · outputPlane`, both the chunk's own.
+func forEachChunk(_ g: ConvolutionGeometry, _ plan: ChunkPlan,
+                  _ body: (_ chunk: Int, _ first: Int, _ count: Int,
+                           _ columns: UnsafeMutablePointer<Float>, _ product: UnsafeMutablePointer<Float>) -> Void) {
+    // Jobs cannot fail here: forEachJob rethrows only what the job throws.
+    try! forEachJob(plan.count, threads: loopThreads, { chunk in
+        let (first, count) = plan.samples(chunk, batch: g.batch)
+        let columns = Tensor(uninitializedShape: [g.patchSize * plan.size * g.outputPlane])
+        let product = Tensor(uninitializedShape: [g.outputChannels * plan.size * g.outputPlane])
+        body(chunk, first, count, columns.storage.pointer, product.storage.pointer)
+    }, completed: { _, _ in })
+}
+
+/// Sums `parts` arrays of `count` elements laid end to end into `target`, in order.
+func sumInOrder(_ parts: UnsafePointer<Float>, _ partCount: Int, count: Int, into target: UnsafeMutablePointer<Float>) {
+    target.update(from: parts, count: count)
+    for part in 1..<max(partCount, 1) {
+        let source = parts + part * count
+        for i in 0..<count { target[i] += source[i] }
+    }
 }
 
 /// Fills `columns` [patchSize, count·outputPlane] from samples `first..<first+count` of `input`.
@@ -123,14 +162,11 @@ func scatterChannels(_ source: UnsafePointer<Float>, channels: Int, plane: Int, 
 public func convolved(_ input: Tensor, _ weight: Tensor, bias: Tensor? = nil, geometry g: ConvolutionGeometry) -> Tensor {
     precondition(input.shape == g.inputShape && weight.shape == g.weightShape, "convolution shapes \(input.shape), \(weight.shape) do not match \(g)")
     var output = Tensor(uninitializedShape: g.outputShape)
-    let chunk = chunkSize(g)
-    let columns = Tensor(uninitializedShape: [g.patchSize * chunk * g.outputPlane])
-    let product = Tensor(uninitializedShape: [g.outputChannels * chunk * g.outputPlane])
     let biasPointer = bias.map { UnsafePointer($0.storage.pointer) }
-    output.withUnsafeMutableBufferPointer { out in
-        for first in stride(from: 0, to: g.batch, by: chunk) {
-            convolveChunk(input, weight, g, first: first, count: min(chunk, g.batch - first), bias: biasPointer,
-                          columns: columns.storage.pointer, product: product.storage.pointer, out.baseAddress!)
+    output.withUnsafeMutableBufferPointer { buffer in
+        let out = SharedPointer(base: buffer.baseAddress!)
+        forEachChunk(g, ChunkPlan(g)) { _, first, count, columns, product in
+            convolveChunk(input, weight, g, first: first, count: count, bias: biasPointer, columns: columns, product: product, out.base)
         }
     }
     return output
@@ -154,41 +190,35 @@ public func convolutionInputGradient(_ outputGradient: Tensor, _ weight: Tensor,
     precondition(outputGradient.shape == g.outputShape && weight.shape == g.weightShape,
                  "convolution gradient shapes \(outputGradient.shape), \(weight.shape) do not match \(g)")
     var input = Tensor(shape: g.inputShape, repeating: 0)
-    let chunk = chunkSize(g)
-    let columns = Tensor(uninitializedShape: [g.patchSize * chunk * g.outputPlane])
-    let gathered = Tensor(uninitializedShape: [g.outputChannels * chunk * g.outputPlane])
-    input.withUnsafeMutableBufferPointer { x in
-        for first in stride(from: 0, to: g.batch, by: chunk) {
-            let count = min(chunk, g.batch - first)
+    input.withUnsafeMutableBufferPointer { buffer in
+        let x = SharedPointer(base: buffer.baseAddress!)
+        forEachChunk(g, ChunkPlan(g)) { _, first, count, columns, gathered in
             gatherChannels(outputGradient.storage.pointer, channels: g.outputChannels, plane: g.outputPlane,
-                           first: first, count: count, gathered.storage.pointer)
-            gemm(true, false, g.patchSize, count * g.outputPlane, g.outputChannels,
-                 weight.storage.pointer, gathered.storage.pointer, 0, columns.storage.pointer)
-            col2im(columns.storage.pointer, g, first: first, count: count, x.baseAddress!)
+                           first: first, count: count, gathered)
+            gemm(true, false, g.patchSize, count * g.outputPlane, g.outputChannels, weight.storage.pointer, gathered, 0, columns)
+            col2im(columns, g, first: first, count: count, x.base)
         }
     }
     return input
 }
 
 /// The gradient of a convolution with respect to its weight: Σ over the batch of
-/// outputGradient · im2col(input)ᵀ, shape [Co, C, kh, kw].
+/// outputGradient · im2col(input)ᵀ, shape [Co, C, kh, kw]. Each chunk's share is a product of
+/// its own; the shares are added in chunk order.
 public func convolutionWeightGradient(_ input: Tensor, _ outputGradient: Tensor, geometry g: ConvolutionGeometry) -> Tensor {
     precondition(input.shape == g.inputShape && outputGradient.shape == g.outputShape,
                  "convolution gradient shapes \(input.shape), \(outputGradient.shape) do not match \(g)")
-    var weight = Tensor(uninitializedShape: g.weightShape)
-    let chunk = chunkSize(g)
-    let columns = Tensor(uninitializedShape: [g.patchSize * chunk * g.outputPlane])
-    let gathered = Tensor(uninitializedShape: [g.outputChannels * chunk * g.outputPlane])
-    weight.withUnsafeMutableBufferPointer { w in
-        for first in stride(from: 0, to: g.batch, by: chunk) {
-            let count = min(chunk, g.batch - first)
-            im2col(input.storage.pointer, g, first: first, count: count, columns.storage.pointer)
-            gatherChannels(outputGradient.storage.pointer, channels: g.outputChannels, plane: g.outputPlane,
-                           first: first, count: count, gathered.storage.pointer)
-            gemm(false, true, g.outputChannels, g.patchSize, count * g.outputPlane,
-                 gathered.storage.pointer, columns.storage.pointer, first == 0 ? 0 : 1, w.baseAddress!)
-        }
+    let plan = ChunkPlan(g), weightCount = g.outputChannels * g.patchSize
+    let shares = Tensor(uninitializedShape: [plan.count * weightCount])
+    forEachChunk(g, plan) { chunk, first, count, columns, gathered in
+        im2col(input.storage.pointer, g, first: first, count: count, columns)
+        gatherChannels(outputGradient.storage.pointer, channels: g.outputChannels, plane: g.outputPlane,
+                       first: first, count: count, gathered)
+        gemm(false, true, g.outputChannels, g.patchSize, count * g.outputPlane, gathered, columns, 0,
+             shares.storage.pointer + chunk * weightCount)
     }
+    var weight = Tensor(uninitializedShape: g.weightShape)
+    weight.withUnsafeMutableBufferPointer { sumInOrder(shares.storage.pointer, plan.count, count: weightCount, into: $0.baseAddress!) }
     return weight
 }
 
@@ -200,22 +230,21 @@ public func convolvedWithWeightGradient(_ input: Tensor, _ weight: Tensor, _ out
     precondition(input.shape == g.inputShape && weight.shape == g.weightShape && outputGradient.shape == g.outputShape,
                  "convolution shapes \(input.shape), \(weight.shape), \(outputGradient.shape) do not match \(g)")
     var output = Tensor(uninitializedShape: g.outputShape)
-    var weightGradient = Tensor(uninitializedShape: g.weightShape)
-    let chunk = chunkSize(g)
-    let columns = Tensor(uninitializedShape: [g.patchSize * chunk * g.outputPlane])
-    let product = Tensor(uninitializedShape: [g.outputChannels * chunk * g.outputPlane])
-    output.withUnsafeMutableBufferPointer { out in
-        weightGradient.withUnsafeMutableBufferPointer { w in
-            for first in stride(from: 0, to: g.batch, by: chunk) {
-                let count = min(chunk, g.batch - first)
-                convolveChunk(input, weight, g, first: first, count: count, bias: nil,
-                              columns: columns.storage.pointer, product: product.storage.pointer, out.baseAddress!)
-                gatherChannels(outputGradient.storage.pointer, channels: g.outputChannels, plane: g.outputPlane,
-                               first: first, count: count, product.storage.pointer)
-                gemm(false, true, g.outputChannels, g.patchSize, count * g.outputPlane,
-                     product.storage.pointer, columns.storage.pointer, first == 0 ? 0 : 1, w.baseAddress!)
-            }
+    let plan = ChunkPlan(g), weightCount = g.outputChannels * g.patchSize
+    let shares = Tensor(uninitializedShape: [plan.count * weightCount])
+    output.withUnsafeMutableBufferPointer { buffer in
+        let out = SharedPointer(base: buffer.baseAddress!)
+        forEachChunk(g, plan) { chunk, first, count, columns, product in
+            convolveChunk(input, weight, g, first: first, count: count, bias: nil, columns: columns, product: product, out.base)
+            gatherChannels(outputGradient.storage.pointer, channels: g.outputChannels, plane: g.outputPlane,
+                           first: first, count: count, product)
+            gemm(false, true, g.outputChannels, g.patchSize, count * g.outputPlane, product, columns, 0,
+                 shares.storage.pointer + chunk * weightCount)
         }
+    }
+    var weightGradient = Tensor(uninitializedShape: g.weightShape)
+    weightGradient.withUnsafeMutableBufferPointer {
+        sumInOrder(shares.storage.pointer, plan.count, count: weightCount, into: $0.baseAddress!)
     }
     return (output, weightGradient)
 }

@@ -1,4 +1,5 @@
 import CBLAS
+import Dispatch
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -63,7 +64,13 @@ func matmulSizes(_ a: Tensor, _ transposeA: Bool, _ b: Tensor, _ transposeB: Boo
     return (m, k, n)
 }
 
-/// Row-major SGEMM: C = op(A)·op(B) + beta·C, through OpenBLAS.
+/// Row-major SGEMM: C = op(A)·op(B) + beta·C, through OpenBLAS on one thread per call.
+///
+/// The lab runs its own threads: a product of at least `threadedProductSize` multiply–adds is
+/// cut into `loopThreads` blocks of C's rows or columns, one single-threaded OpenBLAS call each.
+/// OpenBLAS computes every element of C from the same sums in the same order whichever block
+/// holds it, so the numbers do not depend on the thread count (tested). OpenBLAS's own threads
+/// stay asleep: they would spin between products and take a core from the lab's other loops.
 @inline(__always)
 public func gemm(_ transposeA: Bool, _ transposeB: Bool, _ m: Int, _ n: Int, _ k: Int,
                  _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>,
@@ -73,36 +80,88 @@ public func gemm(_ transposeA: Bool, _ transposeB: Bool, _ m: Int, _ n: Int, _ k
         for i in 0..<(m * n) { c[i] = beta == 0 ? 0 : beta * c[i] }
         return
     }
-    // Products below `threadedProductSize` multiply–adds run on one thread: a second thread
-    // gains nothing measurable on them here and loses several-fold when the cores are busy.
-    let single = loopThreads > 1 && m * n * k < threadedProductSize
-    if single { openblas_set_num_threads(1) }
-    cblas_sgemm(CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
-                Int32(m), Int32(n), Int32(k), 1, a, Int32(transposeA ? m : k),
-                b, Int32(transposeB ? k : n), beta, c, Int32(n))
-    if single { openblas_set_num_threads(Int32(loopThreads)) }
+    _ = blasOnOneThread
+    let operands = GEMMOperands(transposeA: transposeA, transposeB: transposeB, k: k, a: a, b: b, beta: beta,
+                                c: SharedPointer(base: c), lda: transposeA ? m : k, ldb: transposeB ? k : n, ldc: n)
+    let parts = m * n * k >= threadedProductSize ? min(loopThreads, max(m, n) / 16) : 1
+    if parts <= 1 {
+        operands.multiply(rows: 0..<m, columns: 0..<n)
+        return
+    }
+    // Cut the longer side of C, at multiples of 16 (the width of OpenBLAS's kernels).
+    let splitColumns = n >= m
+    let length = splitColumns ? n : m
+    let bounds = (0...parts).map { min(length, (length * $0 / parts + 8) / 16 * 16) }
+    DispatchQueue.concurrentPerform(iterations: parts) { part in
+        let block = bounds[part]..<(part == parts - 1 ? length : bounds[part + 1])
+        if splitColumns {
+            operands.multiply(rows: 0..<m, columns: block)
+        } else {
+            operands.multiply(rows: block, columns: 0..<n)
+        }
+    }
 }
 
-/// The smallest product (m·n·k) that `gemm` gives more than one thread.
+/// The operands of one `gemm`, from which any block of C can be computed.
+struct GEMMOperands: @unchecked Sendable {
+    let transposeA: Bool, transposeB: Bool, k: Int
+    let a: UnsafePointer<Float>, b: UnsafePointer<Float>, beta: Float
+    let c: SharedPointer<Float>
+    let lda: Int, ldb: Int, ldc: Int
+
+    /// C[rows, columns] = op(A)[rows, :]·op(B)[:, columns] + beta·C[rows, columns].
+    @inline(__always)
+    func multiply(rows: Range<Int>, columns: Range<Int>) {
+        if rows.isEmpty || columns.isEmpty { return }
+        let blockA = a + (transposeA ? rows.lowerBound : rows.lowerBound * lda)
+        let blockB = b + (transposeB ? columns.lowerBound * ldb : columns.lowerBound)
+        cblas_sgemm(CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
+                    Int32(rows.count), Int32(columns.count), Int32(k), 1, blockA, Int32(lda),
+                    blockB, Int32(ldb), beta, c.base + rows.lowerBound * ldc + columns.lowerBound, Int32(ldc))
+    }
+}
+
+/// The smallest product (m·n·k) that `gemm` spreads over more than one thread.
 let threadedProductSize = 1 << 26
 
-/// The number of threads OpenBLAS uses now (its results can depend on it).
-public func matrixThreads() -> Int { Int(openblas_get_num_threads()) }
+/// OpenBLAS's own threading, switched off once, before the first product.
+let blasOnOneThread: Void = openblas_set_num_threads(1)
 
-/// Sets the number of threads OpenBLAS uses for matrix products, and the lab's own loops use
-/// for im2col/col2im.
-/// From then on, products below 2^26 multiply–adds also run on one thread (see `gemm`).
+/// The number of threads the lab's matrix products and loops use now.
+public func matrixThreads() -> Int { loopThreads }
+
+/// Sets the number of threads the lab's matrix products and loops (im2col, col2im) use.
+/// Products below 2^26 multiply–adds run on one thread anyway (see `gemm`).
 public func setMatrixThreads(_ count: Int) {
-    _ = startupMatrixThreads
-    openblas_set_num_threads(Int32(count))
     loopThreads = max(1, count)
 }
 
-/// Returns to the start-up settings: OpenBLAS's own thread count for every product, one
-/// thread for the lab's loops. (Seeded results depend on these settings.)
+/// Returns to the start-up setting: one thread for products and loops.
 public func resetMatrixThreads() {
-    openblas_set_num_threads(Int32(startupMatrixThreads))
     loopThreads = 1
+}
+
+/// The rate of OpenBLAS's own `cblas_sgemm` on `threads` of its threads, in GFLOP/s: the
+/// median over `repeats` products of square matrices of `size`.
+public func measureBLASRate(size: Int = 1024, threads: Int, repeats: Int = 7) -> Double {
+    _ = blasOnOneThread
+    openblas_set_num_threads(Int32(threads))
+    defer { openblas_set_num_threads(1) }
+    var random = RandomSource(seed: 1)
+    let a = Tensor.uniform(shape: [size, size], low: -1, high: 1, using: &random)
+    var c = Tensor(uninitializedShape: [size, size])
+    let n = Int32(size)
+    let rates = (0...max(repeats, 1)).map { _ -> Double in
+        let start = DispatchTime.now().uptimeNanoseconds
+        c.withUnsafeMutableBufferPointer { cb in
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, n, n, 1, a.storage.pointer, n,
+                        a.storage.pointer, n, 0, cb.baseAddress!, n)
+        }
+        let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+        return 2 * Double(size * size * size) / seconds / 1e9
+    }
+    let sorted = rates.dropFirst().sorted()
+    return sorted[sorted.count / 2]
 }
 
 /// The kernel set OpenBLAS runs on this CPU ("Cooperlake", "Haswell", …). OpenBLAS picks it
@@ -118,5 +177,4 @@ public func matrixEnvironmentOverrides() -> [String] {
     }
 }
 
-/// OpenBLAS's thread count before the lab first changed it.
-let startupMatrixThreads = Int(openblas_get_num_threads())
+

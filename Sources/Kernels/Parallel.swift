@@ -38,22 +38,18 @@ private struct ParallelTask: @unchecked Sendable {
 /// Runs the independent jobs `0..<count` on up to `threads` threads; each thread takes the
 /// next job as it finishes one. `completed(job, result)` is called for every job, one call at a
 /// time, in the order the jobs finish. The first error thrown stops further jobs from starting
-/// and is rethrown once the running ones are done. Jobs must not share mutable state. While
-/// jobs run side by side, every matrix product runs on the thread of its job (the thread
-/// settings are process-wide, so no job may change them under another); products below
-/// `threadedProductSize` run on one thread anyway, so such jobs get the numbers they would get alone.
+/// and is rethrown once the running ones are done. Jobs must not share mutable state. Every job
+/// runs its matrix products and loops on its own thread (the thread setting is process-wide, so
+/// no job may change it under another), so a job's numbers do not depend on `threads`.
 public func forEachJob<Result>(_ count: Int, threads: Int, _ job: (Int) throws -> Result,
                                completed: (Int, Result) -> Void) throws {
     let workers = max(1, min(threads, count))
+    let savedThreads = loopThreads
+    loopThreads = 1
+    defer { loopThreads = savedThreads }
     if workers == 1 {
         for index in 0..<count { completed(index, try job(index)) }
         return
-    }
-    let (savedMatrixThreads, savedLoopThreads) = (matrixThreads(), loopThreads)
-    setMatrixThreads(1)
-    defer {
-        setMatrixThreads(savedMatrixThreads)
-        loopThreads = savedLoopThreads
     }
     let queue = JobQueue(count: count)
     try withoutActuallyEscaping(job) { job in

@@ -39,18 +39,25 @@ final class ConvolutionTests: XCTestCase {
         }
     }
 
-    func testTwoThreadKernelsMatchDirectLoops() {
-        // Back to the start-up settings afterwards: results depend on them, and later tests in
-        // this process compare seeded runs made with them.
-        setMatrixThreads(2)
-        defer { resetMatrixThreads() }
-        let g = ConvolutionGeometry.convolution(inputShape: [8, 16, 20, 19], weightShape: [4, 16, 5, 5], stride: 1, padding: .same)
+    /// Chunks of the batch run side by side, each on one thread: two threads give the direct
+    /// loops' numbers, and one thread's to the bit.
+    func testTwoThreadsMatchDirectLoopsAndOneThreadToTheBit() {
+        let g = ConvolutionGeometry.convolution(inputShape: [24, 16, 20, 19], weightShape: [4, 16, 5, 5], stride: 1, padding: .same)
         let x = Tensor.uniform(shape: g.inputShape, low: -1, high: 1, using: &random)
         let w = Tensor.uniform(shape: g.weightShape, low: -1, high: 1, using: &random)
         let dy = Tensor.uniform(shape: g.outputShape, low: -1, high: 1, using: &random)
-        assertClose(convolved(x, w, geometry: g), convolvedNaive(x, w, geometry: g), "forward")
-        assertClose(convolutionInputGradient(dy, w, geometry: g), convolutionInputGradientNaive(dy, w, geometry: g), "input gradient")
-        assertClose(convolutionWeightGradient(x, dy, geometry: g), convolutionWeightGradientNaive(x, dy, geometry: g), "weight gradient")
+        func kernels(threads: Int) -> [Tensor] {
+            setMatrixThreads(threads)
+            defer { resetMatrixThreads() }
+            let fused = convolvedWithWeightGradient(x, w, dy, geometry: g)
+            return [convolved(x, w, geometry: g), convolutionInputGradient(dy, w, geometry: g),
+                    convolutionWeightGradient(x, dy, geometry: g), fused.output, fused.weightGradient]
+        }
+        let (one, two) = (kernels(threads: 1), kernels(threads: 2))
+        assertClose(two[0], convolvedNaive(x, w, geometry: g), "forward")
+        assertClose(two[1], convolutionInputGradientNaive(dy, w, geometry: g), "input gradient")
+        assertClose(two[2], convolutionWeightGradientNaive(x, dy, geometry: g), "weight gradient")
+        for (a, b) in zip(one, two) { XCTAssertEqual(zip(a.scalars, b.scalars).filter { $0 != $1 }.count, 0) }
     }
 
     func testChunkedBatchesMatchOneSampleAtATime() {

@@ -18,6 +18,37 @@ final class MatrixMultiplyTests: XCTestCase {
         }
     }
 
+    /// Large products are cut into blocks of rows or columns, one per thread: every block must be
+    /// the right part of the product, with and without transposes and beta, and a run must repeat
+    /// itself bit for bit. (OpenBLAS's AVX-512 kernels give the same bits for any cut; its AVX2
+    /// kernels round some elements differently by their place in a block.)
+    func testProductsCutIntoBlocksPerThread() {
+        var random = RandomSource(seed: 2)
+        for (m, k, n) in [(64, 1024, 1024), (1001, 300, 301), (256, 100, 2600), (77, 4000, 250)] {
+            for (ta, tb) in [(false, false), (true, false), (false, true), (true, true)] {
+                let a = Tensor.uniform(shape: ta ? [k, m] : [m, k], low: -1, high: 1, using: &random)
+                let b = Tensor.uniform(shape: tb ? [n, k] : [k, n], low: -1, high: 1, using: &random)
+                let start = Tensor.uniform(shape: [m, n], low: -1, high: 1, using: &random)
+                func product(threads: Int) -> [Float] {
+                    setMatrixThreads(threads)
+                    defer { resetMatrixThreads() }
+                    var c = start
+                    c.withUnsafeMutableBufferPointer { cb in
+                        gemm(ta, tb, m, n, k, a.storage.pointer, b.storage.pointer, 0.5, cb.baseAddress!)
+                    }
+                    return c.scalars
+                }
+                let one = product(threads: 1)
+                for threads in [2, 3] {
+                    let cut = product(threads: threads)
+                    XCTAssertEqual(cut, product(threads: threads), "\(threads) threads do not repeat themselves")
+                    let worst = zip(cut, one).map { abs($0 - $1) }.max() ?? 0
+                    XCTAssertLessThan(worst, 1e-6 * Float(k), "\(threads) threads: m=\(m) k=\(k) n=\(n) ta=\(ta) tb=\(tb)")
+                }
+            }
+        }
+    }
+
     func testKnownProduct() {
         let a = Tensor(shape: [2, 3], scalars: [1, 2, 3, 4, 5, 6])
         let b = Tensor(shape: [3, 2], scalars: [7, 8, 9, 10, 11, 12])
