@@ -54,80 +54,151 @@ func sumInOrder(_ parts: UnsafePointer<Float>, _ partCount: Int, count: Int, int
     }
 }
 
-/// Fills `columns` [patchSize, count·outputPlane] from samples `first..<first+count` of `input`.
-func im2col(_ input: UnsafePointer<Float>, _ g: ConvolutionGeometry, first: Int, count: Int,
-            _ columns: UnsafeMutablePointer<Float>) {
-    let shared = SharedPointer(base: columns)
-    parallelFor(g.inputChannels, costPerItem: g.kernelHeight * g.kernelWidth * count * g.outputPlane) { channels in
-        for c in channels { im2colChannel(c, input, g, first: first, count: count, shared.base) }
+/// One sample's channel plane with the convolution's padding around it, as wide and high as
+/// the windows reach: (oh − 1)·s + kh by (ow − 1)·s + kw. Window (oy, ox) at kernel tap (ky, kx)
+/// reads element (oy·s + ky, ox·s + kx), so im2col and col2im need no bounds tests. Input
+/// pixels no window reaches (a "valid" convolution's last rows) are left out.
+struct PaddedPlane {
+    let height: Int, width: Int
+    /// The input rows and columns that lie inside the padded plane.
+    let rows: Range<Int>, columns: Range<Int>
+
+    init(_ g: ConvolutionGeometry) {
+        height = (g.outputHeight - 1) * g.stride + g.kernelHeight
+        width = (g.outputWidth - 1) * g.stride + g.kernelWidth
+        rows = 0..<max(0, min(g.inputHeight, height - g.padTop))
+        columns = 0..<max(0, min(g.inputWidth, width - g.padLeft))
+    }
+
+    /// A zeroed plane (the padding stays zero: `load` writes only the input's part), with room
+    /// after it for the vector loads of `copyRow` and `addRow`.
+    func make() -> UnsafeMutablePointer<Float> {
+        let plane = UnsafeMutablePointer<Float>.allocate(capacity: height * width + 8)
+        plane.initialize(repeating: 0, count: height * width + 8)
+        return plane
+    }
+
+    /// Copies an input plane into the padded plane.
+    @inline(__always)
+    func load(_ source: UnsafePointer<Float>, _ g: ConvolutionGeometry, into plane: UnsafeMutablePointer<Float>) {
+        for iy in rows {
+            let from = source + iy * g.inputWidth, to = plane + (iy + g.padTop) * width + g.padLeft
+            for ix in columns { to[ix] = from[ix] }
+        }
+    }
+
+    /// Copies the input's part of the padded plane out to an input plane; pixels no window
+    /// reaches get zero.
+    @inline(__always)
+    func store(_ plane: UnsafePointer<Float>, _ g: ConvolutionGeometry, into target: UnsafeMutablePointer<Float>) {
+        for iy in 0..<g.inputHeight {
+            let to = target + iy * g.inputWidth
+            if !rows.contains(iy) {
+                for ix in 0..<g.inputWidth { to[ix] = 0 }
+                continue
+            }
+            let from = plane + (iy + g.padTop) * width + g.padLeft
+            for ix in columns { to[ix] = from[ix] }
+            for ix in columns.upperBound..<g.inputWidth { to[ix] = 0 }
+        }
     }
 }
 
-/// The rows of channel `c` of the im2col matrix.
+/// to[i] = from[i·stride] for i < count, four at a time for strides 1 and 2 (im2col's rows
+/// are 7 to 28 elements: vector moves beat both scalar loops and memcpy calls). Reads up to
+/// one element past from[(count − 1)·stride].
 @inline(__always)
-func im2colChannel(_ c: Int, _ input: UnsafePointer<Float>, _ g: ConvolutionGeometry, first: Int, count: Int,
-                   _ columns: UnsafeMutablePointer<Float>) {
-    let (oh, ow, s) = (g.outputHeight, g.outputWidth, g.stride)
+func copyRow(_ from: UnsafePointer<Float>, stride s: Int, to: UnsafeMutablePointer<Float>, count: Int) {
+    var i = 0
+    if s == 1 {
+        while i + 4 <= count {
+            UnsafeMutableRawPointer(to + i).storeBytes(of: UnsafeRawPointer(from + i).loadUnaligned(as: SIMD4<Float>.self), as: SIMD4<Float>.self)
+            i += 4
+        }
+    } else if s == 2 {
+        while i + 4 <= count {
+            let pairs = UnsafeRawPointer(from + 2 * i).loadUnaligned(as: SIMD8<Float>.self)
+            UnsafeMutableRawPointer(to + i).storeBytes(of: pairs.evenHalf, as: SIMD4<Float>.self)
+            i += 4
+        }
+    }
+    while i < count {
+        to[i] = from[i * s]
+        i += 1
+    }
+}
+
+/// to[i·stride] += from[i] for i < count, four at a time for strides 1 and 2: the adjoint of
+/// `copyRow`, each element still one addition. Reads and rewrites up to one element past
+/// to[(count − 1)·stride].
+@inline(__always)
+func addRow(_ from: UnsafePointer<Float>, to: UnsafeMutablePointer<Float>, stride s: Int, count: Int) {
+    var i = 0
+    if s == 1 {
+        while i + 4 <= count {
+            let sum = UnsafeRawPointer(to + i).loadUnaligned(as: SIMD4<Float>.self) + UnsafeRawPointer(from + i).loadUnaligned(as: SIMD4<Float>.self)
+            UnsafeMutableRawPointer(to + i).storeBytes(of: sum, as: SIMD4<Float>.self)
+            i += 4
+        }
+    } else if s == 2 {
+        while i + 4 <= count {
+            var pairs = UnsafeRawPointer(to + 2 * i).loadUnaligned(as: SIMD8<Float>.self)
+            pairs.evenHalf += UnsafeRawPointer(from + i).loadUnaligned(as: SIMD4<Float>.self)
+            UnsafeMutableRawPointer(to + 2 * i).storeBytes(of: pairs, as: SIMD8<Float>.self)
+            i += 4
+        }
+    }
+    while i < count {
+        to[i * s] += from[i]
+        i += 1
+    }
+}
+
+/// Fills `columns` [patchSize, count·outputPlane] from samples `first..<first+count` of `input`.
+func im2col(_ input: UnsafePointer<Float>, _ g: ConvolutionGeometry, first: Int, count: Int,
+            _ columns: UnsafeMutablePointer<Float>) {
+    let padded = PaddedPlane(g)
+    let plane = padded.make()
+    defer { plane.deallocate() }
+    let (oh, ow, s, width) = (g.outputHeight, g.outputWidth, g.stride, padded.width)
     let rowLength = count * g.outputPlane
-    for ky in 0..<g.kernelHeight {
-        for kx in 0..<g.kernelWidth {
-            let row = columns + ((c * g.kernelHeight + ky) * g.kernelWidth + kx) * rowLength
-            let valid = g.validColumns(kx)
-            let shiftX = kx - g.padLeft
-            for n in 0..<count {
-                let plane = input + ((first + n) * g.inputChannels + c) * g.inputPlane
-                for oy in 0..<oh {
-                    let target = row + (n * oh + oy) * ow
-                    let iy = oy * s - g.padTop + ky
-                    // Rows are short (7 to 28 elements): plain loops beat memcpy/memset calls.
-                    if iy < 0 || iy >= g.inputHeight {
-                        for ox in 0..<ow { target[ox] = 0 }
-                        continue
+    for c in 0..<g.inputChannels {
+        for n in 0..<count {
+            padded.load(input + ((first + n) * g.inputChannels + c) * g.inputPlane, g, into: plane)
+            for ky in 0..<g.kernelHeight {
+                for kx in 0..<g.kernelWidth {
+                    let target = columns + ((c * g.kernelHeight + ky) * g.kernelWidth + kx) * rowLength + n * g.outputPlane
+                    for oy in 0..<oh {
+                        copyRow(plane + (oy * s + ky) * width + kx, stride: s, to: target + oy * ow, count: ow)
                     }
-                    let source = plane + iy * g.inputWidth + shiftX
-                    for ox in 0..<valid.lowerBound { target[ox] = 0 }
-                    if s == 1 {
-                        for ox in valid { target[ox] = source[ox] }
-                    } else {
-                        for ox in valid { target[ox] = source[ox * s] }
-                    }
-                    for ox in valid.upperBound..<ow { target[ox] = 0 }
                 }
             }
         }
     }
 }
 
-/// Adds `columns` [patchSize, count·outputPlane] back into samples `first..<first+count` of
-/// `input`. Channels are separate planes of `input`, so threads split the channels.
+/// Adds up `columns` [patchSize, count·outputPlane] into samples `first..<first+count` of
+/// `input`, overwriting them: every input pixel gets the sum of the columns that read it,
+/// added in (ky, kx) order.
 func col2im(_ columns: UnsafePointer<Float>, _ g: ConvolutionGeometry, first: Int, count: Int,
             _ input: UnsafeMutablePointer<Float>) {
-    let shared = SharedPointer(base: input)
-    parallelFor(g.inputChannels, costPerItem: g.kernelHeight * g.kernelWidth * count * g.outputPlane) { channels in
-        for c in channels { col2imChannel(c, columns, g, first: first, count: count, shared.base) }
-    }
-}
-
-@inline(__always)
-func col2imChannel(_ c: Int, _ columns: UnsafePointer<Float>, _ g: ConvolutionGeometry, first: Int, count: Int,
-                   _ input: UnsafeMutablePointer<Float>) {
-    let (oh, ow, s) = (g.outputHeight, g.outputWidth, g.stride)
+    let padded = PaddedPlane(g)
+    let plane = padded.make()
+    defer { plane.deallocate() }
+    let (oh, ow, s, width) = (g.outputHeight, g.outputWidth, g.stride, padded.width)
     let rowLength = count * g.outputPlane
-    for ky in 0..<g.kernelHeight {
-        for kx in 0..<g.kernelWidth {
-            let row = columns + ((c * g.kernelHeight + ky) * g.kernelWidth + kx) * rowLength
-            let valid = g.validColumns(kx)
-            let shiftX = kx - g.padLeft
-            for n in 0..<count {
-                let plane = input + ((first + n) * g.inputChannels + c) * g.inputPlane
-                for oy in 0..<oh {
-                    let iy = oy * s - g.padTop + ky
-                    if iy < 0 || iy >= g.inputHeight { continue }
-                    let source = row + (n * oh + oy) * ow
-                    let target = plane + iy * g.inputWidth + shiftX
-                    for ox in valid { target[ox * s] += source[ox] }
+    for c in 0..<g.inputChannels {
+        for n in 0..<count {
+            plane.update(repeating: 0, count: padded.height * width)
+            for ky in 0..<g.kernelHeight {
+                for kx in 0..<g.kernelWidth {
+                    let source = columns + ((c * g.kernelHeight + ky) * g.kernelWidth + kx) * rowLength + n * g.outputPlane
+                    for oy in 0..<oh {
+                        addRow(source + oy * ow, to: plane + (oy * s + ky) * width + kx, stride: s, count: ow)
+                    }
                 }
             }
+            padded.store(plane, g, into: input + ((first + n) * g.inputChannels + c) * g.inputPlane)
         }
     }
 }
@@ -189,7 +260,7 @@ func convolveChunk(_ input: Tensor, _ weight: Tensor, _ g: ConvolutionGeometry, 
 public func convolutionInputGradient(_ outputGradient: Tensor, _ weight: Tensor, geometry g: ConvolutionGeometry) -> Tensor {
     precondition(outputGradient.shape == g.outputShape && weight.shape == g.weightShape,
                  "convolution gradient shapes \(outputGradient.shape), \(weight.shape) do not match \(g)")
-    var input = Tensor(shape: g.inputShape, repeating: 0)
+    var input = Tensor(uninitializedShape: g.inputShape)
     input.withUnsafeMutableBufferPointer { buffer in
         let x = SharedPointer(base: buffer.baseAddress!)
         forEachChunk(g, ChunkPlan(g)) { _, first, count, columns, gathered in

@@ -101,14 +101,4 @@ public struct ConvolutionGeometry: Equatable {
         copy.batch = batch
         return copy
     }
-
-    /// Output columns `ox` whose input column `ox·stride − padLeft + kx` lies inside the input.
-    @inline(__always)
-    func validColumns(_ kx: Int) -> Range<Int> {
-        let shift = kx - padLeft
-        let low = shift >= 0 ? 0 : min(outputWidth, (-shift + stride - 1) / stride)
-        let highInput = inputWidth - 1 - shift  // ox·stride ≤ highInput
-        let high = highInput < 0 ? 0 : min(outputWidth, highInput / stride + 1)
-        return low..<max(low, high)
-    }
 }
