@@ -68,9 +68,10 @@ func matmulSizes(_ a: Tensor, _ transposeA: Bool, _ b: Tensor, _ transposeB: Boo
 ///
 /// The lab runs its own threads: a product of at least `threadedProductSize` multiply–adds is
 /// cut into `loopThreads` blocks of C's rows or columns, one single-threaded OpenBLAS call each.
-/// OpenBLAS computes every element of C from the same sums in the same order whichever block
-/// holds it, so the numbers do not depend on the thread count (tested). OpenBLAS's own threads
-/// stay asleep: they would spin between products and take a core from the lab's other loops.
+/// OpenBLAS's own threads stay asleep; they would spin between products and take a core from
+/// the lab's other loops. With OpenBLAS's AVX-512 kernels every element comes out the same
+/// whatever the cut; its AVX2 kernels round some elements differently by their place in a
+/// block, so seeded results can depend on the thread count (as they did with OpenBLAS's threads).
 @inline(__always)
 public func gemm(_ transposeA: Bool, _ transposeB: Bool, _ m: Int, _ n: Int, _ k: Int,
                  _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>,
@@ -121,8 +122,11 @@ struct GEMMOperands: @unchecked Sendable {
     }
 }
 
-/// The smallest product (m·n·k) that `gemm` spreads over more than one thread.
-let threadedProductSize = 1 << 26
+/// The smallest product (m·n·k) that `gemm` spreads over more than one thread. Measured on
+/// mlp-fashion (64-row products of 8–51 M multiply–adds), two idle cores: 2^23 and 2^22 run a
+/// step in 6.3 ms, 2^24 in 6.8–7.0, 2^26 in 9.0–9.4; with the other core busy 2^23 costs 6 %.
+/// The lessons' largest products (64·256·256 = 2^22) stay whole, so their numbers do not change.
+let threadedProductSize = 1 << 23
 
 /// OpenBLAS's own threading, switched off once, before the first product.
 let blasOnOneThread: Void = openblas_set_num_threads(1)
@@ -130,8 +134,8 @@ let blasOnOneThread: Void = openblas_set_num_threads(1)
 /// The number of threads the lab's matrix products and loops use now.
 public func matrixThreads() -> Int { loopThreads }
 
-/// Sets the number of threads the lab's matrix products and loops (im2col, col2im) use.
-/// Products below 2^26 multiply–adds run on one thread anyway (see `gemm`).
+/// Sets the number of threads the lab's matrix products and convolutions use. Products below
+/// `threadedProductSize` multiply–adds run on one thread anyway (see `gemm`).
 public func setMatrixThreads(_ count: Int) {
     loopThreads = max(1, count)
 }
