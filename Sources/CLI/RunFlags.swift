@@ -11,7 +11,7 @@ struct RunFlags: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp("Seed of every random draw (default: the lesson's own).", valueName: "n"))
     var seed: UInt64?
 
-    @Option(name: .long, help: ArgumentHelp("Threads for matrix products (results are reproducible for a given count).", valueName: "n"))
+    @Option(name: .long, help: ArgumentHelp("Threads for matrix products and convolutions (the numbers do not depend on it).", valueName: "n"))
     var threads = 2
 
     @Flag(name: .long, help: "A few steps per stage: a smoke test that finishes in seconds.")

@@ -67,11 +67,12 @@ func matmulSizes(_ a: Tensor, _ transposeA: Bool, _ b: Tensor, _ transposeB: Boo
 /// Row-major SGEMM: C = op(A)·op(B) + beta·C, through OpenBLAS on one thread per call.
 ///
 /// The lab runs its own threads: a product of at least `threadedProductSize` multiply–adds is
-/// cut into `loopThreads` blocks of C's rows or columns, one single-threaded OpenBLAS call each.
-/// OpenBLAS's own threads stay asleep; they would spin between products and take a core from
-/// the lab's other loops. With OpenBLAS's AVX-512 kernels every element comes out the same
-/// whatever the cut; its AVX2 kernels round some elements differently by their place in a
-/// block, so seeded results can depend on the thread count (as they did with OpenBLAS's threads).
+/// cut into `loopThreads` blocks of C's rows, one single-threaded OpenBLAS call each. OpenBLAS
+/// computes every element from the same sums in the same order whichever block holds it,
+/// provided the blocks start at multiples of `rowBlock` rows (its AVX2 kernels round some
+/// elements differently at other cuts, and at any cut of the columns), so the numbers do not
+/// depend on the thread count (tested). OpenBLAS's own threads stay asleep: they would spin
+/// between products and take a core from the lab's other loops.
 @inline(__always)
 public func gemm(_ transposeA: Bool, _ transposeB: Bool, _ m: Int, _ n: Int, _ k: Int,
                  _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>,
@@ -82,51 +83,45 @@ public func gemm(_ transposeA: Bool, _ transposeB: Bool, _ m: Int, _ n: Int, _ k
         return
     }
     _ = blasOnOneThread
-    let operands = GEMMOperands(transposeA: transposeA, transposeB: transposeB, k: k, a: a, b: b, beta: beta,
-                                c: SharedPointer(base: c), lda: transposeA ? m : k, ldb: transposeB ? k : n, ldc: n)
-    let parts = m * n * k >= threadedProductSize ? min(loopThreads, max(m, n) / 16) : 1
+    let operands = GEMMOperands(transposeA: transposeA, transposeB: transposeB, n: n, k: k, a: a, b: b, beta: beta,
+                                c: SharedPointer(base: c), lda: transposeA ? m : k, ldb: transposeB ? k : n)
+    let parts = m * n * k >= threadedProductSize ? min(loopThreads, m / rowBlock) : 1
     if parts <= 1 {
-        operands.multiply(rows: 0..<m, columns: 0..<n)
+        operands.multiply(rows: 0..<m)
         return
     }
-    // Cut the longer side of C, at multiples of 16 (the width of OpenBLAS's kernels).
-    let splitColumns = n >= m
-    let length = splitColumns ? n : m
-    let bounds = (0...parts).map { min(length, (length * $0 / parts + 8) / 16 * 16) }
+    let bounds = (0...parts).map { min(m, (m * $0 / parts + rowBlock / 2) / rowBlock * rowBlock) }
     DispatchQueue.concurrentPerform(iterations: parts) { part in
-        let block = bounds[part]..<(part == parts - 1 ? length : bounds[part + 1])
-        if splitColumns {
-            operands.multiply(rows: 0..<m, columns: block)
-        } else {
-            operands.multiply(rows: block, columns: 0..<n)
-        }
+        operands.multiply(rows: bounds[part]..<(part == parts - 1 ? m : bounds[part + 1]))
     }
 }
 
-/// The operands of one `gemm`, from which any block of C can be computed.
+/// Row blocks of a split product start at multiples of this: OpenBLAS's kernels (AVX2 and
+/// AVX-512, measured) give every element the same bits whichever such block holds it.
+let rowBlock = 12
+
+/// The operands of one `gemm`, from which any block of C's rows can be computed.
 struct GEMMOperands: @unchecked Sendable {
-    let transposeA: Bool, transposeB: Bool, k: Int
+    let transposeA: Bool, transposeB: Bool, n: Int, k: Int
     let a: UnsafePointer<Float>, b: UnsafePointer<Float>, beta: Float
     let c: SharedPointer<Float>
-    let lda: Int, ldb: Int, ldc: Int
+    let lda: Int, ldb: Int
 
-    /// C[rows, columns] = op(A)[rows, :]·op(B)[:, columns] + beta·C[rows, columns].
+    /// C[rows, :] = op(A)[rows, :]·op(B) + beta·C[rows, :].
     @inline(__always)
-    func multiply(rows: Range<Int>, columns: Range<Int>) {
-        if rows.isEmpty || columns.isEmpty { return }
-        let blockA = a + (transposeA ? rows.lowerBound : rows.lowerBound * lda)
-        let blockB = b + (transposeB ? columns.lowerBound * ldb : columns.lowerBound)
+    func multiply(rows: Range<Int>) {
+        if rows.isEmpty { return }
         cblas_sgemm(CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
-                    Int32(rows.count), Int32(columns.count), Int32(k), 1, blockA, Int32(lda),
-                    blockB, Int32(ldb), beta, c.base + rows.lowerBound * ldc + columns.lowerBound, Int32(ldc))
+                    Int32(rows.count), Int32(n), Int32(k), 1, a + (transposeA ? rows.lowerBound : rows.lowerBound * lda),
+                    Int32(lda), b, Int32(ldb), beta, c.base + rows.lowerBound * n, Int32(n))
     }
 }
 
-/// The smallest product (m·n·k) that `gemm` spreads over more than one thread. Measured on
-/// mlp-fashion (64-row products of 8–51 M multiply–adds), two idle cores: 2^23 and 2^22 run a
-/// step in 6.3 ms, 2^24 in 6.8–7.0, 2^26 in 9.0–9.4; with the other core busy 2^23 costs 6 %.
-/// The lessons' largest products (64·256·256 = 2^22) stay whole, so their numbers do not change.
-let threadedProductSize = 1 << 23
+/// The smallest product (m·n·k) that `gemm` spreads over more than one thread. Measured on two
+/// idle cores: mlp-gaussian (64·256·256 products) 1.55 → 1.2 ms a step at 2^22 against 2^23,
+/// mlp-fashion (8–51 M) 9.0–9.4 → 6.3 ms against 2^26; smaller thresholds gain nothing more.
+/// With the other core busy the split costs mlp-gaussian 15–35 % (`--threads 1` avoids it).
+let threadedProductSize = 1 << 22
 
 /// OpenBLAS's own threading, switched off once, before the first product.
 let blasOnOneThread: Void = openblas_set_num_threads(1)

@@ -96,7 +96,7 @@ struct RunSummary: Encodable {
     var file: String
     var seed: UInt64
     var threads: Int
-    /// OpenBLAS's kernel set: with the seed and the thread count, what fixes every number.
+    /// OpenBLAS's kernel set: with the seed, what fixes every number.
     var blasKernels: String
     var quick: Bool
     var overrides: [String]

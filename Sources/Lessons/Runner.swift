@@ -12,8 +12,8 @@ public struct RunOptions {
     public var format = ImageFormat.png
     /// First stage to run (by number or id); earlier stages are skipped.
     public var startStage: String?
-    /// Threads for matrix products. Fixed (not "all cores") because results differ in the last bits
-    /// between thread counts, and a GAN amplifies such differences: same seed and threads, same numbers.
+    /// Threads for matrix products and convolutions. The engine cuts work so that every number
+    /// comes out the same on any thread count (a GAN would amplify a last-bit difference).
     public var threads = 2
 
     public init() {}

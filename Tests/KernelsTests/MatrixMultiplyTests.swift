@@ -18,13 +18,11 @@ final class MatrixMultiplyTests: XCTestCase {
         }
     }
 
-    /// Large products are cut into blocks of rows or columns, one per thread: every block must be
-    /// the right part of the product, with and without transposes and beta, and a run must repeat
-    /// itself bit for bit. (OpenBLAS's AVX-512 kernels give the same bits for any cut; its AVX2
-    /// kernels round some elements differently by their place in a block.)
-    func testProductsCutIntoBlocksPerThread() {
+    /// Large products are cut into blocks of rows, one per thread: every element must come out
+    /// bit for bit as from one call on one thread, with and without transposes and beta.
+    func testThreadCountDoesNotChangeAnyBit() {
         var random = RandomSource(seed: 2)
-        for (m, k, n) in [(64, 1024, 1024), (1001, 300, 301), (256, 100, 2600), (77, 4000, 250)] {
+        for (m, k, n) in [(64, 1024, 1024), (1001, 300, 301), (256, 100, 2600), (77, 4000, 250), (64, 256, 512)] {
             for (ta, tb) in [(false, false), (true, false), (false, true), (true, true)] {
                 let a = Tensor.uniform(shape: ta ? [k, m] : [m, k], low: -1, high: 1, using: &random)
                 let b = Tensor.uniform(shape: tb ? [n, k] : [k, n], low: -1, high: 1, using: &random)
@@ -39,11 +37,9 @@ final class MatrixMultiplyTests: XCTestCase {
                     return c.scalars
                 }
                 let one = product(threads: 1)
-                for threads in [2, 3] {
-                    let cut = product(threads: threads)
-                    XCTAssertEqual(cut, product(threads: threads), "\(threads) threads do not repeat themselves")
-                    let worst = zip(cut, one).map { abs($0 - $1) }.max() ?? 0
-                    XCTAssertLessThan(worst, 1e-6 * Float(k), "\(threads) threads: m=\(m) k=\(k) n=\(n) ta=\(ta) tb=\(tb)")
+                for threads in [2, 3, 4] {
+                    let differing = zip(product(threads: threads), one).filter { $0 != $1 }.count
+                    XCTAssertEqual(differing, 0, "\(threads) threads: m=\(m) k=\(k) n=\(n) ta=\(ta) tb=\(tb)")
                 }
             }
         }

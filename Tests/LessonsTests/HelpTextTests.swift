@@ -21,8 +21,8 @@ OPTIONS:
   --out <folder>          Folder the run writes into (a lesson-NN folder
                           inside). (default: Output)
   --seed <n>              Seed of every random draw (default: the lesson's own).
-  --threads <n>           Threads for matrix products (results are reproducible
-                          for a given count). (default: 2)
+  --threads <n>           Threads for matrix products and convolutions (the
+                          numbers do not depend on it). (default: 2)
   --quick                 A few steps per stage: a smoke test that finishes in
                           seconds.
   --no-pause              Never wait for a key, even on a terminal.
@@ -48,8 +48,8 @@ OPTIONS:
   --out <folder>          Folder the run writes into (a lesson-NN folder
                           inside). (default: Output)
   --seed <n>              Seed of every random draw (default: the lesson's own).
-  --threads <n>           Threads for matrix products (results are reproducible
-                          for a given count). (default: 2)
+  --threads <n>           Threads for matrix products and convolutions (the
+                          numbers do not depend on it). (default: 2)
   --quick                 A few steps per stage: a smoke test that finishes in
                           seconds.
   --no-pause              Never wait for a key, even on a terminal.
