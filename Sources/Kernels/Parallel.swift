@@ -13,6 +13,27 @@ struct SharedPointer<T>: @unchecked Sendable {
     let base: UnsafeMutablePointer<T>
 }
 
+/// Runs `body(range)` on disjoint slices of 0..<count, one per thread of the lab's thread count,
+/// when every slice gets at least `minimumSlice` items; otherwise `body(0..<count)` on this
+/// thread. For elementwise loops, whose numbers do not depend on the slicing.
+public func forEachSlice(_ count: Int, minimumSlice: Int, _ body: (Range<Int>) -> Void) {
+    let slices = min(loopThreads, count / max(minimumSlice, 1))
+    if slices <= 1 {
+        body(0..<count)
+        return
+    }
+    withoutActuallyEscaping(body) { body in
+        let task = SliceTask(body: body)
+        DispatchQueue.concurrentPerform(iterations: slices) { slice in
+            task.body(count * slice / slices..<count * (slice + 1) / slices)
+        }
+    }
+}
+
+private struct SliceTask: @unchecked Sendable {
+    let body: (Range<Int>) -> Void
+}
+
 /// Runs the independent jobs `0..<count` on up to `threads` threads; each thread takes the
 /// next job as it finishes one. `completed(job, result)` is called for every job, one call at a
 /// time, in the order the jobs finish. The first error thrown stops further jobs from starting

@@ -1,3 +1,4 @@
+import Foundation
 import Kernels
 import XCTest
 
@@ -28,6 +29,23 @@ final class ParallelTests: XCTestCase {
         try forEachJob(4, threads: 2, { _ in matrixThreads() }, completed: { inside.append($1) })
         XCTAssertEqual(inside, [1, 1, 1, 1])
         XCTAssertEqual(matrixThreads(), 2)
+    }
+
+    func testSlicesCoverEveryItemOnce() {
+        setMatrixThreads(3)
+        defer { resetMatrixThreads() }
+        for (count, minimum, expected) in [(1000, 100, 3), (1000, 400, 2), (1000, 1000, 1), (5, 1, 3), (0, 1, 1)] {
+            let lock = NSLock()
+            var seen = [Int](repeating: 0, count: count), slices = 0
+            forEachSlice(count, minimumSlice: minimum) { range in
+                lock.lock()
+                slices += 1
+                for i in range { seen[i] += 1 }
+                lock.unlock()
+            }
+            XCTAssertEqual(slices, expected, "count \(count), minimum \(minimum)")
+            XCTAssertTrue(seen.allSatisfy { $0 == 1 })
+        }
     }
 
     func testTheFirstErrorStopsFurtherJobsAndIsRethrown() {

@@ -83,6 +83,27 @@ final class LayerTests: XCTestCase {
         XCTAssertTrue(noisy.scalars.allSatisfy { $0 >= 0.9 && $0 <= 1.1 })
     }
 
+    /// Large parameters update in slices on the run's threads: the same numbers as one thread.
+    func testOptimizersUpdateLargeParametersInSlicesToTheSameBits() {
+        let start = Tensor.uniform(shape: [301, 700], low: -1, high: 1, using: &random)
+        let gradients = (0..<3).map { _ in Tensor.uniform(shape: [301, 700], low: -1, high: 1, using: &random) }
+        func trained(_ make: ([Parameter]) -> Optimizer, threads: Int) -> [Float] {
+            setMatrixThreads(threads)
+            defer { resetMatrixThreads() }
+            let parameter = Parameter(name: "weight", value: start)
+            let optimizer = make([parameter])
+            for gradient in gradients { optimizer.update(with: [gradient]) }
+            return parameter.value.scalars
+        }
+        let makers: [([Parameter]) -> Optimizer] = [{ Adam(parameters: $0) }, { RMSProp(parameters: $0) },
+                                                    { SGD(parameters: $0, momentum: 0.9) }]
+        for make in makers {
+            let (one, two) = (trained(make, threads: 1), trained(make, threads: 2))
+            XCTAssertNotEqual(one, start.scalars)
+            XCTAssertEqual(zip(one, two).filter { $0 != $1 }.count, 0)
+        }
+    }
+
     func testConstraints() {
         let parameter = Parameter(name: "weight", value: Tensor.uniform(shape: [6, 5], low: -1, high: 1, using: &random))
         let copy = Parameter(name: "weight", value: parameter.value)
