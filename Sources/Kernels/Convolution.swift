@@ -6,8 +6,9 @@
 // core overlaps a GEMM on the other, and no chunk's numbers depend on the thread count.
 
 /// Elements of im2col scratch per chunk (16 MB) at most, where the batch allows. Measured on
-/// dcgan-mnist with chunks side by side on two threads: 1–4 M elements best, 16 M 10–15 %
-/// slower, 256 K 75 % slower (narrow GEMMs repack the weights too often).
+/// dcgan-mnist with chunks side by side on two threads: 1–4 M elements best; 16 M 10–15 %
+/// slower; 256 K no faster, with 820 MB peak memory instead of 500 (a weight-gradient share per
+/// chunk).
 let columnBudget = 4 << 20
 
 /// How a convolution's batch is cut into chunks: a multiple of four chunks, so that one, two or

@@ -141,7 +141,7 @@ public func resetMatrixThreads() {
 }
 
 /// The rate of OpenBLAS's own `cblas_sgemm` on `threads` of its threads, in GFLOP/s: the
-/// median over `repeats` products of square matrices of `size`.
+/// median over `repeats` products of square matrices of `size`, after one untimed product.
 public func measureBLASRate(size: Int = 1024, threads: Int, repeats: Int = 7) -> Double {
     _ = blasOnOneThread
     openblas_set_num_threads(Int32(threads))
@@ -175,5 +175,3 @@ public func matrixEnvironmentOverrides() -> [String] {
         getenv(name).map { "\(name)=\(String(cString: $0))" }
     }
 }
-
-

@@ -5,7 +5,7 @@ import Glibc
 import Darwin
 #endif
 
-/// Threads used by the lab's own parallel loops (set with the matrix threads).
+/// Threads the lab's products, convolutions and slices use (`setMatrixThreads`).
 nonisolated(unsafe) var loopThreads = 1
 
 /// A pointer that may cross into worker threads (each worker writes a disjoint part of the buffer).

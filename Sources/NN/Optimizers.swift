@@ -131,8 +131,8 @@ public final class Adam: Optimizer {
 
 typealias Buffer = UnsafeMutablePointer<Float>
 
-/// Elements of a parameter below which its update runs on one thread: a second thread pays
-/// from about 64 K elements (mlp-fashion's Adam, two idle cores).
+/// The fewest elements each thread's slice of an update gets (256 KB of every buffer), so that a
+/// slice outweighs waking a thread; smaller parameters update on one thread.
 let updateSlice = 1 << 16
 
 /// Runs `rule(parameter, gradient, state, count)` over raw buffers (plain loops that vectorise),
