@@ -19,10 +19,15 @@ public struct FeatureSnapshot: Sendable {
     public var fakeCentroid: (x: Double, y: Double)? { Self.centroid(fakeXs, fakeYs) }
 
     static func centroid(_ xs: [Double], _ ys: [Double]) -> (x: Double, y: Double)? {
-        let pairs = zip(xs, ys).filter { $0.0.isFinite && $0.1.isFinite }
-        guard !pairs.isEmpty else { return nil }
-        let count = Double(pairs.count)
-        return (pairs.map(\.0).reduce(0, +) / count, pairs.map(\.1).reduce(0, +) / count)
+        // One pass, no key paths: lesson 3 asks for centroids at every step of its tutorial run.
+        var (sumX, sumY, count) = (0.0, 0.0, 0)
+        for (x, y) in zip(xs, ys) where x.isFinite && y.isFinite {
+            sumX += x
+            sumY += y
+            count += 1
+        }
+        guard count > 0 else { return nil }
+        return (sumX / Double(count), sumY / Double(count))
     }
 
     var distance: Double? {
