@@ -44,12 +44,17 @@ struct Bench: ParsableCommand {
         }
         setMatrixThreads(threads)
         let workloads = only.map { [BenchmarkWorkload(rawValue: $0)!] } ?? BenchmarkWorkload.allCases
+        if !json { print("timing \(workloads.map(\.rawValue).joined(separator: ", ")), then cblas_sgemm …") }
+        let results = workloads.map { workload in
+            let isDCGAN = workload == .dcganMNIST
+            return runBenchmark(workload, steps: isDCGAN ? dcganSteps : steps, warmup: isDCGAN ? min(warmup, 3) : warmup)
+        }
+        // Last: OpenBLAS's own threads, woken for this product, spin for a while after it.
         let sgemm = measureBLASRate(threads: threads)
         var entries: [[String: Any]] = []
         if !json { print("workload        median ms    min ms   steps/s   GFLOP/s  of sgemm") }
-        for workload in workloads {
-            let isDCGAN = workload == .dcganMNIST
-            let result = runBenchmark(workload, steps: isDCGAN ? dcganSteps : steps, warmup: isDCGAN ? min(warmup, 3) : warmup)
+        for result in results {
+            let workload = result.workload
             var entry: [String: Any] = ["name": workload.rawValue, "median_ms": rounded(result.medianMilliseconds),
                                         "min_ms": rounded(result.fastestMilliseconds),
                                         "steps_per_second": rounded(result.stepsPerSecond), "steps": result.stepMilliseconds.count]
