@@ -26,7 +26,7 @@ extension ScoreboardStage {
             for entry in mixtures {
                 guard let cell = cells["\(entry.name)/\(recipe.name)"] else { continue }
                 line += column(meanAndError(cell.modes, 1), 13) + column(meanAndError(cell.quality, 1), 15)
-                    + column(fixed(mean(cell.divergence.map { $0.isFinite ? $0 : log(Double(entry.mixture.modeCount)) }), 2), 9)
+                    + column(fixed(mean(cell.countedDivergence), 2), 9)
             }
             console.line("  " + line)
         }

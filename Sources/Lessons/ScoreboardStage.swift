@@ -45,26 +45,31 @@ enum ScoreboardStage: StageKind {
         Int(modes) < modeCount || !(divergence < threshold)
     }
 
-    /// One method on one mixture over all seeds.
-    struct Cell {
-        var modes: [Double] = []
-        var quality: [Double] = []
-        var divergence: [Double] = []
-        var seconds: [Double] = []
-        var collapsedSeeds = 0
-        var firstCoverage: ModeCoverage?
-        var firstSamples: Tensor?
-        /// The seed index of each entry above, in the order the runs finished.
-        var order: [Int] = []
+    /// One training run: its mode coverage, and for the first seed what the figures show.
+    struct RunResult {
+        var modes: Double, quality: Double, divergence: Double, seconds: Double
+        var firstCoverage: ModeCoverage?, firstSamples: Tensor?
+    }
 
-        /// Puts the entries in seed order (runs on several threads finish in any order).
-        mutating func sortBySeed() {
-            let permutation = order.indices.sorted { order[$0] < order[$1] }
-            modes = permutation.map { modes[$0] }
-            quality = permutation.map { quality[$0] }
-            divergence = permutation.map { divergence[$0] }
-            seconds = permutation.map { seconds[$0] }
-            order = permutation.map { order[$0] }
+    /// One method on one mixture over all seeds, in seed order.
+    struct Cell {
+        var modes: [Double], quality: [Double], divergence: [Double], seconds: [Double]
+        /// Reverse KLs with an infinite one (no high-quality sample at all) counted as log K.
+        var countedDivergence: [Double]
+        var collapsedSeeds: Int
+        var firstCoverage: ModeCoverage?, firstSamples: Tensor?
+
+        init(_ runs: [RunResult], modeCount: Int, threshold: Double) {
+            modes = runs.map(\.modes)
+            quality = runs.map(\.quality)
+            divergence = runs.map(\.divergence)
+            seconds = runs.map(\.seconds)
+            countedDivergence = divergence.map { $0.isFinite ? $0 : log(Double(modeCount)) }
+            collapsedSeeds = runs.filter {
+                collapsed(modes: $0.modes, divergence: $0.divergence, modeCount: modeCount, threshold: threshold)
+            }.count
+            firstCoverage = runs.first?.firstCoverage
+            firstSamples = runs.first?.firstSamples
         }
     }
 
@@ -102,55 +107,43 @@ enum ScoreboardStage: StageKind {
                     values: recipe.applied(to: settings).values.merging(["mixture": entry.name]) { _, new in new }, kind: settings.kind)))
             }
         }
-        var results = Array(repeating: Cell(), count: plan.count)
-        var finished = Array(repeating: 0, count: plan.count), printed = 0
         // Runs are independent (own networks, own seeds), so they share the run's threads, one
-        // run per thread; their products are far below the size a second thread gets, so the
-        // numbers do not depend on how many runs go at once.
+        // run per thread (each job's products stay on its thread: the same numbers as alone).
+        var runs = Array(repeating: [RunResult?](repeating: nil, count: seeds), count: plan.count)
+        var results: [Cell] = [], done = 0
         do {
-            try forEachJob(plan.count * seeds, threads: context.threads, { job -> (Cell, Double) in
+            try forEachJob(plan.count * seeds, threads: context.threads, { job -> RunResult in
                 let (cell, index) = job.quotientAndRemainder(dividingBy: seeds)
                 let runStart = Date()
                 let run = CollapseRun(method: plan[cell].method, mixture: plan[cell].entry.mixture, seed: seedValues[index])
                 try run.train(steps: plan[cell].steps, of: plan[cell].steps)
                 let (coverage, samples) = run.coverage(samples: settings.integer("samples"))
-                var result = Cell()
-                result.modes = [Double(coverage.modesCaptured)]
-                result.quality = [coverage.highQualityPercent]
-                result.divergence = [coverage.reverseKL]
-                if index == 0 { result.firstCoverage = coverage; result.firstSamples = samples }
-                return (result, Date().timeIntervalSince(runStart))
-            }, completed: { job, outcome in
+                return RunResult(modes: Double(coverage.modesCaptured), quality: coverage.highQualityPercent,
+                                 divergence: coverage.reverseKL, seconds: Date().timeIntervalSince(runStart),
+                                 firstCoverage: index == 0 ? coverage : nil, firstSamples: index == 0 ? samples : nil)
+            }, completed: { job, result in
                 let (cell, index) = job.quotientAndRemainder(dividingBy: seeds)
-                let (result, seconds) = outcome
-                results[cell].modes += result.modes  // put in seed order once all seeds are in
-                results[cell].quality += result.quality
-                results[cell].divergence += result.divergence
-                results[cell].seconds.append(seconds)
-                results[cell].order.append(index)
-                if index == 0 { results[cell].firstCoverage = result.firstCoverage; results[cell].firstSamples = result.firstSamples }
-                finished[cell] += 1
+                runs[cell][index] = result
+                done += 1
                 let (entry, recipe) = (plan[cell].entry, plan[cell].recipe)
-                console.progress("\(entry.name) · \(recipe.label) · seed \(index + 1)/\(seeds): \(Int(result.modes[0]))/\(entry.mixture.modeCount) modes, "
-                    + "\(fixed(result.quality[0], 1)) % high quality", final: false)
-                while printed < plan.count, finished[printed] == seeds {  // each cell's lines in order, once complete
-                    results[printed].sortBySeed()
-                    let (entry, recipe) = (plan[printed].entry, plan[printed].recipe)
-                    results[printed].collapsedSeeds = zip(results[printed].modes, results[printed].divergence).filter {
-                        collapsed(modes: $0.0, divergence: $0.1, modeCount: entry.mixture.modeCount, threshold: threshold)
-                    }.count
-                    let done = results[printed]
+                console.progress("\(entry.name) · \(recipe.label) · seed \(index + 1)/\(seeds): \(Int(result.modes))/\(entry.mixture.modeCount) modes, "
+                    + "\(fixed(result.quality, 1)) % high quality", final: false)
+                // Each cell's lines in print order, once all its seeds are in (runs finish in any order).
+                while results.count < plan.count {
+                    let next = runs[results.count].compactMap { $0 }
+                    if next.count < seeds { break }
+                    let (entry, recipe) = (plan[results.count].entry, plan[results.count].recipe)
+                    let cell = Cell(next, modeCount: entry.mixture.modeCount, threshold: threshold)
+                    results.append(cell)
                     console.progress("\(rightAligned(entry.name, 4)) \(recipe.label.padding(toLength: labelWidth, withPad: " ", startingAt: 0)) modes "
-                        + done.modes.map { String(Int($0)) }.joined(separator: " ") + "  high quality "
-                        + done.quality.map { fixed($0, 0) }.joined(separator: " ") + " %  (\(fixed(mean(done.seconds), 1)) s/run)", final: true)
+                        + cell.modes.map { String(Int($0)) }.joined(separator: " ") + "  high quality "
+                        + cell.quality.map { fixed($0, 0) }.joined(separator: " ") + " %  (\(fixed(mean(cell.seconds), 1)) s/run)", final: true)
                     console.line("  " + String(repeating: " ", count: labelWidth + 6) + "rev. KL "
-                        + done.divergence.map { $0.isFinite ? fixed($0, 2) : "∞" }.joined(separator: " ")
-                        + ": collapsed in \(done.collapsedSeeds) of \(seeds)")
-                    printed += 1
+                        + cell.divergence.map { $0.isFinite ? fixed($0, 2) : "∞" }.joined(separator: " ")
+                        + ": collapsed in \(cell.collapsedSeeds) of \(seeds)")
                 }
             })
         } catch is TrainingInterrupted {
-            let done = finished.reduce(0, +)
             console.progress("interrupted after \(done) of \(plan.count * seeds) runs: the table needs every run, so none is written", final: true)
             throw TrainingInterrupted(outcome: StageOutcome(metrics: ["runs_completed": Double(done)]))
         }
@@ -185,9 +178,8 @@ enum ScoreboardStage: StageKind {
             metrics[prefix + "_quality_mean"] = mean(cell.quality)
             metrics[prefix + "_quality_se"] = standardError(cell.quality)
             metrics[prefix + "_quality_min"] = cell.quality.min() ?? 0
-            let divergences = cell.divergence.map { $0.isFinite ? $0 : log(key.hasPrefix("grid") ? 25 : 8) }  // as the table counts them
-            metrics[prefix + "_kl_mean"] = mean(divergences)
-            metrics[prefix + "_kl_min"] = divergences.min() ?? 0
+            metrics[prefix + "_kl_mean"] = mean(cell.countedDivergence)
+            metrics[prefix + "_kl_min"] = cell.countedDivergence.min() ?? 0
             metrics[prefix + "_collapsed_seeds"] = Double(cell.collapsedSeeds)
             metrics[prefix + "_seconds_per_run"] = (mean(cell.seconds) * 100).rounded() / 100
         }
