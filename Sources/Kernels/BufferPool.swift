@@ -1,8 +1,4 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
+import Synchronization
 
 /// Recycles large tensor buffers by exact size, so a training loop that makes the same shapes
 /// every step stops paying for fresh pages (a new large array costs ≈ 10× its arithmetic).
@@ -14,49 +10,40 @@ final class BufferPool {
     let smallest = 4096
     /// Total bytes the pool may hold idle.
     var capacityBytes = 640 << 20
-    private(set) var idleBytes = 0
-    private var idle: [Int: [UnsafeMutablePointer<Float>]] = [:]
-    private let lock: UnsafeMutablePointer<pthread_mutex_t>
-
-    init() {
-        lock = .allocate(capacity: 1)
-        pthread_mutex_init(lock, nil)
+    private struct Idle {
+        var bytes = 0
+        var buffers: [Int: [UnsafeMutablePointer<Float>]] = [:]
     }
+    private let idle = Mutex(Idle())
 
     func take(_ count: Int) -> UnsafeMutablePointer<Float> {
-        if count >= smallest {
-            pthread_mutex_lock(lock)
-            if let buffer = idle[count]?.popLast() {
-                idleBytes -= count * 4
-                pthread_mutex_unlock(lock)
-                return buffer
-            }
-            pthread_mutex_unlock(lock)
+        if count >= smallest, let buffer = idle.withLock({ idle -> UnsafeMutablePointer<Float>? in
+            guard let buffer = idle.buffers[count]?.popLast() else { return nil }
+            idle.bytes -= count * 4
+            return buffer
+        }) {
+            return buffer
         }
         return .allocate(capacity: max(count, 1))
     }
 
     func give(_ buffer: UnsafeMutablePointer<Float>, count: Int) {
-        if count >= smallest {
-            pthread_mutex_lock(lock)
-            if idleBytes + count * 4 <= capacityBytes {
-                idle[count, default: []].append(buffer)
-                idleBytes += count * 4
-                pthread_mutex_unlock(lock)
-                return
-            }
-            pthread_mutex_unlock(lock)
+        let kept = count >= smallest && idle.withLock { idle in
+            guard idle.bytes + count * 4 <= capacityBytes else { return false }
+            idle.buffers[count, default: []].append(buffer)
+            idle.bytes += count * 4
+            return true
         }
-        buffer.deallocate()
+        if !kept { buffer.deallocate() }
     }
 
     /// Frees every idle buffer.
     func drain() {
-        pthread_mutex_lock(lock)
-        for buffers in idle.values { for buffer in buffers { buffer.deallocate() } }
-        idle = [:]
-        idleBytes = 0
-        pthread_mutex_unlock(lock)
+        let buffers = idle.withLock { idle in
+            defer { idle = Idle() }
+            return idle.buffers.values.flatMap { $0 }
+        }
+        for buffer in buffers { buffer.deallocate() }
     }
 }
 

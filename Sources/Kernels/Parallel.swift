@@ -1,9 +1,5 @@
 import Dispatch
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
+import Synchronization
 
 /// Threads the lab's products, convolutions and slices use (`setMatrixThreads`).
 nonisolated(unsafe) var loopThreads = 1
@@ -74,38 +70,30 @@ private struct JobWork<Result>: @unchecked Sendable {
     let completed: (Int, Result) -> Void
 }
 
-/// The shared state of `forEachJob`: the next job, the first error, and a lock for callbacks.
+/// The shared state of `forEachJob`: the next job and the first error, behind one lock that
+/// also serialises the completion callbacks.
 private final class JobQueue: @unchecked Sendable {
-    private var nextIndex = 0
+    private struct State {
+        var next = 0
+        var error: Error?
+    }
+    private let state = Mutex(State())
     private let count: Int
-    private(set) var error: Error?
-    private let lock: UnsafeMutablePointer<pthread_mutex_t>
 
-    init(count: Int) {
-        self.count = count
-        lock = .allocate(capacity: 1)
-        pthread_mutex_init(lock, nil)
-    }
+    init(count: Int) { self.count = count }
 
-    deinit {
-        pthread_mutex_destroy(lock)
-        lock.deallocate()
-    }
+    var error: Error? { state.withLock { $0.error } }
 
-    func locked<T>(_ body: () throws -> T) rethrows -> T {
-        pthread_mutex_lock(lock)
-        defer { pthread_mutex_unlock(lock) }
-        return try body()
-    }
+    func locked<T>(_ body: () -> T) -> T { state.withLock { _ in body() } }
 
     /// The next job to run, or nil when all have started or one has failed.
     func next() -> Int? {
-        locked {
-            guard error == nil, nextIndex < count else { return nil }
-            defer { nextIndex += 1 }
-            return nextIndex
+        state.withLock { state in
+            guard state.error == nil, state.next < count else { return nil }
+            defer { state.next += 1 }
+            return state.next
         }
     }
 
-    func fail(_ error: Error) { locked { if self.error == nil { self.error = error } } }
+    func fail(_ error: Error) { state.withLock { if $0.error == nil { $0.error = error } } }
 }
