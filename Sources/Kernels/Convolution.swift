@@ -155,24 +155,35 @@ func addRow(_ from: UnsafePointer<Float>, to: UnsafeMutablePointer<Float>, strid
     }
 }
 
+/// Runs `row(planeRow, columnsOffset)` for every window row (ky, kx, oy) of input channel `c`
+/// of chunk sample `n`: the row starts at `planeRow` in the padded plane (every `stride`-th
+/// element) and at `columnsOffset` in the im2col matrix of a `count`-sample chunk; it has
+/// `outputWidth` elements. The one map between the two layouts, for im2col and col2im alike.
+@inline(__always)
+func forEachWindowRow(_ g: ConvolutionGeometry, _ padded: PaddedPlane, channel c: Int, sample n: Int, count: Int,
+                      _ plane: UnsafeMutablePointer<Float>, _ row: (UnsafeMutablePointer<Float>, Int) -> Void) {
+    let rowLength = count * g.outputPlane
+    for ky in 0..<g.kernelHeight {
+        for kx in 0..<g.kernelWidth {
+            let columnsRow = ((c * g.kernelHeight + ky) * g.kernelWidth + kx) * rowLength + n * g.outputPlane
+            for oy in 0..<g.outputHeight {
+                row(plane + (oy * g.stride + ky) * padded.width + kx, columnsRow + oy * g.outputWidth)
+            }
+        }
+    }
+}
+
 /// Fills `columns` [patchSize, count·outputPlane] from samples `first..<first+count` of `input`.
 func im2col(_ input: UnsafePointer<Float>, _ g: ConvolutionGeometry, first: Int, count: Int,
             _ columns: UnsafeMutablePointer<Float>) {
     let padded = PaddedPlane(g)
     let plane = padded.make()
     defer { plane.deallocate() }
-    let (oh, ow, s, width) = (g.outputHeight, g.outputWidth, g.stride, padded.width)
-    let rowLength = count * g.outputPlane
     for c in 0..<g.inputChannels {
         for n in 0..<count {
             padded.load(input + ((first + n) * g.inputChannels + c) * g.inputPlane, g, into: plane)
-            for ky in 0..<g.kernelHeight {
-                for kx in 0..<g.kernelWidth {
-                    let target = columns + ((c * g.kernelHeight + ky) * g.kernelWidth + kx) * rowLength + n * g.outputPlane
-                    for oy in 0..<oh {
-                        copyRow(plane + (oy * s + ky) * width + kx, stride: s, to: target + oy * ow, count: ow)
-                    }
-                }
+            forEachWindowRow(g, padded, channel: c, sample: n, count: count, plane) { planeRow, offset in
+                copyRow(planeRow, stride: g.stride, to: columns + offset, count: g.outputWidth)
             }
         }
     }
@@ -186,18 +197,11 @@ func col2im(_ columns: UnsafePointer<Float>, _ g: ConvolutionGeometry, first: In
     let padded = PaddedPlane(g)
     let plane = padded.make()
     defer { plane.deallocate() }
-    let (oh, ow, s, width) = (g.outputHeight, g.outputWidth, g.stride, padded.width)
-    let rowLength = count * g.outputPlane
     for c in 0..<g.inputChannels {
         for n in 0..<count {
-            plane.update(repeating: 0, count: padded.height * width)
-            for ky in 0..<g.kernelHeight {
-                for kx in 0..<g.kernelWidth {
-                    let source = columns + ((c * g.kernelHeight + ky) * g.kernelWidth + kx) * rowLength + n * g.outputPlane
-                    for oy in 0..<oh {
-                        addRow(source + oy * ow, to: plane + (oy * s + ky) * width + kx, stride: s, count: ow)
-                    }
-                }
+            plane.update(repeating: 0, count: padded.height * padded.width)
+            forEachWindowRow(g, padded, channel: c, sample: n, count: count, plane) { planeRow, offset in
+                addRow(columns + offset, to: planeRow, stride: g.stride, count: g.outputWidth)
             }
             padded.store(plane, g, into: input + ((first + n) * g.inputChannels + c) * g.inputPlane)
         }
