@@ -116,4 +116,35 @@ final class ThreadedGradientTests: XCTestCase {
         try forEachJob(8, threads: 2, { gradient(UInt64($0)) }, completed: { together[$0] = $1 })
         XCTAssertEqual(together, alone)
     }
+
+    /// A product's two gradients, computed side by side on two threads (each product large
+    /// enough), equal those of one thread to the bit, for `linear` and every transpose of `matmul`.
+    func testProductGradientsOnTwoThreadsMatchOneThread() {
+        var random = RandomSource(seed: 12)
+        let x = Tensor.uniform(shape: [64, 300], low: -1, high: 1, using: &random)
+        let w = Tensor.uniform(shape: [260, 300], low: -1, high: 1, using: &random)
+        let b = Tensor.uniform(shape: [260], low: -1, high: 1, using: &random)
+        func run(threads: Int, _ loss: ([Variable]) -> Variable, _ inputs: [Tensor]) -> [[Float]] {
+            setMatrixThreads(threads)
+            defer { resetMatrixThreads() }
+            let leaves = inputs.map { Variable.leaf($0) }
+            return gradients(of: loss(leaves), at: leaves).map(\.scalars)
+        }
+        let cases: [(String, ([Variable]) -> Variable, [Tensor])] = [
+            ("linear", { linear($0[0], $0[1], bias: $0[2]).tanh().sum() }, [x, w, b]),
+            ("linear+leaky", { linear($0[0], $0[1], bias: $0[2], negativeSlope: 0.2).tanh().sum() }, [x, w, b]),
+            ("xWᵀ", { matmul($0[0], $0[1], transposeB: true).tanh().sum() }, [x, w]),
+            ("xᵀx", { matmul($0[0], $0[1], transposeA: true).tanh().sum() }, [x, x]),
+            ("wxᵀ", { matmul($0[0], $0[1], transposeB: true).tanh().sum() }, [w, x]),
+            ("wᵀxᵀ", { matmul($0[0], $0[1], transposeA: true, transposeB: true).tanh().sum() }, [w.transposed(), x]),
+        ]
+        for (name, loss, inputs) in cases {
+            let one = run(threads: 1, loss, inputs), two = run(threads: 2, loss, inputs)
+            XCTAssertEqual(one.count, inputs.count, name)
+            for (index, (a, c)) in zip(one, two).enumerated() {
+                XCTAssertEqual(zip(a, c).filter { $0 != $1 }.count, 0, "\(name): gradient \(index) differs on two threads")
+                XCTAssertGreaterThan(a.reduce(0) { $0 + abs($1) }, 0, "\(name): gradient \(index) is zero")
+            }
+        }
+    }
 }
