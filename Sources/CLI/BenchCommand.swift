@@ -23,7 +23,7 @@ struct Bench: ParsableCommand {
     @Option(name: .long, help: "Untimed warm-up steps (dcgan-mnist takes at most 3).")
     var warmup = 10
 
-    @Option(name: .long, help: "OpenBLAS threads.")
+    @Option(name: .long, help: "Threads for the lab's products and loops, and for the cblas_sgemm reference.")
     var threads = 2
 
     @Option(name: .long, help: "Run only this workload (mlp-gaussian, mlp-quadratic, mlp-fashion, dcgan-mnist).")

@@ -31,6 +31,25 @@ final class ParallelTests: XCTestCase {
         XCTAssertEqual(matrixThreads(), 2)
     }
 
+    /// Maths-library maps run in slices on two threads and give every element the value a plain
+    /// call gives.
+    func testLibraryMapsOnTwoThreadsMatchPlainCalls() {
+        var random = RandomSource(seed: 4)
+        let x = Tensor.uniform(shape: [40_003], low: -6, high: 6, using: &random)
+        let positive = x.absolute() + 0.01
+        setMatrixThreads(2)
+        defer { resetMatrixThreads() }
+        let cases: [(String, Tensor, Tensor, (Float) -> Float)] = [
+            ("tanh", x.tanh(), x, tanhf), ("exp", x.exp(), x, expf), ("log", positive.log(), positive, logf),
+            ("sigmoid", x.sigmoid(), x, stableSigmoid), ("softplus", x.softplus(), x, stableSoftplus),
+            ("pow", positive.raised(toPower: 1.5), positive, { powf($0, 1.5) }),
+        ]
+        for (name, result, input, plain) in cases {
+            XCTAssertEqual(result.shape, input.shape, name)
+            XCTAssertEqual(zip(result.scalars, input.scalars).filter { $0 != plain($1) }.count, 0, name)
+        }
+    }
+
     func testSlicesCoverEveryItemOnce() {
         setMatrixThreads(3)
         defer { resetMatrixThreads() }
