@@ -166,7 +166,7 @@ def print_side_by_side(summary, ours_path):
     with open(ours_path) as file:
         ours = {entry["name"]: entry for entry in json.load(file)["workloads"]}
     print(f"\n{'workload':<15} {'ours ms':>9} {'TF ms (variant)':>28} {'PyTorch ms (variant)':>28} "
-          f"{'peer/ours':>10}")
+          f"{'peer/ours':>10} {'products alone':>15}")
     for entry in summary["workloads"]:
         name = entry["name"]
         cells = []
@@ -177,8 +177,12 @@ def print_side_by_side(summary, ours_path):
         mine = ours.get(name, {}).get("median_ms")
         ratio = f"{min(peers) / mine:.2f}" if mine and peers else "—"
         mine_text = f"{mine:.3f}" if mine else "—"
-        print(f"{name:<15} {mine_text:>9} {cells[0]:>28} {cells[1]:>28} {ratio:>10}")
+        alone = ours.get(name, {}).get("products_alone_ms")
+        alone_text = f"{alone:.3f}" if alone else "—"
+        print(f"{name:<15} {mine_text:>9} {cells[0]:>28} {cells[1]:>28} {ratio:>10} {alone_text:>15}")
     print("peer/ours = the faster peer's median ms / ours (above 1: ours is faster)")
+    print("products alone = the step's matrix products and nothing else on OpenBLAS's own threads "
+          "(gan-lab bench): a floor for any engine built on OpenBLAS")
 
 
 # --------------------------------------------------------------------------------- main

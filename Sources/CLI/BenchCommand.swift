@@ -49,11 +49,14 @@ struct Bench: ParsableCommand {
             let isDCGAN = workload == .dcganMNIST
             return runBenchmark(workload, steps: isDCGAN ? dcganSteps : steps, warmup: isDCGAN ? min(warmup, 3) : warmup)
         }
-        // Last: OpenBLAS's own threads, woken for this product, spin for a while after it.
+        // Last: OpenBLAS's own threads, woken for these products, spin for a while after them.
+        let productsAlone = results.map { result in
+            result.workload.productsPerStep.map { measureProducts($0, threads: threads) }
+        }
         let sgemm = measureBLASRate(threads: threads)
         var entries: [[String: Any]] = []
-        if !json { print("workload        median ms    min ms   steps/s   GFLOP/s  of sgemm") }
-        for result in results {
+        if !json { print("workload        median ms    min ms   steps/s   GFLOP/s  of sgemm  products alone ms") }
+        for (result, alone) in zip(results, productsAlone) {
             let workload = result.workload
             var entry: [String: Any] = ["name": workload.rawValue, "median_ms": rounded(result.medianMilliseconds),
                                         "min_ms": rounded(result.fastestMilliseconds),
@@ -61,12 +64,18 @@ struct Bench: ParsableCommand {
             entry["gflops"] = rounded(result.gigaflopsPerSecond)
             entry["gflop_per_step"] = rounded(workload.flopsPerStep / 1e9)
             entry["sgemm_fraction"] = rounded(result.gigaflopsPerSecond / sgemm)
+            if let alone { entry["products_alone_ms"] = rounded(alone) }
             entries.append(entry)
             if !json {
-                print(String(format: "%-14@ %10.2f %9.2f %9.1f %9.1f %8.0f %%", workload.rawValue as NSString, result.medianMilliseconds,
-                             result.fastestMilliseconds, result.stepsPerSecond, result.gigaflopsPerSecond,
-                             100 * result.gigaflopsPerSecond / sgemm))
+                print(String(format: "%-14@ %10.2f %9.2f %9.1f %9.1f %8.0f %%  %17@", workload.rawValue as NSString,
+                             result.medianMilliseconds, result.fastestMilliseconds, result.stepsPerSecond,
+                             result.gigaflopsPerSecond, 100 * result.gigaflopsPerSecond / sgemm,
+                             (alone.map { String(format: "%.3f", $0) } ?? "—") as NSString))
             }
+        }
+        if !json && productsAlone.contains(where: { $0 != nil }) {
+            print("products alone: the step's matrix products and nothing else, on OpenBLAS's own \(threads) "
+                  + "thread\(threads == 1 ? "" : "s"): a floor for any engine built on OpenBLAS")
         }
         let peak = peakResidentBytes().map { Double($0) / 1_048_576 }
         let kernels = matrixKernels(), overrides = matrixEnvironmentOverrides()

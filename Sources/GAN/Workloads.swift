@@ -13,16 +13,25 @@ public enum BenchmarkWorkload: String, CaseIterable {
     public var batchSize: Int { self == .mlpQuadratic || self == .dcganMNIST ? 256 : 64 }
     public var latentSize: Int { self == .mlpQuadratic ? 2 : 100 }
 
+    /// (input, output) sizes of the Dense layers of (generator, discriminator), first layer
+    /// first; nil for dcgan-mnist, whose convolutions are not plain products.
+    public var denseLayers: (generator: [(Int, Int)], discriminator: [(Int, Int)])? {
+        switch self {
+        case .mlpGaussian: return ([(100, 256), (256, 256), (256, 256), (256, 2)], [(2, 256), (256, 256), (256, 256), (256, 1)])
+        case .mlpQuadratic: return ([(2, 16), (16, 16), (16, 2)], [(2, 16), (16, 16), (16, 2), (2, 1)])
+        case .mlpFashion: return ([(100, 256), (256, 512), (512, 1024), (1024, 784)], [(784, 512), (512, 256), (256, 1)])
+        case .dcganMNIST: return nil
+        }
+    }
+
     /// Floating-point operations of the matrix products and convolutions of one step
     /// (2 per multiply–add), counted as scripts/peer_models.py counts dcgan-mnist's.
     public var flopsPerStep: Double {
         // Multiply–adds per sample of each layer's product, first layer first.
         let (generator, discriminator): ([Int], [Int])
-        switch self {
-        case .mlpGaussian: (generator, discriminator) = ([100 * 256, 256 * 256, 256 * 256, 256 * 2], [2 * 256, 256 * 256, 256 * 256, 256])
-        case .mlpQuadratic: (generator, discriminator) = ([2 * 16, 16 * 16, 16 * 2], [2 * 16, 16 * 16, 16 * 2, 2])
-        case .mlpFashion: (generator, discriminator) = ([100 * 256, 256 * 512, 512 * 1024, 1024 * 784], [784 * 512, 512 * 256, 256])
-        case .dcganMNIST:
+        if let (g, d) = denseLayers {
+            (generator, discriminator) = (g.map { $0 * $1 }, d.map { $0 * $1 })
+        } else {
             (generator, discriminator) = ([100 * 7 * 7 * 256, 7 * 7 * 256 * 128 * 25, 7 * 7 * 128 * 64 * 25, 14 * 14 * 64 * 25],
                                           [14 * 14 * 64 * 25, 7 * 7 * 64 * 128 * 25, 7 * 7 * 128])
         }
@@ -31,6 +40,29 @@ public enum BenchmarkWorkload: String, CaseIterable {
         // G-step D backward (data); G backward (weight + data but the noise's).
         let multiplyAdds = g + 3 * d + 2 * (2 * d - discriminator[0]) + d + (2 * g - generator[0])
         return 2 * Double(multiplyAdds * batchSize)
+    }
+
+    /// The matrix products of one step of an MLP workload, in the order a step runs them, as
+    /// `flopsPerStep` counts them (Dense weights are [out, in]): forward x·Wᵀ, data gradient
+    /// g·W, weight gradient gᵀ·x. Nil for dcgan-mnist.
+    public var productsPerStep: [ProductShape]? {
+        guard let (generator, discriminator) = denseLayers else { return nil }
+        let batch = batchSize
+        func forward(_ layers: [(Int, Int)]) -> [ProductShape] {
+            layers.map { ProductShape(m: batch, k: $0.0, n: $0.1, transposeB: true) }
+        }
+        func backward(_ layers: [(Int, Int)], weights: Bool, dataOfFirst: Bool) -> [ProductShape] {
+            layers.enumerated().reversed().flatMap { index, layer -> [ProductShape] in
+                let (input, output) = layer
+                return (weights ? [ProductShape(m: output, k: batch, n: input, transposeA: true)] : [])
+                    + (index > 0 || dataOfFirst ? [ProductShape(m: batch, k: output, n: input)] : [])
+            }
+        }
+        let discriminatorStep = forward(discriminator) + forward(discriminator)
+            + backward(discriminator, weights: true, dataOfFirst: false) + backward(discriminator, weights: true, dataOfFirst: false)
+        let generatorStep = forward(discriminator) + backward(discriminator, weights: false, dataOfFirst: true)
+            + backward(generator, weights: true, dataOfFirst: false)
+        return forward(generator) + discriminatorStep + generatorStep
     }
 
     /// (generator, discriminator) with Keras's initialisation.

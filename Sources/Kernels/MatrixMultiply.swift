@@ -163,6 +163,42 @@ public func measureBLASRate(size: Int = 1024, threads: Int, repeats: Int = 7) ->
     return sorted[sorted.count / 2]
 }
 
+/// One matrix product's sizes and transposes: C [m, n] = op(A)·op(B) with inner size k.
+public struct ProductShape: Equatable {
+    public let m: Int, k: Int, n: Int, transposeA: Bool, transposeB: Bool
+
+    public init(m: Int, k: Int, n: Int, transposeA: Bool = false, transposeB: Bool = false) {
+        (self.m, self.k, self.n, self.transposeA, self.transposeB) = (m, k, n, transposeA, transposeB)
+    }
+
+    public var multiplyAdds: Int { m * k * n }
+}
+
+/// The median milliseconds of running `products` once each, in order, through OpenBLAS's own
+/// `cblas_sgemm` on `threads` of its threads, over `repeats` rounds after one untimed round: the
+/// time those products alone take on OpenBLAS at its best, with nothing around them.
+public func measureProducts(_ products: [ProductShape], threads: Int, repeats: Int = 100) -> Double {
+    _ = blasOnOneThread
+    openblas_set_num_threads(Int32(threads))
+    defer { openblas_set_num_threads(1) }
+    var random = RandomSource(seed: 1)
+    let operands = products.map { p in
+        (Tensor.uniform(shape: [p.m * p.k], low: -1, high: 1, using: &random),
+         Tensor.uniform(shape: [p.k * p.n], low: -1, high: 1, using: &random), Tensor(uninitializedShape: [p.m * p.n]))
+    }
+    let times = (0...max(repeats, 1)).map { _ -> Double in
+        let start = DispatchTime.now().uptimeNanoseconds
+        for (p, (a, b, c)) in zip(products, operands) {
+            cblas_sgemm(CblasRowMajor, p.transposeA ? CblasTrans : CblasNoTrans, p.transposeB ? CblasTrans : CblasNoTrans,
+                        Int32(p.m), Int32(p.n), Int32(p.k), 1, a.storage.pointer, Int32(p.transposeA ? p.m : p.k),
+                        b.storage.pointer, Int32(p.transposeB ? p.k : p.n), 0, c.storage.pointer, Int32(p.n))
+        }
+        return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6
+    }
+    let sorted = times.dropFirst().sorted()
+    return sorted[sorted.count / 2]
+}
+
 /// The kernel set OpenBLAS runs on this CPU ("Cooperlake", "Haswell", …). OpenBLAS picks it
 /// from the CPU at start-up unless the environment's `OPENBLAS_CORETYPE` names one; AVX-512
 /// kernels run GEMM about twice as fast as AVX2 ones on CPUs that have both.

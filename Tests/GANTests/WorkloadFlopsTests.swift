@@ -1,4 +1,5 @@
 import GAN
+import Kernels
 import XCTest
 
 final class WorkloadFlopsTests: XCTestCase {
@@ -13,5 +14,23 @@ final class WorkloadFlopsTests: XCTestCase {
         XCTAssertEqual(BenchmarkWorkload.mlpFashion.flopsPerStep, 2 * 7_884_800 * 64)
         // dcgan-mnist: scripts/peer_models.py prints 120.93 GFLOP for this step.
         XCTAssertEqual(BenchmarkWorkload.dcganMNIST.flopsPerStep / 1e9, 120.93, accuracy: 0.005)
+    }
+
+    /// The products `gan-lab bench` times alone are the ones the FLOP count counts: G forward,
+    /// D forward ×3, two D backward passes (weights and data but the first layer's data), D's
+    /// data gradients for the G step, and G's backward pass.
+    func testProductsPerStepAreTheCountedOnes() {
+        for (workload, count) in [(BenchmarkWorkload.mlpGaussian, 4 + 12 + 14 + 4 + 7), (.mlpQuadratic, 3 + 12 + 14 + 4 + 5),
+                                  (.mlpFashion, 4 + 9 + 10 + 3 + 7)] {
+            let products = workload.productsPerStep ?? []
+            XCTAssertEqual(products.count, count, workload.rawValue)
+            XCTAssertEqual(2 * Double(products.map(\.multiplyAdds).reduce(0, +)), workload.flopsPerStep, workload.rawValue)
+            XCTAssertTrue(products.allSatisfy { $0.m == workload.batchSize || $0.k == workload.batchSize }, workload.rawValue)
+        }
+        XCTAssertNil(BenchmarkWorkload.dcganMNIST.productsPerStep)
+        // The first product is G's first layer: noise [64, 100] times Wᵀ, W [256, 100].
+        XCTAssertEqual(BenchmarkWorkload.mlpGaussian.productsPerStep?.first, ProductShape(m: 64, k: 100, n: 256, transposeB: true))
+        let milliseconds = measureProducts(BenchmarkWorkload.mlpQuadratic.productsPerStep!, threads: 1, repeats: 3)
+        XCTAssertTrue(milliseconds > 0 && milliseconds < 1000, "\(milliseconds) ms")
     }
 }
