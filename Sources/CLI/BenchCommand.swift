@@ -23,6 +23,9 @@ struct Bench: ParsableCommand {
     @Option(name: .long, help: "Untimed warm-up steps (dcgan-mnist takes at most 3).")
     var warmup = 10
 
+    @Option(name: .long, help: "Rounds of every workload, run in turn; the median of the rounds' medians is reported with their spread.")
+    var rounds = 1
+
     @Option(name: .long, help: "Threads for the lab's products and loops, and for the cblas_sgemm reference.")
     var threads = 2
 
@@ -34,7 +37,9 @@ struct Bench: ParsableCommand {
 
     func validate() throws {
         if let only, BenchmarkWorkload(rawValue: only) == nil { throw ValidationError("unknown workload \(only)") }
-        guard steps > 0, dcganSteps > 0, warmup >= 0, threads > 0 else { throw ValidationError("steps and threads must be positive") }
+        guard steps > 0, dcganSteps > 0, warmup >= 0, threads > 0, rounds > 0 else {
+            throw ValidationError("steps, rounds and threads must be positive")
+        }
     }
 
     func run() throws {
@@ -45,32 +50,41 @@ struct Bench: ParsableCommand {
         setMatrixThreads(threads)
         let workloads = only.map { [BenchmarkWorkload(rawValue: $0)!] } ?? BenchmarkWorkload.allCases
         if !json { print("timing \(workloads.map(\.rawValue).joined(separator: ", ")), then cblas_sgemm …") }
-        let results = workloads.map { workload in
-            let isDCGAN = workload == .dcganMNIST
-            return runBenchmark(workload, steps: isDCGAN ? dcganSteps : steps, warmup: isDCGAN ? min(warmup, 3) : warmup)
+        let timed = (0..<rounds).map { _ in
+            workloads.map { workload in
+                let isDCGAN = workload == .dcganMNIST
+                return runBenchmark(workload, steps: isDCGAN ? dcganSteps : steps, warmup: isDCGAN ? min(warmup, 3) : warmup)
+            }
         }
+        let results = workloads.indices.map { index in BenchmarkRounds(timed.map { $0[index] }) }
         // Last: OpenBLAS's own threads, woken for these products, spin for a while after them.
         let productsAlone = results.map { result in
             result.workload.productsPerStep.map { measureProducts($0, threads: threads) }
         }
         let sgemm = measureBLASRate(threads: threads)
         var entries: [[String: Any]] = []
-        if !json { print("workload        median ms    min ms   steps/s   GFLOP/s  of sgemm  products alone ms") }
+        if !json {
+            print("workload        median ms    min ms   steps/s   GFLOP/s  of sgemm  products alone ms"
+                  + (rounds > 1 ? "  round medians" : ""))
+        }
         for (result, alone) in zip(results, productsAlone) {
             let workload = result.workload
             var entry: [String: Any] = ["name": workload.rawValue, "median_ms": rounded(result.medianMilliseconds),
                                         "min_ms": rounded(result.fastestMilliseconds),
-                                        "steps_per_second": rounded(result.stepsPerSecond), "steps": result.stepMilliseconds.count]
+                                        "steps_per_second": rounded(result.stepsPerSecond),
+                                        "steps": result.rounds[0].stepMilliseconds.count,
+                                        "round_median_ms": result.rounds.map { rounded($0.medianMilliseconds) }]
             entry["gflops"] = rounded(result.gigaflopsPerSecond)
             entry["gflop_per_step"] = rounded(workload.flopsPerStep / 1e9)
             entry["sgemm_fraction"] = rounded(result.gigaflopsPerSecond / sgemm)
             if let alone { entry["products_alone_ms"] = rounded(alone) }
             entries.append(entry)
             if !json {
-                print(String(format: "%-14@ %10.2f %9.2f %9.1f %9.1f %8.0f %%  %17@", workload.rawValue as NSString,
+                print(String(format: "%-14@ %10.2f %9.2f %9.1f %9.1f %8.0f %%  %@", workload.rawValue as NSString,
                              result.medianMilliseconds, result.fastestMilliseconds, result.stepsPerSecond,
                              result.gigaflopsPerSecond, 100 * result.gigaflopsPerSecond / sgemm,
-                             (alone.map { String(format: "%.3f", $0) } ?? "—") as NSString))
+                             leftPadded(alone.map { String(format: "%.3f", $0) } ?? "—", to: 17) as NSString)
+                      + (rounds > 1 ? String(format: "  %.3f–%.3f", result.spread.lowerBound, result.spread.upperBound) : ""))
             }
         }
         if !json && productsAlone.contains(where: { $0 != nil }) {
@@ -97,4 +111,8 @@ struct Bench: ParsableCommand {
     }
 
     private func rounded(_ value: Double) -> Double { (value * 1000).rounded() / 1000 }
+
+    private func leftPadded(_ text: String, to width: Int) -> String {
+        String(repeating: " ", count: max(0, width - text.count)) + text
+    }
 }

@@ -10,6 +10,27 @@ public struct BenchmarkResult {
 
     public var medianMilliseconds: Double { median(stepMilliseconds) }
     public var fastestMilliseconds: Double { stepMilliseconds.min() ?? 0 }
+}
+
+/// One workload's benchmark repeated in rounds (run interleaved with the other workloads', so
+/// that a drift in the machine's speed shows as a spread instead of biasing one workload).
+public struct BenchmarkRounds {
+    public let rounds: [BenchmarkResult]
+
+    public init(_ rounds: [BenchmarkResult]) {
+        precondition(!rounds.isEmpty, "a benchmark needs at least one round")
+        self.rounds = rounds
+    }
+
+    public var workload: BenchmarkWorkload { rounds[0].workload }
+    /// The median of the rounds' median step times.
+    public var medianMilliseconds: Double { median(rounds.map(\.medianMilliseconds)) }
+    public var fastestMilliseconds: Double { rounds.map(\.fastestMilliseconds).min()! }
+    public var stepsPerSecond: Double { median(rounds.map(\.stepsPerSecond)) }
+    /// The lowest and highest of the rounds' median step times.
+    public var spread: ClosedRange<Double> {
+        rounds.map(\.medianMilliseconds).min()!...rounds.map(\.medianMilliseconds).max()!
+    }
     /// Achieved GFLOP/s of the products and convolutions at the median step.
     public var gigaflopsPerSecond: Double { workload.flopsPerStep / medianMilliseconds / 1e6 }
 }
