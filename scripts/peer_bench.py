@@ -2,7 +2,7 @@
 """The engine's four benchmark workloads in TensorFlow and PyTorch, timed side by side.
 
 Usage:
-    python3 scripts/peer_bench.py [--steps N] [--dcgan-steps N] [--threads 2]
+    python3 scripts/peer_bench.py [--steps N] [--dcgan-steps N] [--threads 2] [--rounds N]
                                   [--json peers.json] [--ours ours.json]
                                   [--only WORKLOAD] [--no-compile] [--no-xla]
     python3 scripts/peer_bench.py --from-json peers.json --ours ours.json   # table only
@@ -23,12 +23,16 @@ The faster variant of each framework is the one reported. Every (framework, vari
 runs in its own process, with `--threads` set for both frameworks (torch.set_num_threads and
 set_num_interop_threads; TensorFlow intra- and inter-op parallelism).
 
+`--rounds N` measures the whole set N times in turn and reports, for each run, the median of its
+rounds' medians (each round's median is kept in the JSON as `round_median_ms`), so that a drift in
+the machine's speed does not bias one framework or workload.
+
 Also printed: the analytic FLOPs of one dcgan-mnist step.
 
 `--json FILE` writes the peers' figures. `--ours FILE` reads the JSON of `gan-lab bench --json`
 ({"workloads": [{"name": ..., "median_ms": ..., "steps_per_second": ...}, ...]}) and prints one
-table: workload, ours ms, TF ms (variant), PyTorch ms (variant), and the faster peer's ms divided
-by ours (above 1: ours is faster).
+table: workload, ours ms, TF ms (variant), PyTorch ms (variant), the faster peer's ms divided
+by ours (above 1: ours is faster), and our step's products alone on OpenBLAS.
 
 The script runs itself inside `.venv-peers/` (scripts/peer_env.py), installing torch and
 tensorflow there from PyPI if they are missing.
@@ -194,6 +198,9 @@ def main():
     parser.add_argument("--warmup", type=int, default=None,
                         help="warm-up steps (default 10 for the MLPs, 3 for dcgan-mnist)")
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--rounds", type=int, default=1,
+                        help="measure every run this many times in turn and report the median of "
+                             "the rounds' medians (as `gan-lab bench --rounds`)")
     parser.add_argument("--json", help="write the peers' figures here")
     parser.add_argument("--ours", help="JSON of `gan-lab bench --json` to compare against")
     parser.add_argument("--from-json", help="read peers' figures written by --json, run nothing")
@@ -222,6 +229,42 @@ def main():
             print_side_by_side(summary, arguments.ours)
         return
 
+    if arguments.rounds < 1:
+        parser.error("--rounds must be at least 1")
+    rounds = [run_round(arguments) for _ in range(arguments.rounds)]
+    results, skipped = merge_rounds([r for r, _ in rounds]), rounds[0][1]
+    summary = peers_summary(results, arguments, skipped)
+    print_runs(results, skipped)
+    print_flops(results)
+    if arguments.json:
+        with open(arguments.json, "w") as file:
+            json.dump(summary, file, indent=1)
+        print(f"\nwrote {arguments.json}")
+    if arguments.ours:
+        print_side_by_side(summary, arguments.ours)
+
+
+def merge_rounds(rounds):
+    """One result per (framework, variant, workload) measured in every round: the median of the
+    rounds' medians, the fastest step of all, and each round's median."""
+    merged = []
+    for first in rounds[0]:
+        key = (first["framework"], first["variant"], first["workload"])
+        same = [r for results in rounds for r in results
+                if (r["framework"], r["variant"], r["workload"]) == key]
+        if len(same) < len(rounds):
+            continue  # skipped in some round: not comparable
+        entry = dict(first)
+        entry["round_median_ms"] = [r["median_ms"] for r in same]
+        entry["median_ms"] = round(statistics.median(entry["round_median_ms"]), 4)
+        entry["min_ms"] = min(r["min_ms"] for r in same)
+        entry["steps_per_second"] = round(statistics.median(r["steps_per_second"] for r in same), 3)
+        merged.append(entry)
+    return merged
+
+
+def run_round(arguments):
+    """Every selected (workload, framework, variant) once, each in its own process."""
     results, skipped = [], []
     workloads = arguments.only or peer_models.WORKLOADS
     for workload in workloads:
@@ -242,15 +285,7 @@ def main():
                 else:
                     skipped.append({"workload": workload, "framework": framework,
                                     "variant": variant, "reason": reason})
-    summary = peers_summary(results, arguments, skipped)
-    print_runs(results, skipped)
-    print_flops(results)
-    if arguments.json:
-        with open(arguments.json, "w") as file:
-            json.dump(summary, file, indent=1)
-        print(f"\nwrote {arguments.json}")
-    if arguments.ours:
-        print_side_by_side(summary, arguments.ours)
+    return results, skipped
 
 
 if __name__ == "__main__":
