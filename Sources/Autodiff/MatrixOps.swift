@@ -22,10 +22,8 @@ struct Product {
         (self.a, self.b, self.transposeA, self.transposeB) = (a, b, transposeA, transposeB)
     }
 
-    var multiplyAdds: Int {
-        let (rows, inner) = transposeA ? (a.shape[a.rank - 1], a.shape[a.rank - 2]) : (a.shape[a.rank - 2], a.shape[a.rank - 1])
-        return a.value.count / (rows * inner) * rows * inner * (transposeB ? b.shape[b.rank - 2] : b.shape[b.rank - 1])
-    }
+    /// Every element of A meets every column of op(B) once.
+    var multiplyAdds: Int { a.value.count * (transposeB ? b.shape[b.rank - 2] : b.shape[b.rank - 1]) }
 
     func value() -> Tensor { matmul(a.value, b.value, transposeA: transposeA, transposeB: transposeB) }
     func recorded() -> Variable { matmul(a, b, transposeA: transposeA, transposeB: transposeB) }

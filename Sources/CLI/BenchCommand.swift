@@ -73,7 +73,7 @@ struct Bench: ParsableCommand {
                                         "min_ms": rounded(result.fastestMilliseconds),
                                         "steps_per_second": rounded(result.stepsPerSecond),
                                         "steps": result.rounds[0].stepMilliseconds.count,
-                                        "round_median_ms": result.rounds.map { rounded($0.medianMilliseconds) }]
+                                        "round_median_ms": result.roundMedians.map(rounded)]
             entry["gflops"] = rounded(result.gigaflopsPerSecond)
             entry["gflop_per_step"] = rounded(workload.flopsPerStep / 1e9)
             entry["sgemm_fraction"] = rounded(result.gigaflopsPerSecond / sgemm)

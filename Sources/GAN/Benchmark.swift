@@ -23,14 +23,14 @@ public struct BenchmarkRounds {
     }
 
     public var workload: BenchmarkWorkload { rounds[0].workload }
+    /// Each round's median step time, in the order the rounds ran.
+    public var roundMedians: [Double] { rounds.map(\.medianMilliseconds) }
     /// The median of the rounds' median step times.
-    public var medianMilliseconds: Double { median(rounds.map(\.medianMilliseconds)) }
+    public var medianMilliseconds: Double { median(roundMedians) }
     public var fastestMilliseconds: Double { rounds.map(\.fastestMilliseconds).min()! }
     public var stepsPerSecond: Double { median(rounds.map(\.stepsPerSecond)) }
     /// The lowest and highest of the rounds' median step times.
-    public var spread: ClosedRange<Double> {
-        rounds.map(\.medianMilliseconds).min()!...rounds.map(\.medianMilliseconds).max()!
-    }
+    public var spread: ClosedRange<Double> { roundMedians.min()!...roundMedians.max()! }
     /// Achieved GFLOP/s of the products and convolutions at the median step.
     public var gigaflopsPerSecond: Double { workload.flopsPerStep / medianMilliseconds / 1e6 }
 }

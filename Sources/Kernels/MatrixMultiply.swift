@@ -143,24 +143,8 @@ public func resetMatrixThreads() {
 /// The rate of OpenBLAS's own `cblas_sgemm` on `threads` of its threads, in GFLOP/s: the
 /// median over `repeats` products of square matrices of `size`, after one untimed product.
 public func measureBLASRate(size: Int = 1024, threads: Int, repeats: Int = 7) -> Double {
-    _ = blasOnOneThread
-    openblas_set_num_threads(Int32(threads))
-    defer { openblas_set_num_threads(1) }
-    var random = RandomSource(seed: 1)
-    let a = Tensor.uniform(shape: [size, size], low: -1, high: 1, using: &random)
-    var c = Tensor(uninitializedShape: [size, size])
-    let n = Int32(size)
-    let rates = (0...max(repeats, 1)).map { _ -> Double in
-        let start = DispatchTime.now().uptimeNanoseconds
-        c.withUnsafeMutableBufferPointer { cb in
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, n, n, 1, a.storage.pointer, n,
-                        a.storage.pointer, n, 0, cb.baseAddress!, n)
-        }
-        let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-        return 2 * Double(size * size * size) / seconds / 1e9
-    }
-    let sorted = rates.dropFirst().sorted()
-    return sorted[sorted.count / 2]
+    let square = ProductShape(m: size, k: size, n: size)
+    return 2 * Double(square.multiplyAdds) / measureProducts([square], threads: threads, repeats: repeats) / 1e6
 }
 
 /// One matrix product's sizes and transposes: C [m, n] = op(A)·op(B) with inner size k.
@@ -182,19 +166,21 @@ public func measureProducts(_ products: [ProductShape], threads: Int, repeats: I
     openblas_set_num_threads(Int32(threads))
     defer { openblas_set_num_threads(1) }
     var random = RandomSource(seed: 1)
-    let operands = products.map { p in
-        (Tensor.uniform(shape: [p.m * p.k], low: -1, high: 1, using: &random),
-         Tensor.uniform(shape: [p.k * p.n], low: -1, high: 1, using: &random), Tensor(uninitializedShape: [p.m * p.n]))
+    let operands = products.map { p -> (GEMMOperands, Tensor, Tensor, Tensor) in
+        let a = Tensor.uniform(shape: [p.m * p.k], low: -1, high: 1, using: &random)
+        let b = Tensor.uniform(shape: [p.k * p.n], low: -1, high: 1, using: &random)
+        let c = Tensor(uninitializedShape: [p.m * p.n])
+        let product = GEMMOperands(transposeA: p.transposeA, transposeB: p.transposeB, n: p.n, k: p.k,
+                                   a: a.storage.pointer, b: b.storage.pointer, beta: 0, c: SharedPointer(base: c.storage.pointer),
+                                   lda: p.transposeA ? p.m : p.k, ldb: p.transposeB ? p.k : p.n)
+        return (product, a, b, c)  // the tensors keep the operands' storage alive
     }
     let times = (0...max(repeats, 1)).map { _ -> Double in
         let start = DispatchTime.now().uptimeNanoseconds
-        for (p, (a, b, c)) in zip(products, operands) {
-            cblas_sgemm(CblasRowMajor, p.transposeA ? CblasTrans : CblasNoTrans, p.transposeB ? CblasTrans : CblasNoTrans,
-                        Int32(p.m), Int32(p.n), Int32(p.k), 1, a.storage.pointer, Int32(p.transposeA ? p.m : p.k),
-                        b.storage.pointer, Int32(p.transposeB ? p.k : p.n), 0, c.storage.pointer, Int32(p.n))
-        }
+        for (shape, (product, _, _, _)) in zip(products, operands) { product.multiply(rows: 0..<shape.m) }
         return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6
     }
+    withExtendedLifetime(operands) {}
     let sorted = times.dropFirst().sorted()
     return sorted[sorted.count / 2]
 }
