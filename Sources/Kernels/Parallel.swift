@@ -5,8 +5,10 @@ import Synchronization
 nonisolated(unsafe) var loopThreads = 1
 
 /// A pointer that may cross into worker threads (each worker writes a disjoint part of the buffer).
-struct SharedPointer<T>: @unchecked Sendable {
-    let base: UnsafeMutablePointer<T>
+public struct SharedPointer<T>: @unchecked Sendable {
+    public let base: UnsafeMutablePointer<T>
+
+    public init(base: UnsafeMutablePointer<T>) { self.base = base }
 }
 
 /// The fewest elements a thread's slice of a maths-library loop (tanh, exp, log) gets: about

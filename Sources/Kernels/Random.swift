@@ -14,6 +14,12 @@ public struct RandomSource {
         return z ^ (z >> 31)
     }
 
+    /// The generator `draws` calls of `nextBits` from now (SplitMix64 counts: a jump is one
+    /// multiply–add), so slices of one stream can be drawn side by side.
+    public func skipping(_ draws: Int) -> RandomSource {
+        RandomSource(seed: state &+ 0x9E37_79B9_7F4A_7C15 &* UInt64(draws))
+    }
+
     /// Uniform in [0, 1) with 53 random bits.
     @inline(__always)
     public mutating func nextUnit() -> Double { Double(nextBits() >> 11) * 0x1.0p-53 }

@@ -69,21 +69,42 @@ public final class Dropout: Layer {
         let keep = 1 - rate, scale = 1 / keep
         // Two 32-bit uniform draws per 64 random bits: element kept when its draw < keep·2³².
         let threshold = UInt64(min(Double(keep) * 0x1p32, 0x1p32))
-        let mask = Tensor(uninitializedShape: input.shape)
-        fillDropoutMask(mask.storage.pointer, count: mask.count, threshold: threshold, scale: scale, &random)
-        return input * mask
+        let mask = Tensor(uninitializedShape: input.shape), output = Tensor(uninitializedShape: input.shape)
+        let count = mask.count, draws = (count + 1) / 2
+        let m = SharedPointer(base: mask.storage.pointer), y = SharedPointer(base: output.storage.pointer), x = input.value.storage.pointer
+        let start = random
+        // Slices of pairs side by side, each from its own place in the one stream: the same
+        // mask whatever the thread count.
+        forEachSlice(draws, minimumSlice: dropoutSlice) { pairs in
+            var stream = start.skipping(pairs.lowerBound)
+            fillDropoutMask(m.base, y.base, x, elements: 2 * pairs.lowerBound..<min(2 * pairs.upperBound, count),
+                            threshold: threshold, scale: scale, &stream)
+        }
+        random = start.skipping(draws)
+        return Variable.record(output, parents: [input]) { g, _, _ in [g * mask] }
     }
 }
 
-/// `scale` where a 32-bit draw is below `threshold`, else 0; two draws per 64 random bits.
-/// Branch-free: the keep/drop choice is random, so a branch would be mispredicted every third time.
-private func fillDropoutMask(_ m: UnsafeMutablePointer<Float>, count: Int, threshold: UInt64, scale: Float,
-                             _ random: inout RandomSource) {
+/// The fewest random pairs a thread's slice of a dropout mask gets: about 10 µs of work.
+let dropoutSlice = 1 << 13
+
+/// For the elements in `range` (starting even): m = `scale` where a 32-bit draw is below
+/// `threshold`, else 0, and y = x·m; two draws per 64 random bits. Branch-free: the keep/drop
+/// choice is random, so a branch would be mispredicted every third time.
+private func fillDropoutMask(_ m: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>,
+                             elements range: Range<Int>, threshold: UInt64, scale: Float, _ random: inout RandomSource) {
     @inline(__always) func kept(_ draw: UInt64) -> Float { Float((draw &- threshold) >> 63) * scale }  // draw < 2³²
-    for pair in 0..<count / 2 {
+    var i = range.lowerBound
+    while i + 2 <= range.upperBound {
         let bits = random.nextBits()
-        m[2 * pair] = kept(bits & 0xFFFF_FFFF)
-        m[2 * pair + 1] = kept(bits >> 32)
+        m[i] = kept(bits & 0xFFFF_FFFF)
+        m[i + 1] = kept(bits >> 32)
+        y[i] = x[i] * m[i]
+        y[i + 1] = x[i + 1] * m[i + 1]
+        i += 2
     }
-    if count % 2 == 1 { m[count - 1] = kept(random.nextBits() & 0xFFFF_FFFF) }
+    if i < range.upperBound {
+        m[i] = kept(random.nextBits() & 0xFFFF_FFFF)
+        y[i] = x[i] * m[i]
+    }
 }

@@ -70,6 +70,42 @@ final class LayerTests: XCTestCase {
         XCTAssertEqual(dropout(Variable(ones)).value.scalars, ones.scalars)
     }
 
+    /// The mask is drawn in slices side by side, each from its own place in the layer's one
+    /// stream: element i is kept when draw i (two 32-bit draws per 64 bits, in order) is below
+    /// 0.7·2³², on any thread count, and the next call goes on where this one stopped.
+    func testDropoutMaskIsTheLayersOneStreamOnAnyThreadCount() {
+        let x = Tensor.uniform(shape: [3, 40_001], low: -1, high: 1, using: &random)
+        func masks(threads: Int) -> [[Float]] {
+            setMatrixThreads(threads)
+            defer { resetMatrixThreads() }
+            var seed = RandomSource(seed: 7)
+            let dropout = Dropout(rate: 0.3, using: &seed)
+            return (0..<2).map { _ in
+                let input = Variable.leaf(x), y = dropout(input)
+                let g = gradients(of: y.sum(), at: [input])[0]
+                XCTAssertTrue(y.value.scalars == zip(x.scalars, g.scalars).map { $0 * $1 }, "y = x · mask")
+                return g.scalars
+            }
+        }
+        var seed = RandomSource(seed: 7)
+        var stream = seed.split()
+        let threshold = UInt64(Double(Float(1) - Float(0.3)) * 0x1p32)  // as the layer works it out
+        let expected: [[Float]] = (0..<2).map { _ in
+            var draws: [UInt64] = []
+            while draws.count < x.count {
+                let bits = stream.nextBits()
+                draws += [bits & 0xFFFF_FFFF, bits >> 32]
+            }
+            return draws.prefix(x.count).map { $0 < threshold ? 1 / 0.7 : 0 }
+        }
+        for threads in [1, 2] {
+            let masks = masks(threads: threads)
+            for call in 0..<2 {  // the first differing element, not 120 K of them
+                XCTAssertNil(masks[call].indices.first { masks[call][$0] != expected[call][$0] }, "\(threads) threads, call \(call)")
+            }
+        }
+    }
+
     func testLossesAndLabelOptions() {
         let logits = Tensor.uniform(shape: [6, 1], low: -2, high: 2, using: &random)
         let signs = Tensor(shape: [6, 1], scalars: [1, -1, 1, -1, 1, -1])
