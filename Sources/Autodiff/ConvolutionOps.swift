@@ -4,12 +4,19 @@ import Kernels
 // is built from the other two, so gradients of gradients (WGAN-GP) work through them.
 
 /// The 2-D convolution of `input` [N, C, H, W] by `weight` [Co, C, kh, kw] (+ `bias` [Co]).
+/// When the weight may need a gradient, the forward pass keeps its im2col matrices for it.
 public func conv2d(_ input: Variable, _ weight: Variable, bias: Variable? = nil, geometry: ConvolutionGeometry) -> Variable {
     let parents = bias.map { [input, weight, $0] } ?? [input, weight]
-    let value = convolved(input.value, weight.value, bias: bias?.value, geometry: geometry)
+    let keepsColumns = GradientRecording.isEnabled && weight.node != nil
+    let (value, columns) = keepsColumns
+        ? convolvedKeepingColumns(input.value, weight.value, bias: bias?.value, geometry: geometry)
+        : (convolved(input.value, weight.value, bias: bias?.value, geometry: geometry), nil)
     return Variable.record(value, parents: parents) { g, _, needs in
-        [needs[0] ? convolutionInputGradient(g, weight, geometry: geometry) : nil,
-         needs[1] ? convolutionWeightGradient(input, g, geometry: geometry) : nil]
+        let weightGradient: Variable? = !needs[1] ? nil
+            : columns != nil && !GradientRecording.isEnabled
+            ? Variable(convolutionWeightGradient(columns: columns!, outputGradient: g.value, geometry: geometry))
+            : convolutionWeightGradient(input, g, geometry: geometry)
+        return [needs[0] ? convolutionInputGradient(g, weight, geometry: geometry) : nil, weightGradient]
             + (bias == nil ? [] : [needs[2] ? g.channelSums() : nil])
     }
 }

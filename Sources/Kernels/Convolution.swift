@@ -23,7 +23,11 @@ struct ChunkPlan {
         let chunks = max(1, min(g.batch, (needed + 3) / 4 * 4))
         size = (g.batch + chunks - 1) / chunks
         count = (g.batch + size - 1) / size
+        columnCount = count * max(g.patchSize * size * g.outputPlane, 1)
     }
+
+    /// Elements of every chunk's im2col matrix laid end to end, each chunk's `size` samples long.
+    let columnCount: Int
 
     /// The samples of chunk `index`.
     func samples(_ index: Int, batch: Int) -> (first: Int, count: Int) {
@@ -33,16 +37,19 @@ struct ChunkPlan {
 
 /// Runs `body(chunk, first, count, columns, product)` for every chunk of `g`'s batch, side by
 /// side on the lab's threads; `columns` holds `patchSize · size · outputPlane` elements and
-/// `product` `outputChannels · size · outputPlane`, both the chunk's own.
-func forEachChunk(_ g: ConvolutionGeometry, _ plan: ChunkPlan,
+/// `product` `outputChannels · size · outputPlane`, both the chunk's own. With `keptColumns`
+/// (`plan.columnCount` elements), chunk i's columns are its i-th part, left for the caller.
+func forEachChunk(_ g: ConvolutionGeometry, _ plan: ChunkPlan, keptColumns: UnsafeMutablePointer<Float>? = nil,
                   _ body: (_ chunk: Int, _ first: Int, _ count: Int,
                            _ columns: UnsafeMutablePointer<Float>, _ product: UnsafeMutablePointer<Float>) -> Void) {
+    let kept = keptColumns.map { SharedPointer(base: $0) }
     // Jobs cannot fail here: forEachJob rethrows only what the job throws.
     try! forEachJob(plan.count, threads: loopThreads, { chunk in
         let (first, count) = plan.samples(chunk, batch: g.batch)
-        let columns = Tensor(uninitializedShape: [g.patchSize * plan.size * g.outputPlane])
+        let chunkColumns = plan.columnCount / plan.count
+        let scratch = kept == nil ? Tensor(uninitializedShape: [chunkColumns]) : nil
         let product = Tensor(uninitializedShape: [g.outputChannels * plan.size * g.outputPlane])
-        body(chunk, first, count, columns.storage.pointer, product.storage.pointer)
+        body(chunk, first, count, kept.map { $0.base + chunk * chunkColumns } ?? scratch!.storage.pointer, product.storage.pointer)
     }, completed: { _, _ in })
 }
 
@@ -236,12 +243,25 @@ func scatterChannels(_ source: UnsafePointer<Float>, channels: Int, plane: Int, 
 
 /// The convolution of `input` [N, C, H, W] by `weight` [Co, C, kh, kw], plus `bias` [Co] if given.
 public func convolved(_ input: Tensor, _ weight: Tensor, bias: Tensor? = nil, geometry g: ConvolutionGeometry) -> Tensor {
+    convolved(input, weight, bias: bias, geometry: g, keptColumns: nil)
+}
+
+/// `convolved`, and the im2col matrices of its chunks, which give the weight gradient without a
+/// second im2col (`convolutionWeightGradient(columns:outputGradient:geometry:)`).
+public func convolvedKeepingColumns(_ input: Tensor, _ weight: Tensor, bias: Tensor? = nil,
+                                    geometry g: ConvolutionGeometry) -> (output: Tensor, columns: Tensor) {
+    let columns = Tensor(uninitializedShape: [ChunkPlan(g).columnCount])
+    return (convolved(input, weight, bias: bias, geometry: g, keptColumns: columns.storage.pointer), columns)
+}
+
+private func convolved(_ input: Tensor, _ weight: Tensor, bias: Tensor?, geometry g: ConvolutionGeometry,
+                       keptColumns: UnsafeMutablePointer<Float>?) -> Tensor {
     precondition(input.shape == g.inputShape && weight.shape == g.weightShape, "convolution shapes \(input.shape), \(weight.shape) do not match \(g)")
     var output = Tensor(uninitializedShape: g.outputShape)
     let biasPointer = bias.map { UnsafePointer($0.storage.pointer) }
     output.withUnsafeMutableBufferPointer { buffer in
         let out = SharedPointer(base: buffer.baseAddress!)
-        forEachChunk(g, ChunkPlan(g)) { _, first, count, columns, product in
+        forEachChunk(g, ChunkPlan(g), keptColumns: keptColumns) { _, first, count, columns, product in
             convolveChunk(input, weight, g, first: first, count: count, bias: biasPointer, columns: columns, product: product, out.base)
         }
     }
@@ -282,12 +302,27 @@ public func convolutionInputGradient(_ outputGradient: Tensor, _ weight: Tensor,
 /// outputGradient · im2col(input)ᵀ, shape [Co, C, kh, kw]. Each chunk's share is a product of
 /// its own; the shares are added in chunk order.
 public func convolutionWeightGradient(_ input: Tensor, _ outputGradient: Tensor, geometry g: ConvolutionGeometry) -> Tensor {
-    precondition(input.shape == g.inputShape && outputGradient.shape == g.outputShape,
-                 "convolution gradient shapes \(input.shape), \(outputGradient.shape) do not match \(g)")
+    precondition(input.shape == g.inputShape, "convolution gradient input \(input.shape) does not match \(g)")
+    return convolutionWeightGradient(outputGradient, geometry: g) { first, count, columns in
+        im2col(input.storage.pointer, g, first: first, count: count, columns)
+    }
+}
+
+/// `convolutionWeightGradient` from the im2col matrices `convolvedKeepingColumns` kept: the same
+/// products in the same order, so the same numbers.
+public func convolutionWeightGradient(columns: Tensor, outputGradient: Tensor, geometry g: ConvolutionGeometry) -> Tensor {
+    precondition(columns.count == ChunkPlan(g).columnCount, "kept im2col of \(columns.count) elements does not match \(g)")
+    return convolutionWeightGradient(outputGradient, geometry: g, keptColumns: columns.storage.pointer) { _, _, _ in }
+}
+
+private func convolutionWeightGradient(_ outputGradient: Tensor, geometry g: ConvolutionGeometry,
+                                       keptColumns: UnsafeMutablePointer<Float>? = nil,
+                                       fill: (_ first: Int, _ count: Int, _ columns: UnsafeMutablePointer<Float>) -> Void) -> Tensor {
+    precondition(outputGradient.shape == g.outputShape, "convolution gradient \(outputGradient.shape) does not match \(g)")
     let plan = ChunkPlan(g), weightCount = g.outputChannels * g.patchSize
     let shares = Tensor(uninitializedShape: [plan.count * weightCount])
-    forEachChunk(g, plan) { chunk, first, count, columns, gathered in
-        im2col(input.storage.pointer, g, first: first, count: count, columns)
+    forEachChunk(g, plan, keptColumns: keptColumns) { chunk, first, count, columns, gathered in
+        fill(first, count, columns)
         gatherChannels(outputGradient.storage.pointer, channels: g.outputChannels, plane: g.outputPlane,
                        first: first, count: count, gathered)
         gemm(false, true, g.outputChannels, g.patchSize, count * g.outputPlane, gathered, columns, 0,

@@ -50,10 +50,17 @@ final class ConvolutionTests: XCTestCase {
             setMatrixThreads(threads)
             defer { resetMatrixThreads() }
             let fused = convolvedWithWeightGradient(x, w, dy, geometry: g)
+            let kept = convolvedKeepingColumns(x, w, geometry: g)
             return [convolved(x, w, geometry: g), convolutionInputGradient(dy, w, geometry: g),
-                    convolutionWeightGradient(x, dy, geometry: g), fused.output, fused.weightGradient]
+                    convolutionWeightGradient(x, dy, geometry: g), fused.output, fused.weightGradient,
+                    kept.output, convolutionWeightGradient(columns: kept.columns, outputGradient: dy, geometry: g)]
         }
         let (one, two) = (kernels(threads: 1), kernels(threads: 2))
+        // The kept im2col gives the forward and the weight gradient of a second im2col, to the bit.
+        for result in [one, two] {
+            XCTAssertEqual(zip(result[5].scalars, result[0].scalars).filter { $0 != $1 }.count, 0, "kept forward")
+            XCTAssertEqual(zip(result[6].scalars, result[2].scalars).filter { $0 != $1 }.count, 0, "kept weight gradient")
+        }
         assertClose(two[0], convolvedNaive(x, w, geometry: g), "forward")
         assertClose(two[1], convolutionInputGradientNaive(dy, w, geometry: g), "input gradient")
         assertClose(two[2], convolutionWeightGradientNaive(x, dy, geometry: g), "weight gradient")
