@@ -12,10 +12,14 @@ public func conv2d(_ input: Variable, _ weight: Variable, bias: Variable? = nil,
         ? convolvedKeepingColumns(input.value, weight.value, bias: bias?.value, geometry: geometry)
         : (convolved(input.value, weight.value, bias: bias?.value, geometry: geometry), nil)
     return Variable.record(value, parents: parents) { g, _, needs in
-        let weightGradient: Variable? = !needs[1] ? nil
-            : columns != nil && !GradientRecording.isEnabled
-            ? Variable(convolutionWeightGradient(columns: columns!, outputGradient: g.value, geometry: geometry))
-            : convolutionWeightGradient(input, g, geometry: geometry)
+        let weightGradient: Variable?
+        if !needs[1] {
+            weightGradient = nil
+        } else if let columns, !GradientRecording.isEnabled {
+            weightGradient = Variable(convolutionWeightGradient(columns: columns, outputGradient: g.value, geometry: geometry))
+        } else {  // recorded, for a gradient of this gradient
+            weightGradient = convolutionWeightGradient(input, g, geometry: geometry)
+        }
         return [needs[0] ? convolutionInputGradient(g, weight, geometry: geometry) : nil, weightGradient]
             + (bias == nil ? [] : [needs[2] ? g.channelSums() : nil])
     }

@@ -23,11 +23,13 @@ struct ChunkPlan {
         let chunks = max(1, min(g.batch, (needed + 3) / 4 * 4))
         size = (g.batch + chunks - 1) / chunks
         count = (g.batch + size - 1) / size
-        columnCount = count * max(g.patchSize * size * g.outputPlane, 1)
+        chunkColumns = max(g.patchSize * size * g.outputPlane, 1)
     }
 
-    /// Elements of every chunk's im2col matrix laid end to end, each chunk's `size` samples long.
-    let columnCount: Int
+    /// Elements of one chunk's im2col matrix (room for `size` samples).
+    let chunkColumns: Int
+    /// Elements of every chunk's im2col matrix laid end to end.
+    var columnCount: Int { count * chunkColumns }
 
     /// The samples of chunk `index`.
     func samples(_ index: Int, batch: Int) -> (first: Int, count: Int) {
@@ -46,10 +48,11 @@ func forEachChunk(_ g: ConvolutionGeometry, _ plan: ChunkPlan, keptColumns: Unsa
     // Jobs cannot fail here: forEachJob rethrows only what the job throws.
     try! forEachJob(plan.count, threads: loopThreads, { chunk in
         let (first, count) = plan.samples(chunk, batch: g.batch)
-        let chunkColumns = plan.columnCount / plan.count
-        let scratch = kept == nil ? Tensor(uninitializedShape: [chunkColumns]) : nil
+        let scratch = kept == nil ? Tensor(uninitializedShape: [plan.chunkColumns]) : nil
+        let columns = kept.map { $0.base + chunk * plan.chunkColumns } ?? scratch!.storage.pointer
         let product = Tensor(uninitializedShape: [g.outputChannels * plan.size * g.outputPlane])
-        body(chunk, first, count, kept.map { $0.base + chunk * chunkColumns } ?? scratch!.storage.pointer, product.storage.pointer)
+        // The buffers go back to the pool only after `body`, not after their pointers' last use.
+        withExtendedLifetime((scratch, product)) { body(chunk, first, count, columns, product.storage.pointer) }
     }, completed: { _, _ in })
 }
 
@@ -180,18 +183,27 @@ func forEachWindowRow(_ g: ConvolutionGeometry, _ padded: PaddedPlane, channel c
     }
 }
 
+/// Runs `body(plane, offset)` for every input channel and chunk sample (channel-major, as the
+/// im2col rows go) with one padded-plane scratch; `offset` is the sample's channel plane in an
+/// [N, C, H, W] tensor.
+@inline(__always)
+func forEachPaddedPlane(_ g: ConvolutionGeometry, _ padded: PaddedPlane, first: Int, count: Int,
+                        _ body: (_ channel: Int, _ sample: Int, _ plane: UnsafeMutablePointer<Float>, _ offset: Int) -> Void) {
+    let plane = padded.make()
+    defer { plane.deallocate() }
+    for c in 0..<g.inputChannels {
+        for n in 0..<count { body(c, n, plane, ((first + n) * g.inputChannels + c) * g.inputPlane) }
+    }
+}
+
 /// Fills `columns` [patchSize, count·outputPlane] from samples `first..<first+count` of `input`.
 func im2col(_ input: UnsafePointer<Float>, _ g: ConvolutionGeometry, first: Int, count: Int,
             _ columns: UnsafeMutablePointer<Float>) {
     let padded = PaddedPlane(g)
-    let plane = padded.make()
-    defer { plane.deallocate() }
-    for c in 0..<g.inputChannels {
-        for n in 0..<count {
-            padded.load(input + ((first + n) * g.inputChannels + c) * g.inputPlane, g, into: plane)
-            forEachWindowRow(g, padded, channel: c, sample: n, count: count, plane) { planeRow, offset in
-                copyRow(planeRow, stride: g.stride, to: columns + offset, count: g.outputWidth)
-            }
+    forEachPaddedPlane(g, padded, first: first, count: count) { c, n, plane, offset in
+        padded.load(input + offset, g, into: plane)
+        forEachWindowRow(g, padded, channel: c, sample: n, count: count, plane) { planeRow, row in
+            copyRow(planeRow, stride: g.stride, to: columns + row, count: g.outputWidth)
         }
     }
 }
@@ -202,16 +214,12 @@ func im2col(_ input: UnsafePointer<Float>, _ g: ConvolutionGeometry, first: Int,
 func col2im(_ columns: UnsafePointer<Float>, _ g: ConvolutionGeometry, first: Int, count: Int,
             _ input: UnsafeMutablePointer<Float>) {
     let padded = PaddedPlane(g)
-    let plane = padded.make()
-    defer { plane.deallocate() }
-    for c in 0..<g.inputChannels {
-        for n in 0..<count {
-            plane.update(repeating: 0, count: padded.height * padded.width)
-            forEachWindowRow(g, padded, channel: c, sample: n, count: count, plane) { planeRow, offset in
-                addRow(columns + offset, to: planeRow, stride: g.stride, count: g.outputWidth)
-            }
-            padded.store(plane, g, into: input + ((first + n) * g.inputChannels + c) * g.inputPlane)
+    forEachPaddedPlane(g, padded, first: first, count: count) { c, n, plane, offset in
+        plane.update(repeating: 0, count: padded.height * padded.width)
+        forEachWindowRow(g, padded, channel: c, sample: n, count: count, plane) { planeRow, row in
+            addRow(columns + row, to: planeRow, stride: g.stride, count: g.outputWidth)
         }
+        padded.store(plane, g, into: input + offset)
     }
 }
 
@@ -303,7 +311,7 @@ public func convolutionInputGradient(_ outputGradient: Tensor, _ weight: Tensor,
 /// its own; the shares are added in chunk order.
 public func convolutionWeightGradient(_ input: Tensor, _ outputGradient: Tensor, geometry g: ConvolutionGeometry) -> Tensor {
     precondition(input.shape == g.inputShape, "convolution gradient input \(input.shape) does not match \(g)")
-    return convolutionWeightGradient(outputGradient, geometry: g) { first, count, columns in
+    return convolutionWeightGradient(outputGradient, geometry: g) { first, count, columns, _ in
         im2col(input.storage.pointer, g, first: first, count: count, columns)
     }
 }
@@ -312,17 +320,39 @@ public func convolutionWeightGradient(_ input: Tensor, _ outputGradient: Tensor,
 /// products in the same order, so the same numbers.
 public func convolutionWeightGradient(columns: Tensor, outputGradient: Tensor, geometry g: ConvolutionGeometry) -> Tensor {
     precondition(columns.count == ChunkPlan(g).columnCount, "kept im2col of \(columns.count) elements does not match \(g)")
-    return convolutionWeightGradient(outputGradient, geometry: g, keptColumns: columns.storage.pointer) { _, _, _ in }
+    return convolutionWeightGradient(outputGradient, geometry: g, keptColumns: columns.storage.pointer) { _, _, _, _ in }
 }
 
+/// `convolved(input, weight)` and `convolutionWeightGradient(input, outputGradient)` together,
+/// from one im2col of `input` per chunk: the pullback of a transposed convolution needs both for
+/// the same input. The same products in the same order as the two alone, so the same numbers.
+public func convolvedWithWeightGradient(_ input: Tensor, _ weight: Tensor, _ outputGradient: Tensor,
+                                        geometry g: ConvolutionGeometry) -> (output: Tensor, weightGradient: Tensor) {
+    precondition(input.shape == g.inputShape && weight.shape == g.weightShape,
+                 "convolution shapes \(input.shape), \(weight.shape) do not match \(g)")
+    var output = Tensor(uninitializedShape: g.outputShape)
+    let weightGradient = output.withUnsafeMutableBufferPointer { buffer in
+        let out = SharedPointer(base: buffer.baseAddress!)
+        return convolutionWeightGradient(outputGradient, geometry: g) { first, count, columns, product in
+            convolveChunk(input, weight, g, first: first, count: count, bias: nil, columns: columns, product: product, out.base)
+        }
+    }
+    return (output, weightGradient)
+}
+
+/// The one loop of the weight gradient: per chunk, `fill(first, count, columns, scratch)`
+/// leaves the chunk's im2col matrix in `columns` (it may use `scratch`, which then takes the
+/// gathered output gradient), and the chunk's share outputGradient · columnsᵀ is a product of
+/// its own; the shares are added in chunk order.
 private func convolutionWeightGradient(_ outputGradient: Tensor, geometry g: ConvolutionGeometry,
                                        keptColumns: UnsafeMutablePointer<Float>? = nil,
-                                       fill: (_ first: Int, _ count: Int, _ columns: UnsafeMutablePointer<Float>) -> Void) -> Tensor {
+                                       fill: (_ first: Int, _ count: Int, _ columns: UnsafeMutablePointer<Float>,
+                                              _ scratch: UnsafeMutablePointer<Float>) -> Void) -> Tensor {
     precondition(outputGradient.shape == g.outputShape, "convolution gradient \(outputGradient.shape) does not match \(g)")
     let plan = ChunkPlan(g), weightCount = g.outputChannels * g.patchSize
     let shares = Tensor(uninitializedShape: [plan.count * weightCount])
     forEachChunk(g, plan, keptColumns: keptColumns) { chunk, first, count, columns, gathered in
-        fill(first, count, columns)
+        fill(first, count, columns, gathered)
         gatherChannels(outputGradient.storage.pointer, channels: g.outputChannels, plane: g.outputPlane,
                        first: first, count: count, gathered)
         gemm(false, true, g.outputChannels, g.patchSize, count * g.outputPlane, gathered, columns, 0,
@@ -331,31 +361,4 @@ private func convolutionWeightGradient(_ outputGradient: Tensor, geometry g: Con
     var weight = Tensor(uninitializedShape: g.weightShape)
     weight.withUnsafeMutableBufferPointer { sumInOrder(shares.storage.pointer, plan.count, count: weightCount, into: $0.baseAddress!) }
     return weight
-}
-
-/// `convolved(input, weight)` and `convolutionWeightGradient(input, outputGradient)` together,
-/// from one im2col of `input` per chunk: the pullback of a transposed convolution needs both for
-/// the same input. The same products in the same order as the two alone, so the same numbers.
-public func convolvedWithWeightGradient(_ input: Tensor, _ weight: Tensor, _ outputGradient: Tensor,
-                                        geometry g: ConvolutionGeometry) -> (output: Tensor, weightGradient: Tensor) {
-    precondition(input.shape == g.inputShape && weight.shape == g.weightShape && outputGradient.shape == g.outputShape,
-                 "convolution shapes \(input.shape), \(weight.shape), \(outputGradient.shape) do not match \(g)")
-    var output = Tensor(uninitializedShape: g.outputShape)
-    let plan = ChunkPlan(g), weightCount = g.outputChannels * g.patchSize
-    let shares = Tensor(uninitializedShape: [plan.count * weightCount])
-    output.withUnsafeMutableBufferPointer { buffer in
-        let out = SharedPointer(base: buffer.baseAddress!)
-        forEachChunk(g, plan) { chunk, first, count, columns, product in
-            convolveChunk(input, weight, g, first: first, count: count, bias: nil, columns: columns, product: product, out.base)
-            gatherChannels(outputGradient.storage.pointer, channels: g.outputChannels, plane: g.outputPlane,
-                           first: first, count: count, product)
-            gemm(false, true, g.outputChannels, g.patchSize, count * g.outputPlane, product, columns, 0,
-                 shares.storage.pointer + chunk * weightCount)
-        }
-    }
-    var weightGradient = Tensor(uninitializedShape: g.weightShape)
-    weightGradient.withUnsafeMutableBufferPointer {
-        sumInOrder(shares.storage.pointer, plan.count, count: weightCount, into: $0.baseAddress!)
-    }
-    return (output, weightGradient)
 }
