@@ -13,49 +13,52 @@ public enum BenchmarkWorkload: String, CaseIterable {
     public var batchSize: Int { self == .mlpQuadratic || self == .dcganMNIST ? 256 : 64 }
     public var latentSize: Int { self == .mlpQuadratic ? 2 : 100 }
 
-    /// (input, output) sizes of the Dense layers of (generator, discriminator), first layer
-    /// first; nil for dcgan-mnist, whose convolutions are not plain products.
-    public var denseLayers: (generator: [(Int, Int)], discriminator: [(Int, Int)])? {
+    /// The forward product of every layer of (generator, discriminator) that has one, first
+    /// layer first, at the workload's batch: Dense is x·Wᵀ; a convolution is its im2col product,
+    /// weight [Co, C·k²] times im2col [C·k², N·Ho·Wo]; a transposed convolution is its col2im
+    /// product, Wᵀ [Co·k², C] times the input [C, N·H·W]. The shapes `gemm` gets when a batch is
+    /// one chunk.
+    public var layerProducts: (generator: [LayerProduct], discriminator: [LayerProduct]) {
+        let batch = batchSize
+        func dense(_ input: Int, _ output: Int) -> LayerProduct {
+            LayerProduct(ProductShape(m: batch, k: input, n: output, transposeB: true), weightIsA: false)
+        }
+        func convolution(_ input: Int, _ output: Int, plane: Int) -> LayerProduct {
+            LayerProduct(ProductShape(m: output, k: input * 25, n: batch * plane), weightIsA: true)
+        }
+        func transposed(_ input: Int, _ output: Int, inputPlane: Int) -> LayerProduct {
+            LayerProduct(ProductShape(m: output * 25, k: input, n: batch * inputPlane, transposeA: true), weightIsA: true)
+        }
         switch self {
-        case .mlpGaussian: return ([(100, 256), (256, 256), (256, 256), (256, 2)], [(2, 256), (256, 256), (256, 256), (256, 1)])
-        case .mlpQuadratic: return ([(2, 16), (16, 16), (16, 2)], [(2, 16), (16, 16), (16, 2), (2, 1)])
-        case .mlpFashion: return ([(100, 256), (256, 512), (512, 1024), (1024, 784)], [(784, 512), (512, 256), (256, 1)])
-        case .dcganMNIST: return nil
+        case .mlpGaussian:
+            return ([dense(100, 256), dense(256, 256), dense(256, 256), dense(256, 2)],
+                    [dense(2, 256), dense(256, 256), dense(256, 256), dense(256, 1)])
+        case .mlpQuadratic:
+            return ([dense(2, 16), dense(16, 16), dense(16, 2)], [dense(2, 16), dense(16, 16), dense(16, 2), dense(2, 1)])
+        case .mlpFashion:
+            return ([dense(100, 256), dense(256, 512), dense(512, 1024), dense(1024, 784)],
+                    [dense(784, 512), dense(512, 256), dense(256, 1)])
+        case .dcganMNIST:
+            return ([dense(100, 7 * 7 * 256), transposed(256, 128, inputPlane: 7 * 7), transposed(128, 64, inputPlane: 7 * 7),
+                     transposed(64, 1, inputPlane: 14 * 14)],
+                    [convolution(1, 64, plane: 14 * 14), convolution(64, 128, plane: 7 * 7), dense(7 * 7 * 128, 1)])
         }
     }
 
     /// Floating-point operations of the matrix products and convolutions of one step
     /// (2 per multiply–add), counted as scripts/peer_models.py counts dcgan-mnist's.
-    public var flopsPerStep: Double {
-        // Multiply–adds per sample of each layer's product, first layer first.
-        let (generator, discriminator): ([Int], [Int])
-        if let (g, d) = denseLayers {
-            (generator, discriminator) = (g.map { $0 * $1 }, d.map { $0 * $1 })
-        } else {
-            (generator, discriminator) = ([100 * 7 * 7 * 256, 7 * 7 * 256 * 128 * 25, 7 * 7 * 128 * 64 * 25, 14 * 14 * 64 * 25],
-                                          [14 * 14 * 64 * 25, 7 * 7 * 64 * 128 * 25, 7 * 7 * 128])
-        }
-        let g = generator.reduce(0, +), d = discriminator.reduce(0, +)
-        // G forward; D forward ×3; D-step backward ×2 (weight + data but the first layer's data);
-        // G-step D backward (data); G backward (weight + data but the noise's).
-        let multiplyAdds = g + 3 * d + 2 * (2 * d - discriminator[0]) + d + (2 * g - generator[0])
-        return 2 * Double(multiplyAdds * batchSize)
-    }
+    public var flopsPerStep: Double { 2 * Double(productsPerStep.map(\.multiplyAdds).reduce(0, +)) }
 
-    /// The matrix products of one step of an MLP workload, in the order a step runs them, as
-    /// `flopsPerStep` counts them (Dense weights are [out, in]): forward x·Wᵀ, data gradient
-    /// g·W, weight gradient gᵀ·x. Nil for dcgan-mnist.
-    public var productsPerStep: [ProductShape]? {
-        guard let (generator, discriminator) = denseLayers else { return nil }
-        let batch = batchSize
-        func forward(_ layers: [(Int, Int)]) -> [ProductShape] {
-            layers.map { ProductShape(m: batch, k: $0.0, n: $0.1, transposeB: true) }
-        }
-        func backward(_ layers: [(Int, Int)], weights: Bool, dataOfFirst: Bool) -> [ProductShape] {
+    /// The matrix products of one step, in the order a step runs them: G forward; the D step's
+    /// two forward passes and two backward passes (weights, and data but the first layer's);
+    /// the G step's D forward pass and its data gradients, then G's backward pass (weights, and
+    /// data but the noise's).
+    public var productsPerStep: [ProductShape] {
+        let (generator, discriminator) = layerProducts
+        func forward(_ layers: [LayerProduct]) -> [ProductShape] { layers.map(\.forward) }
+        func backward(_ layers: [LayerProduct], weights: Bool, dataOfFirst: Bool) -> [ProductShape] {
             layers.enumerated().reversed().flatMap { index, layer -> [ProductShape] in
-                let (input, output) = layer
-                return (weights ? [ProductShape(m: output, k: batch, n: input, transposeA: true)] : [])
-                    + (index > 0 || dataOfFirst ? [ProductShape(m: batch, k: output, n: input)] : [])
+                (weights ? [layer.weightGradient] : []) + (index > 0 || dataOfFirst ? [layer.dataGradient] : [])
             }
         }
         let discriminatorStep = forward(discriminator) + forward(discriminator)
@@ -138,6 +141,18 @@ public enum BenchmarkWorkload: String, CaseIterable {
         case .dcganMNIST: return .uniform(shape: [batchSize, 1, 28, 28], low: -1, high: 1, using: &random)
         }
     }
+}
+
+/// A layer's forward product C = op(A)·op(B), and which operand is the layer's weight (the
+/// other is its data).
+public struct LayerProduct {
+    public let forward: ProductShape
+    public let weightIsA: Bool
+
+    public init(_ forward: ProductShape, weightIsA: Bool) { (self.forward, self.weightIsA) = (forward, weightIsA) }
+
+    public var weightGradient: ProductShape { weightIsA ? forward.gradientOfA : forward.gradientOfB }
+    public var dataGradient: ProductShape { weightIsA ? forward.gradientOfB : forward.gradientOfA }
 }
 
 /// One workload's models, optimizers and data, stepping as the peers' script steps:

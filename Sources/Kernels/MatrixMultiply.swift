@@ -156,31 +156,44 @@ public struct ProductShape: Equatable {
     }
 
     public var multiplyAdds: Int { m * k * n }
+
+    /// The product that gives A's gradient from C's, dA = dC·op(B)ᵀ with the transposes folded
+    /// in as `matmul`'s pullback folds them (so dA has A's stored layout).
+    public var gradientOfA: ProductShape {
+        transposeA ? ProductShape(m: k, k: n, n: m, transposeA: transposeB, transposeB: true)
+            : ProductShape(m: m, k: n, n: k, transposeB: !transposeB)
+    }
+
+    /// The product that gives B's gradient from C's, dB = op(A)ᵀ·dC, folded likewise.
+    public var gradientOfB: ProductShape {
+        transposeB ? ProductShape(m: n, k: m, n: k, transposeA: true, transposeB: transposeA)
+            : ProductShape(m: k, k: m, n: n, transposeA: !transposeA)
+    }
 }
 
 /// The median milliseconds of running `products` once each, in order, through OpenBLAS's own
 /// `cblas_sgemm` on `threads` of its threads, over `repeats` rounds after one untimed round: the
-/// time those products alone take on OpenBLAS at its best, with nothing around them.
+/// time those products alone take on OpenBLAS at its best, with nothing around them. The
+/// products share one buffer per operand, as large as the largest needs.
 public func measureProducts(_ products: [ProductShape], threads: Int, repeats: Int = 100) -> Double {
     _ = blasOnOneThread
     openblas_set_num_threads(Int32(threads))
     defer { openblas_set_num_threads(1) }
     var random = RandomSource(seed: 1)
-    let operands = products.map { p -> (GEMMOperands, Tensor, Tensor, Tensor) in
-        let a = Tensor.uniform(shape: [p.m * p.k], low: -1, high: 1, using: &random)
-        let b = Tensor.uniform(shape: [p.k * p.n], low: -1, high: 1, using: &random)
-        let c = Tensor(uninitializedShape: [p.m * p.n])
-        let product = GEMMOperands(transposeA: p.transposeA, transposeB: p.transposeB, n: p.n, k: p.k,
-                                   a: a.storage.pointer, b: b.storage.pointer, beta: 0, c: SharedPointer(base: c.storage.pointer),
-                                   lda: p.transposeA ? p.m : p.k, ldb: p.transposeB ? p.k : p.n)
-        return (product, a, b, c)  // the tensors keep the operands' storage alive
+    let a = Tensor.uniform(shape: [products.map { $0.m * $0.k }.max() ?? 1], low: -1, high: 1, using: &random)
+    let b = Tensor.uniform(shape: [products.map { $0.k * $0.n }.max() ?? 1], low: -1, high: 1, using: &random)
+    let c = Tensor(uninitializedShape: [products.map { $0.m * $0.n }.max() ?? 1])
+    let operands = products.map { p in
+        GEMMOperands(transposeA: p.transposeA, transposeB: p.transposeB, n: p.n, k: p.k,
+                     a: a.storage.pointer, b: b.storage.pointer, beta: 0, c: SharedPointer(base: c.storage.pointer),
+                     lda: p.transposeA ? p.m : p.k, ldb: p.transposeB ? p.k : p.n)
     }
     let times = (0...max(repeats, 1)).map { _ -> Double in
         let start = DispatchTime.now().uptimeNanoseconds
-        for (shape, (product, _, _, _)) in zip(products, operands) { product.multiply(rows: 0..<shape.m) }
+        for (shape, product) in zip(products, operands) { product.multiply(rows: 0..<shape.m) }
         return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6
     }
-    withExtendedLifetime(operands) {}
+    withExtendedLifetime((a, b, c)) {}  // the operands point into their storage
     let sorted = times.dropFirst().sorted()
     return sorted[sorted.count / 2]
 }
