@@ -1,5 +1,6 @@
 import GAN
 import Kernels
+import NN
 import XCTest
 
 final class WorkloadFlopsTests: XCTestCase {
@@ -53,5 +54,42 @@ final class ProductGradientShapeTests: XCTestCase {
         let dense = LayerProduct(ProductShape(m: 64, k: 100, n: 256, transposeB: true), weightIsA: false)
         XCTAssertEqual(dense.weightGradient, ProductShape(m: 256, k: 64, n: 100, transposeA: true))
         XCTAssertEqual(dense.dataGradient, ProductShape(m: 64, k: 256, n: 100))
+    }
+}
+
+final class LayerProductTests: XCTestCase {
+    /// Every workload's product list is its networks' own: walking the models built for the
+    /// bench, each Dense, convolution and transposed convolution gives, in order, the forward
+    /// product the kernels run (Dense x·Wᵀ; conv2d weight · im2col; a transposed convolution
+    /// Wᵀ · input before col2im) at the workload's batch.
+    func testLayerProductsAreTheBenchModelsProducts() {
+        for workload in BenchmarkWorkload.allCases {
+            var random = RandomSource(seed: 1)
+            let (generator, discriminator) = workload.models(using: &random)
+            let batch = workload.batchSize
+            func products(of model: Sequential, inputShape: [Int]) -> [ProductShape] {
+                var shape = inputShape
+                var found: [ProductShape] = []
+                for layer in model.layers {
+                    if let dense = layer as? Dense {
+                        found.append(ProductShape(m: batch, k: dense.inputSize, n: dense.outputSize, transposeB: true))
+                    } else if let convolution = layer as? Conv2D {
+                        let g = convolution.geometry(for: shape)
+                        found.append(ProductShape(m: g.outputChannels, k: g.patchSize, n: batch * g.outputPlane))
+                    } else if let transposed = layer as? ConvTranspose2D {
+                        let g = transposed.geometry(for: shape)
+                        found.append(ProductShape(m: g.patchSize, k: g.outputChannels, n: batch * g.outputPlane, transposeA: true))
+                    }
+                    shape = layer.outputShape(for: shape)
+                }
+                return found
+            }
+            let listed = workload.layerProducts
+            let realShape = workload == .dcganMNIST ? [batch, 1, 28, 28]
+                : [batch, listed.discriminator[0].forward.k]
+            XCTAssertEqual(products(of: generator, inputShape: [batch, workload.latentSize]), listed.generator.map(\.forward),
+                           workload.rawValue)
+            XCTAssertEqual(products(of: discriminator, inputShape: realShape), listed.discriminator.map(\.forward), workload.rawValue)
+        }
     }
 }
