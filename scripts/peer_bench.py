@@ -185,8 +185,9 @@ def print_side_by_side(summary, ours_path):
         alone_text = f"{alone:.3f}" if alone else "—"
         print(f"{name:<15} {mine_text:>9} {cells[0]:>28} {cells[1]:>28} {ratio:>10} {alone_text:>15}")
     print("peer/ours = the faster peer's median ms / ours (above 1: ours is faster)")
-    print("products alone = the step's matrix products and nothing else on OpenBLAS's own threads "
-          "(gan-lab bench): a floor for any engine built on OpenBLAS")
+    print("products alone = the step's matrix products and nothing else on OpenBLAS, the faster of its own "
+          "threads and the lab's row blocks (gan-lab bench): about the least a step can cost an engine built "
+          "on OpenBLAS")
 
 
 # --------------------------------------------------------------------------------- main

@@ -171,29 +171,43 @@ public struct ProductShape: Equatable {
     }
 }
 
-/// The median milliseconds of running `products` once each, in order, through OpenBLAS's own
-/// `cblas_sgemm` on `threads` of its threads, over `repeats` rounds after one untimed round: the
-/// time those products alone take on OpenBLAS at its best, with nothing around them. The
-/// products share one buffer per operand, as large as the largest needs.
-public func measureProducts(_ products: [ProductShape], threads: Int, repeats: Int = 100) -> Double {
+/// How `measureProducts` spreads a product over its threads.
+public enum ProductThreading {
+    /// One `cblas_sgemm` call on OpenBLAS's own threads.
+    case openBLAS
+    /// The lab's `gemm`: blocks of rows side by side, one single-threaded call each.
+    case rowBlocks
+}
+
+/// The median milliseconds of running `products` once each, in order, on `threads` threads
+/// spread as `threading` says, over `repeats` rounds after one untimed round: the time those
+/// products alone take on OpenBLAS, with nothing around them. The products share one buffer
+/// per operand, as large as the largest needs.
+public func measureProducts(_ products: [ProductShape], threads: Int, threading: ProductThreading = .openBLAS,
+                            repeats: Int = 100) -> Double {
     _ = blasOnOneThread
-    openblas_set_num_threads(Int32(threads))
-    defer { openblas_set_num_threads(1) }
+    let savedLoopThreads = loopThreads
+    if threading == .openBLAS { openblas_set_num_threads(Int32(threads)) } else { loopThreads = threads }
+    defer { openblas_set_num_threads(1); loopThreads = savedLoopThreads }
     var random = RandomSource(seed: 1)
     let a = Tensor.uniform(shape: [products.map { $0.m * $0.k }.max() ?? 1], low: -1, high: 1, using: &random)
     let b = Tensor.uniform(shape: [products.map { $0.k * $0.n }.max() ?? 1], low: -1, high: 1, using: &random)
     let c = Tensor(uninitializedShape: [products.map { $0.m * $0.n }.max() ?? 1])
-    let operands = products.map { p in
-        GEMMOperands(transposeA: p.transposeA, transposeB: p.transposeB, n: p.n, k: p.k,
-                     a: a.storage.pointer, b: b.storage.pointer, beta: 0, c: SharedPointer(base: c.storage.pointer),
-                     lda: p.transposeA ? p.m : p.k, ldb: p.transposeB ? p.k : p.n)
-    }
+    let (pa, pb, pc) = (a.storage.pointer, b.storage.pointer, c.storage.pointer)
     let times = (0...max(repeats, 1)).map { _ -> Double in
         let start = DispatchTime.now().uptimeNanoseconds
-        for (shape, product) in zip(products, operands) { product.multiply(rows: 0..<shape.m) }
+        for p in products {
+            if threading == .rowBlocks {
+                gemm(p.transposeA, p.transposeB, p.m, p.n, p.k, pa, pb, 0, pc)
+            } else {
+                GEMMOperands(transposeA: p.transposeA, transposeB: p.transposeB, n: p.n, k: p.k, a: pa, b: pb, beta: 0,
+                             c: SharedPointer(base: pc), lda: p.transposeA ? p.m : p.k, ldb: p.transposeB ? p.k : p.n)
+                    .multiply(rows: 0..<p.m)
+            }
+        }
         return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6
     }
-    withExtendedLifetime((a, b, c)) {}  // the operands point into their storage
+    withExtendedLifetime((a, b, c)) {}  // the pointers point into their storage
     let sorted = times.dropFirst().sorted()
     return sorted[sorted.count / 2]
 }

@@ -33,6 +33,11 @@ final class WorkloadFlopsTests: XCTestCase {
         XCTAssertEqual(BenchmarkWorkload.mlpGaussian.productsPerStep.first, ProductShape(m: 64, k: 100, n: 256, transposeB: true))
         let milliseconds = measureProducts(BenchmarkWorkload.mlpQuadratic.productsPerStep, threads: 1, repeats: 3)
         XCTAssertTrue(milliseconds > 0 && milliseconds < 1000, "\(milliseconds) ms")
+        // On the lab's row blocks, with the lab's thread count given back afterwards.
+        let threadsBefore = matrixThreads()
+        let blocked = measureProducts(BenchmarkWorkload.mlpGaussian.productsPerStep, threads: 2, threading: .rowBlocks, repeats: 3)
+        XCTAssertTrue(blocked > 0 && blocked < 1000, "\(blocked) ms")
+        XCTAssertEqual(matrixThreads(), threadsBefore)
     }
 }
 
