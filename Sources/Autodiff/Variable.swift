@@ -65,9 +65,15 @@ public struct Variable {
     public func detached() -> Variable { Variable(value) }
 
     /// Records the result of an op with its pullback (or returns a constant when nothing to record).
-    public static func record(_ value: Tensor, parents: [Variable], pullback: @escaping Pullback) -> Variable {
-        guard GradientRecording.isEnabled, parents.contains(where: { $0.node != nil }) else { return Variable(value) }
-        return Variable(value, node: Node(parents: parents, output: value, pullback: pullback))
+    /// The parents array and the pullback closure are made only when recorded: a backward pass
+    /// or inference without a graph allocates neither.
+    @inline(__always)
+    public static func record(_ value: Tensor, parents: @autoclosure () -> [Variable],
+                              pullback: @autoclosure () -> Pullback) -> Variable {
+        guard GradientRecording.isEnabled else { return Variable(value) }
+        let parents = parents()
+        guard parents.contains(where: { $0.node != nil }) else { return Variable(value) }
+        return Variable(value, node: Node(parents: parents, output: value, pullback: pullback()))
     }
 
     init(_ value: Tensor, node: Node) {
