@@ -6,12 +6,11 @@ import Kernels
 /// The 2-D convolution of `input` [N, C, H, W] by `weight` [Co, C, kh, kw] (+ `bias` [Co]).
 /// When the weight may need a gradient, the forward pass keeps its im2col matrices for it.
 public func conv2d(_ input: Variable, _ weight: Variable, bias: Variable? = nil, geometry: ConvolutionGeometry) -> Variable {
-    let parents = bias.map { [input, weight, $0] } ?? [input, weight]
     let keepsColumns = GradientRecording.isEnabled && weight.node != nil
     let (value, columns) = keepsColumns
         ? convolvedKeepingColumns(input.value, weight.value, bias: bias?.value, geometry: geometry)
         : (convolved(input.value, weight.value, bias: bias?.value, geometry: geometry), nil)
-    return Variable.record(value, parents: parents) { g, _, needs in
+    return Variable.record(value, parents: layerParents(input, weight, bias)) { g, _, needs in
         let weightGradient: Variable?
         if !needs[1] {
             weightGradient = nil

@@ -51,8 +51,7 @@ let pairedProductSize = 1 << 20
 
 /// x·Wᵀ + b for x [N, in], weight [out, in], bias [out]: Dense's product in one pass.
 public func linear(_ input: Variable, _ weight: Variable, bias: Variable?) -> Variable {
-    let parents = bias.map { [input, weight, $0] } ?? [input, weight]
-    return Variable.record(linearForward(input.value, weight.value, bias?.value), parents: parents) { g, _, needs in
+    Variable.record(linearForward(input.value, weight.value, bias?.value), parents: layerParents(input, weight, bias)) { g, _, needs in
         products(needs[0] ? Product(g, weight) : nil, needs[1] ? Product(g, input, transposeA: true) : nil)
             + (bias == nil ? [] : [needs[2] ? g.channelSums() : nil])
     }
@@ -61,16 +60,21 @@ public func linear(_ input: Variable, _ weight: Variable, bias: Variable?) -> Va
 /// leakyRelu(x·Wᵀ + b) in one op (`negativeSlope` 0 is ReLU): the activation is applied to the
 /// product in place and its derivative is read from the output's sign, which is the input's.
 public func linear(_ input: Variable, _ weight: Variable, bias: Variable?, negativeSlope: Float) -> Variable {
-    let parents = bias.map { [input, weight, $0] } ?? [input, weight]
     var value = linearForward(input.value, weight.value, bias?.value)
     value.withUnsafeMutableBufferPointer { y in
         for i in 0..<y.count { y[i] = y[i] < 0 ? y[i] * negativeSlope : y[i] }  // a select, no branch
     }
-    return Variable.record(value, parents: parents) { g, y, needs in
+    return Variable.record(value, parents: layerParents(input, weight, bias)) { g, y, needs in
         let local = g.scaledBySign(of: y.value, negativeSlope: negativeSlope)
         return products(needs[0] ? Product(local, weight) : nil, needs[1] ? Product(local, input, transposeA: true) : nil)
             + (bias == nil ? [] : [needs[2] ? local.channelSums() : nil])
     }
+}
+
+/// The parents of a layer op: input, weight and the bias if there is one (built only when the
+/// op is recorded: `Variable.record` takes them as an autoclosure).
+func layerParents(_ input: Variable, _ weight: Variable, _ bias: Variable?) -> [Variable] {
+    bias.map { [input, weight, $0] } ?? [input, weight]
 }
 
 func linearForward(_ x: Tensor, _ w: Tensor, _ b: Tensor?) -> Tensor {
