@@ -20,12 +20,14 @@ let package = Package(
         // 1. C system libraries: thin module maps only.
         .systemLibrary(name: "CCairo", path: "Sources/CCairo", pkgConfig: "cairo",
                        providers: [.apt(["libcairo2-dev"])]),
-        .systemLibrary(name: "CBLAS", path: "Sources/CBLAS", providers: [.apt(["libopenblas-dev"])]),
         .systemLibrary(name: "CZlib", path: "Sources/CZlib", providers: [.apt(["zlib1g-dev"])]),
         .systemLibrary(name: "CGIF", path: "Sources/CGIF", providers: [.apt(["libgif-dev"])]),
 
-        // 2–5. The engine and the GAN layer.
-        .target(name: "Kernels", dependencies: ["CBLAS"], swiftSettings: engine),
+        // 2–5. The engine and the GAN layer. OpenBLAS is loaded at run time (Kernels/ProductKernels.swift),
+        // after the lab has chosen its kernel set; the fixed-order micro-kernels are C because Swift cannot
+        // enable an instruction set for one function.
+        .target(name: "CMicroKernels", path: "Sources/CMicroKernels", cSettings: [.unsafeFlags(["-O3"])]),
+        .target(name: "Kernels", dependencies: ["CMicroKernels"], swiftSettings: engine),
         .target(name: "Autodiff", dependencies: ["Kernels"], swiftSettings: engine),
         .target(name: "NN", dependencies: ["Autodiff"], swiftSettings: engine),
         .target(name: "GAN", dependencies: ["NN"], swiftSettings: optimized),
@@ -40,7 +42,7 @@ let package = Package(
             "Lessons", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
-        .testTarget(name: "KernelsTests", dependencies: ["Kernels"]),
+        .testTarget(name: "KernelsTests", dependencies: ["Kernels", "CMicroKernels"]),
         .testTarget(name: "AutodiffTests", dependencies: ["Autodiff", "NN"]),
         .testTarget(name: "NNTests", dependencies: ["NN", "GAN"]),
         .testTarget(name: "ChartsTests", dependencies: ["Charts"]),

@@ -32,11 +32,17 @@ struct Bench: ParsableCommand {
     @Option(name: .long, help: "Run only this workload (mlp-gaussian, mlp-quadratic, mlp-fashion, dcgan-mnist).")
     var only: String?
 
+    @Option(name: .long, help: "Kernels for every workload's products: portable (the same bits on every machine), fastest (OpenBLAS for this CPU), or lesson (what each workload's lesson uses: portable for the toy MLPs).")
+    var kernels = "lesson"
+
     @Flag(name: .long, help: "Time the chart kit instead: a 2,000-point scatter and a 30×30 heatmap at 1600×1200.")
     var charts = false
 
     func validate() throws {
         if let only, BenchmarkWorkload(rawValue: only) == nil { throw ValidationError("unknown workload \(only)") }
+        guard kernels == "lesson" || ProductKernels(rawValue: kernels) != nil else {
+            throw ValidationError("unknown kernels \(kernels): use portable, fastest or lesson")
+        }
         guard steps > 0, dcganSteps > 0, warmup >= 0, threads > 0, rounds > 0 else {
             throw ValidationError("steps, rounds and threads must be positive")
         }
@@ -48,11 +54,19 @@ struct Bench: ParsableCommand {
             return
         }
         setMatrixThreads(threads)
+        let report = matrixKernelReport()
+        if let warning = report.warning { FileHandle.standardError.write(Data((warning + "\n").utf8)) }
         let workloads = only.map { [BenchmarkWorkload(rawValue: $0)!] } ?? BenchmarkWorkload.allCases
-        if !json { print("timing \(workloads.map(\.rawValue).joined(separator: ", ")), then cblas_sgemm …") }
+        func kernelsOf(_ workload: BenchmarkWorkload) -> ProductKernels { ProductKernels(rawValue: kernels) ?? workload.lessonKernels }
+        if !json {
+            print("\(report.processor), \(report.instructionSet)")
+            print(report.line)
+            print("timing \(workloads.map(\.rawValue).joined(separator: ", ")), then 1024³ products …")
+        }
         let timed = (0..<rounds).map { _ in
             workloads.map { workload in
                 let isDCGAN = workload == .dcganMNIST
+                setProductKernels(kernelsOf(workload))
                 return runBenchmark(workload, steps: isDCGAN ? dcganSteps : steps, warmup: isDCGAN ? min(warmup, 3) : warmup)
             }
         }
@@ -64,14 +78,17 @@ struct Bench: ParsableCommand {
         let productsAlone = results.map { result in
             // dcgan-mnist's products take about a third of a second a round.
             let repeats = result.workload == .dcganMNIST ? 5 : 100
-            return [ProductThreading.openBLAS, .rowBlocks].map {
-                measureProducts(result.workload.productsPerStep, threads: threads, threading: $0, repeats: repeats)
+            let kernels = kernelsOf(result.workload)
+            return (kernels == .fastest ? [ProductThreading.openBLAS, .rowBlocks] : [.rowBlocks]).map {
+                measureProducts(result.workload.productsPerStep, threads: threads, kernels: kernels, threading: $0,
+                                repeats: repeats)
             }.min()!
         }
-        let sgemm = measureBLASRate(threads: threads)
+        let sgemm = measureProductRate(threads: threads, kernels: .fastest)
+        let portableRate = measureProductRate(threads: threads, kernels: .portable)
         var entries: [[String: Any]] = []
         if !json {
-            print("workload        median ms    min ms   steps/s   GFLOP/s  of sgemm  products alone ms"
+            print("workload       kernels   median ms    min ms   steps/s   GFLOP/s  of sgemm  products alone ms"
                   + (rounds > 1 ? "  round medians" : ""))
         }
         for (result, alone) in zip(results, productsAlone) {
@@ -85,10 +102,11 @@ struct Bench: ParsableCommand {
             entry["gflop_per_step"] = rounded(workload.flopsPerStep / 1e9)
             entry["sgemm_fraction"] = rounded(result.gigaflopsPerSecond / sgemm)
             entry["products_alone_ms"] = rounded(alone)
+            entry["kernels"] = kernelsOf(workload).rawValue
             entries.append(entry)
             if !json {
-                print(String(format: "%-14@ %10.2f %9.2f %9.1f %9.1f %8.0f %%  %@", workload.rawValue as NSString,
-                             result.medianMilliseconds, result.fastestMilliseconds, result.stepsPerSecond,
+                print(String(format: "%-14@ %-8@ %10.2f %9.2f %9.1f %9.1f %8.0f %%  %@", workload.rawValue as NSString,
+                             kernelsOf(workload).rawValue as NSString, result.medianMilliseconds, result.fastestMilliseconds, result.stepsPerSecond,
                              result.gigaflopsPerSecond, 100 * result.gigaflopsPerSecond / sgemm,
                              leftPadded(String(format: "%.3f", alone), to: 17) as NSString)
                       + (rounds > 1 ? String(format: "  %.3f–%.3f", result.spread.lowerBound, result.spread.upperBound) : ""))
@@ -96,22 +114,26 @@ struct Bench: ParsableCommand {
         }
         if !json {
             print("products alone: the step's matrix products and nothing else (dcgan-mnist's: its im2col products, the whole "
-                  + "batch at once) on OpenBLAS, the faster of its own \(threads) thread\(threads == 1 ? "" : "s") and the lab's "
-                  + "row blocks: about the least a step can cost an engine built on OpenBLAS")
+                  + "batch at once) on the workload's kernels; on OpenBLAS the faster of its own \(threads) thread\(threads == 1 ? "" : "s") "
+                  + "and the lab's row blocks: about the least a step can cost an engine built on those kernels")
         }
-        let kernels = matrixKernels(), overrides = matrixEnvironmentOverrides()
+        let overrides = matrixEnvironmentOverrides()
         if json {
             var document: [String: Any] = ["workloads": entries, "sgemm_gflops": rounded(sgemm), "threads": threads,
-                                           "blas_kernels": kernels, "blas_environment": overrides]
+                                           "portable_gflops": rounded(portableRate), "portable_kernels": report.portable,
+                                           "blas_kernels": report.openBLAS ?? "none", "blas_reason": report.openBLASReason,
+                                           "processor": report.processor, "instruction_set": report.instructionSet,
+                                           "blas_environment": overrides]
             if let peak { document["peak_rss_mb"] = rounded(peak) }
             let data = try JSONSerialization.data(withJSONObject: document, options: [.prettyPrinted, .sortedKeys])
             print(String(decoding: data, as: UTF8.self))
         } else {
-            print(String(format: "cblas_sgemm 1024³ in this run: %.1f GFLOP/s (%d thread%@, OpenBLAS %@ kernels)",
-                         sgemm, threads, (threads == 1 ? "" : "s") as NSString, kernels as NSString))
+            print(String(format: "1024³ products in this run: cblas_sgemm %.1f GFLOP/s (OpenBLAS %@ kernels), portable %.1f GFLOP/s (%@); %d thread%@",
+                         sgemm, (report.openBLAS ?? "none") as NSString, portableRate, report.portable as NSString,
+                         threads, (threads == 1 ? "" : "s") as NSString))
             if !overrides.isEmpty {
-                print("the environment pins OpenBLAS (\(overrides.joined(separator: ", "))); for the kernels it picks "
-                      + "for this CPU: env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE gan-lab bench")
+                print("the environment sets \(overrides.joined(separator: ", ")); the lab chooses OpenBLAS's kernel set "
+                      + "from the CPU's instruction set whatever it says (GAN_LAB_OPENBLAS_CORETYPE pins one)")
             }
             if let peak { print(String(format: "peak resident memory: %.0f MB", peak)) }
         }

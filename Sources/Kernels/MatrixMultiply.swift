@@ -1,4 +1,4 @@
-import CBLAS
+import CMicroKernels
 import Dispatch
 #if canImport(Glibc)
 import Glibc
@@ -64,13 +64,14 @@ func matmulSizes(_ a: Tensor, _ transposeA: Bool, _ b: Tensor, _ transposeB: Boo
     return (m, k, n)
 }
 
-/// Row-major SGEMM: C = op(A)·op(B) + beta·C, through OpenBLAS on one thread per call.
+/// Row-major SGEMM: C = op(A)·op(B) + beta·C, on the kernels `setProductKernels` chose: the
+/// portable fixed-order kernels, or OpenBLAS on one thread per call.
 ///
 /// The lab runs its own threads: a product of at least `threadedProductSize` multiply–adds is
-/// cut into `loopThreads` blocks of C's rows, one single-threaded OpenBLAS call each. OpenBLAS
-/// computes every element from the same sums in the same order whichever block holds it,
-/// provided the blocks start at multiples of `rowBlock` rows (its AVX2 kernels round some
-/// elements differently at other cuts, and at any cut of the columns), so the numbers do not
+/// cut into `loopThreads` blocks of C's rows, one single-threaded call each. The portable
+/// kernels compute every element the same way in any block; OpenBLAS does so provided the
+/// blocks start at multiples of `rowBlock` rows (its AVX2 kernels round some elements
+/// differently at other cuts, and at any cut of the columns). Either way the numbers do not
 /// depend on the thread count (tested). OpenBLAS's own threads stay asleep: they would spin
 /// between products and take a core from the lab's other loops.
 @inline(__always)
@@ -82,10 +83,19 @@ public func gemm(_ transposeA: Bool, _ transposeB: Bool, _ m: Int, _ n: Int, _ k
         for i in 0..<(m * n) { c[i] = beta == 0 ? 0 : beta * c[i] }
         return
     }
-    _ = blasOnOneThread
-    let operands = GEMMOperands(transposeA: transposeA, transposeB: transposeB, n: n, k: k, a: a, b: b, beta: beta,
+    let operands = GEMMOperands(kernels: activeProductKernels, transposeA: transposeA, transposeB: transposeB, n: n, k: k, a: a, b: b, beta: beta,
                                 c: SharedPointer(base: c), lda: transposeA ? m : k, ldb: transposeB ? k : n)
-    let parts = m * n * k >= threadedProductSize ? min(loopThreads, m / rowBlock) : 1
+    let large = m * n * k >= threadedProductSize
+    if operands.kernels == .portable && large && loopThreads > 1 && n > m {
+        // The portable kernels give every element the same bits in any block, so a wide product
+        // is cut into column blocks: each thread then packs only its own part of B.
+        let parts = min(loopThreads, (n + 15) / 16)
+        DispatchQueue.concurrentPerform(iterations: parts) { part in
+            operands.multiply(rows: 0..<m, columns: n * part / parts / 16 * 16..<(part == parts - 1 ? n : n * (part + 1) / parts / 16 * 16))
+        }
+        return
+    }
+    let parts = large ? min(loopThreads, m / rowBlock) : 1
     if parts <= 1 {
         operands.multiply(rows: 0..<m)
         return
@@ -102,6 +112,7 @@ let rowBlock = 12
 
 /// The operands of one `gemm`, from which any block of C's rows can be computed.
 struct GEMMOperands: @unchecked Sendable {
+    let kernels: ProductKernels
     let transposeA: Bool, transposeB: Bool, n: Int, k: Int
     let a: UnsafePointer<Float>, b: UnsafePointer<Float>, beta: Float
     let c: SharedPointer<Float>
@@ -111,9 +122,24 @@ struct GEMMOperands: @unchecked Sendable {
     @inline(__always)
     func multiply(rows: Range<Int>) {
         if rows.isEmpty { return }
-        cblas_sgemm(CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
-                    Int32(rows.count), Int32(n), Int32(k), 1, a + (transposeA ? rows.lowerBound : rows.lowerBound * lda),
-                    Int32(lda), b, Int32(ldb), beta, c.base + rows.lowerBound * n, Int32(n))
+        let aRows = a + (transposeA ? rows.lowerBound : rows.lowerBound * lda)
+        if kernels == .fastest, let blas = OpenBLAS.shared {
+            blas.sgemm(rowMajor, transposeA ? transposed : notTransposed, transposeB ? transposed : notTransposed,
+                       Int32(rows.count), Int32(n), Int32(k), 1, aRows, Int32(lda), b, Int32(ldb), beta,
+                       c.base + rows.lowerBound * n, Int32(n))
+        } else {
+            multiply(rows: rows, columns: 0..<n)
+        }
+    }
+
+    /// C[rows, columns] on the portable kernels.
+    @inline(__always)
+    func multiply(rows: Range<Int>, columns: Range<Int>) {
+        if rows.isEmpty || columns.isEmpty { return }
+        let aRows = a + (transposeA ? rows.lowerBound : rows.lowerBound * lda)
+        let bColumns = b + (transposeB ? columns.lowerBound * ldb : columns.lowerBound)
+        gemm_fixed_order(portableInstructionSet, transposeA ? 1 : 0, transposeB ? 1 : 0, rows.count, columns.count, k,
+                         aRows, lda, bColumns, ldb, beta, c.base + rows.lowerBound * n + columns.lowerBound, n)
     }
 }
 
@@ -123,8 +149,8 @@ struct GEMMOperands: @unchecked Sendable {
 /// With the other core busy the split costs mlp-gaussian 15–35 % (`--threads 1` avoids it).
 let threadedProductSize = 1 << 22
 
-/// OpenBLAS's own threading, switched off once, before the first product.
-let blasOnOneThread: Void = openblas_set_num_threads(1)
+/// CBLAS's constants (cblas.h): row-major storage, no transpose, transpose.
+let (rowMajor, notTransposed, transposed): (Int32, Int32, Int32) = (101, 111, 112)
 
 /// The number of threads the lab's matrix products and loops use now.
 public func matrixThreads() -> Int { loopThreads }
@@ -140,11 +166,15 @@ public func resetMatrixThreads() {
     loopThreads = 1
 }
 
-/// The rate of OpenBLAS's own `cblas_sgemm` on `threads` of its threads, in GFLOP/s: the
-/// median over `repeats` products of square matrices of `size`, after one untimed product.
-public func measureBLASRate(size: Int = 1024, threads: Int, repeats: Int = 7) -> Double {
+/// The rate of `kernels` on square products of `size` on `threads` threads, in GFLOP/s (OpenBLAS
+/// on its own threads; the portable kernels on the lab's row blocks): the median over `repeats`
+/// products, after one untimed product.
+public func measureProductRate(size: Int = 1024, threads: Int, kernels: ProductKernels = .fastest,
+                               repeats: Int = 7) -> Double {
     let square = ProductShape(m: size, k: size, n: size)
-    return 2 * Double(square.multiplyAdds) / measureProducts([square], threads: threads, repeats: repeats) / 1e6
+    let milliseconds = measureProducts([square], threads: threads, kernels: kernels,
+                                       threading: kernels == .fastest ? .openBLAS : .rowBlocks, repeats: repeats)
+    return 2 * Double(square.multiplyAdds) / milliseconds / 1e6
 }
 
 /// One matrix product's sizes and transposes: C [m, n] = op(A)·op(B) with inner size k.
@@ -173,24 +203,28 @@ public struct ProductShape: Equatable {
 
 /// How `measureProducts` spreads a product over its threads.
 public enum ProductThreading {
-    /// One `cblas_sgemm` call on OpenBLAS's own threads.
+    /// One `cblas_sgemm` call on OpenBLAS's own threads (the portable kernels have none: row blocks).
     case openBLAS
     /// The lab's `gemm`: blocks of rows side by side, one single-threaded call each.
     case rowBlocks
 }
 
-/// The median milliseconds of running `products` once each, in order, on `threads` threads
-/// spread as `threading` says, over `repeats` rounds after one untimed round: the time those
-/// products alone take on OpenBLAS, with nothing around them. The products share one buffer
+/// The median milliseconds of running `products` once each, in order, on `kernels` and
+/// `threads` threads spread as `threading` says, over `repeats` rounds after one untimed round:
+/// the time those products alone take, with nothing around them. The products share one buffer
 /// per operand, as large as the largest needs.
-public func measureProducts(_ products: [ProductShape], threads: Int, threading: ProductThreading = .openBLAS,
-                            repeats: Int = 100) -> Double {
+public func measureProducts(_ products: [ProductShape], threads: Int, kernels: ProductKernels = .fastest,
+                            threading: ProductThreading = .openBLAS, repeats: Int = 100) -> Double {
     // Both go through `gemm`: with the lab on one thread it makes one call, on OpenBLAS's threads.
-    _ = blasOnOneThread
-    let savedLoopThreads = loopThreads
-    openblas_set_num_threads(Int32(threading == .openBLAS ? threads : 1))
-    loopThreads = threading == .openBLAS ? 1 : threads
-    defer { openblas_set_num_threads(1); loopThreads = savedLoopThreads }
+    let blas = kernels == .fastest ? OpenBLAS.shared : nil
+    let onBLASThreads = blas != nil && threading == .openBLAS
+    let (savedLoopThreads, savedKernels) = (loopThreads, activeProductKernels)
+    blas?.setThreads(Int32(onBLASThreads ? threads : 1))
+    (loopThreads, activeProductKernels) = (onBLASThreads ? 1 : threads, kernels)
+    defer {
+        blas?.setThreads(1)
+        (loopThreads, activeProductKernels) = (savedLoopThreads, savedKernels)
+    }
     var random = RandomSource(seed: 1)
     let a = Tensor.uniform(shape: [products.map { $0.m * $0.k }.max() ?? 1], low: -1, high: 1, using: &random)
     let b = Tensor.uniform(shape: [products.map { $0.k * $0.n }.max() ?? 1], low: -1, high: 1, using: &random)
@@ -205,11 +239,6 @@ public func measureProducts(_ products: [ProductShape], threads: Int, threading:
     let sorted = times.dropFirst().sorted()
     return sorted[sorted.count / 2]
 }
-
-/// The kernel set OpenBLAS runs on this CPU ("Cooperlake", "Haswell", …). OpenBLAS picks it
-/// from the CPU at start-up unless the environment's `OPENBLAS_CORETYPE` names one; AVX-512
-/// kernels run GEMM about twice as fast as AVX2 ones on CPUs that have both.
-public func matrixKernels() -> String { String(cString: openblas_get_corename()) }
 
 /// The environment variables that override OpenBLAS's own choices (kernel set, cache sizes),
 /// as "NAME=value", sorted.

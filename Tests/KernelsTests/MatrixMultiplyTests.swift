@@ -1,10 +1,25 @@
+import CMicroKernels
 import Kernels
 import XCTest
 
+/// Runs `body` with the lab's products on `kernels`, then puts the start-up setting back.
+func withProductKernels<R>(_ kernels: ProductKernels, _ body: () throws -> R) rethrows -> R {
+    let saved = productKernels()
+    setProductKernels(kernels)
+    defer { setProductKernels(saved) }
+    return try body()
+}
+
 final class MatrixMultiplyTests: XCTestCase {
-    func testBLASMatchesNaiveOnOddShapes() {
+    func testBothKernelSetsMatchNaiveOnOddShapes() {
+        for kernels in ProductKernels.allCases {
+            withProductKernels(kernels) { matchesNaiveOnOddShapes(kernels) }
+        }
+    }
+
+    private func matchesNaiveOnOddShapes(_ kernels: ProductKernels) {
         var random = RandomSource(seed: 1)
-        for (m, k, n) in [(1, 1, 1), (3, 5, 7), (17, 1, 9), (64, 33, 2), (2, 100, 257)] {
+        for (m, k, n) in [(1, 1, 1), (3, 5, 7), (17, 1, 9), (64, 33, 2), (2, 100, 257), (97, 300, 33)] {
             for (ta, tb) in [(false, false), (true, false), (false, true), (true, true)] {
                 let a = Tensor.uniform(shape: ta ? [k, m] : [m, k], low: -1, high: 1, using: &random)
                 let b = Tensor.uniform(shape: tb ? [n, k] : [k, n], low: -1, high: 1, using: &random)
@@ -12,15 +27,21 @@ final class MatrixMultiplyTests: XCTestCase {
                 let naive = matmulNaive(a, b, transposeA: ta, transposeB: tb)
                 XCTAssertEqual(fast.shape, [m, n])
                 for (x, y) in zip(fast.scalars, naive.scalars) {
-                    XCTAssertEqual(x, y, accuracy: 1e-4 * Float(k), "m=\(m) k=\(k) n=\(n) ta=\(ta) tb=\(tb)")
+                    XCTAssertEqual(x, y, accuracy: 1e-4 * Float(k), "\(kernels): m=\(m) k=\(k) n=\(n) ta=\(ta) tb=\(tb)")
                 }
             }
         }
     }
 
-    /// Large products are cut into blocks of rows, one per thread: every element must come out
-    /// bit for bit as from one call on one thread, with and without transposes and beta.
+    /// Large products are cut into blocks, one per thread: every element must come out bit for
+    /// bit as from one call on one thread, with and without transposes and beta, on both kernel sets.
     func testThreadCountDoesNotChangeAnyBit() {
+        for kernels in ProductKernels.allCases {
+            withProductKernels(kernels) { threadCountChangesNoBit(kernels) }
+        }
+    }
+
+    private func threadCountChangesNoBit(_ kernels: ProductKernels) {
         var random = RandomSource(seed: 2)
         for (m, k, n) in [(64, 1024, 1024), (1001, 300, 301), (256, 100, 2600), (77, 4000, 250), (64, 256, 512)] {
             for (ta, tb) in [(false, false), (true, false), (false, true), (true, true)] {
@@ -39,10 +60,58 @@ final class MatrixMultiplyTests: XCTestCase {
                 let one = product(threads: 1)
                 for threads in [2, 3, 4] {
                     let differing = zip(product(threads: threads), one).filter { $0 != $1 }.count
-                    XCTAssertEqual(differing, 0, "\(threads) threads: m=\(m) k=\(k) n=\(n) ta=\(ta) tb=\(tb)")
+                    XCTAssertEqual(differing, 0, "\(kernels), \(threads) threads: m=\(m) k=\(k) n=\(n) ta=\(ta) tb=\(tb)")
                 }
             }
         }
+    }
+
+    /// The portable kernels' promise: every element is fma(a[i,k-1], b[k-1,j], … fma(a[i,0], b[0,j],
+    /// start)), with start 0, C or beta·C, whatever the instruction set: checked bit for bit against
+    /// that chain written out in Swift, on shapes that cross every block edge of the C kernels
+    /// (rows past 96, inner sizes past 256, columns past 1024, partial tiles).
+    func testPortableKernelsAreOneFixedOrderChainOnEveryInstructionSet() {
+        let features = processorFeatures()
+        let sets = [fixed_order_scalar] + (features.avx2FMA ? [fixed_order_avx2] : []) + (features.avx512 ? [fixed_order_avx512] : [])
+        var random = RandomSource(seed: 3)
+        for (m, k, n) in [(1, 1, 1), (7, 3, 17), (13, 257, 33), (100, 513, 40), (9, 20, 1100), (64, 256, 256)] {
+            for (ta, tb) in [(false, false), (true, false), (false, true), (true, true)] {
+                for beta: Float in [0, 1, 0.5] {
+                    let a = Tensor.uniform(shape: ta ? [k, m] : [m, k], low: -1, high: 1, using: &random).scalars
+                    let b = Tensor.uniform(shape: tb ? [n, k] : [k, n], low: -1, high: 1, using: &random).scalars
+                    let start = Tensor.uniform(shape: [m, n], low: -1, high: 1, using: &random).scalars
+                    var chain = start
+                    for i in 0..<m {
+                        for j in 0..<n {
+                            var sum: Float = beta == 0 ? 0 : beta == 1 ? start[i * n + j] : start[i * n + j] * beta
+                            for p in 0..<k {
+                                sum = sum.addingProduct(ta ? a[p * m + i] : a[i * k + p], tb ? b[j * k + p] : b[p * n + j])
+                            }
+                            chain[i * n + j] = sum
+                        }
+                    }
+                    for set in sets {
+                        var c = start
+                        gemm_fixed_order(set, ta ? 1 : 0, tb ? 1 : 0, m, n, k, a, ta ? m : k, b, tb ? k : n, beta, &c, n)
+                        let differing = zip(c, chain).filter { $0.bitPattern != $1.bitPattern }.count
+                        XCTAssertEqual(differing, 0, "instruction set \(set.rawValue): m=\(m) k=\(k) n=\(n) ta=\(ta) tb=\(tb) beta=\(beta)")
+                    }
+                }
+            }
+        }
+    }
+
+    /// The lab picks OpenBLAS's kernels from the instruction set CPUID reports, never a fallback.
+    func testOpenBLASRunsKernelsForThisCPUsInstructionSet() throws {
+        let report = matrixKernelReport()
+        let features = processorFeatures()
+        let expected = features.avx512 ? ["SkylakeX"] : features.avx2FMA ? ["Haswell", "Zen"] : []
+        if ProcessInfo.processInfo.environment["GAN_LAB_OPENBLAS_CORETYPE"] == nil, !expected.isEmpty {
+            XCTAssertTrue(expected.contains(report.openBLAS ?? "none"), "\(report.openBLAS ?? "none") on \(report.instructionSet)")
+            XCTAssertNil(report.warning)
+        }
+        XCTAssertEqual(report.instructionSet, features.avx512 ? "AVX-512" : features.avx2FMA ? "AVX2+FMA" : "SSE2")
+        XCTAssertFalse(report.openBLASReason.isEmpty)
     }
 
     func testKnownProduct() {

@@ -1,0 +1,36 @@
+#ifndef GAN_LAB_MICRO_KERNELS_H
+#define GAN_LAB_MICRO_KERNELS_H
+
+#include <stddef.h>
+
+/// Instruction sets a fixed-order product can run on. Every one gives the same bits.
+typedef enum {
+    fixed_order_scalar = 0,   ///< fmaf, one element at a time (any x86-64 CPU)
+    fixed_order_avx2 = 1,     ///< 8 columns per FMA instruction (AVX2 + FMA)
+    fixed_order_avx512 = 2,   ///< 16 columns per FMA instruction (AVX-512 F)
+} fixed_order_isa;
+
+/// What the CPU and the operating system let a program use, read with CPUID.
+typedef struct {
+    int avx2_fma;      ///< AVX2 and FMA3
+    int avx512;        ///< AVX-512 F, BW, DQ and VL (what OpenBLAS's SkylakeX kernels use)
+    int amd;           ///< "AuthenticAMD" or "HygonGenuine"
+    int family;        ///< display family
+    int model;         ///< display model
+    char brand[49];    ///< the processor brand string
+} cpu_features;
+
+cpu_features cpu_features_read(void);
+
+/// C[m, n] = op(A)·op(B) + beta·C for row-major matrices, op = transpose when asked
+/// (A is [m, k] with row stride lda, or [k, m] when transposed; B likewise).
+/// Every element of C is one chain of fused multiply–adds in increasing order of the inner
+/// index, started from beta·C (from C when beta is 1, from 0 when beta is 0: C is then not
+/// read). The instruction set decides only how many elements run at once, never the order,
+/// so every `isa` and every cut of C into blocks gives the same bits.
+void gemm_fixed_order(fixed_order_isa isa, int transpose_a, int transpose_b,
+                      ptrdiff_t m, ptrdiff_t n, ptrdiff_t k,
+                      const float *a, ptrdiff_t lda, const float *b, ptrdiff_t ldb,
+                      float beta, float *c, ptrdiff_t ldc);
+
+#endif

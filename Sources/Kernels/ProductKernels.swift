@@ -1,0 +1,174 @@
+import CMicroKernels
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Which kernels run the lab's matrix products.
+public enum ProductKernels: String, CaseIterable, Sendable {
+    /// Every element one chain of fused multiply–adds in a fixed order (the lab's own kernels,
+    /// AVX-512, AVX2 or scalar): the same bits on every x86-64 machine. The toy lessons use it.
+    case portable
+    /// OpenBLAS with the kernel set for this CPU's instruction set: the fastest for large
+    /// products; the last bits depend on the kernel set.
+    case fastest
+}
+
+/// The kernels `gemm` uses now (process-wide, like the thread count).
+nonisolated(unsafe) var activeProductKernels = ProductKernels.portable
+
+/// Sets the kernels the lab's matrix products run on.
+public func setProductKernels(_ kernels: ProductKernels) { activeProductKernels = kernels }
+
+/// The kernels the lab's matrix products run on now.
+public func productKernels() -> ProductKernels { activeProductKernels }
+
+/// What this CPU can do, read with CPUID once.
+public struct ProcessorFeatures: Sendable {
+    public let brand: String, family: Int, model: Int, amd: Bool
+    public let avx2FMA: Bool, avx512: Bool
+
+    static let current: ProcessorFeatures = {
+        var raw = cpu_features_read()
+        let brand = withUnsafeBytes(of: &raw.brand) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+        return ProcessorFeatures(brand: brand.trimmingSpaces, family: Int(raw.family), model: Int(raw.model),
+                                 amd: raw.amd != 0, avx2FMA: raw.avx2_fma != 0, avx512: raw.avx512 != 0)
+    }()
+
+    /// The widest vector instructions the lab's kernels use here: "AVX-512", "AVX2+FMA" or "SSE2".
+    public var instructionSet: String { avx512 ? "AVX-512" : avx2FMA ? "AVX2+FMA" : "SSE2" }
+
+    /// The portable kernels' instruction set on this CPU (`GAN_LAB_PORTABLE_ISA` may narrow it:
+    /// scalar, avx2 or avx512, for comparing them).
+    var portableISA: fixed_order_isa {
+        let widest = avx512 ? fixed_order_avx512 : avx2FMA ? fixed_order_avx2 : fixed_order_scalar
+        switch getenv("GAN_LAB_PORTABLE_ISA").map({ String(cString: $0) }) {
+        case "scalar": return fixed_order_scalar
+        case "avx2" where avx2FMA: return fixed_order_avx2
+        default: return widest
+        }
+    }
+
+    /// OpenBLAS's kernel set for this CPU's instruction set (nil: none better than its own guess).
+    var openBLASCoreType: String? { avx512 ? "SkylakeX" : avx2FMA ? (amd ? "Zen" : "Haswell") : nil }
+}
+
+/// The portable kernels' instruction set, chosen once.
+let portableInstructionSet = ProcessorFeatures.current.portableISA
+
+/// The CPU the lab runs on.
+public func processorFeatures() -> ProcessorFeatures { ProcessorFeatures.current }
+
+/// The portable kernels' instruction set: "AVX-512", "AVX2" or "scalar".
+public func portableKernelName() -> String {
+    switch portableInstructionSet {
+    case fixed_order_avx512: return "AVX-512"
+    case fixed_order_avx2: return "AVX2"
+    default: return "scalar"
+    }
+}
+
+extension String {
+    var trimmingSpaces: String {
+        String(drop { $0 == " " }.reversed().drop { $0 == " " }.reversed())
+    }
+}
+
+/// OpenBLAS, loaded when the first fast product needs it, with the kernel set chosen for this
+/// CPU's instruction set. OpenBLAS reads `OPENBLAS_CORETYPE` once, when it loads, and otherwise
+/// picks kernels from a table of CPU models that does not know newer CPUs (an Intel Xeon of
+/// family 6, model 207 gets its SSE3 "Prescott" kernels, 7× slower): so the lab does not link
+/// it, but sets `OPENBLAS_CORETYPE` from CPUID, loads it, and puts the environment back.
+struct OpenBLAS {
+    typealias SGEMM = @convention(c) (Int32, Int32, Int32, Int32, Int32, Int32, Float, UnsafePointer<Float>?, Int32,
+                                      UnsafePointer<Float>?, Int32, Float, UnsafeMutablePointer<Float>?, Int32) -> Void
+    let sgemm: SGEMM
+    let setThreads: @convention(c) (Int32) -> Void
+    let coreName: String
+    /// Why these kernels: detected, pinned, or chosen by the lab.
+    let reason: String
+
+    /// nil when no OpenBLAS library could be loaded (`loadError` says why).
+    static let shared: OpenBLAS? = load()
+    nonisolated(unsafe) static var loadError = ""
+
+    private static func load() -> OpenBLAS? {
+        let features = ProcessorFeatures.current
+        let environment = getenv("OPENBLAS_CORETYPE").map { String(cString: $0) }
+        let forced = getenv("GAN_LAB_OPENBLAS_CORETYPE").map { String(cString: $0) }.flatMap { name in
+            // A kernel set this CPU cannot run would stop the program at its first product.
+            let needs = ["skylakex": features.avx512, "cooperlake": features.avx512, "sapphirerapids": features.avx512,
+                         "haswell": features.avx2FMA, "zen": features.avx2FMA]
+            return needs[name.lowercased()] == false ? nil : name
+        }
+        let wanted = forced ?? features.openBLASCoreType
+        if let wanted { setenv("OPENBLAS_CORETYPE", wanted, 1) }
+        defer {
+            if let environment { setenv("OPENBLAS_CORETYPE", environment, 1) } else { unsetenv("OPENBLAS_CORETYPE") }
+        }
+        let names: [String] = ["libopenblas.so.0", "libopenblas.so", "libopenblas.dylib"]
+        guard let handle = names.lazy.compactMap({ (name: String) in dlopen(name, RTLD_NOW | RTLD_LOCAL) }).first else {
+            loadError = "OpenBLAS could not be loaded (\(dlerror().map { String(cString: $0) } ?? "not found")); "
+                + "install libopenblas-dev (scripts/setup.sh does)"
+            return nil
+        }
+        guard let sgemm = dlsym(handle, "cblas_sgemm"), let threads = dlsym(handle, "openblas_set_num_threads"),
+              let name = dlsym(handle, "openblas_get_corename") else {
+            loadError = "the OpenBLAS library found lacks cblas_sgemm or openblas_get_corename"
+            return nil
+        }
+        let coreName = String(cString: unsafeBitCast(name, to: (@convention(c) () -> UnsafePointer<CChar>).self)())
+        let reason: String
+        if let forced {
+            reason = "pinned by GAN_LAB_OPENBLAS_CORETYPE=\(forced)"
+        } else if let wanted = features.openBLASCoreType {
+            let against = environment.map { $0.lowercased() == wanted.lowercased() ? ", as the environment's OPENBLAS_CORETYPE says"
+                : "; the environment's OPENBLAS_CORETYPE=\($0) is overridden" } ?? ""
+            reason = "chosen by the lab for this CPU's \(features.instructionSet)\(against)"
+        } else {
+            reason = "detected by OpenBLAS; this CPU has no AVX2+FMA"
+        }
+        let library = OpenBLAS(sgemm: unsafeBitCast(sgemm, to: SGEMM.self),
+                               setThreads: unsafeBitCast(threads, to: (@convention(c) (Int32) -> Void).self),
+                               coreName: coreName, reason: reason)
+        library.setThreads(1)  // the lab runs its own threads (see `gemm`)
+        return library
+    }
+}
+
+/// What runs the lab's products on this machine, for a run's header, `summary.json` and the bench.
+public struct MatrixKernelReport: Sendable {
+    /// The processor's brand string, family and model.
+    public let processor: String
+    /// "AVX-512", "AVX2+FMA" or "SSE2".
+    public let instructionSet: String
+    /// The portable kernels' instruction set ("AVX-512", "AVX2" or "scalar").
+    public let portable: String
+    /// OpenBLAS's kernel set ("SkylakeX", "Haswell", "Zen", …), or nil when it could not load.
+    public let openBLAS: String?
+    /// Why that kernel set (or why OpenBLAS is missing).
+    public let openBLASReason: String
+    /// A one-line warning when only slow kernels are possible here.
+    public let warning: String?
+
+    /// One line: "portable kernels (AVX2) · OpenBLAS Zen kernels, chosen by the lab for this CPU's AVX2+FMA".
+    public var line: String {
+        "portable kernels (\(portable)) · " + (openBLAS.map { "OpenBLAS \($0) kernels, \(openBLASReason)" } ?? openBLASReason)
+    }
+}
+
+/// What runs the lab's products here, loading OpenBLAS if it has not been loaded yet.
+public func matrixKernelReport() -> MatrixKernelReport {
+    let features = ProcessorFeatures.current
+    let library = OpenBLAS.shared
+    let slow = !features.avx2FMA || ["Prescott", "Core2", "Nehalem", "Atom"].contains(library?.coreName ?? "")
+    return MatrixKernelReport(
+        processor: "\(features.brand) (family \(features.family), model \(features.model))",
+        instructionSet: features.instructionSet, portable: portableKernelName(), openBLAS: library?.coreName,
+        openBLASReason: library?.reason ?? OpenBLAS.loadError,
+        warning: library == nil ? "warning: \(OpenBLAS.loadError); every product runs on the portable kernels"
+            : slow ? "warning: this machine runs matrix products on SSE kernels (no AVX2+FMA), several times slower than a current laptop"
+            : nil)
+}
+
+/// The kernel set OpenBLAS runs ("SkylakeX", "Haswell", "Zen", …; "none" when it could not load).
+public func matrixKernels() -> String { OpenBLAS.shared?.coreName ?? "none" }
