@@ -204,7 +204,11 @@ static void gemm_blocked(tile_kernel kernel, int mr, int nr, int transpose_a, in
     }
 }
 
-/// One element at a time with the C library's fmaf: the reference order, on any CPU.
+/// One element at a time with fmaf: the reference order, on any CPU (one FMA instruction where
+/// the CPU has them, the C library's exact emulation otherwise: the same bits).
+#if defined(__x86_64__) && defined(__clang__) && defined(__linux__)
+__attribute__((target_clones("fma", "default")))
+#endif
 static void gemm_scalar(int transpose_a, int transpose_b, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k,
                         const float *a, ptrdiff_t lda, const float *b, ptrdiff_t ldb, float beta, float *c,
                         ptrdiff_t ldc) {

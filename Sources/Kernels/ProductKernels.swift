@@ -37,35 +37,55 @@ public struct ProcessorFeatures: Sendable {
     /// The widest vector instructions the lab's kernels use here: "AVX-512", "AVX2+FMA" or "SSE2".
     public var instructionSet: String { avx512 ? "AVX-512" : avx2FMA ? "AVX2+FMA" : "SSE2" }
 
-    /// The portable kernels' instruction set on this CPU (`GAN_LAB_PORTABLE_ISA` may narrow it:
-    /// scalar, avx2 or avx512, for comparing them).
-    var portableISA: fixed_order_isa {
-        let widest = avx512 ? fixed_order_avx512 : avx2FMA ? fixed_order_avx2 : fixed_order_scalar
-        switch getenv("GAN_LAB_PORTABLE_ISA").map({ String(cString: $0) }) {
-        case "scalar": return fixed_order_scalar
-        case "avx2" where avx2FMA: return fixed_order_avx2
-        default: return widest
-        }
+    /// The portable kernels' instruction sets this CPU runs, narrowest first.
+    public var portableInstructionSets: [PortableInstructionSet] {
+        [.scalar] + (avx2FMA ? [.avx2] : []) + (avx512 ? [.avx512] : [])
     }
 
     /// OpenBLAS's kernel set for this CPU's instruction set (nil: none better than its own guess).
     var openBLASCoreType: String? { avx512 ? "SkylakeX" : avx2FMA ? (amd ? "Zen" : "Haswell") : nil }
 }
 
-/// The portable kernels' instruction set, chosen once.
-let portableInstructionSet = ProcessorFeatures.current.portableISA
-
 /// The CPU the lab runs on.
 public func processorFeatures() -> ProcessorFeatures { ProcessorFeatures.current }
 
-/// The portable kernels' instruction set: "AVX-512", "AVX2" or "scalar".
-public func portableKernelName() -> String {
-    switch portableInstructionSet {
-    case fixed_order_avx512: return "AVX-512"
-    case fixed_order_avx2: return "AVX2"
-    default: return "scalar"
+/// The instruction sets of the portable kernels: each gives the same bits, only the speed differs.
+public enum PortableInstructionSet: String, CaseIterable, Sendable {
+    case scalar, avx2, avx512
+
+    var code: fixed_order_isa {
+        switch self {
+        case .scalar: return fixed_order_scalar
+        case .avx2: return fixed_order_avx2
+        case .avx512: return fixed_order_avx512
+        }
     }
+
+    /// "scalar", "AVX2" or "AVX-512".
+    public var name: String { self == .scalar ? "scalar" : self == .avx2 ? "AVX2" : "AVX-512" }
 }
+
+/// The portable kernels' instruction set: the widest this CPU has, unless `GAN_LAB_PORTABLE_ISA`
+/// (scalar, avx2, avx512) or `setPortableInstructionSet` narrows it, to compare them.
+nonisolated(unsafe) var portableInstructionSet: fixed_order_isa = {
+    let available = ProcessorFeatures.current.portableInstructionSets
+    let asked = getenv("GAN_LAB_PORTABLE_ISA").flatMap { PortableInstructionSet(rawValue: String(cString: $0)) }
+    return (asked.flatMap { available.contains($0) ? $0 : nil } ?? available.last!).code
+}()
+
+/// Runs the portable kernels on `set` (it must be one this CPU has), for comparing them.
+public func setPortableInstructionSet(_ set: PortableInstructionSet) {
+    precondition(ProcessorFeatures.current.portableInstructionSets.contains(set), "this CPU cannot run \(set.name)")
+    portableInstructionSet = set.code
+}
+
+/// The portable kernels' instruction set now.
+public func currentPortableInstructionSet() -> PortableInstructionSet {
+    PortableInstructionSet.allCases.first { $0.code == portableInstructionSet }!
+}
+
+/// The portable kernels' instruction set: "AVX-512", "AVX2" or "scalar".
+public func portableKernelName() -> String { currentPortableInstructionSet().name }
 
 extension String {
     var trimmingSpaces: String {

@@ -12,7 +12,7 @@ public struct StageSettings {
 
     /// Raw text of a setting (the stage kind's default when unset).
     public func text(_ name: String) -> String {
-        values[name] ?? kind?.settings.first { $0.name == name }?.defaultValue ?? ""
+        values[name] ?? kind?.readSettings.first { $0.name == name }?.defaultValue ?? ""
     }
     public func integer(_ name: String) -> Int { Int(text(name).replacingOccurrences(of: "_", with: "")) ?? 0 }
     public func number(_ name: String) -> Double { Double(text(name)) ?? 0 }
@@ -21,7 +21,7 @@ public struct StageSettings {
     /// Every setting this stage kind reads, with defaults filled in (for summary.json).
     public var effective: [String: String] {
         var result: [String: String] = ["id": values["id"] ?? "", "kind": values["kind"] ?? ""]
-        for spec in kind?.settings ?? [] { result[spec.name] = values[spec.name] ?? spec.defaultValue }
+        for spec in kind?.readSettings ?? [] { result[spec.name] = values[spec.name] ?? spec.defaultValue }
         return result
     }
 }
@@ -83,7 +83,7 @@ public struct Lesson {
             }
             let kind = own["kind"] ?? ""
             let kindType = stageKind(named: kind)
-            let reads = { (name: String) in kindType?.settings.contains { $0.name == name } ?? true }
+            let reads = { (name: String) in kindType?.readSettings.contains { $0.name == name } ?? true }
             if stage.title.isEmpty { problems.append("\(path):\(stage.line): a stage needs a name after `## `") }
             if own["id"] == nil { problems.append("\(path):\(line): stage \"\(stage.title)\" needs `id:` (a short name for --stage and --set)") }
             if own["kind"] == nil { problems.append("\(path):\(line): stage \"\(stage.title)\" needs `kind:` (one of \(stageKindNames.joined(separator: ", ")))") }
@@ -134,7 +134,7 @@ public struct Lesson {
             }
             var applied = false
             for i in stages.indices where stageID == nil || stages[i].id == stageID {
-                guard let kindType = stageKind(named: stages[i].kind), kindType.settings.contains(where: { $0.name == key }) else { continue }
+                guard let kindType = stageKind(named: stages[i].kind), kindType.readSettings.contains(where: { $0.name == key }) else { continue }
                 var values = stages[i].settings.values
                 values[key] = value
                 stages[i].settings = StageSettings(values: values, kind: kindType)

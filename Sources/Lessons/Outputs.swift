@@ -1,4 +1,5 @@
 import Foundation
+import Kernels
 
 /// The folder a run writes into, and the files it has written.
 final class OutputFolder {
@@ -96,8 +97,11 @@ struct RunSummary: Encodable {
     var file: String
     var seed: UInt64
     var threads: Int
-    /// OpenBLAS's kernel set: with the seed, what fixes every number.
-    var blasKernels: String
+    /// What fixes every number: the seed and settings, and for stages on the fastest kernels the
+    /// OpenBLAS kernel set too (never the thread count).
+    var reproducible: String
+    /// The processor, its instruction set and the kernels that ran the products.
+    var machine: [String: String]
     var quick: Bool
     var overrides: [String]
     var interrupted: Bool
@@ -108,7 +112,19 @@ struct RunSummary: Encodable {
     enum CodingKeys: String, CodingKey {
         case lesson, title, file, seed, threads, quick, overrides, interrupted, stages, figures
         case durationSeconds = "duration_seconds"
-        case blasKernels = "blas_kernels"
+        case reproducible = "numbers_fixed_by", machine
+    }
+
+    /// `reproducible` and `machine` for a run whose stages used `kernels`.
+    static func machineFields(kernels: Set<ProductKernels>) -> (String, [String: String]) {
+        let report = matrixKernelReport()
+        let fixedBy = kernels.contains(.fastest)
+            ? "the seed, the settings and OpenBLAS's kernel set (\(report.openBLAS ?? "none")): stages with products: fastest give "
+                + "other last bits on other kernel sets"
+            : "the seed and the settings: every product ran on the portable kernels, the same numbers on every x86-64 machine"
+        return (fixedBy, ["processor": report.processor, "instruction_set": report.instructionSet,
+                          "portable_kernels": report.portable, "blas_kernels": report.openBLAS ?? "none",
+                          "blas_reason": report.openBLASReason])
     }
 
     func json() throws -> Data {

@@ -66,7 +66,12 @@ public final class LessonRunner {
         var interrupted = false, quit = false, failure: Error?
 
         console.line("gan-lab · Lesson \(lesson.number): \(lesson.title)")
-        console.line("seed \(seed) · \(options.threads) thread\(options.threads == 1 ? "" : "s") · OpenBLAS \(matrixKernels()) kernels\(options.quick ? " · quick mode" : "") · writing to \(folder.root)")
+        let kernels = matrixKernelReport()
+        let fastest = lesson.stages.contains { $0.settings.text("products") == ProductKernels.fastest.rawValue }
+        console.line("seed \(seed) · \(options.threads) thread\(options.threads == 1 ? "" : "s") · "
+                     + (fastest ? kernels.line : "portable products (\(kernels.portable)): the same numbers on every machine")
+                     + "\(options.quick ? " · quick mode" : "") · writing to \(folder.root)")
+        if let warning = kernels.warning { console.line(warning) }
         console.line()
         console.prose(lesson.introduction)
 
@@ -79,6 +84,7 @@ public final class LessonRunner {
                                        format: options.format, random: RandomSource(seed: stageSeed(seed, plan.number)),
                                        earlierSamples: earlierSamples, threads: options.threads)
             var outcome = StageOutcome()
+            setProductKernels(ProductKernels(rawValue: plan.settings.text("products")) ?? .portable)
             do {
                 outcome = try runStage(plan, context)
             } catch let error as TrainingInterrupted {
@@ -115,9 +121,11 @@ public final class LessonRunner {
             if quit { break }
         }
 
+        let (fixedBy, machine) = RunSummary.machineFields(
+            kernels: Set(stageSummaries.map { ProductKernels(rawValue: $0.settings["products"] ?? "") ?? .portable }))
         let summary = RunSummary(
             lesson: lesson.number, title: lesson.title, file: lesson.path, seed: seed, threads: options.threads,
-            blasKernels: matrixKernels(), quick: options.quick,
+            reproducible: fixedBy, machine: machine, quick: options.quick,
             overrides: lesson.overrides, interrupted: interrupted || quit,
             durationSeconds: (Date().timeIntervalSince(start) * 10).rounded() / 10,
             stages: stageSummaries, figures: folder.figures.map(folder.relative))

@@ -1,5 +1,6 @@
 import Foundation
 import GAN
+import Kernels
 
 /// What kind of value a setting takes.
 enum ValueKind {
@@ -56,7 +57,15 @@ protocol StageKind {
 
 extension StageKind {
     static func crossCheck(_ settings: StageSettings) -> [String] { [] }
+
+    /// Every setting a stage of this kind reads: its own and those every stage has.
+    static var readSettings: [SettingSpec] { settings + commonSettings }
 }
+
+/// Settings every stage reads. `products`: the kernels of its matrix products, portable (every
+/// number the same on every machine) or fastest (OpenBLAS's kernels for this CPU; the last bits,
+/// and so a GAN's trajectory, depend on the machine).
+let commonSettings = [SettingSpec("products", .choice(ProductKernels.allCases.map(\.rawValue)), "portable")]
 
 /// The generator must feed the discriminator, which must end in one logit, on 2-D toy data.
 func checkModels(_ settings: StageSettings) -> [String] {
@@ -105,7 +114,7 @@ let modelSettings = [
 /// Every stage setting of every kind (front matter may set any of them as a default).
 let settingSpecs: [SettingSpec] = {
     var seen = Set<String>()
-    return (identitySettings + stageKindRegistry.flatMap { $0.settings }).filter { seen.insert($0.name).inserted }
+    return (identitySettings + commonSettings + stageKindRegistry.flatMap { $0.settings }).filter { seen.insert($0.name).inserted }
 }()
 
 /// Settings only the front matter may hold.
