@@ -10,6 +10,7 @@ enum CollapseStage: StageKind {
     static let name = "collapse"
     static let settings = collapseSettings + [
         SettingSpec("frames", .integer(2...100), "12"),
+        SettingSpec("collapse-kl", .number(0...10), "0.1"),
     ]
 
     static func crossCheck(_ settings: StageSettings) -> [String] { checkCollapseSettings(settings) }
@@ -56,6 +57,8 @@ enum CollapseStage: StageKind {
         return StageOutcome(figures: figures, metrics: [
             "modes_captured": Double(coverage.modesCaptured), "high_quality_percent": coverage.highQualityPercent,
             "reverse_kl": coverage.reverseKL.isFinite ? coverage.reverseKL : -1, "steps": Double(run.step),
+            "collapsed": ScoreboardStage.collapsed(modes: Double(coverage.modesCaptured), divergence: coverage.reverseKL,
+                                                   modeCount: mixture.modeCount, threshold: settings.number("collapse-kl")) ? 1 : 0,
             "min_modes_captured": captured.min() ?? 0, "max_modes_captured": captured.max() ?? 0,
             "distinct_occupied_modes": Double(distinctOccupied(occupancy, sampleCount: sampleCount)),
             "seconds": (seconds * 100).rounded() / 100,
