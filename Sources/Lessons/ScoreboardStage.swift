@@ -175,6 +175,7 @@ enum ScoreboardStage: StageKind {
             metrics[prefix + "_modes_mean"] = mean(cell.modes)
             metrics[prefix + "_modes_se"] = standardError(cell.modes)
             metrics[prefix + "_modes_min"] = cell.modes.min() ?? 0
+            metrics[prefix + "_modes_max"] = cell.modes.max() ?? 0
             metrics[prefix + "_quality_mean"] = mean(cell.quality)
             metrics[prefix + "_quality_se"] = standardError(cell.quality)
             metrics[prefix + "_quality_min"] = cell.quality.min() ?? 0

@@ -19,13 +19,8 @@ public struct Sweep {
         public let mean: Double, standardError: Double, lowest: Double, highest: Double
 
         public init(_ values: [Double]) {
-            let count = Double(max(values.count, 1))
-            let mean = values.reduce(0, +) / count
-            self.mean = mean
-            let variance = values.count > 1 ? values.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / (count - 1) : 0
-            standardError = (variance / count).squareRoot()
-            lowest = values.min() ?? 0
-            highest = values.max() ?? 0
+            (mean, standardError) = (Lessons.mean(values), Lessons.standardError(values))
+            (lowest, highest) = (values.min() ?? 0, values.max() ?? 0)
         }
     }
 
@@ -84,7 +79,8 @@ public struct Sweep {
 public func parseSeeds(_ text: String) -> [UInt64]? {
     var seeds: [UInt64] = []
     for part in text.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) }) {
-        let bounds = part.split(separator: "-", maxSplits: 1).map { UInt64($0.trimmingCharacters(in: .whitespaces)) }
+        let bounds = part.split(separator: "-", maxSplits: 1, omittingEmptySubsequences: false)
+            .map { UInt64($0.trimmingCharacters(in: .whitespaces)) }
         guard !bounds.isEmpty, bounds.allSatisfy({ $0 != nil }) else { return nil }
         let low = bounds[0]!, high = bounds.count == 2 ? bounds[1]! : low
         guard low <= high, high - low < 10_000 else { return nil }
