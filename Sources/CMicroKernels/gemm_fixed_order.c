@@ -34,34 +34,44 @@ static inline float element(const float *x, ptrdiff_t ld, int transposed, ptrdif
     return transposed ? x[column * ld + row] : x[row * ld + column];
 }
 
-/// op(A)[rows, depth] as panels of `mr` rows: panel[p][r], zero past the last row.
-static void pack_a(const float *a, ptrdiff_t lda, int transposed, ptrdiff_t row0, ptrdiff_t rows,
-                   ptrdiff_t p0, ptrdiff_t depth, int mr, float *out) {
+/// op(A)[rows, depth] as panels of `mr` rows: panel[p][r], zero past the last row. Inlined where
+/// `mr` is a constant, so that a whole panel's rows copy without a loop.
+static inline __attribute__((always_inline)) void pack_a(const float *a, ptrdiff_t lda, int transposed,
+                                                         ptrdiff_t row0, ptrdiff_t rows, ptrdiff_t p0,
+                                                         ptrdiff_t depth, int mr, float *out) {
     for (ptrdiff_t panel = 0; panel < rows; panel += mr) {
         ptrdiff_t height = rows - panel < mr ? rows - panel : mr;
-        for (ptrdiff_t p = 0; p < depth; p++) {
-            for (ptrdiff_t r = 0; r < height; r++)
-                out[r] = element(a, lda, transposed, row0 + panel + r, p0 + p);
-            for (ptrdiff_t r = height; r < mr; r++) out[r] = 0;
-            out += mr;
+        const float *first = transposed ? a + p0 * lda + row0 + panel : a + (row0 + panel) * lda + p0;
+        // op(A)'s rows are A's columns when transposed: one row of A then holds the panel's p-th column.
+        ptrdiff_t along = transposed ? lda : 1, across = transposed ? 1 : lda;
+        if (height == mr) {
+            for (ptrdiff_t p = 0; p < depth; p++, out += mr)
+                for (int r = 0; r < mr; r++) out[r] = first[p * along + r * across];
+        } else {
+            for (ptrdiff_t p = 0; p < depth; p++, out += mr)
+                for (int r = 0; r < mr; r++) out[r] = r < height ? first[p * along + r * across] : 0;
         }
     }
 }
 
 /// op(B)[depth, columns] as panels of `nr` columns: panel[p][c], zero past the last column.
-static void pack_b(const float *b, ptrdiff_t ldb, int transposed, ptrdiff_t p0, ptrdiff_t depth,
+static inline __attribute__((always_inline)) void pack_b(const float *b, ptrdiff_t ldb, int transposed, ptrdiff_t p0, ptrdiff_t depth,
                    ptrdiff_t column0, ptrdiff_t columns, int nr, float *out) {
     for (ptrdiff_t panel = 0; panel < columns; panel += nr) {
         ptrdiff_t width = columns - panel < nr ? columns - panel : nr;
-        if (width < nr) memset(out, 0, sizeof(float) * (size_t)(nr * depth));
-        if (transposed) {  // B's rows are op(B)'s columns: read each along its length
+        if (transposed) {  // op(B)'s columns are B's rows: read each along its length
             for (ptrdiff_t j = 0; j < width; j++) {
                 const float *column = b + (column0 + panel + j) * ldb + p0;
                 for (ptrdiff_t p = 0; p < depth; p++) out[p * nr + j] = column[p];
             }
-        } else {
             for (ptrdiff_t p = 0; p < depth; p++)
-                memcpy(out + p * nr, b + (p0 + p) * ldb + column0 + panel, sizeof(float) * (size_t)width);
+                for (ptrdiff_t j = width; j < nr; j++) out[p * nr + j] = 0;
+        } else {
+            const float *row = b + p0 * ldb + column0 + panel;
+            for (ptrdiff_t p = 0; p < depth; p++) {
+                for (ptrdiff_t j = 0; j < width; j++) out[p * nr + j] = row[p * ldb + j];
+                for (ptrdiff_t j = width; j < nr; j++) out[p * nr + j] = 0;
+            }
         }
         out += nr * depth;
     }
@@ -107,6 +117,24 @@ static void tile_avx2(ptrdiff_t depth, const float *a, const float *b, float *c,
     }
 }
 
+/// The first 8 columns of a 6 × 16 tile, for the last panel of a product at most 8 wide.
+__attribute__((target("avx2,fma")))
+static void tile_avx2_narrow(ptrdiff_t depth, const float *a, const float *b, float *c, ptrdiff_t ldc,
+                             tile_start start, float beta) {
+    __m256 sum[AVX2_MR];
+    for (int r = 0; r < AVX2_MR; r++) {
+        sum[r] = start == start_zero ? _mm256_setzero_ps() : _mm256_loadu_ps(c + r * ldc);
+        if (start == start_scaled_c) sum[r] = _mm256_mul_ps(sum[r], _mm256_set1_ps(beta));
+    }
+    for (ptrdiff_t p = 0; p < depth; p++) {
+        __m256 b0 = _mm256_load_ps(b);
+        for (int r = 0; r < AVX2_MR; r++) sum[r] = _mm256_fmadd_ps(_mm256_broadcast_ss(a + r), b0, sum[r]);
+        a += AVX2_MR;
+        b += AVX2_NR;
+    }
+    for (int r = 0; r < AVX2_MR; r++) _mm256_storeu_ps(c + r * ldc, sum[r]);
+}
+
 #define AVX512_MR 8
 #define AVX512_NR 32
 
@@ -143,13 +171,31 @@ static void tile_avx512(ptrdiff_t depth, const float *a, const float *b, float *
     }
 }
 
+/// The first 16 columns of an 8 × 32 tile, for the last panel of a product at most 16 wide.
+__attribute__((target("avx512f")))
+static void tile_avx512_narrow(ptrdiff_t depth, const float *a, const float *b, float *c, ptrdiff_t ldc,
+                               tile_start start, float beta) {
+    __m512 sum[AVX512_MR];
+    for (int r = 0; r < AVX512_MR; r++) {
+        sum[r] = start == start_zero ? _mm512_setzero_ps() : _mm512_loadu_ps(c + r * ldc);
+        if (start == start_scaled_c) sum[r] = _mm512_mul_ps(sum[r], _mm512_set1_ps(beta));
+    }
+    for (ptrdiff_t p = 0; p < depth; p++) {
+        __m512 b0 = _mm512_load_ps(b);
+        for (int r = 0; r < AVX512_MR; r++) sum[r] = _mm512_fmadd_ps(_mm512_set1_ps(a[r]), b0, sum[r]);
+        a += AVX512_MR;
+        b += AVX512_NR;
+    }
+    for (int r = 0; r < AVX512_MR; r++) _mm512_storeu_ps(c + r * ldc, sum[r]);
+}
+
 #endif
 
 // MARK: The blocked product
 
 /// Scratch for the packed panels, one set per thread, grown when a product needs more.
-static _Thread_local float *packed_a, *packed_b;
-static _Thread_local size_t packed_a_size, packed_b_size;
+static _Thread_local float *packed_a, *packed_b, *transposed_c;
+static _Thread_local size_t packed_a_size, packed_b_size, transposed_c_size;
 
 static float *scratch(float **buffer, size_t *size, size_t count) {
     if (*size < count) {
@@ -161,22 +207,27 @@ static float *scratch(float **buffer, size_t *size, size_t count) {
 }
 
 /// The tile of C at (row, column), `height` × `width` of it inside the product: straight into C
-/// when it is a whole tile, through a local tile otherwise.
-static void run_tile(tile_kernel kernel, int mr, int nr, ptrdiff_t depth, const float *a, const float *b,
-                     float *c, ptrdiff_t ldc, ptrdiff_t height, ptrdiff_t width, tile_start start, float beta) {
-    if (height == mr && width == nr) {
+/// when it is a whole tile, through a local tile otherwise. `narrow` computes the first nr/2
+/// columns of a tile, for a last panel that narrow.
+static void run_tile(tile_kernel kernel, tile_kernel narrow, int mr, int nr, ptrdiff_t depth, const float *a,
+                     const float *b, float *c, ptrdiff_t ldc, ptrdiff_t height, ptrdiff_t width, tile_start start,
+                     float beta) {
+    if (width <= nr / 2) kernel = narrow;
+    if (height == mr && (width == nr || (kernel == narrow && width == nr / 2))) {
         kernel(depth, a, b, c, ldc, start, beta);
         return;
     }
     float local[16 * 32] __attribute__((aligned(64)));
-    memset(local, 0, sizeof(float) * (size_t)(mr * nr));
-    if (start != start_zero)
-        for (ptrdiff_t r = 0; r < height; r++) memcpy(local + r * nr, c + r * ldc, sizeof(float) * (size_t)width);
+    if (start != start_zero) {  // the padding is never stored, but keep it finite
+        for (ptrdiff_t r = 0; r < mr; r++)
+            for (ptrdiff_t j = 0; j < nr; j++) local[r * nr + j] = r < height && j < width ? c[r * ldc + j] : 0;
+    }
     kernel(depth, a, b, local, nr, start, beta);
-    for (ptrdiff_t r = 0; r < height; r++) memcpy(c + r * ldc, local + r * nr, sizeof(float) * (size_t)width);
+    for (ptrdiff_t r = 0; r < height; r++)
+        for (ptrdiff_t j = 0; j < width; j++) c[r * ldc + j] = local[r * nr + j];
 }
 
-static void gemm_blocked(tile_kernel kernel, int mr, int nr, int transpose_a, int transpose_b,
+static inline __attribute__((always_inline)) void gemm_blocked(tile_kernel kernel, tile_kernel narrow, int mr, int nr, int transpose_a, int transpose_b,
                          ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, const float *a, ptrdiff_t lda,
                          const float *b, ptrdiff_t ldb, float beta, float *c, ptrdiff_t ldc) {
     float *pa = scratch(&packed_a, &packed_a_size, (size_t)row_block * inner_block);
@@ -195,7 +246,7 @@ static void gemm_blocked(tile_kernel kernel, int mr, int nr, int transpose_a, in
                     ptrdiff_t width = nc - jr < nr ? nc - jr : nr;
                     for (ptrdiff_t ir = 0; ir < mc; ir += mr) {
                         ptrdiff_t height = mc - ir < mr ? mc - ir : mr;
-                        run_tile(kernel, mr, nr, kc, pa + ir * kc, pb + jr * kc, c + (ic + ir) * ldc + jc + jr,
+                        run_tile(kernel, narrow, mr, nr, kc, pa + ir * kc, pb + jr * kc, c + (ic + ir) * ldc + jc + jr,
                                  ldc, height, width, start, beta);
                     }
                 }
@@ -222,6 +273,22 @@ static void gemm_scalar(int transpose_a, int transpose_b, ptrdiff_t m, ptrdiff_t
     }
 }
 
+/// A narrow product (a few columns, many rows) as its transpose, Cᵀ = op(B)ᵀ·op(A)ᵀ, so that the
+/// vectors run along C's long side. Every element is the same chain: a·b and b·a round alike.
+static inline __attribute__((always_inline)) void gemm_narrow(
+    tile_kernel kernel, tile_kernel narrow, int mr, int nr, int transpose_a, int transpose_b, ptrdiff_t m,
+    ptrdiff_t n, ptrdiff_t k, const float *a, ptrdiff_t lda, const float *b, ptrdiff_t ldb, float beta, float *c,
+    ptrdiff_t ldc) {
+    float *t = scratch(&transposed_c, &transposed_c_size, (size_t)(m * n));
+    if (!t) abort();
+    if (beta != 0)
+        for (ptrdiff_t i = 0; i < m; i++)
+            for (ptrdiff_t j = 0; j < n; j++) t[j * m + i] = c[i * ldc + j];
+    gemm_blocked(kernel, narrow, mr, nr, !transpose_b, !transpose_a, n, m, k, b, ldb, a, lda, beta, t, m);
+    for (ptrdiff_t i = 0; i < m; i++)
+        for (ptrdiff_t j = 0; j < n; j++) c[i * ldc + j] = t[j * m + i];
+}
+
 void gemm_fixed_order(fixed_order_isa isa, int transpose_a, int transpose_b, ptrdiff_t m, ptrdiff_t n,
                       ptrdiff_t k, const float *a, ptrdiff_t lda, const float *b, ptrdiff_t ldb, float beta,
                       float *c, ptrdiff_t ldc) {
@@ -229,12 +296,20 @@ void gemm_fixed_order(fixed_order_isa isa, int transpose_a, int transpose_b, ptr
     switch (k > 0 ? isa : fixed_order_scalar) {
 #if defined(__x86_64__)
     case fixed_order_avx512:
-        gemm_blocked(tile_avx512, AVX512_MR, AVX512_NR, transpose_a, transpose_b, m, n, k, a, lda, b, ldb,
-                     beta, c, ldc);
+        if (2 * n <= AVX512_NR && m >= 2 * n)
+            gemm_narrow(tile_avx512, tile_avx512_narrow, AVX512_MR, AVX512_NR, transpose_a, transpose_b, m, n, k,
+                        a, lda, b, ldb, beta, c, ldc);
+        else
+            gemm_blocked(tile_avx512, tile_avx512_narrow, AVX512_MR, AVX512_NR, transpose_a, transpose_b, m, n, k,
+                         a, lda, b, ldb, beta, c, ldc);
         return;
     case fixed_order_avx2:
-        gemm_blocked(tile_avx2, AVX2_MR, AVX2_NR, transpose_a, transpose_b, m, n, k, a, lda, b, ldb, beta,
-                     c, ldc);
+        if (2 * n <= AVX2_NR && m >= 2 * n)
+            gemm_narrow(tile_avx2, tile_avx2_narrow, AVX2_MR, AVX2_NR, transpose_a, transpose_b, m, n, k, a, lda,
+                        b, ldb, beta, c, ldc);
+        else
+            gemm_blocked(tile_avx2, tile_avx2_narrow, AVX2_MR, AVX2_NR, transpose_a, transpose_b, m, n, k, a, lda,
+                         b, ldb, beta, c, ldc);
         return;
 #endif
     default:
