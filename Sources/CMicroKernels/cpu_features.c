@@ -19,13 +19,6 @@ cpu_features cpu_features_read(void) {
     unsigned int eax, ebx, ecx, edx;
     if (!__get_cpuid(0, &eax, &ebx, &ecx, &edx)) return features;
     unsigned int highest = eax;
-    char vendor[13];
-    memcpy(vendor, &ebx, 4);
-    memcpy(vendor + 4, &edx, 4);
-    memcpy(vendor + 8, &ecx, 4);
-    vendor[12] = 0;
-    features.amd = strcmp(vendor, "AuthenticAMD") == 0 || strcmp(vendor, "HygonGenuine") == 0;
-
     __get_cpuid(1, &eax, &ebx, &ecx, &edx);
     unsigned int family = (eax >> 8) & 0xf, model = (eax >> 4) & 0xf;
     if (family == 0xf) family += (eax >> 20) & 0xff;

@@ -84,7 +84,7 @@ final class ToyLessonTests: XCTestCase {
         #else
         let metrics = try runLesson(lessonPath(3), out: temporaryFolder(), quick: false, stage: "as-written").result.metrics
         let raw = metrics["as-written"]!, standardized = metrics["standardized"]!
-        // Measured on seed 3: 7.7 standardised, 59.5 raw (the data's y spans 2,500).
+        // Measured on seed 3 (the same on every machine): 9.1 standardised, 61.8 raw (the data's y spans 2,500).
         XCTAssertLessThan(standardized["median_curve_error"]!, 15)
         XCTAssertLessThan(raw["median_curve_error"]!, 100)
         XCTAssertLessThan(standardized["median_curve_error"]!, raw["median_curve_error"]!)
@@ -93,7 +93,7 @@ final class ToyLessonTests: XCTestCase {
             XCTAssertGreaterThan(stage["right_fraction"]!, 0.25)
             XCTAssertGreaterThan(stage["generator_updates_closer_fraction"]!, 0.5)
         }
-        // Measured: 63.5 % of 5,000 observed generator updates (raw), 52.6 % (standardised, converged early).
+        // Measured: 64.3 % of 5,000 observed generator updates (raw), 53.4 % (standardised, converged early).
         XCTAssertGreaterThan(raw["generator_updates_closer_fraction"]!, 0.58)
         #endif
     }

@@ -14,7 +14,6 @@ typedef enum {
 typedef struct {
     int avx2_fma;      ///< AVX2 and FMA3
     int avx512;        ///< AVX-512 F, BW, DQ and VL (what OpenBLAS's SkylakeX kernels use)
-    int amd;           ///< "AuthenticAMD" or "HygonGenuine"
     int family;        ///< display family
     int model;         ///< display model
     char brand[49];    ///< the processor brand string
