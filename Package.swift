@@ -22,6 +22,7 @@ let package = Package(
                        providers: [.apt(["libcairo2-dev"])]),
         .systemLibrary(name: "CZlib", path: "Sources/CZlib", providers: [.apt(["zlib1g-dev"])]),
         .systemLibrary(name: "CGIF", path: "Sources/CGIF", providers: [.apt(["libgif-dev"])]),
+        .systemLibrary(name: "CPNG", path: "Sources/CPNG", pkgConfig: "libpng16", providers: [.apt(["libpng-dev"])]),
 
         // 2–5. The engine and the GAN layer. OpenBLAS is loaded at run time (Kernels/ProductKernels.swift),
         // after the lab has chosen its kernel set; the fixed-order micro-kernels are C because Swift cannot
@@ -33,7 +34,7 @@ let package = Package(
         .target(name: "GAN", dependencies: ["NN"], swiftSettings: optimized),
 
         // 6–7. Data and charts.
-        .target(name: "Data", dependencies: ["Kernels", "CZlib"], swiftSettings: optimized),
+        .target(name: "Data", dependencies: ["Kernels", "CZlib", "CPNG"], swiftSettings: optimized),
         .target(name: "Charts", dependencies: ["CCairo", "CGIF", "CZlib"], swiftSettings: optimized),
 
         // 8–9. Lessons and the command line.
@@ -48,6 +49,7 @@ let package = Package(
         .testTarget(name: "ChartsTests", dependencies: ["Charts"]),
         .testTarget(name: "GANTests", dependencies: ["GAN", "Data", "NN", "Autodiff", "Kernels"]),
         .testTarget(name: "LessonsTests", dependencies: ["Lessons", "CLI"]),
+        .testTarget(name: "DataTests", dependencies: ["Data", "Kernels", "CZlib", "CPNG"]),
     ],
     swiftLanguageModes: [.v5]
 )
