@@ -95,7 +95,12 @@ struct PlotFrame {
         } else {
             right -= lastXTickWidth / 2
         }
-        var bottom = bounds.maxY - padding - bottomReserve - canvas.tickSize * 1.2 - tickGap
+        // Category names too wide for one row alternate between two rows rather than being dropped.
+        let categorySpacing = (right - left) / Double(max(xCategories?.count ?? 1, 1))
+        let widestCategory = xCategories == nil ? 0 : xScale.tickLabels.map(canvas.textWidth).max() ?? 0
+        let staggered = xCategories != nil && widestCategory + unit * 0.8 > categorySpacing
+            && widestCategory + unit * 0.8 <= 2 * categorySpacing
+        var bottom = bounds.maxY - padding - bottomReserve - canvas.tickSize * (staggered ? 2.4 : 1.2) - tickGap
         if !x.label.isEmpty { bottom -= labelBand }
         if !notes.isEmpty { bottom -= canvas.noteSize * 1.4 }
         top += canvas.tickSize * 0.6
@@ -114,7 +119,7 @@ struct PlotFrame {
         canvas.clip(to: plot)
         content(area)
         canvas.restore()
-        drawAxes(on: canvas, area: area, tickGap: tickGap, bounds: bounds)
+        drawAxes(on: canvas, area: area, tickGap: tickGap, bounds: bounds, staggered: staggered)
         if !notes.isEmpty {
             let noteTop = bounds.maxY - padding - bottomReserve - canvas.noteSize * 1.2
             canvas.text(notes.joined(separator: " · "), x: bounds.maxX - padding, top: noteTop,
@@ -135,7 +140,7 @@ struct PlotFrame {
         }
     }
 
-    private func drawAxes(on canvas: Canvas, area: PlotArea, tickGap: Double, bounds: Rectangle) {
+    private func drawAxes(on canvas: Canvas, area: PlotArea, tickGap: Double, bounds: Rectangle, staggered: Bool = false) {
         let plot = area.rectangle, unit = canvas.unit, width = canvas.lineWidth
         let tickLength = unit * 0.25
         canvas.line(from: (plot.x, plot.maxY), to: (plot.maxX, plot.maxY), color: Theme.axisLine, width: width)
@@ -148,13 +153,14 @@ struct PlotFrame {
         let widest = area.x.tickLabels.map(canvas.textWidth).max() ?? 0
         let positions = area.x.ticks.map(area.pixelX)
         let spacing = zip(positions.dropFirst(), positions).map { abs($0 - $1) }.min() ?? plot.width
-        let every = max(1, Int(ceil((widest + unit * 0.8) / max(spacing, 1))))
+        let every = staggered ? 1 : max(1, Int(ceil((widest + unit * 0.8) / max(spacing, 1))))
         for (index, tick) in area.x.ticks.enumerated() {
             let px = area.pixelX(tick)
+            let lower = staggered && index % 2 == 1
             canvas.line(from: (px, plot.maxY), to: (px, plot.maxY + tickLength), color: Theme.axisLine, width: width)
             if index % every == 0 {
-                canvas.text(area.x.tickLabels[index], x: px, top: plot.maxY + tickGap, size: canvas.tickSize,
-                            alignment: .center)
+                canvas.text(area.x.tickLabels[index], x: px, top: plot.maxY + tickGap + (lower ? canvas.tickSize * 1.2 : 0),
+                            size: canvas.tickSize, alignment: .center)
             }
         }
         drawVerticalTicks(on: canvas, scale: area.y, area: area, atRight: false, tickGap: tickGap)
@@ -164,7 +170,7 @@ struct PlotFrame {
         // Axis labels.
         let labelSize = canvas.labelSize
         if !x.label.isEmpty {
-            canvas.text(x.label, x: plot.midX, top: plot.maxY + tickGap + canvas.tickSize * 1.2 + unit * 0.25,
+            canvas.text(x.label, x: plot.midX, top: plot.maxY + tickGap + canvas.tickSize * (staggered ? 2.4 : 1.2) + unit * 0.25,
                         size: labelSize, alignment: .center)
         }
         if !y.label.isEmpty {

@@ -96,7 +96,7 @@ let identitySettings = [SettingSpec("id", .text, nil), SettingSpec("kind", .choi
 
 /// Settings of the toy data sets, shared by the stages that draw or train on them.
 let dataSettings = [
-    SettingSpec("data", .choice(["gaussian", "disk", "quadratic"]), "gaussian"),
+    SettingSpec("data", .choice(toyDataNames + imageDataNames), "gaussian"),
     SettingSpec("data-std", .number(1e-4...1e4), "0.5"),
     SettingSpec("data-mean-x", .number(-1e4...1e4), "0"),
     SettingSpec("data-mean-y", .number(-1e4...1e4), "0"),
@@ -104,6 +104,25 @@ let dataSettings = [
     SettingSpec("axes", .interval, "-3..3"),
     SettingSpec("axes-y", .text, "same"),
 ]
+
+/// The 2-D toy data sets, and the image sets a data stage can show (`images`: the file in `data-file`).
+let toyDataNames = ["gaussian", "disk", "quadratic"]
+let imageDataNames = ["mnist", "fashion-mnist", "images"]
+
+/// Settings of a data stage that shows an image set.
+let imageDataSettings = [
+    SettingSpec("data-file", .text, "none"),
+    SettingSpec("data-labels", .text, "none"),
+    SettingSpec("image-size", .integer(4...256), "28"),
+    SettingSpec("samples-per-class", .integer(1...20), "10"),
+]
+
+/// Stages that train on points need one of the toy data sets.
+func checkToyData(_ settings: StageSettings) -> [String] {
+    let data = settings.text("data")
+    return imageDataNames.contains(data)
+        ? ["data: \(data) is an image set; this stage trains on 2-D points (\(toyDataNames.joined(separator: ", ")))"] : []
+}
 
 /// The two networks, written as layer chains.
 let modelSettings = [

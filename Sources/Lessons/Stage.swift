@@ -93,11 +93,16 @@ func samplesChart(title: String, real: Tensor, fake: Tensor?, axes: ClosedRange<
 /// A scatter of the real data and its statistics.
 enum DataStage: StageKind {
     static let name = "data"
-    static let settings = dataSettings
+    static let settings = dataSettings + imageDataSettings
 
-    static func crossCheck(_ settings: StageSettings) -> [String] { checkSeparateYAxes(settings) }
+    static func crossCheck(_ settings: StageSettings) -> [String] {
+        checkSeparateYAxes(settings)
+            + (settings.text("data") == "images" && settings.text("data-file") == "none"
+                ? ["data: images needs data-file: an IDX file, a CSV of pixel rows, or a folder of PNGs"] : [])
+    }
 
     static func run(_ context: StageContext) throws -> StageOutcome {
+        if imageDataNames.contains(context.settings.text("data")) { return try ImageDataView.run(context) }
         var random = context.random
         let count = context.settings.integer("points")
         let points = context.distribution.sample(count: count, using: &random)

@@ -27,7 +27,9 @@ enum TrainStage: StageKind {
         SettingSpec("average-generator", .number(0...0.99999), "0"),
     ] + viewSettings
 
-    static func crossCheck(_ settings: StageSettings) -> [String] { checkModels(settings) + checkViews(settings) }
+    static func crossCheck(_ settings: StageSettings) -> [String] {
+        checkToyData(settings) + checkModels(settings) + checkViews(settings)
+    }
 
     static func run(_ context: StageContext) throws -> StageOutcome {
         let settings = context.settings
