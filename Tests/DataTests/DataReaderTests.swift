@@ -39,7 +39,7 @@ func gzipped(_ bytes: [UInt8]) -> [UInt8] {
 }
 
 func write(_ bytes: [UInt8], to path: String) {
-    FileManager.default.createFile(atPath: path, contents: Data(bytes))
+    _ = FileManager.default.createFile(atPath: path, contents: Data(bytes))
 }
 
 /// A PNG written with libpng's simplified API: grey (1 channel) or RGB (3).

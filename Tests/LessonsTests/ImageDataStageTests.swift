@@ -6,14 +6,14 @@ final class ImageDataStageTests: XCTestCase {
     private func lessonFile(_ stage: String, in folder: String) -> String {
         let path = folder + "/images.md"
         let text = "---\nlesson: 51\ntitle: Images\nsummary: Image data.\n---\nIntro.\n\n## Look\n\n```stage\nid: look\nkind: data\n\(stage)\n```\n\nDone.\n"
-        FileManager.default.createFile(atPath: path, contents: Data(text.utf8))
+        _ = FileManager.default.createFile(atPath: path, contents: Data(text.utf8))
         return path
     }
 
     /// A CSV of 2×2 images with labels: a grid with one row per class and the class counts.
     func testImagesFromAFileShowOneRowPerClassAndTheCounts() throws {
         let folder = temporaryFolder()
-        FileManager.default.createFile(atPath: folder + "/tiny.csv", contents: Data("0,255,255,0,1\n255,0,0,255,2\n0,0,0,0,1\n".utf8))
+        _ = FileManager.default.createFile(atPath: folder + "/tiny.csv", contents: Data("0,255,255,0,1\n255,0,0,255,2\n0,0,0,0,1\n".utf8))
         let (result, printed) = try runLesson(lessonFile("data: images\ndata-file: \(folder)/tiny.csv\nsamples-per-class: 2", in: folder),
                                               out: folder, quick: false)
         let metrics = try XCTUnwrap(result.metrics["look"])
@@ -33,7 +33,7 @@ final class ImageDataStageTests: XCTestCase {
         XCTAssertThrowsError(try runLesson(lessonFile("data: images\ndata-file: \(folder)/nope.idx", in: folder), out: folder)) { error in
             XCTAssertEqual((error as? LessonError)?.problems, ["data-file \(folder)/nope.idx: no such file or folder"])
         }
-        FileManager.default.createFile(atPath: folder + "/bad.csv", contents: Data("1,2,3\n".utf8))
+        _ = FileManager.default.createFile(atPath: folder + "/bad.csv", contents: Data("1,2,3\n".utf8))
         XCTAssertThrowsError(try runLesson(lessonFile("data: images\ndata-file: \(folder)/bad.csv", in: folder), out: folder)) { error in
             XCTAssertTrue("\(error)".contains("bad.csv:1: 3 values"), "\(error)")
         }
