@@ -81,112 +81,79 @@ static inline __attribute__((always_inline)) void pack_b(const float *b, ptrdiff
 
 #if defined(__x86_64__)
 
+// Each kernel keeps `vectors` registers a row: the whole tile (2), or its first half (1) for a
+// last panel that narrow. The bodies are inlined into one function per instruction set and width.
+
 #define AVX2_MR 6
 #define AVX2_NR 16
 
-__attribute__((target("avx2,fma")))
-static void tile_avx2(ptrdiff_t depth, const float *a, const float *b, float *c, ptrdiff_t ldc,
-                      tile_start start, float beta) {
+__attribute__((target("avx2,fma"))) static inline __attribute__((always_inline)) void
+tile_avx2_body(ptrdiff_t depth, const float *a, const float *b, float *c, ptrdiff_t ldc, tile_start start,
+               float beta, int vectors) {
     __m256 sum[AVX2_MR][2];
     for (int r = 0; r < AVX2_MR; r++) {
-        if (start == start_zero) {
-            sum[r][0] = _mm256_setzero_ps();
-            sum[r][1] = _mm256_setzero_ps();
-        } else {
-            sum[r][0] = _mm256_loadu_ps(c + r * ldc);
-            sum[r][1] = _mm256_loadu_ps(c + r * ldc + 8);
-            if (start == start_scaled_c) {
-                sum[r][0] = _mm256_mul_ps(sum[r][0], _mm256_set1_ps(beta));
-                sum[r][1] = _mm256_mul_ps(sum[r][1], _mm256_set1_ps(beta));
-            }
+        for (int v = 0; v < vectors; v++) {
+            sum[r][v] = start == start_zero ? _mm256_setzero_ps() : _mm256_loadu_ps(c + r * ldc + 8 * v);
+            if (start == start_scaled_c) sum[r][v] = _mm256_mul_ps(sum[r][v], _mm256_set1_ps(beta));
         }
     }
     for (ptrdiff_t p = 0; p < depth; p++) {
-        __m256 b0 = _mm256_load_ps(b), b1 = _mm256_load_ps(b + 8);
+        __m256 column[2] = {_mm256_load_ps(b), vectors > 1 ? _mm256_load_ps(b + 8) : _mm256_setzero_ps()};
         for (int r = 0; r < AVX2_MR; r++) {
             __m256 x = _mm256_broadcast_ss(a + r);
-            sum[r][0] = _mm256_fmadd_ps(x, b0, sum[r][0]);
-            sum[r][1] = _mm256_fmadd_ps(x, b1, sum[r][1]);
+            for (int v = 0; v < vectors; v++) sum[r][v] = _mm256_fmadd_ps(x, column[v], sum[r][v]);
         }
         a += AVX2_MR;
         b += AVX2_NR;
     }
-    for (int r = 0; r < AVX2_MR; r++) {
-        _mm256_storeu_ps(c + r * ldc, sum[r][0]);
-        _mm256_storeu_ps(c + r * ldc + 8, sum[r][1]);
-    }
+    for (int r = 0; r < AVX2_MR; r++)
+        for (int v = 0; v < vectors; v++) _mm256_storeu_ps(c + r * ldc + 8 * v, sum[r][v]);
 }
 
-/// The first 8 columns of a 6 × 16 tile, for the last panel of a product at most 8 wide.
-__attribute__((target("avx2,fma")))
-static void tile_avx2_narrow(ptrdiff_t depth, const float *a, const float *b, float *c, ptrdiff_t ldc,
-                             tile_start start, float beta) {
-    __m256 sum[AVX2_MR];
-    for (int r = 0; r < AVX2_MR; r++) {
-        sum[r] = start == start_zero ? _mm256_setzero_ps() : _mm256_loadu_ps(c + r * ldc);
-        if (start == start_scaled_c) sum[r] = _mm256_mul_ps(sum[r], _mm256_set1_ps(beta));
-    }
-    for (ptrdiff_t p = 0; p < depth; p++) {
-        __m256 b0 = _mm256_load_ps(b);
-        for (int r = 0; r < AVX2_MR; r++) sum[r] = _mm256_fmadd_ps(_mm256_broadcast_ss(a + r), b0, sum[r]);
-        a += AVX2_MR;
-        b += AVX2_NR;
-    }
-    for (int r = 0; r < AVX2_MR; r++) _mm256_storeu_ps(c + r * ldc, sum[r]);
+__attribute__((target("avx2,fma"))) static void tile_avx2(ptrdiff_t depth, const float *a, const float *b, float *c,
+                                                          ptrdiff_t ldc, tile_start start, float beta) {
+    tile_avx2_body(depth, a, b, c, ldc, start, beta, 2);
+}
+
+__attribute__((target("avx2,fma"))) static void tile_avx2_narrow(ptrdiff_t depth, const float *a, const float *b,
+                                                                 float *c, ptrdiff_t ldc, tile_start start, float beta) {
+    tile_avx2_body(depth, a, b, c, ldc, start, beta, 1);
 }
 
 #define AVX512_MR 8
 #define AVX512_NR 32
 
-__attribute__((target("avx512f")))
-static void tile_avx512(ptrdiff_t depth, const float *a, const float *b, float *c, ptrdiff_t ldc,
-                        tile_start start, float beta) {
+__attribute__((target("avx512f"))) static inline __attribute__((always_inline)) void
+tile_avx512_body(ptrdiff_t depth, const float *a, const float *b, float *c, ptrdiff_t ldc, tile_start start,
+                 float beta, int vectors) {
     __m512 sum[AVX512_MR][2];
     for (int r = 0; r < AVX512_MR; r++) {
-        if (start == start_zero) {
-            sum[r][0] = _mm512_setzero_ps();
-            sum[r][1] = _mm512_setzero_ps();
-        } else {
-            sum[r][0] = _mm512_loadu_ps(c + r * ldc);
-            sum[r][1] = _mm512_loadu_ps(c + r * ldc + 16);
-            if (start == start_scaled_c) {
-                sum[r][0] = _mm512_mul_ps(sum[r][0], _mm512_set1_ps(beta));
-                sum[r][1] = _mm512_mul_ps(sum[r][1], _mm512_set1_ps(beta));
-            }
+        for (int v = 0; v < vectors; v++) {
+            sum[r][v] = start == start_zero ? _mm512_setzero_ps() : _mm512_loadu_ps(c + r * ldc + 16 * v);
+            if (start == start_scaled_c) sum[r][v] = _mm512_mul_ps(sum[r][v], _mm512_set1_ps(beta));
         }
     }
     for (ptrdiff_t p = 0; p < depth; p++) {
-        __m512 b0 = _mm512_load_ps(b), b1 = _mm512_load_ps(b + 16);
+        __m512 column[2] = {_mm512_load_ps(b), vectors > 1 ? _mm512_load_ps(b + 16) : _mm512_setzero_ps()};
         for (int r = 0; r < AVX512_MR; r++) {
             __m512 x = _mm512_set1_ps(a[r]);
-            sum[r][0] = _mm512_fmadd_ps(x, b0, sum[r][0]);
-            sum[r][1] = _mm512_fmadd_ps(x, b1, sum[r][1]);
+            for (int v = 0; v < vectors; v++) sum[r][v] = _mm512_fmadd_ps(x, column[v], sum[r][v]);
         }
         a += AVX512_MR;
         b += AVX512_NR;
     }
-    for (int r = 0; r < AVX512_MR; r++) {
-        _mm512_storeu_ps(c + r * ldc, sum[r][0]);
-        _mm512_storeu_ps(c + r * ldc + 16, sum[r][1]);
-    }
+    for (int r = 0; r < AVX512_MR; r++)
+        for (int v = 0; v < vectors; v++) _mm512_storeu_ps(c + r * ldc + 16 * v, sum[r][v]);
 }
 
-/// The first 16 columns of an 8 × 32 tile, for the last panel of a product at most 16 wide.
-__attribute__((target("avx512f")))
-static void tile_avx512_narrow(ptrdiff_t depth, const float *a, const float *b, float *c, ptrdiff_t ldc,
-                               tile_start start, float beta) {
-    __m512 sum[AVX512_MR];
-    for (int r = 0; r < AVX512_MR; r++) {
-        sum[r] = start == start_zero ? _mm512_setzero_ps() : _mm512_loadu_ps(c + r * ldc);
-        if (start == start_scaled_c) sum[r] = _mm512_mul_ps(sum[r], _mm512_set1_ps(beta));
-    }
-    for (ptrdiff_t p = 0; p < depth; p++) {
-        __m512 b0 = _mm512_load_ps(b);
-        for (int r = 0; r < AVX512_MR; r++) sum[r] = _mm512_fmadd_ps(_mm512_set1_ps(a[r]), b0, sum[r]);
-        a += AVX512_MR;
-        b += AVX512_NR;
-    }
-    for (int r = 0; r < AVX512_MR; r++) _mm512_storeu_ps(c + r * ldc, sum[r]);
+__attribute__((target("avx512f"))) static void tile_avx512(ptrdiff_t depth, const float *a, const float *b, float *c,
+                                                           ptrdiff_t ldc, tile_start start, float beta) {
+    tile_avx512_body(depth, a, b, c, ldc, start, beta, 2);
+}
+
+__attribute__((target("avx512f"))) static void tile_avx512_narrow(ptrdiff_t depth, const float *a, const float *b,
+                                                                  float *c, ptrdiff_t ldc, tile_start start, float beta) {
+    tile_avx512_body(depth, a, b, c, ldc, start, beta, 1);
 }
 
 #endif

@@ -140,7 +140,7 @@ struct PlotFrame {
         }
     }
 
-    private func drawAxes(on canvas: Canvas, area: PlotArea, tickGap: Double, bounds: Rectangle, staggered: Bool = false) {
+    private func drawAxes(on canvas: Canvas, area: PlotArea, tickGap: Double, bounds: Rectangle, staggered: Bool) {
         let plot = area.rectangle, unit = canvas.unit, width = canvas.lineWidth
         let tickLength = unit * 0.25
         canvas.line(from: (plot.x, plot.maxY), to: (plot.maxX, plot.maxY), color: Theme.axisLine, width: width)

@@ -110,11 +110,20 @@ struct OpenBLAS {
     /// Why these kernels: detected, pinned, or chosen by the lab.
     let reason: String
 
+    /// The library, or why it could not be loaded; loaded once, on first use.
+    private static let loaded: Result<OpenBLAS, LoadFailure> = load()
     /// nil when no OpenBLAS library could be loaded (`loadError` says why).
-    static let shared: OpenBLAS? = load()
-    nonisolated(unsafe) static var loadError = ""
+    static var shared: OpenBLAS? { try? loaded.get() }
+    static var loadError: String {
+        switch loaded {
+        case .failure(let failure): return failure.message
+        case .success: return ""
+        }
+    }
 
-    private static func load() -> OpenBLAS? {
+    struct LoadFailure: Error { let message: String }
+
+    private static func load() -> Result<OpenBLAS, LoadFailure> {
         let features = ProcessorFeatures.current
         let environment = getenv("OPENBLAS_CORETYPE").map { String(cString: $0) }
         let forced = getenv("GAN_LAB_OPENBLAS_CORETYPE").map { String(cString: $0) }.flatMap { name in
@@ -130,14 +139,12 @@ struct OpenBLAS {
         }
         let names: [String] = ["libopenblas.so.0", "libopenblas.so", "libopenblas.dylib"]
         guard let handle = names.lazy.compactMap({ (name: String) in dlopen(name, RTLD_NOW | RTLD_LOCAL) }).first else {
-            loadError = "OpenBLAS could not be loaded (\(dlerror().map { String(cString: $0) } ?? "not found")); "
-                + "install libopenblas-dev (scripts/setup.sh does)"
-            return nil
+            return .failure(LoadFailure(message: "OpenBLAS could not be loaded (\(dlerror().map { String(cString: $0) } ?? "not found")); "
+                + "install libopenblas-dev (scripts/setup.sh does)"))
         }
         guard let sgemm = dlsym(handle, "cblas_sgemm"), let threads = dlsym(handle, "openblas_set_num_threads"),
               let name = dlsym(handle, "openblas_get_corename") else {
-            loadError = "the OpenBLAS library found lacks cblas_sgemm or openblas_get_corename"
-            return nil
+            return .failure(LoadFailure(message: "the OpenBLAS library found lacks cblas_sgemm or openblas_get_corename"))
         }
         let coreName = String(cString: unsafeBitCast(name, to: (@convention(c) () -> UnsafePointer<CChar>).self)())
         let reason: String
@@ -154,7 +161,7 @@ struct OpenBLAS {
                                setThreads: unsafeBitCast(threads, to: (@convention(c) (Int32) -> Void).self),
                                coreName: coreName, reason: reason)
         library.setThreads(1)  // the lab runs its own threads (see `gemm`)
-        return library
+        return .success(library)
     }
 }
 
@@ -166,14 +173,14 @@ public struct MatrixKernelReport: Sendable {
     public let instructionSet: String
     /// The portable kernels' instruction set ("AVX-512", "AVX2" or "scalar").
     public let portable: String
-    /// OpenBLAS's kernel set ("SkylakeX", "Haswell", "Zen", …), or nil when it could not load.
+    /// OpenBLAS's kernel set ("SkylakeX", "Haswell", …), or nil when it could not load.
     public let openBLAS: String?
     /// Why that kernel set (or why OpenBLAS is missing).
     public let openBLASReason: String
     /// A one-line warning when only slow kernels are possible here.
     public let warning: String?
 
-    /// One line: "portable kernels (AVX2) · OpenBLAS Zen kernels, chosen by the lab for this CPU's AVX2+FMA".
+    /// One line: "portable kernels (AVX2) · OpenBLAS Haswell kernels, chosen by the lab for this CPU's AVX2+FMA".
     public var line: String {
         "portable kernels (\(portable)) · " + (openBLAS.map { "OpenBLAS \($0) kernels, \(openBLASReason)" } ?? openBLASReason)
     }
@@ -193,5 +200,5 @@ public func matrixKernelReport() -> MatrixKernelReport {
             : nil)
 }
 
-/// The kernel set OpenBLAS runs ("SkylakeX", "Haswell", "Zen", …; "none" when it could not load).
+/// The kernel set OpenBLAS runs ("SkylakeX", "Haswell", …; "none" when it could not load).
 public func matrixKernels() -> String { OpenBLAS.shared?.coreName ?? "none" }

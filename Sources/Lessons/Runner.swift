@@ -67,7 +67,7 @@ public final class LessonRunner {
 
         console.line("gan-lab · Lesson \(lesson.number): \(lesson.title)")
         let kernels = matrixKernelReport()
-        let fastest = lesson.stages.contains { $0.settings.text("products") == ProductKernels.fastest.rawValue }
+        let fastest = lesson.stages.contains { $0.productKernels == .fastest }
         console.line("seed \(seed) · \(options.threads) thread\(options.threads == 1 ? "" : "s") · "
                      + (fastest ? kernels.line : "portable products (\(kernels.portable)): the same numbers on every machine")
                      + "\(options.quick ? " · quick mode" : "") · writing to \(folder.root)")
@@ -84,9 +84,8 @@ public final class LessonRunner {
                                        format: options.format, random: RandomSource(seed: stageSeed(seed, plan.number)),
                                        earlierSamples: earlierSamples, threads: options.threads)
             var outcome = StageOutcome()
-            setProductKernels(ProductKernels(rawValue: plan.settings.text("products")) ?? .portable)
             do {
-                outcome = try runStage(plan, context)
+                outcome = try plan.run(context)
             } catch let error as TrainingInterrupted {
                 outcome = error.outcome
                 interrupted = true
@@ -122,7 +121,7 @@ public final class LessonRunner {
         }
 
         let (fixedBy, machine) = RunSummary.machineFields(
-            kernels: Set(stageSummaries.map { ProductKernels(rawValue: $0.settings["products"] ?? "") ?? .portable }))
+            kernels: Set(lesson.stages.filter { plan in stageSummaries.contains { $0.number == plan.number } }.map(\.productKernels)))
         let summary = RunSummary(
             lesson: lesson.number, title: lesson.title, file: lesson.path, seed: seed, threads: options.threads,
             reproducible: fixedBy, machine: machine, quick: options.quick,
@@ -156,13 +155,6 @@ public final class LessonRunner {
                 console.line("  \(error)")
             }
         }
-    }
-
-    private func runStage(_ plan: StagePlan, _ context: StageContext) throws -> StageOutcome {
-        guard let kind = stageKind(named: plan.kind) else {
-            throw LessonError(["\(lesson.path): stage \(plan.number) has unknown kind \(plan.kind)"])
-        }
-        return try kind.run(context)
     }
 
     private func firstStageIndex() throws -> Int {

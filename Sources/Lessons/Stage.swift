@@ -51,6 +51,18 @@ struct StageContext {
     }
 }
 
+extension StagePlan {
+    /// The kernels this stage's matrix products run on (`products`).
+    var productKernels: ProductKernels { ProductKernels(rawValue: settings.text("products")) ?? .portable }
+
+    /// Runs the stage on its product kernels.
+    func run(_ context: StageContext) throws -> StageOutcome {
+        guard let stageKind = stageKind(named: kind) else { throw LessonError(["stage \(number) has unknown kind \(kind)"]) }
+        setProductKernels(productKernels)
+        return try stageKind.run(context)
+    }
+}
+
 /// What a stage leaves behind.
 struct StageOutcome {
     var figures: [String] = []

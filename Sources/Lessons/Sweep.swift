@@ -41,7 +41,7 @@ public struct Sweep {
     /// each run ends, one call at a time. Returns the runs in seed order.
     public func run(outputRoot: String, quick: Bool, threads: Int, finished: (Run) -> Void) throws -> [Run] {
         let root = (outputRoot as NSString).appendingPathComponent(String(format: "lesson-%02d-sweep", lesson.number))
-        setProductKernels(ProductKernels(rawValue: stage.settings.text("products")) ?? .portable)
+        setProductKernels(stage.productKernels)  // once, for every run (the runs go side by side)
         let folders = try seeds.map { seed in
             try OutputFolder(outputRoot: (root as NSString).appendingPathComponent("seed-\(seed)"), lessonNumber: lesson.number)
         }

@@ -13,13 +13,12 @@ func runStageAlone(_ lessonNumber: Int, _ id: String, quick: Bool = false, threa
     let lesson = try Lesson(path: lessonPath(lessonNumber), overrides: overrides)
     let plan = try XCTUnwrap(lesson.stages.first { $0.id == id })
     setMatrixThreads(threads)
-    setProductKernels(ProductKernels(rawValue: plan.settings.text("products")) ?? .portable)
     defer { resetMatrixThreads() }
     var printed = ""
     let context = StageContext(plan: plan, folder: try OutputFolder(outputRoot: temporaryFolder(), lessonNumber: lessonNumber),
                                console: Console(write: { printed += $0 }), quick: quick, format: .png,
                                random: RandomSource(seed: stageSeed(lesson.seed, plan.number)), threads: threads)
-    let outcome = try XCTUnwrap(stageKind(named: plan.kind)).run(context)
+    let outcome = try plan.run(context)
     return (outcome, printed)
 }
 
