@@ -2,47 +2,15 @@ import Autodiff
 import Kernels
 import NN
 
-/// Where the generator's noise comes from.
-public enum NoiseDistribution: Equatable {
-    case uniform(low: Float, high: Float)
-    case normal
-
-    public func sample(count: Int, size: Int, using random: inout RandomSource) -> Tensor {
-        switch self {
-        case .uniform(let low, let high): return .uniform(shape: [count, size], low: low, high: high, using: &random)
-        case .normal: return .normal(shape: [count, size], using: &random)
-        }
-    }
-}
-
-/// The knobs of the D-step/G-step loop.
-public struct TrainingSettings: Equatable {
-    public var batchSize = 64
-    public var noise = NoiseDistribution.uniform(low: -1, high: 1)
-    /// Target for real samples in the D step (1; 0.9 is one-sided label smoothing).
-    public var realLabel: Float = 1
-    /// Half-width of uniform noise added to every D-step label (0.1 ⇒ labels 1 ± 0.1 and 0 ± 0.1).
-    public var labelNoise: Float = 0
-    /// Probability that a D-step label is flipped (real called fake and fake called real): "noisy labels".
-    public var labelFlip: Float = 0
-    /// What D and G minimise (non-saturating BCE unless set).
-    public var loss = LossFamily.nonSaturating
-    /// Discriminator (critic) updates per generator update in `trainingStep` (WGAN uses 5).
-    public var criticSteps = 1
-    /// PacGAN's packing: D judges packs of this many samples, concatenated into one input row.
-    public var packSize = 1
-
-    public init() {}
-}
-
-/// What one D step and one G step measured. Scores are probabilities D(x) and D(G(z)) for BCE,
-/// mean critic values for the Wasserstein families.
+/// What one D step and one G step measured. Scores are probabilities D(x) and D(G(z)) for the
+/// cross-entropy families, mean outputs for the others.
 public struct StepMetrics: Equatable {
     public var discriminatorLoss: Float = 0
     public var generatorLoss: Float = 0
-    /// Fraction of real samples with D(x) > 0.5 (a critic: above the mean fake value).
+    /// Fraction of real samples D calls real: D(x) > 0.5 (least squares: output > 0.5; a critic:
+    /// above the mean fake value).
     public var realAccuracy: Float = 0
-    /// Fraction of fake samples with D(G(z)) < 0.5 (a critic: below the mean real value).
+    /// Fraction of fake samples D calls fake, judged as for `realAccuracy`.
     public var fakeAccuracy: Float = 0
     /// Mean D(x) over the real batch.
     public var realScore: Float = 0
@@ -50,29 +18,57 @@ public struct StepMetrics: Equatable {
     public var fakeScore: Float = 0
 
     public init() {}
+
+    /// Metrics of a single-network update: what it did not measure is NaN.
+    public static func measuring(_ network: UpdatedNetwork) -> StepMetrics {
+        var metrics = StepMetrics()
+        switch network {
+        case .discriminator: metrics.generatorLoss = .nan
+        case .generator:
+            (metrics.discriminatorLoss, metrics.realAccuracy, metrics.fakeAccuracy) = (.nan, .nan, .nan)
+            (metrics.realScore, metrics.fakeScore) = (.nan, .nan)
+        }
+        return metrics
+    }
 }
 
-/// A generator, a discriminator (outputting logits), their optimizers, and the training steps.
+/// Which network an update changes.
+public enum UpdatedNetwork: Hashable { case discriminator, generator }
+
+/// Runs one update of `network`, given the real batch and the noise it uses; a view may look at
+/// the networks before and after it. The default just runs the update.
+public typealias UpdateObserver = (_ network: UpdatedNetwork, _ real: Tensor, _ noise: Tensor, _ update: () -> Void) -> Void
+
+/// A generator, a discriminator (outputting logits or critic values), their optimizers, and the
+/// one D step and one G step every stage kind and the benchmark train with.
 public final class GANTrainer {
     public let generator: Sequential
     public let discriminator: Sequential
     public let generatorOptimizer: Optimizer
     public let discriminatorOptimizer: Optimizer
-    public var settings: TrainingSettings
+    public let configuration: GANConfiguration
     public let latentSize: Int
 
+    /// The optimizers the configuration describes.
+    public convenience init(generator: Sequential, discriminator: Sequential, latentSize: Int, configuration: GANConfiguration) {
+        self.init(generator: generator, discriminator: discriminator, latentSize: latentSize,
+                  generatorOptimizer: configuration.generatorOptimizer.make(for: generator.parameters),
+                  discriminatorOptimizer: configuration.discriminatorOptimizer.make(for: discriminator.parameters),
+                  configuration: configuration)
+    }
+
     public init(generator: Sequential, discriminator: Sequential, latentSize: Int,
-                generatorOptimizer: Optimizer, discriminatorOptimizer: Optimizer, settings: TrainingSettings) {
+                generatorOptimizer: Optimizer, discriminatorOptimizer: Optimizer, configuration: GANConfiguration) {
         self.generator = generator
         self.discriminator = discriminator
         self.latentSize = latentSize
         self.generatorOptimizer = generatorOptimizer
         self.discriminatorOptimizer = discriminatorOptimizer
-        self.settings = settings
+        self.configuration = configuration
     }
 
     public func sampleNoise(count: Int, using random: inout RandomSource) -> Tensor {
-        settings.noise.sample(count: count, size: latentSize, using: &random)
+        configuration.noise.sample(count: count, size: latentSize, using: &random)
     }
 
     /// G(z) for `count` fresh noise vectors, without recording a graph.
@@ -89,61 +85,65 @@ public final class GANTrainer {
         withoutGradients { discriminator(Variable(samples)).value.sigmoid() }
     }
 
-    /// D's raw outputs (logits, or critic values), without recording a graph; rows are D's inputs.
-    public func discriminatorOutputs(_ inputs: Tensor) -> Tensor {
-        withoutGradients { discriminator(Variable(inputs)).value }
+    // MARK: The one D step and the one G step
+
+    /// One discriminator update on a real batch and a fake batch (G's samples, detached: no
+    /// gradient reaches G). With packing, both are judged in packs of `packSize`.
+    public func discriminatorStep(real: Tensor, fake: Tensor, into metrics: inout StepMetrics, using random: inout RandomSource) {
+        // The graph lives inside the closure, so it is freed before the update writes into the
+        // parameters it shares (no copy-on-write).
+        let parameterGradients = { () -> [Tensor] in
+            let realInput = packed(real), fakeInput = packed(fake)
+            let loss = discriminatorLoss(realOutputs: discriminator(Variable(realInput)), fakeOutputs: discriminator(Variable(fakeInput)),
+                                         realInput: realInput, fakeInput: fakeInput, into: &metrics, using: &random)
+            return gradients(of: loss, at: discriminatorOptimizer.parameters.map(\.variable))
+        }()
+        applyDiscriminatorUpdate(parameterGradients)
     }
 
-    /// One discriminator update on a real batch and a fresh fake batch of the same size.
-    /// BCE: minimise BCE(D(x), 1) + BCE(D(G(z)), 0), i.e. maximise log D(x) + log(1 − D(G(z))).
-    /// Critics: see `LossFamily`. With packing, the batch is judged in packs of `packSize`.
-    @discardableResult
-    public func discriminatorStep(real: Tensor, into metrics: inout StepMetrics, using random: inout RandomSource) -> Float {
-        if settings.loss.isCritic || settings.packSize > 1 { return packedDiscriminatorStep(real: real, into: &metrics, using: &random) }
-        let batch = real.shape[0]
-        let fake = generate(count: batch, using: &random)  // detached: no gradient reaches G
-        let realTargets = labels(count: batch, value: settings.realLabel, using: &random)
-        let fakeTargets = labels(count: batch, value: 0, using: &random)
-
-        let realLogits = discriminator(Variable(real))  // [batch, 1]
-        let fakeLogits = discriminator(Variable(fake))  // [batch, 1]
-        let loss = (binaryCrossEntropy(logits: realLogits, targets: realTargets)
-            + binaryCrossEntropy(logits: fakeLogits, targets: fakeTargets)) * 0.5
-        let parameters = discriminatorOptimizer.parameters
-        discriminatorOptimizer.update(with: gradients(of: loss, at: parameters.map(\.variable)))
-        record(loss: loss, realOutputs: realLogits.value, fakeOutputs: fakeLogits.value, into: &metrics)
-        return metrics.discriminatorLoss
+    /// One generator update on the given noise, through D as it is now.
+    public func generatorStep(noise: Tensor, into metrics: inout StepMetrics) {
+        let parameterGradients = { () -> [Tensor] in
+            generatorGradients(samples: generator(Variable(noise)), into: &metrics)
+        }()
+        generatorOptimizer.update(with: parameterGradients)
     }
 
-    /// The D step of the critic families and of packed discriminators.
-    private func packedDiscriminatorStep(real: Tensor, into metrics: inout StepMetrics, using random: inout RandomSource) -> Float {
-        let packedReal = packed(real)
-        let packedFake = packed(generate(count: real.shape[0], using: &random))  // detached: no gradient reaches G
-        let realOutputs = discriminator(Variable(packedReal)), fakeOutputs = discriminator(Variable(packedFake))  // [packs, 1]
-        let loss: Variable
-        switch settings.loss {
-        case .nonSaturating:
-            let count = packedReal.shape[0]
-            let realTargets = labels(count: count, value: settings.realLabel, using: &random)
-            let fakeTargets = labels(count: count, value: 0, using: &random)
-            loss = (binaryCrossEntropy(logits: realOutputs, targets: realTargets)
-                + binaryCrossEntropy(logits: fakeOutputs, targets: fakeTargets)) * 0.5
-        case .wasserstein:
-            loss = fakeOutputs.mean() - realOutputs.mean()  // −(estimate of the Wasserstein-1 distance)
-        case .wassersteinGradientPenalty(let weight):
-            loss = fakeOutputs.mean() - realOutputs.mean()
-                + gradientPenalty(critic: { self.discriminator($0) }, real: packedReal, fake: packedFake, weight: weight, using: &random)
+    /// D's loss on its outputs for a real and a fake batch (already packed), with the labels the
+    /// configuration asks for; records D's numbers in `metrics`.
+    private func discriminatorLoss(realOutputs: Variable, fakeOutputs: Variable, realInput: Tensor, fakeInput: Tensor,
+                                   into metrics: inout StepMetrics, using random: inout RandomSource) -> Variable {
+        let family = configuration.loss
+        let count = realInput.shape[0]
+        var realTargets = Tensor(shape: [0]), fakeTargets = Tensor(shape: [0])
+        if family.usesTargets {
+            realTargets = labels(count: count, value: configuration.realLabel, using: &random)
+            fakeTargets = labels(count: count, value: 0, using: &random)
         }
-        let parameters = discriminatorOptimizer.parameters
-        discriminatorOptimizer.update(with: gradients(of: loss, at: parameters.map(\.variable)))
-        if case .wasserstein(let clip) = settings.loss { clipWeights(parameters, to: clip) }
-        record(loss: loss, realOutputs: realOutputs.value, fakeOutputs: fakeOutputs.value, into: &metrics)
-        return metrics.discriminatorLoss
+        var loss = family.discriminatorLoss(real: realOutputs, fake: fakeOutputs, realTargets: realTargets, fakeTargets: fakeTargets,
+                                            combination: configuration.halvesCombination)
+        if case .wassersteinGradientPenalty(let weight) = family {
+            loss = loss + gradientPenalty(critic: { self.discriminator($0) }, real: realInput, fake: fakeInput, weight: weight, using: &random)
+        }
+        record(loss: loss.value.scalar, realOutputs: realOutputs.value, fakeOutputs: fakeOutputs.value, into: &metrics)
+        return loss
     }
 
-    private func record(loss: Variable, realOutputs: Tensor, fakeOutputs: Tensor, into metrics: inout StepMetrics) {
-        metrics.discriminatorLoss = loss.value.scalar
-        if settings.loss.isCritic {
+    /// G's gradients for its samples (a recorded G(z)) judged by D as it is now.
+    private func generatorGradients(samples: Variable, into metrics: inout StepMetrics) -> [Tensor] {
+        let loss = configuration.loss.generatorLoss(fake: discriminator(packed(samples)))
+        metrics.generatorLoss = loss.value.scalar
+        return gradients(of: loss, at: generatorOptimizer.parameters.map(\.variable))
+    }
+
+    private func applyDiscriminatorUpdate(_ parameterGradients: [Tensor]) {
+        discriminatorOptimizer.update(with: parameterGradients)
+        if case .wasserstein(let clip) = configuration.loss { clipWeights(discriminatorOptimizer.parameters, to: clip) }
+    }
+
+    private func record(loss: Float, realOutputs: Tensor, fakeOutputs: Tensor, into metrics: inout StepMetrics) {
+        metrics.discriminatorLoss = loss
+        if configuration.loss.isCritic {
             let realMean = realOutputs.mean(), fakeMean = fakeOutputs.mean()
             metrics.realScore = realMean
             metrics.fakeScore = fakeMean
@@ -151,61 +151,122 @@ public final class GANTrainer {
             metrics.fakeAccuracy = fakeOutputs.mapped { $0 < realMean ? 1 : 0 }.mean()
             return
         }
-        let realScores = realOutputs.sigmoid(), fakeScores = fakeOutputs.sigmoid()
+        let realScores = configuration.loss.outputIsLogit ? realOutputs.sigmoid() : realOutputs
+        let fakeScores = configuration.loss.outputIsLogit ? fakeOutputs.sigmoid() : fakeOutputs
         metrics.realScore = realScores.mean()
         metrics.fakeScore = fakeScores.mean()
         metrics.realAccuracy = realScores.mapped { $0 > 0.5 ? 1 : 0 }.mean()
         metrics.fakeAccuracy = fakeScores.mapped { $0 < 0.5 ? 1 : 0 }.mean()
     }
 
-    /// One generator update on `batchSize` fresh samples. Non-saturating: minimise BCE(D(G(z)), 1),
-    /// i.e. maximise log D(G(z)); critics: minimise −mean D(G(z)).
-    @discardableResult
-    public func generatorStep(batchSize: Int, into metrics: inout StepMetrics, using random: inout RandomSource) -> Float {
-        let noise = sampleNoise(count: batchSize, using: &random)
-        let samples = generator(Variable(noise))
-        let outputs = discriminator(settings.packSize > 1 ? packed(samples) : samples)
-        let loss = settings.loss.isCritic ? -outputs.mean()
-            : binaryCrossEntropy(logits: outputs, targets: Tensor(shape: outputs.shape, repeating: 1))
-        let parameters = generatorOptimizer.parameters
-        generatorOptimizer.update(with: gradients(of: loss, at: parameters.map(\.variable)))
-        metrics.generatorLoss = loss.value.scalar
-        return metrics.generatorLoss
+    // MARK: Rounds of the game
+
+    /// One round of the game as the configuration's schedule says, real batches drawn from
+    /// `realBatch(count, &random)` and noise from `random`.
+    public func round(realBatch: (Int, inout RandomSource) -> Tensor, into metrics: inout StepMetrics, using random: inout RandomSource,
+                      observe: UpdateObserver = { _, _, _, update in update() }) {
+        let count = configuration.samplesPerUpdate
+        switch configuration.schedule {
+        case .alternating(let discriminatorSteps):
+            var real = Tensor(shape: [0])
+            for _ in 0..<max(discriminatorSteps, 1) {
+                real = realBatch(count, &random)
+                let noise = sampleNoise(count: count, using: &random)
+                observe(.discriminator, real, noise) { discriminatorStep(real: real, fake: generate(from: noise), into: &metrics, using: &random) }
+            }
+            let noise = sampleNoise(count: count, using: &random)
+            observe(.generator, real, noise) { generatorStep(noise: noise, into: &metrics) }
+        case .phases(let discriminatorSteps, let generatorSteps):
+            let real = realBatch(count, &random), noise = sampleNoise(count: count, using: &random)
+            for _ in 0..<discriminatorSteps {
+                observe(.discriminator, real, noise) { discriminatorStep(real: real, fake: generate(from: noise), into: &metrics, using: &random) }
+            }
+            for _ in 0..<generatorSteps {
+                observe(.generator, real, noise) { generatorStep(noise: noise, into: &metrics) }
+            }
+        case .joint:
+            let real = realBatch(count, &random), noise = sampleNoise(count: count, using: &random)
+            jointStep(real: real, noise: noise, into: &metrics, using: &random)
+        case .sharedFakes:
+            let real = realBatch(count, &random), noise = sampleNoise(count: count, using: &random)
+            // G's graph lives inside the closure, so it is freed before G's update.
+            let parameterGradients = { () -> [Tensor] in
+                let samples = generator(Variable(noise))
+                discriminatorStep(real: real, fake: samples.value, into: &metrics, using: &random)
+                return generatorGradients(samples: samples, into: &metrics)
+            }()
+            generatorOptimizer.update(with: parameterGradients)
+        }
     }
 
-    /// One round of the game: `criticSteps` D updates, each on a fresh real batch of
-    /// batchSize·packSize samples from `realBatch`, then one G update on as many samples.
-    @discardableResult
-    public func trainingStep(realBatch: (Int) -> Tensor, into metrics: inout StepMetrics,
-                             using random: inout RandomSource) -> StepMetrics {
-        let count = settings.batchSize * settings.packSize
-        for _ in 0..<max(settings.criticSteps, 1) {
-            discriminatorStep(real: realBatch(count), into: &metrics, using: &random)
+    /// One update of one network alone, on a fresh batch (step mode's d and g): it measures
+    /// nothing of the other network (NaN in the returned metrics).
+    public func singleUpdate(_ network: UpdatedNetwork, realBatch: (Int, inout RandomSource) -> Tensor, using random: inout RandomSource,
+                             observe: UpdateObserver = { _, _, _, update in update() }) -> StepMetrics {
+        var metrics = StepMetrics.measuring(network)
+        let count = configuration.samplesPerUpdate
+        let real = realBatch(count, &random), noise = sampleNoise(count: count, using: &random)
+        observe(network, real, noise) {
+            switch network {
+            case .discriminator: discriminatorStep(real: real, fake: generate(from: noise), into: &metrics, using: &random)
+            case .generator: generatorStep(noise: noise, into: &metrics)
+            }
         }
-        generatorStep(batchSize: count, into: &metrics, using: &random)
         return metrics
     }
 
-    /// [n, d] samples as [n / packSize, d·packSize] packs (consecutive rows side by side).
+    /// The TensorFlow 2 tutorial's `train_step`: one forward pass of G feeds both losses; both
+    /// gradients are taken at the same parameters and then both optimizers step.
+    public func jointStep(real: Tensor, noise: Tensor, into metrics: inout StepMetrics, using random: inout RandomSource) {
+        let (generatorUpdate, discriminatorUpdate) = { () -> ([Tensor], [Tensor]) in
+            let samples = generator(Variable(noise))  // recorded: G's loss reaches G through it
+            let realInput = packed(real), fake = packed(samples)
+            let fakeOutputs = discriminator(fake)
+            let discriminatorLoss = discriminatorLoss(realOutputs: discriminator(Variable(realInput)), fakeOutputs: fakeOutputs,
+                                                      realInput: realInput, fakeInput: fake.value, into: &metrics, using: &random)
+            let generatorLoss = configuration.loss.generatorLoss(fake: fakeOutputs)
+            metrics.generatorLoss = generatorLoss.value.scalar
+            return (gradients(of: generatorLoss, at: generatorOptimizer.parameters.map(\.variable)),
+                    gradients(of: discriminatorLoss, at: discriminatorOptimizer.parameters.map(\.variable)))
+        }()
+        generatorOptimizer.update(with: generatorUpdate)
+        applyDiscriminatorUpdate(discriminatorUpdate)
+    }
+
+    /// Both learning rates at `step` of `total` when they fall linearly to `decayTo` of their start.
+    public func scheduleLearningRates(step: Int, of total: Int, decayTo: Float) {
+        guard decayTo < 1 else { return }
+        let fraction = 1 - (1 - decayTo) * Float(step) / Float(max(total, 1))
+        generatorOptimizer.learningRate = configuration.generatorOptimizer.learningRate * fraction
+        discriminatorOptimizer.learningRate = configuration.discriminatorOptimizer.learningRate * fraction
+    }
+
+    // MARK: Packing and labels
+
+    /// [n, …] samples as [n / packSize, …·packSize] packs (consecutive samples side by side).
     public func packed(_ samples: Tensor) -> Tensor {
-        let (n, d) = (samples.shape[0], samples.shape[1]), m = settings.packSize
+        let m = configuration.packSize
+        guard m > 1 else { return samples }
+        let (n, d) = (samples.shape[0], samples.count / max(samples.shape[0], 1))
         precondition(n % m == 0, "\(n) samples do not split into packs of \(m)")
         return samples.reshaped(to: [n / m, d * m])
     }
 
     func packed(_ samples: Variable) -> Variable {
-        let (n, d) = (samples.shape[0], samples.shape[1]), m = settings.packSize
+        let m = configuration.packSize
+        guard m > 1 else { return samples }
+        let (n, d) = (samples.shape[0], samples.value.count / max(samples.shape[0], 1))
         precondition(n % m == 0, "\(n) samples do not split into packs of \(m)")
         return samples.reshaped(to: [n / m, d * m])
     }
 
     private func labels(count: Int, value: Float, using random: inout RandomSource) -> Tensor {
-        let noise = settings.labelNoise
+        let noise = configuration.labelNoise
         var result = noise > 0 ? Tensor.uniform(shape: [count, 1], low: -noise, high: noise, using: &random) + value
             : Tensor(shape: [count, 1], repeating: value)
-        let flip = Double(settings.labelFlip)
+        let flip = Double(configuration.labelFlip)
         guard flip > 0 else { return result }
-        let flipped: Float = value >= 0.5 ? 0 : settings.realLabel
+        let flipped: Float = value >= 0.5 ? 0 : configuration.realLabel
         result.withUnsafeMutableBufferPointer { labels in
             for i in labels.indices where random.nextUnit() < flip { labels[i] = flipped }
         }

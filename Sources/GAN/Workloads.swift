@@ -125,13 +125,21 @@ public enum BenchmarkWorkload: String, CaseIterable {
         }
     }
 
-    func optimizer(for model: Sequential) -> Optimizer {
+    /// How the workload trains: the peers' step (one G forward pass feeds the D update on the
+    /// detached fakes and the G update through the updated D), with the tutorial's optimizers.
+    public var configuration: GANConfiguration {
+        var configuration = GANConfiguration(schedule: .sharedFakes)
+        configuration.batchSize = batchSize
+        configuration.noise = self == .dcganMNIST ? .normal : .uniform(low: -1, high: 1)
+        var optimizer = OptimizerConfiguration()
         switch self {
-        case .mlpGaussian: return Adam(parameters: model.parameters, learningRate: 2e-4, beta1: 0.5)
-        case .mlpQuadratic: return RMSProp(parameters: model.parameters, learningRate: 1e-3)
-        case .mlpFashion: return Adam(parameters: model.parameters, learningRate: 1e-3)
-        case .dcganMNIST: return Adam(parameters: model.parameters, learningRate: 1e-4)
+        case .mlpGaussian: (optimizer.learningRate, optimizer.beta1) = (2e-4, 0.5)
+        case .mlpQuadratic: (optimizer.kind, optimizer.convention, optimizer.learningRate) = (.rmsprop, .pytorch, 1e-3)
+        case .mlpFashion: optimizer.learningRate = 1e-3
+        case .dcganMNIST: optimizer.learningRate = 1e-4
         }
+        (configuration.generatorOptimizer, configuration.discriminatorOptimizer) = (optimizer, optimizer)
+        return configuration
     }
 
     /// A real batch in the data's range (the cost is what is measured, not the data).
@@ -159,57 +167,32 @@ public struct LayerProduct {
     public var dataGradient: ProductShape { weightIsA ? forward.gradientOfB : forward.gradientOfA }
 }
 
-/// One workload's models, optimizers and data, stepping as the peers' script steps:
-/// fake = G(z) once; D step on BCE(D(x), 1) + BCE(D(fake detached), 0); G step on
-/// BCE(D(fake), 1) through the updated D, with gradients for G's parameters only.
+/// One workload's networks and data, trained by the lab's one D step and one G step on the
+/// peers' schedule (`UpdateSchedule.sharedFakes`).
 public final class WorkloadRunner {
     public let workload: BenchmarkWorkload
-    public let generator: Sequential, discriminator: Sequential
-    let generatorOptimizer: Optimizer, discriminatorOptimizer: Optimizer
+    public let trainer: GANTrainer
     var random: RandomSource
     let realBatches: [Tensor]
-    let ones: Tensor, zeros: Tensor
     var stepIndex = 0
 
     public init(_ workload: BenchmarkWorkload, seed: UInt64 = 0) {
         self.workload = workload
         random = RandomSource(seed: seed)
-        (generator, discriminator) = workload.models(using: &random)
-        generatorOptimizer = workload.optimizer(for: generator)
-        discriminatorOptimizer = workload.optimizer(for: discriminator)
+        let (generator, discriminator) = workload.models(using: &random)
+        trainer = GANTrainer(generator: generator, discriminator: discriminator, latentSize: workload.latentSize,
+                             configuration: workload.configuration)
         var data = random.split()
         realBatches = (0..<4).map { _ in workload.realBatch(using: &data) }
-        ones = Tensor(shape: [workload.batchSize, 1], repeating: 1)
-        zeros = Tensor(shape: [workload.batchSize, 1], repeating: 0)
     }
 
     /// One discriminator update and one generator update; returns (D loss, G loss).
     @discardableResult
     public func step() -> (discriminatorLoss: Float, generatorLoss: Float) {
-        let batch = workload.batchSize
         let real = realBatches[stepIndex % realBatches.count]
         stepIndex += 1
-        let noise: Tensor = workload == .dcganMNIST
-            ? .normal(shape: [batch, workload.latentSize], using: &random)
-            : .uniform(shape: [batch, workload.latentSize], low: -1, high: 1, using: &random)
-        // Each graph lives inside a closure, so it is freed before the update that follows it
-        // and the optimizer writes into parameters no graph still shares (no copy-on-write).
-        let (discriminatorLoss, generatorLoss, generatorGradients) = { () -> (Float, Float, [Tensor]) in
-            let fake = generator(Variable(noise))
-
-            // D step: maximise log D(x) + log(1 − D(G(z))), fakes detached.
-            let (discriminatorLoss, discriminatorGradients) = { () -> (Float, [Tensor]) in
-                let loss = binaryCrossEntropy(logits: discriminator(Variable(real)), targets: ones)
-                    + binaryCrossEntropy(logits: discriminator(fake.detached()), targets: zeros)
-                return (loss.value.scalar, gradients(of: loss, at: discriminatorOptimizer.parameters.map(\.variable)))
-            }()
-            discriminatorOptimizer.update(with: discriminatorGradients)
-
-            // G step (non-saturating): minimise BCE(D(G(z)), 1) through the updated D.
-            let loss = binaryCrossEntropy(logits: discriminator(fake), targets: ones)
-            return (discriminatorLoss, loss.value.scalar, gradients(of: loss, at: generatorOptimizer.parameters.map(\.variable)))
-        }()
-        generatorOptimizer.update(with: generatorGradients)
-        return (discriminatorLoss, generatorLoss)
+        var metrics = StepMetrics()
+        trainer.round(realBatch: { _, _ in real }, into: &metrics, using: &random)
+        return (metrics.discriminatorLoss, metrics.generatorLoss)
     }
 }

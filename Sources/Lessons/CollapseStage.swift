@@ -27,7 +27,7 @@ enum CollapseStage: StageKind {
         let fixedNoise = run.trainer.sampleNoise(count: sampleCount, using: &seedSource)
         let shownReal = mixture.sample(count: 1000, using: &seedSource)
         console.line("  \(settings.text("mixture")) of \(mixture.modeCount) Gaussians, σ = \(fmt(mixture.std)); \(method.summary)")
-        console.line("  \(grouped(steps)) steps of batch \(method.batchSize); \(frames) frames; metrics on \(grouped(sampleCount)) samples")
+        console.line("  \(grouped(steps)) steps of batch \(method.configuration.batchSize); \(frames) frames; metrics on \(grouped(sampleCount)) samples")
 
         let start = Date()
         var panels: [any Chart] = [], occupancy: [[Int]] = [], frameSteps: [Int] = [], captured: [Double] = [], quality: [Double] = []

@@ -11,13 +11,9 @@ import NN
 /// penalty; with the input-gradient norms and the share of clipped weights that explain them.
 enum CriticSurfaceStage: StageKind {
     static let name = "critic-surface"
-    static let settings = mixtureSettings + [
+    static let settings = mixtureSettings + trainingSettings.filter { ["learning-rate", "batch-size", "clip", "penalty-weight"].contains($0.name) } + [
         SettingSpec("critic", .architecture, "2 -> 128 relu -> 128 relu -> 128 relu -> 1"),
         SettingSpec("steps", .integer(1...10_000_000), "2000"),
-        SettingSpec("learning-rate", .number(1e-8...10), "1e-3"),
-        SettingSpec("batch-size", .integer(1...65_536), "128"),
-        SettingSpec("clip", .number(1e-6...10), "0.01"),
-        SettingSpec("penalty-weight", .number(0...1e4), "10"),
         SettingSpec("fake-noise", .number(0...10), "0.25"),
         SettingSpec("resolution", .integer(8...400), "80"),
     ]
@@ -54,16 +50,17 @@ enum CriticSurfaceStage: StageKind {
             for index in critics.indices {
                 let network = critics[index].network
                 let clipping = index == 0
-                // The same optimizer for both: only the constraint differs.
-                let optimizer = Adam(parameters: network.parameters, learningRate: rate, beta1: 0.5, beta2: 0.9, convention: .pytorch)
+                // The same optimizer for both: only the constraint differs. The "generator" is the
+                // fixed distribution, so the critic trains by the lab's one D step on given fakes.
+                var configuration = GANConfiguration()
+                configuration.loss = clipping ? .wasserstein(clip: clip) : .wassersteinGradientPenalty(weight: weight)
+                (configuration.discriminatorOptimizer.learningRate, configuration.discriminatorOptimizer.convention) = (rate, .pytorch)
+                (configuration.discriminatorOptimizer.beta1, configuration.discriminatorOptimizer.beta2) = (0.5, 0.9)
+                let trainer = GANTrainer(generator: Sequential([]), discriminator: network, latentSize: 2, configuration: configuration)
+                var ignored = StepMetrics()
                 for _ in 0..<steps {
                     let real = base.sample(count: batch, using: &random), fake = fixedGenerator.sample(count: batch, using: &random)
-                    var loss = network(Variable(fake)).mean() - network(Variable(real)).mean()
-                    if !clipping {
-                        loss = loss + gradientPenalty(critic: { network($0) }, real: real, fake: fake, weight: weight, using: &random)
-                    }
-                    optimizer.update(with: gradients(of: loss, at: network.parameters.map(\.variable)))
-                    if clipping { clipWeights(network.parameters, to: clip) }
+                    trainer.discriminatorStep(real: real, fake: fake, into: &ignored, using: &random)
                 }
                 let real = base.sample(count: 512, using: &random), fake = fixedGenerator.sample(count: 512, using: &random)
                 let mixing = Tensor.uniform(shape: [512, 1], low: 0, high: 1, using: &random)

@@ -4,12 +4,8 @@ import Foundation
 import GAN
 import Kernels
 
-/// The settings of the toy lessons' update rules and views (read by the train stage).
+/// The settings of the toy lessons' views (read by the train stage).
 let viewSettings = [
-    SettingSpec("update", .choice(["alternating", "joint", "phases"]), "alternating"),
-    SettingSpec("discriminator-steps", .integer(1...1000), "1"),
-    SettingSpec("generator-steps", .integer(1...1000), "1"),
-    SettingSpec("rmsprop", .choice(["keras", "pytorch", "tensorflow1"]), "keras"),
     SettingSpec("standardize", .choice(["no", "yes"]), "no"),
     SettingSpec("views", .text, "samples"),
     SettingSpec("divergence-every", .integer(1...1_000_000), "16"),

@@ -8,27 +8,16 @@ import NN
 /// The training stage: the D-step/G-step loop with scatter snapshots, a metrics chart and final statistics.
 enum TrainStage: StageKind {
     static let name = "train"
-    static let settings = dataSettings + modelSettings + [
-        SettingSpec("noise", .choice(["uniform", "normal"]), "uniform"),
-        SettingSpec("optimizer", .choice(["adam", "rmsprop", "sgd"]), "adam"),
-        SettingSpec("learning-rate", .number(1e-8...10), "2e-4"),
-        SettingSpec("beta1", .number(0...0.999999), "0.9"),
-        SettingSpec("beta2", .number(0...0.999999), "0.999"),
-        SettingSpec("epsilon", .number(0...1), "1e-7"),
-        SettingSpec("rho", .number(0...0.999999), "0.9"),
-        SettingSpec("momentum", .number(0...0.999999), "0"),
-        SettingSpec("batch-size", .integer(1...65_536), "64"),
+    static let settings = dataSettings + modelSettings + trainingSettings + [
         SettingSpec("epochs", .integer(1...1_000_000), "100"),
         SettingSpec("steps-per-epoch", .integer(1...1_000_000), "16"),
-        SettingSpec("label-noise", .number(0...0.5), "0"),
-        SettingSpec("real-label", .number(0.5...1), "1"),
         SettingSpec("snapshot-every", .integer(1...1_000_000), "10"),
         SettingSpec("pause-every", .integer(0...1_000_000), "0"),
         SettingSpec("average-generator", .number(0...0.99999), "0"),
     ] + viewSettings
 
     static func crossCheck(_ settings: StageSettings) -> [String] {
-        checkToyData(settings) + checkModels(settings) + checkViews(settings)
+        checkToyData(settings) + checkModels(settings) + checkTraining(settings) + checkViews(settings)
     }
 
     static func run(_ context: StageContext) throws -> StageOutcome {
@@ -38,9 +27,10 @@ enum TrainStage: StageKind {
         let stepsPerEpoch = context.quick ? min(settings.integer("steps-per-epoch"), 4) : settings.integer("steps-per-epoch")
         let snapshotEvery = context.quick ? 1 : settings.integer("snapshot-every")
         let console = context.console
-        console.line("  \(grouped(epochs)) epochs × \(stepsPerEpoch) steps, batch \(session.batchSize), "
+        let configuration = session.trainer.configuration
+        console.line("  \(grouped(epochs)) epochs × \(stepsPerEpoch) steps, batch \(configuration.batchSize), "
             + "\(settings.text("optimizer")) lr \(settings.text("learning-rate"))"
-            + (settings.number("label-noise") > 0 ? ", label noise ±\(settings.text("label-noise"))" : ""))
+            + (configuration.labelNoise > 0 ? ", label noise ±\(settings.text("label-noise"))" : ""))
 
         var epochMeans: [StepMetrics] = []
         let digits = max(4, String(epochs).count)

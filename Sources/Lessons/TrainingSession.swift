@@ -11,7 +11,6 @@ final class TrainingSession {
     let context: StageContext
     let trainer: GANTrainer
     let distribution: ToyDistribution
-    let batchSize: Int
     var random: RandomSource
     /// Real points and noise fixed at the start, so snapshots differ only by training.
     let shownReal: Tensor
@@ -19,8 +18,7 @@ final class TrainingSession {
     private(set) var step = 0
     private(set) var rows: [MetricsRow] = []
     private(set) var figures: [String] = []
-    /// How a step updates the networks (`update`: alternating, joint or phases) and what the snapshots draw (`views`).
-    let update: String
+    /// What the snapshots draw (`views`).
     let views: ToyViews
 
     init(context: StageContext) throws {
@@ -28,11 +26,9 @@ final class TrainingSession {
         var random = context.random
         trainer = try TrainingSession.makeTrainer(context.settings, using: &random)
         distribution = context.distribution
-        batchSize = context.settings.integer("batch-size")
         shownReal = distribution.sample(count: 1000, using: &random)
         fixedNoise = trainer.sampleNoise(count: 1000, using: &random)
         self.random = random
-        update = context.settings.text("update")
         views = try ToyViews(context: context, trainer: trainer)
         let decay = context.settings.number("average-generator")
         average = decay > 0 ? ParameterAverage(parameters: trainer.generator.parameters, decay: Float(decay)) : nil
@@ -53,26 +49,30 @@ final class TrainingSession {
         case discriminator = "D", generator = "G", both = "D+G"
     }
 
-    /// One training step (by default both networks, as `update` says); records and checks the losses.
-    /// Values a single-network update did not measure are NaN in the returned metrics and empty in metrics.csv.
+    /// One training step (by default a round of both networks, as `update` says); records and
+    /// checks the losses. Values a single-network update did not measure are NaN in the returned
+    /// metrics and empty in metrics.csv.
     @discardableResult
     func trainStep(epoch: Int, networks: Networks = .both) throws -> StepMetrics {
-        switch networks {
-        case .discriminator: return try discriminatorOnlyStep(epoch: epoch)
-        case .generator: return try generatorOnlyStep(epoch: epoch)
-        case .both: break
-        }
         step += 1
         var metrics = StepMetrics()
-        switch update {
-        case "joint", "phases": tutorialStep(&metrics)
-        default:
-            let real = distribution.sample(count: batchSize, using: &random)
-            trainer.discriminatorStep(real: real, into: &metrics, using: &random)
-            trainer.generatorStep(batchSize: batchSize, into: &metrics, using: &random)
+        let views = self.views
+        let batches = { (count: Int, random: inout RandomSource) in self.realBatch(count: count, using: &random) }
+        switch networks {
+        case .both:
+            views.probing = context.quick || step % context.settings.integer("probe-every") == 0
+            defer { views.probing = true }
+            trainer.round(realBatch: batches, into: &metrics, using: &random, observe: views.observe)
+        case .discriminator: metrics = trainer.singleUpdate(.discriminator, realBatch: batches, using: &random, observe: views.observe)
+        case .generator: metrics = trainer.singleUpdate(.generator, realBatch: batches, using: &random, observe: views.observe)
         }
-        try record(metrics, epoch: epoch)
+        try record(metrics, epoch: epoch, networks: networks)
         return metrics
+    }
+
+    /// A real batch as the networks see it (standardised when the stage says so).
+    func realBatch(count: Int, using random: inout RandomSource) -> Tensor {
+        views.modelSpace(distribution.sample(count: count, using: &random))
     }
 
     func record(_ metrics: StepMetrics, epoch: Int, networks: Networks = .both) throws {
@@ -86,9 +86,6 @@ final class TrainingSession {
             learningRate: trainer.generatorOptimizer.learningRate))
         views.afterStep(step)
     }
-
-    /// Counts a step taken outside `trainStep` (a single update in step mode).
-    func countStep() { step += 1 }
 
     /// The snapshot figures for the current state, named by `label` (e.g. "epoch-0040").
     func snapshot(label: String, title: String) throws {
@@ -132,30 +129,7 @@ final class TrainingSession {
         let discriminatorArchitecture = try Architecture(parsing: settings.text("discriminator"))
         let generator = generatorArchitecture.build(using: &random)
         let discriminator = discriminatorArchitecture.build(using: &random)
-        var training = TrainingSettings()
-        training.batchSize = settings.integer("batch-size")
-        training.labelNoise = Float(settings.number("label-noise"))
-        training.realLabel = Float(settings.number("real-label"))
-        training.noise = settings.text("noise") == "normal" ? .normal : .uniform(low: -1, high: 1)
         return GANTrainer(generator: generator, discriminator: discriminator, latentSize: generatorArchitecture.inputSize,
-                          generatorOptimizer: makeOptimizer(settings, generator.parameters),
-                          discriminatorOptimizer: makeOptimizer(settings, discriminator.parameters), settings: training)
-    }
-
-    static func makeOptimizer(_ settings: StageSettings, _ parameters: [Parameter]) -> Optimizer {
-        let rate = Float(settings.number("learning-rate"))
-        switch settings.text("optimizer") {
-        case "rmsprop":
-            // keras: ε inside the root; pytorch: ε outside; tensorflow1: inside, and the mean square starts at 1.
-            let convention = settings.text("rmsprop")
-            return RMSProp(parameters: parameters, learningRate: rate, rho: Float(settings.number("rho")),
-                           epsilon: Float(settings.number("epsilon")), epsilonInsideRoot: convention != "pytorch",
-                           initialMeanSquare: convention == "tensorflow1" ? 1 : 0)
-        case "sgd":
-            return SGD(parameters: parameters, learningRate: rate, momentum: Float(settings.number("momentum")))
-        default:
-            return Adam(parameters: parameters, learningRate: rate, beta1: Float(settings.number("beta1")),
-                        beta2: Float(settings.number("beta2")), epsilon: Float(settings.number("epsilon")))
-        }
+                          configuration: GANConfiguration(settings))
     }
 }

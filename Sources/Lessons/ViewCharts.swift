@@ -50,7 +50,7 @@ extension ToyViews {
     /// The generator's manifold: a 21 × 21 grid of the 2-D noise square pushed through G.
     func manifoldChart(title: String, real: Tensor) -> WarpedGridChart {
         let side = 21
-        let extent: Float = trainer.settings.noise == .normal ? 2 : 1
+        let extent: Float = trainer.configuration.noise == .normal ? 2 : 1
         var grid = Tensor(uninitializedShape: [side * side, 2])
         grid.withUnsafeMutableBufferPointer { buffer in
             for row in 0..<side {

@@ -53,12 +53,16 @@ public func wassersteinCriticLoss(real: Variable, fake: Variable) -> Variable {
     fake.mean() - real.mean()
 }
 
-/// WGAN-GP's penalty mean((‖∂D/∂x̂‖₂ − 1)²) at the interpolates x̂ (λ not applied).
+/// WGAN-GP's penalty mean((‖∂D/∂x̂‖₂ − 1)²) at the interpolates x̂, whatever their rank (points
+/// [N, d] or images [N, C, H, W]: the norm is over everything but the batch axis); λ not applied.
+/// The norm is √(s + 10⁻¹²) written as exp(½·log(·)), so that it has gradients of every order and
+/// none is infinite where a gradient vanishes.
 public func gradientPenalty(critic: (Variable) -> Variable, interpolates: Tensor) -> Variable {
     let input = Variable.leaf(interpolates)
     let inputGradient = differentiableGradients(of: critic(input).sum(), at: [input])[0]
     let axes = Array(1..<inputGradient.rank)
-    let norms = (inputGradient * inputGradient).summed(alongAxes: axes).squareRoot()
+    let squaredNorms = (inputGradient * inputGradient).summed(alongAxes: axes)
+    let norms = ((squaredNorms + 1e-12).log() * 0.5).exp()
     let distance = norms - 1
     return (distance * distance).mean()
 }

@@ -1,0 +1,112 @@
+import GAN
+import Kernels
+
+/// How a GAN trains, as lesson files write it: one list, one default each, read by every stage
+/// kind that trains (and parsed into a typed `GANConfiguration` in one place, below).
+let trainingSettings = [
+    SettingSpec("noise", .choice(["uniform", "normal"]), "uniform"),
+    SettingSpec("loss", .choice(LossName.allCases.map(\.rawValue)), LossName.bce.rawValue),
+    SettingSpec("clip", .number(1e-6...10), "0.01"),
+    SettingSpec("penalty-weight", .number(0...1e4), "10"),
+    SettingSpec("update", .choice(UpdateName.allCases.map(\.rawValue)), UpdateName.alternating.rawValue),
+    SettingSpec("discriminator-steps", .integer(1...1000), "1"),
+    SettingSpec("generator-steps", .integer(1...1000), "1"),
+    SettingSpec("optimizer", .choice(OptimizerConfiguration.Kind.allCases.map(\.rawValue)), "adam"),
+    SettingSpec("optimizer-convention", .choice(OptimizerConfiguration.Convention.allCases.map(\.rawValue)), "keras"),
+    SettingSpec("learning-rate", .number(1e-8...10), "2e-4"),
+    SettingSpec("beta1", .number(0...0.999999), "0.9"),
+    SettingSpec("beta2", .number(0...0.999999), "0.999"),
+    SettingSpec("epsilon", .number(0...1), "1e-7"),
+    SettingSpec("rho", .number(0...0.999999), "0.9"),
+    SettingSpec("momentum", .number(0...0.999999), "0"),
+    SettingSpec("decay-to", .number(0...1), "1"),
+    SettingSpec("batch-size", .integer(1...65_536), "64"),
+    SettingSpec("pack", .integer(1...64), "1"),
+    SettingSpec("real-label", .number(0.5...1), "1"),
+    SettingSpec("label-noise", .number(0...0.5), "0"),
+    SettingSpec("label-flip", .number(0...0.5), "0"),
+]
+
+/// The loss families by the names lesson files use.
+enum LossName: String, CaseIterable {
+    case bce, minimax, leastSquares = "least-squares", hinge, wgan, wganGP = "wgan-gp"
+}
+
+/// The update schedules by the names lesson files use.
+enum UpdateName: String, CaseIterable {
+    case alternating, joint, sharedFakes = "shared-fakes", phases
+}
+
+extension GANConfiguration {
+    /// The configuration a stage's settings describe (every value was checked when the lesson loaded).
+    init(_ settings: StageSettings) {
+        let discriminatorSteps = settings.integer("discriminator-steps")
+        switch UpdateName(rawValue: settings.text("update")) ?? .alternating {
+        case .alternating: self.init(schedule: .alternating(discriminatorSteps: discriminatorSteps))
+        case .joint: self.init(schedule: .joint)
+        case .sharedFakes: self.init(schedule: .sharedFakes)
+        case .phases: self.init(schedule: .phases(discriminatorSteps: discriminatorSteps, generatorSteps: settings.integer("generator-steps")))
+        }
+        switch LossName(rawValue: settings.text("loss")) ?? .bce {
+        case .bce: loss = .nonSaturating
+        case .minimax: loss = .minimax
+        case .leastSquares: loss = .leastSquares
+        case .hinge: loss = .hinge
+        case .wgan: loss = .wasserstein(clip: Float(settings.number("clip")))
+        case .wganGP: loss = .wassersteinGradientPenalty(weight: Float(settings.number("penalty-weight")))
+        }
+        batchSize = settings.integer("batch-size")
+        noise = settings.text("noise") == "normal" ? .normal : .uniform(low: -1, high: 1)
+        packSize = settings.integer("pack")
+        realLabel = Float(settings.number("real-label"))
+        labelNoise = Float(settings.number("label-noise"))
+        labelFlip = Float(settings.number("label-flip"))
+        var optimizer = OptimizerConfiguration()
+        optimizer.kind = OptimizerConfiguration.Kind(rawValue: settings.text("optimizer")) ?? .adam
+        optimizer.convention = OptimizerConfiguration.Convention(rawValue: settings.text("optimizer-convention")) ?? .keras
+        optimizer.learningRate = Float(settings.number("learning-rate"))
+        optimizer.beta1 = Float(settings.number("beta1"))
+        optimizer.beta2 = Float(settings.number("beta2"))
+        optimizer.epsilon = Float(settings.number("epsilon"))
+        optimizer.rho = Float(settings.number("rho"))
+        optimizer.momentum = Float(settings.number("momentum"))
+        (generatorOptimizer, discriminatorOptimizer) = (optimizer, optimizer)
+    }
+
+    /// A short description for the terminal and the scoreboard.
+    var summary: String {
+        var parts: [String] = []
+        switch loss {
+        case .nonSaturating: parts.append("BCE")
+        case .minimax: parts.append("minimax BCE")
+        case .leastSquares: parts.append("least squares")
+        case .hinge: parts.append("hinge")
+        case .wasserstein(let clip): parts.append("WGAN, clip ±\(clip)")
+        case .wassersteinGradientPenalty(let weight): parts.append("WGAN-GP, λ = \(weight)")
+        }
+        switch schedule {
+        case .alternating(let steps): if steps > 1 { parts.append("\(steps) D steps per G step") }
+        case .joint: parts.append("joint updates")
+        case .sharedFakes: parts.append("shared fakes")
+        case .phases(let d, let g): parts.append("\(d) D steps then \(g) G steps a batch")
+        }
+        if packSize > 1 { parts.append("packs of \(packSize)") }
+        if realLabel < 1 { parts.append("real label \(realLabel)") }
+        if labelNoise > 0 { parts.append("label noise ±\(labelNoise)") }
+        if labelFlip > 0 { parts.append("\(Int((labelFlip * 100).rounded())) % labels flipped") }
+        return parts.joined(separator: ", ")
+    }
+}
+
+/// Problems between training settings that are each valid alone.
+func checkTraining(_ settings: StageSettings) -> [String] {
+    var problems: [String] = []
+    let update = settings.text("update")
+    if settings.integer("generator-steps") != 1, update != UpdateName.phases.rawValue {
+        problems.append("generator-steps applies to update: phases only (this stage's update is \(update))")
+    }
+    if settings.integer("discriminator-steps") != 1, update == UpdateName.joint.rawValue || update == UpdateName.sharedFakes.rawValue {
+        problems.append("discriminator-steps needs update: alternating or phases (update: \(update) takes one D step a round)")
+    }
+    return problems
+}
