@@ -13,7 +13,7 @@ enum CriticSurfaceStage: StageKind {
     static let name = "critic-surface"
     static let settings = mixtureSettings + trainingSettings.filter { ["learning-rate", "batch-size", "clip", "penalty-weight"].contains($0.name) } + [
         SettingSpec("critic", .architecture, "2 -> 128 relu -> 128 relu -> 128 relu -> 1"),
-        SettingSpec("steps", .integer(1...10_000_000), "2000"),
+        SettingSpec("steps", .integer(1...10_000_000), "3000"),
         SettingSpec("fake-noise", .number(0...10), "0.25"),
         SettingSpec("resolution", .integer(8...400), "80"),
     ]

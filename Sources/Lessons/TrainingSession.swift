@@ -20,6 +20,8 @@ final class TrainingSession {
     private(set) var figures: [String] = []
     /// What the snapshots draw (`views`).
     let views: ToyViews
+    /// Runs each update, given the batch it trains on (by default the views' `observe`).
+    lazy var observe: UpdateObserver = views.observe
 
     init(context: StageContext) throws {
         self.context = context
@@ -56,15 +58,15 @@ final class TrainingSession {
     func trainStep(epoch: Int, networks: Networks = .both) throws -> StepMetrics {
         step += 1
         var metrics = StepMetrics()
-        let views = self.views
+        let views = self.views, observe = self.observe
         let batches = { (count: Int, random: inout RandomSource) in self.realBatch(count: count, using: &random) }
         switch networks {
         case .both:
             views.probing = context.quick || step % context.settings.integer("probe-every") == 0
             defer { views.probing = true }
-            trainer.round(realBatch: batches, into: &metrics, using: &random, observe: views.observe)
-        case .discriminator: metrics = trainer.singleUpdate(.discriminator, realBatch: batches, using: &random, observe: views.observe)
-        case .generator: metrics = trainer.singleUpdate(.generator, realBatch: batches, using: &random, observe: views.observe)
+            trainer.round(realBatch: batches, into: &metrics, using: &random, observe: observe)
+        case .discriminator: metrics = trainer.singleUpdate(.discriminator, realBatch: batches, using: &random, observe: observe)
+        case .generator: metrics = trainer.singleUpdate(.generator, realBatch: batches, using: &random, observe: observe)
         }
         try record(metrics, epoch: epoch, networks: networks)
         return metrics

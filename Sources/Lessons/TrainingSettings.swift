@@ -98,13 +98,11 @@ extension GANConfiguration {
     }
 }
 
-/// Problems between training settings that are each valid alone.
+/// Problems between training settings that are each valid alone. (`generator-steps` is read by
+/// `update: phases` only and ignored otherwise, so that `--set update=…` works on a phases lesson.)
 func checkTraining(_ settings: StageSettings) -> [String] {
     var problems: [String] = []
     let update = settings.text("update")
-    if settings.integer("generator-steps") != 1, update != UpdateName.phases.rawValue {
-        problems.append("generator-steps applies to update: phases only (this stage's update is \(update))")
-    }
     if settings.integer("discriminator-steps") != 1, update == UpdateName.joint.rawValue || update == UpdateName.sharedFakes.rawValue {
         problems.append("discriminator-steps needs update: alternating or phases (update: \(update) takes one D step a round)")
     }

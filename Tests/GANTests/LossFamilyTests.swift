@@ -17,7 +17,7 @@ final class LossFamilyTests: XCTestCase {
         let critic = Dense(inputSize: 2, outputSize: 1, using: &random)
         critic.weight.value = Tensor(shape: [1, 2], scalars: [3, 4])  // ‖∇D‖ = 5 everywhere
         let points = Tensor.uniform(shape: [7, 2], low: -1, high: 1, using: &random)
-        let penalty = gradientPenalty(critic: { critic($0) }, at: points, weight: 10)
+        let penalty = gradientPenalty(critic: { critic($0) }, interpolates: points) * 10
         XCTAssertEqual(penalty.value.scalar, 10 * 16, accuracy: 1e-3)
         // d/dw of λ(‖w‖ − 1)² = 2λ(‖w‖ − 1)·w/‖w‖ = 2·10·4·(0.6, 0.8).
         let gradient = gradients(of: penalty, at: [critic.weight.variable])[0]
@@ -42,6 +42,32 @@ final class LossFamilyTests: XCTestCase {
                 return gradientPenalty(critic: { critic($0) }, real: real, fake: fake, weight: 1, using: &draw)
             }
         }
+    }
+
+    /// On images [N, C, H, W] the norm is over each whole image and ε is one number per image:
+    /// the penalty of a linear critic is exact, and a conv critic's matches finite differences.
+    func testGradientPenaltyOnImages() {
+        var random = RandomSource(seed: 7)
+        let linear = Sequential([Flatten(), Dense(inputSize: 2 * 3 * 3, outputSize: 1, using: &random)])
+        let weights = (linear.layers[1] as! Dense).weight.value.scalars
+        let norm = weights.map { $0 * $0 }.reduce(0, +).squareRoot()
+        let images = Tensor.uniform(shape: [4, 2, 3, 3], low: -1, high: 1, using: &random)
+        let penalty = gradientPenalty(critic: { linear($0) }, interpolates: images).value.scalar
+        XCTAssertEqual(penalty, (norm - 1) * (norm - 1), accuracy: 1e-4)
+
+        let conv = Sequential([Conv2D(inputChannels: 1, outputChannels: 2, kernelSize: 3, stride: 2, padding: .same, using: &random),
+                               Tanh(), Flatten(), Dense(inputSize: 2 * 3 * 3, outputSize: 1, using: &random)])
+        let real = Tensor.uniform(shape: [3, 1, 5, 5], low: -1, high: 1, using: &random)
+        let fake = Tensor.uniform(shape: [3, 1, 5, 5], low: -1, high: 1, using: &random)
+        let start = random
+        checkParameterGradients(conv.parameters, step: 1e-2, tolerance: 3e-2) {
+            var draw = start
+            return gradientPenalty(critic: { conv($0) }, real: real, fake: fake, weight: 1, using: &draw)
+        }
+        // One ε per image: the interpolate of image i lies on the segment between real i and fake i.
+        var draw = start
+        let epsilon = Tensor.uniform(shape: [3, 1, 1, 1], low: 0, high: 1, using: &draw)
+        XCTAssertEqual(epsilon.count, 3)
     }
 
     func testWassersteinCriticLossGradientAndClipping() {

@@ -6,34 +6,36 @@ import NN
 import XCTest
 
 final class TrainerTests: XCTestCase {
-    private func trainer(_ configure: (inout TrainingSettings) -> Void, packSize: Int = 1) -> GANTrainer {
-        var random = RandomSource(seed: 11)
+    private func trainer(_ configure: (inout GANConfiguration) -> Void, packSize: Int = 1, seed: UInt64 = 11) -> GANTrainer {
+        var random = RandomSource(seed: seed)
         let generator = try! Architecture(parsing: "4 -> 16 relu -> 2").build(using: &random)
         let discriminator = try! Architecture(parsing: "\(2 * packSize) -> 16 leaky -> 1").build(using: &random)
-        var settings = TrainingSettings()
-        settings.packSize = packSize
-        configure(&settings)
-        return GANTrainer(generator: generator, discriminator: discriminator, latentSize: 4,
-                          generatorOptimizer: Adam(parameters: generator.parameters, learningRate: 1e-3),
-                          discriminatorOptimizer: RMSProp(parameters: discriminator.parameters, learningRate: 1e-3),
-                          settings: settings)
+        var configuration = GANConfiguration()
+        configuration.packSize = packSize
+        configuration.discriminatorOptimizer.kind = .rmsprop
+        configuration.generatorOptimizer.learningRate = 1e-3
+        configuration.discriminatorOptimizer.learningRate = 1e-3
+        configure(&configuration)
+        return GANTrainer(generator: generator, discriminator: discriminator, latentSize: 4, configuration: configuration)
     }
 
-    func testDefaultIsNonSaturatingBCE() {
-        let settings = TrainingSettings()
-        XCTAssertEqual(settings.loss, .nonSaturating)
-        XCTAssertEqual(settings.criticSteps, 1)
-        XCTAssertEqual(settings.packSize, 1)
-        XCTAssertEqual(settings.labelFlip, 0)
+    private let ring = GaussianMixture.ring()
+
+    func testDefaultIsNonSaturatingBCEAlternatingOnce() {
+        let configuration = GANConfiguration()
+        XCTAssertEqual(configuration.loss, .nonSaturating)
+        XCTAssertEqual(configuration.schedule, .alternating(discriminatorSteps: 1))
+        XCTAssertEqual(configuration.halvesCombination, .average)
+        XCTAssertEqual(GANConfiguration(schedule: .joint).halvesCombination, .sum)
+        XCTAssertEqual(configuration.packSize, 1)
+        XCTAssertEqual(configuration.labelFlip, 0)
     }
 
-    func testWassersteinStepKeepsWeightsClippedAndReportsCriticValues() {
-        let gan = trainer { $0.loss = .wasserstein(clip: 0.05); $0.criticSteps = 3 }
+    func testWassersteinRoundKeepsWeightsClippedAndReportsCriticValues() {
+        let gan = trainer { $0.loss = .wasserstein(clip: 0.05); $0.schedule = .alternating(discriminatorSteps: 3) }
         var random = RandomSource(seed: 12)
         var metrics = StepMetrics()
-        let ring = GaussianMixture.ring()
-        var data = RandomSource(seed: 15)
-        gan.trainingStep(realBatch: { ring.sample(count: $0, using: &data) }, into: &metrics, using: &random)
+        gan.round(realBatch: { ring.sample(count: $0, using: &$1) }, into: &metrics, using: &random)
         XCTAssertEqual(gan.discriminatorOptimizer.step, 3)
         XCTAssertEqual(gan.generatorOptimizer.step, 1)
         for parameter in gan.discriminator.parameters { XCTAssertLessThanOrEqual(parameter.value.scalars.map(abs).max()!, 0.05) }
@@ -41,16 +43,14 @@ final class TrainerTests: XCTestCase {
         XCTAssertEqual(metrics.discriminatorLoss, metrics.fakeScore - metrics.realScore, accuracy: 1e-5)
     }
 
-    func testGradientPenaltyStepAndPacking() {
+    func testGradientPenaltyRoundAndPacking() {
         let gan = trainer({ $0.loss = .wassersteinGradientPenalty(weight: 10); $0.batchSize = 8 }, packSize: 4)
         var random = RandomSource(seed: 13)
         let batch = Tensor.uniform(shape: [8, 2], low: -1, high: 1, using: &random)
         XCTAssertEqual(gan.packed(batch).shape, [2, 8])
         XCTAssertEqual(Array(gan.packed(batch).scalars.prefix(8)), Array(batch.scalars.prefix(8)))
         var metrics = StepMetrics()
-        let ring = GaussianMixture.ring()
-        var data = RandomSource(seed: 16)
-        gan.trainingStep(realBatch: { XCTAssertEqual($0, 32); return ring.sample(count: $0, using: &data) }, into: &metrics, using: &random)
+        gan.round(realBatch: { XCTAssertEqual($0, 32); return ring.sample(count: $0, using: &$1) }, into: &metrics, using: &random)
         XCTAssertTrue(metrics.discriminatorLoss.isFinite && metrics.generatorLoss.isFinite)
         // Penalised: the loss is the critic gap plus a non-negative penalty.
         XCTAssertGreaterThanOrEqual(metrics.discriminatorLoss, metrics.fakeScore - metrics.realScore - 1e-5)
@@ -62,7 +62,119 @@ final class TrainerTests: XCTestCase {
         var metrics = StepMetrics()
         // With a quarter of labels flipped D cannot be sure: its BCE stays well above zero on a separable batch.
         let real = Tensor(shape: [64, 2], repeating: 3)
-        for _ in 0..<200 { gan.discriminatorStep(real: real, into: &metrics, using: &random) }
+        for _ in 0..<200 {
+            gan.discriminatorStep(real: real, fake: gan.generate(count: 64, using: &random), into: &metrics, using: &random)
+        }
         XCTAssertGreaterThan(metrics.discriminatorLoss, 0.3)
+    }
+
+    /// Each family's D and G losses, on outputs whose values are known, against the formulas.
+    func testLossFamiliesMatchTheirFormulas() {
+        let realOutputs: [Float] = [0.5, -1.5, 2], fakeOutputs: [Float] = [-0.25, 1, 3]
+        let real = Variable(Tensor(shape: [3, 1], scalars: realOutputs)), fake = Variable(Tensor(shape: [3, 1], scalars: fakeOutputs))
+        let ones = Tensor(shape: [3, 1], repeating: 1), zeros = Tensor(shape: [3, 1])
+        func mean(_ values: [Float], _ f: (Float) -> Float) -> Float { values.map(f).reduce(0, +) / Float(values.count) }
+        func softplus(_ x: Float) -> Float { log(1 + exp(x)) }
+        func sigmoid(_ x: Float) -> Float { 1 / (1 + exp(-x)) }
+        let bceReal = mean(realOutputs) { -log(sigmoid($0)) }, bceFake = mean(fakeOutputs) { -log(1 - sigmoid($0)) }
+        let cases: [(LossFamily, Float, Float)] = [
+            (.nonSaturating, (bceReal + bceFake) / 2, mean(fakeOutputs) { -log(sigmoid($0)) }),
+            (.minimax, (bceReal + bceFake) / 2, mean(fakeOutputs) { log(1 - sigmoid($0)) }),
+            (.leastSquares, (mean(realOutputs) { ($0 - 1) * ($0 - 1) } + mean(fakeOutputs) { $0 * $0 }) / 2,
+             0.5 * mean(fakeOutputs) { ($0 - 1) * ($0 - 1) }),
+            (.hinge, mean(realOutputs) { max(0, 1 - $0) } + mean(fakeOutputs) { max(0, 1 + $0) }, -mean(fakeOutputs) { $0 }),
+            (.wasserstein(clip: 0.01), mean(fakeOutputs) { $0 } - mean(realOutputs) { $0 }, -mean(fakeOutputs) { $0 }),
+        ]
+        for (family, discriminatorLoss, generatorLoss) in cases {
+            let d = family.discriminatorLoss(real: real, fake: fake, realTargets: ones, fakeTargets: zeros, combination: .average)
+            XCTAssertEqual(d.value.scalar, discriminatorLoss, accuracy: 1e-5, "\(family)")
+            XCTAssertEqual(family.generatorLoss(fake: fake).value.scalar, generatorLoss, accuracy: 1e-5, "\(family)")
+        }
+        let summed = LossFamily.nonSaturating.discriminatorLoss(real: real, fake: fake, realTargets: ones, fakeTargets: zeros, combination: .sum)
+        XCTAssertEqual(summed.value.scalar, bceReal + bceFake, accuracy: 1e-5)
+        _ = softplus
+    }
+
+    /// Every family's D and G losses have the engine's gradients (finite differences through a small D).
+    func testLossFamiliesGradients() {
+        for family in [LossFamily.nonSaturating, .minimax, .leastSquares, .hinge, .wasserstein(clip: 1)] {
+            var random = RandomSource(seed: 21)
+            let critic = Sequential([Dense(inputSize: 2, outputSize: 4, using: &random), Tanh(), Dense(inputSize: 4, outputSize: 1, using: &random)])
+            let real = Tensor.uniform(shape: [6, 2], low: -1, high: 1, using: &random)
+            let fake = Tensor.uniform(shape: [6, 2], low: -1, high: 1, using: &random)
+            let targets = (Tensor(shape: [6, 1], repeating: 0.9), Tensor(shape: [6, 1]))
+            checkParameterGradients(critic.parameters, step: 1e-2, tolerance: 3e-2) {
+                family.discriminatorLoss(real: critic(Variable(real)), fake: critic(Variable(fake)),
+                                         realTargets: targets.0, fakeTargets: targets.1, combination: .average)
+            }
+            checkParameterGradients(critic.parameters, step: 1e-2, tolerance: 3e-2) { family.generatorLoss(fake: critic(Variable(fake))) }
+        }
+    }
+
+    /// The joint step takes both gradients at the same parameters: D moves as a lone D step would,
+    /// G as a lone G step would.
+    func testJointStepIsTwoSimultaneousUpdates() {
+        let configure: (inout GANConfiguration) -> Void = { $0.schedule = .joint; $0.halvesCombination = .sum }
+        var random = RandomSource(seed: 12)
+        let real = ToyDistribution.unitDisk.sample(count: 16, using: &random)
+        let noise = Tensor.uniform(shape: [16, 4], low: -1, high: 1, using: &random)
+        let joint = trainer(configure), discriminatorOnly = trainer(configure), generatorOnly = trainer(configure)
+        var metrics = StepMetrics(), ignored = StepMetrics()
+        joint.jointStep(real: real, noise: noise, into: &metrics, using: &random)
+        discriminatorOnly.discriminatorStep(real: real, fake: discriminatorOnly.generate(from: noise), into: &ignored, using: &random)
+        generatorOnly.generatorStep(noise: noise, into: &ignored)
+        XCTAssertEqual(joint.discriminator.parameters.map(\.value.scalars), discriminatorOnly.discriminator.parameters.map(\.value.scalars))
+        XCTAssertEqual(joint.generator.parameters.map(\.value.scalars), generatorOnly.generator.parameters.map(\.value.scalars))
+        XCTAssertNotEqual(joint.generator.parameters.map(\.value.scalars), discriminatorOnly.generator.parameters.map(\.value.scalars))
+    }
+
+    /// Shared fakes: the G update goes through the D the D step just updated, on the same samples.
+    func testSharedFakesUpdatesGThroughTheUpdatedD() {
+        var random = RandomSource(seed: 31)
+        let real = ToyDistribution.unitDisk.sample(count: 16, using: &random)
+        let shared = trainer { $0.schedule = .sharedFakes; $0.batchSize = 16 }
+        let byHand = trainer { $0.schedule = .sharedFakes; $0.batchSize = 16 }
+        var draws = random, byHandDraws = random
+        var metrics = StepMetrics(), ignored = StepMetrics()
+        shared.round(realBatch: { _, _ in real }, into: &metrics, using: &draws)
+        let noise = byHand.sampleNoise(count: 16, using: &byHandDraws)
+        byHand.discriminatorStep(real: real, fake: byHand.generate(from: noise), into: &ignored, using: &byHandDraws)
+        byHand.generatorStep(noise: noise, into: &ignored)
+        XCTAssertEqual(shared.discriminator.parameters.map(\.value.scalars), byHand.discriminator.parameters.map(\.value.scalars))
+        XCTAssertEqual(shared.generator.parameters.map(\.value.scalars), byHand.generator.parameters.map(\.value.scalars))
+    }
+
+    /// Phases: k D steps and then m G steps on one batch; each network's optimizer counts them.
+    func testPhasesCountUpdates() {
+        let gan = trainer { $0.schedule = .phases(discriminatorSteps: 3, generatorSteps: 2) }
+        var random = RandomSource(seed: 32)
+        var metrics = StepMetrics(), batches = 0
+        var seen: [UpdatedNetwork] = []
+        gan.round(realBatch: { batches += 1; return ring.sample(count: $0, using: &$1) }, into: &metrics, using: &random) { network, _, _, update in
+            seen.append(network)
+            update()
+        }
+        XCTAssertEqual(batches, 1)
+        XCTAssertEqual(seen, [.discriminator, .discriminator, .discriminator, .generator, .generator])
+        XCTAssertEqual(gan.discriminatorOptimizer.step, 3)
+        XCTAssertEqual(gan.generatorOptimizer.step, 2)
+    }
+
+    /// A single update measures only its own network.
+    func testSingleUpdateLeavesTheOtherNetworkAlone() {
+        let gan = trainer { _ in }
+        var random = RandomSource(seed: 33)
+        let before = gan.generator.parameters.map(\.value.scalars)
+        let metrics = gan.singleUpdate(.discriminator, realBatch: { ring.sample(count: $0, using: &$1) }, using: &random)
+        XCTAssertEqual(gan.generator.parameters.map(\.value.scalars), before)
+        XCTAssertTrue(metrics.generatorLoss.isNaN)
+        XCTAssertTrue(metrics.discriminatorLoss.isFinite)
+    }
+
+    func testLinearLearningRateDecay() {
+        let gan = trainer { $0.generatorOptimizer.learningRate = 1e-3; $0.discriminatorOptimizer.learningRate = 2e-3 }
+        gan.scheduleLearningRates(step: 50, of: 100, decayTo: 0.5)
+        XCTAssertEqual(gan.generatorOptimizer.learningRate, 0.75e-3, accuracy: 1e-9)
+        XCTAssertEqual(gan.discriminatorOptimizer.learningRate, 1.5e-3, accuracy: 1e-9)
     }
 }

@@ -1,3 +1,4 @@
+import Data
 import Foundation
 import Kernels
 @testable import Lessons
@@ -101,8 +102,8 @@ final class ToyLessonTests: XCTestCase {
 
 /// Step mode: a session can take a single update of either network and re-render its views.
 final class SingleUpdateTests: XCTestCase {
-    func session(lesson number: Int, stage id: String, out: String) throws -> TrainingSession {
-        let lesson = try Lesson(path: lessonPath(number))
+    func session(lesson number: Int, stage id: String, out: String, overrides: [String] = []) throws -> TrainingSession {
+        let lesson = try Lesson(path: lessonPath(number), overrides: overrides)
         let plan = try XCTUnwrap(lesson.stages.first { $0.id == id })
         let context = StageContext(plan: plan, folder: try OutputFolder(outputRoot: out, lessonNumber: number),
                                    console: Console(write: { _ in }), quick: true, format: .png,
@@ -110,15 +111,39 @@ final class SingleUpdateTests: XCTestCase {
         return try TrainingSession(context: context)
     }
 
+    /// With `standardize: yes` the discriminator trains on real batches in the networks' units under
+    /// every schedule, in full rounds and in single updates (the quadratic curve's y reaches 2,510).
+    func testStandardizedStagesFeedDStandardizedRealBatches() throws {
+        for update in ["alternating", "phases", "joint", "shared-fakes"] {
+            let session = try session(lesson: 3, stage: "standardized", out: temporaryFolder(),
+                                      overrides: ["standardized.update=\(update)", "standardized.discriminator-steps=1"])
+            var batches: [Tensor] = []
+            session.observe = { _, real, _, update in
+                batches.append(real)
+                update()
+            }
+            try session.trainStep(epoch: 1)
+            try session.trainStep(epoch: 1, networks: .discriminator)
+            XCTAssertGreaterThanOrEqual(batches.count, update == "alternating" || update == "phases" ? 3 : 1, update)
+            for batch in batches {
+                let statistics = columnStatistics(batch)
+                for column in 0..<2 {
+                    XCTAssertEqual(statistics.means[column], 0, accuracy: 0.3, update)
+                    XCTAssertEqual(statistics.stds[column], 1, accuracy: 0.3, update)
+                }
+            }
+        }
+    }
+
     func testOneGeneratorUpdateMovesOnlyTheFakeFeatures() throws {
         let out = temporaryFolder()
         let session = try session(lesson: 3, stage: "standardized", out: out)
-        try session.generatorOnlyStep(epoch: 0)
+        try session.trainStep(epoch: 0, networks: .generator)
         let generatorPair = try XCTUnwrap(session.views.lastPairs[.generator])
         XCTAssertEqual(generatorPair.before.realXs, generatorPair.after.realXs)
         XCTAssertEqual(generatorPair.before.realYs, generatorPair.after.realYs)
         XCTAssertNotEqual(generatorPair.before.fakeXs, generatorPair.after.fakeXs)
-        try session.discriminatorOnlyStep(epoch: 0)
+        try session.trainStep(epoch: 0, networks: .discriminator)
         let discriminatorPair = try XCTUnwrap(session.views.lastPairs[.discriminator])
         XCTAssertNotEqual(discriminatorPair.before.realXs, discriminatorPair.after.realXs)
         XCTAssertEqual(session.step, 2)
@@ -131,9 +156,9 @@ final class SingleUpdateTests: XCTestCase {
     func testSingleUpdatesRedrawTheLayeredView() throws {
         let session = try session(lesson: 2, stage: "gan-lab", out: temporaryFolder())
         try session.snapshot(label: "step-0000", title: "Start")
-        try session.discriminatorOnlyStep(epoch: 0)
+        try session.trainStep(epoch: 0, networks: .discriminator)
         try session.snapshot(label: "step-0001", title: "After one discriminator update")
-        try session.generatorOnlyStep(epoch: 0)
+        try session.trainStep(epoch: 0, networks: .generator)
         try session.snapshot(label: "step-0002", title: "After one generator update")
         let names = session.figures.map { ($0 as NSString).lastPathComponent }
         for label in ["step-0000", "step-0001", "step-0002"] {

@@ -66,39 +66,63 @@ final class ToyMeasureTests: XCTestCase {
     func testRMSPropStepMatchesHandComputedNumbers() throws {
         for (variant, epsilon, expected) in [("tensorflow1", "1e-10", 0.999_480_125), ("keras", "0.01", 0.997_327_388),
                                              ("pytorch", "0.01", 0.997_025_826)] {
-            let settings = StageSettings(values: ["optimizer": "rmsprop", "rmsprop": variant, "learning-rate": "1e-3",
+            let settings = StageSettings(values: ["optimizer": "rmsprop", "optimizer-convention": variant, "learning-rate": "1e-3",
                                                   "rho": "0.9", "epsilon": epsilon], kind: TrainStage.self)
             let parameter = Parameter(name: "p", value: Tensor(shape: [1], scalars: [1]))
-            let optimizer = TrainingSession.makeOptimizer(settings, [parameter])
+            let optimizer = GANConfiguration(settings).discriminatorOptimizer.make(for: [parameter])
             optimizer.update(with: [Tensor(shape: [1], scalars: [0.5])])
             XCTAssertEqual(Double(parameter.value.scalar), expected, accuracy: 1e-6, variant)
         }
     }
 
-    /// The joint step takes both gradients at the same parameters: D moves as a lone D update
-    /// would, G as a lone G update would.
-    func testJointStepIsTwoSimultaneousUpdates() throws {
-        func trainer() throws -> GANTrainer {
-            var random = RandomSource(seed: 11)
-            let generator = try Architecture(parsing: "4 -> 8 relu -> 2 tanh").build(using: &random)
-            let discriminator = try Architecture(parsing: "2 -> 8 leaky -> 1").build(using: &random)
-            return GANTrainer(generator: generator, discriminator: discriminator, latentSize: 4,
-                              generatorOptimizer: Adam(parameters: generator.parameters, learningRate: 0.01),
-                              discriminatorOptimizer: Adam(parameters: discriminator.parameters, learningRate: 0.01),
-                              settings: TrainingSettings())
+    /// The lesson files' words become the typed configuration: update schedules, loss families,
+    /// optimizer conventions and label tricks.
+    func testSettingsParseIntoTheTypedConfiguration() {
+        func configuration(_ values: [String: String]) -> GANConfiguration {
+            GANConfiguration(StageSettings(values: values, kind: TrainStage.self))
         }
-        var random = RandomSource(seed: 12)
-        let real = ToyDistribution.unitDisk.sample(count: 16, using: &random)
-        let noise = Tensor.uniform(shape: [16, 4], low: -1, high: 1, using: &random)
-        let joint = try trainer(), discriminatorOnly = try trainer(), generatorOnly = try trainer()
-        var metrics = StepMetrics(), ignored = StepMetrics()
-        joint.jointStep(real: real, noise: noise, into: &metrics)
-        discriminatorOnly.discriminatorUpdate(real: real, noise: noise, into: &ignored)
-        generatorOnly.generatorUpdate(noise: noise, into: &ignored)
-        XCTAssertEqual(joint.discriminator.parameters.map(\.value.scalars), discriminatorOnly.discriminator.parameters.map(\.value.scalars))
-        XCTAssertEqual(joint.generator.parameters.map(\.value.scalars), generatorOnly.generator.parameters.map(\.value.scalars))
-        XCTAssertNotEqual(joint.generator.parameters.map(\.value.scalars), discriminatorOnly.generator.parameters.map(\.value.scalars))
-        XCTAssertEqual(metrics.discriminatorLoss, 2 * Float(log(2.0)), accuracy: 0.3)  // the sum of two cross-entropies
+        let defaults = configuration([:])
+        XCTAssertEqual(defaults.schedule, .alternating(discriminatorSteps: 1))
+        XCTAssertEqual(defaults.halvesCombination, .average)
+        XCTAssertEqual(defaults.loss, .nonSaturating)
+        XCTAssertEqual(defaults.generatorOptimizer.convention, .keras)
+        XCTAssertEqual(defaults.generatorOptimizer.learningRate, 2e-4)
+        let phases = configuration(["update": "phases", "discriminator-steps": "10", "generator-steps": "3"])
+        XCTAssertEqual(phases.schedule, .phases(discriminatorSteps: 10, generatorSteps: 3))
+        XCTAssertEqual(phases.halvesCombination, .sum)
+        XCTAssertEqual(configuration(["update": "joint"]).schedule, .joint)
+        XCTAssertEqual(configuration(["update": "shared-fakes"]).schedule, .sharedFakes)
+        XCTAssertEqual(configuration(["loss": "wgan-gp", "penalty-weight": "0.1"]).loss, .wassersteinGradientPenalty(weight: 0.1))
+        XCTAssertEqual(configuration(["loss": "wgan", "clip": "0.02"]).loss, .wasserstein(clip: 0.02))
+        XCTAssertEqual(configuration(["loss": "least-squares"]).loss, .leastSquares)
+        XCTAssertEqual(configuration(["loss": "hinge"]).loss, .hinge)
+        XCTAssertEqual(configuration(["loss": "minimax"]).loss, .minimax)
+        let tricks = configuration(["real-label": "0.9", "label-noise": "0.1", "label-flip": "0.05", "pack": "4",
+                                    "optimizer": "rmsprop", "optimizer-convention": "pytorch", "noise": "normal"])
+        XCTAssertEqual(tricks.realLabel, 0.9)
+        XCTAssertEqual(tricks.labelNoise, 0.1)
+        XCTAssertEqual(tricks.labelFlip, 0.05)
+        XCTAssertEqual(tricks.packSize, 4)
+        XCTAssertEqual(tricks.noise, .normal)
+        XCTAssertEqual(tricks.discriminatorOptimizer.kind, .rmsprop)
+        XCTAssertEqual(tricks.discriminatorOptimizer.convention, .pytorch)
+    }
+
+    /// Every setting name means one thing: every stage kind that reads it has the same kind of
+    /// value and the same default.
+    func testEverySettingHasOneDefinition() {
+        var seen: [String: (kind: String, value: String?, stage: String)] = [:]
+        for stage in stageKindRegistry {
+            for spec in stage.readSettings {
+                let kind = "\(spec.kind)"
+                if let earlier = seen[spec.name] {
+                    XCTAssertEqual(earlier.kind, kind, "\(spec.name): \(earlier.stage) vs \(stage.name)")
+                    XCTAssertEqual(earlier.value, spec.defaultValue, "\(spec.name): \(earlier.stage) vs \(stage.name)")
+                } else {
+                    seen[spec.name] = (kind, spec.defaultValue, stage.name)
+                }
+            }
+        }
     }
 
     func testStandardizerRoundTrips() {
