@@ -95,49 +95,35 @@ extension GaussianMixture {
     var axes: ClosedRange<Double> { -(reach * 1.375)...(reach * 1.375) }
 }
 
-/// One training run of the lab on a mixture, measured with the literature's metrics.
+/// One training run of the lab on a mixture, on the one training loop, measured with the literature's metrics.
 final class CollapseRun {
     let method: CollapseMethod
     let mixture: GaussianMixture
     let trainer: GANTrainer
-    var random: RandomSource
-    /// The real batches' own stream, so data draws do not depend on how many draws training made.
-    private var dataRandom: RandomSource
-    private(set) var step = 0
-    private(set) var lastMetrics = StepMetrics()
+    let loop: TrainingLoop
 
-    init(method: CollapseMethod, mixture: GaussianMixture, seed: UInt64) {
+    /// `totalSteps`: the run's length, over which the learning rates decay as the method says;
+    /// `stage`: the stage whose metrics.csv rows the steps become (nil: no rows, as in a scoreboard).
+    init(method: CollapseMethod, mixture: GaussianMixture, seed: UInt64, totalSteps: Int, stage: Int? = nil) {
         self.method = method
         self.mixture = mixture
         var random = RandomSource(seed: seed)
         trainer = method.makeTrainer(dataScale: Float(mixture.reach), using: &random)
-        dataRandom = random.split()
-        self.random = random
+        // The real batches' own stream, so data draws do not depend on how many draws training made.
+        var data = random.split()
+        loop = TrainingLoop(trainer: trainer, stage: stage ?? 0, totalSteps: totalSteps, decayTo: method.decayTo,
+                            recordsRows: stage != nil, random: random) { count, _ in mixture.sample(count: count, using: &data) }
     }
 
-    /// `count` rounds of the game (each `discriminator-steps` D updates and one G update) of a run of
-    /// `total` rounds, over which the learning rates decay as the method says.
-    /// Throws `TrainingInterrupted` (with nothing to save of its own) when Ctrl-C asked to stop.
-    func train(steps count: Int, of total: Int) throws {
-        for _ in 0..<count {
-            if Interruption.requested { throw TrainingInterrupted(outcome: StageOutcome()) }
-            trainer.scheduleLearningRates(step: step, of: total, decayTo: method.decayTo)
-            step += 1
-            var metrics = StepMetrics()
-            var data = dataRandom
-            let mixture = self.mixture
-            trainer.round(realBatch: { count, _ in mixture.sample(count: count, using: &data) }, into: &metrics, using: &random)
-            dataRandom = data
-            guard metrics.discriminatorLoss.isFinite, metrics.generatorLoss.isFinite else {
-                throw LessonError(["training diverged at step \(step) (D loss \(metrics.discriminatorLoss), G loss \(metrics.generatorLoss))"])
-            }
-            lastMetrics = metrics
-        }
-    }
+    var step: Int { loop.step }
+
+    /// `count` more steps. Throws `TrainingInterrupted` (with nothing to save of its own) when
+    /// Ctrl-C asked to stop, and a `LessonError` when a loss stops being finite.
+    func train(steps count: Int) throws { try loop.train(steps: count) }
 
     /// The literature's metrics on `count` fresh samples.
     func coverage(samples count: Int) -> (coverage: ModeCoverage, samples: Tensor) {
-        let samples = trainer.generate(count: count, using: &random)
+        let samples = trainer.generate(count: count, using: &loop.random)
         return (ModeCoverage(samples: samples, means: mixture.means, std: mixture.std), samples)
     }
 }

@@ -23,7 +23,7 @@ enum CollapseStage: StageKind {
         let frames = context.quick ? min(settings.integer("frames"), 4) : settings.integer("frames")
         let sampleCount = settings.integer("samples")
         var seedSource = context.random
-        let run = CollapseRun(method: method, mixture: mixture, seed: seedSource.nextBits())
+        let run = CollapseRun(method: method, mixture: mixture, seed: seedSource.nextBits(), totalSteps: steps, stage: context.plan.number)
         let fixedNoise = run.trainer.sampleNoise(count: sampleCount, using: &seedSource)
         let shownReal = mixture.sample(count: 1000, using: &seedSource)
         console.line("  \(settings.text("mixture")) of \(mixture.modeCount) Gaussians, σ = \(fmt(mixture.std)); \(method.summary)")
@@ -34,17 +34,23 @@ enum CollapseStage: StageKind {
         var coverage = ModeCoverage(samples: run.trainer.generate(from: fixedNoise), means: mixture.means, std: mixture.std)
         for frame in 1...frames {
             let target = steps * frame / frames
-            try run.train(steps: target - run.step, of: steps)
+            run.loop.epoch = frame
+            do {
+                try run.train(steps: target - run.step)
+            } catch is TrainingInterrupted {
+                throw TrainingInterrupted(outcome: StageOutcome(rows: run.loop.rows))
+            }
             let samples = run.trainer.generate(from: fixedNoise)
             coverage = ModeCoverage(samples: samples, means: mixture.means, std: mixture.std)
             occupancy.append(coverage.nearestCountsPerMode)
             frameSteps.append(run.step)
             captured.append(Double(coverage.modesCaptured))
             quality.append(coverage.highQualityPercent)
+            run.loop.annotateLastRow(["modes_captured": Double(coverage.modesCaptured), "high_quality_percent": coverage.highQualityPercent])
             panels.append(samplesChart(title: "step \(grouped(run.step))", real: shownReal, fake: samples.prefix(rows: 1000),
                                        axes: mixture.axes))
             console.line("  step \(rightAligned(grouped(run.step), 7))  \(modeStrip(coverage))  \(rightAligned(String(coverage.modesCaptured), 2))/\(mixture.modeCount) modes"
-                + "  high quality \(rightAligned(fixed(coverage.highQualityPercent, 1), 5)) %  D loss \(fixed(Double(run.lastMetrics.discriminatorLoss)))")
+                + "  high quality \(rightAligned(fixed(coverage.highQualityPercent, 1), 5)) %  D loss \(fixed(Double(run.loop.lastMetrics.discriminatorLoss)))")
         }
         let seconds = Date().timeIntervalSince(start)
         var figures: [String] = []
@@ -54,7 +60,7 @@ enum CollapseStage: StageKind {
         figures.append(try context.write(modeBarChart(coverage, title: "Samples per mode after \(grouped(run.step)) steps"), name: "modes-final"))
         console.line("  \(coverage.modesCaptured)/\(mixture.modeCount) modes captured, \(fixed(coverage.highQualityPercent, 1)) % high quality, "
             + "reverse KL \(fixed(coverage.reverseKL, 2)) (uniform 0, one mode \(fixed(log(Double(mixture.modeCount)), 2))); \(fixed(seconds, 1)) s")
-        return StageOutcome(figures: figures, metrics: [
+        let metrics: [String: Double] = [
             "modes_captured": Double(coverage.modesCaptured), "high_quality_percent": coverage.highQualityPercent,
             "reverse_kl": coverage.reverseKL.isFinite ? coverage.reverseKL : -1, "steps": Double(run.step),
             "collapsed": ScoreboardStage.collapsed(modes: Double(coverage.modesCaptured), divergence: coverage.reverseKL,
@@ -62,7 +68,8 @@ enum CollapseStage: StageKind {
             "min_modes_captured": captured.min() ?? 0, "max_modes_captured": captured.max() ?? 0,
             "distinct_occupied_modes": Double(distinctOccupied(occupancy, sampleCount: sampleCount)),
             "seconds": (seconds * 100).rounded() / 100,
-        ])
+        ]
+        return StageOutcome(figures: figures, metrics: metrics, rows: run.loop.rows)
     }
 
     /// Modes that held the majority share (over a quarter of samples) in at least one frame: the hops.

@@ -56,7 +56,7 @@ private func reason(_ error: Error) -> String {
     return nsError.localizedDescription
 }
 
-/// One row of metrics.csv.
+/// One row of metrics.csv: the columns every training step has, and any a stage adds (`extra`).
 struct MetricsRow {
     var stage: Int
     var step: Int
@@ -70,13 +70,27 @@ struct MetricsRow {
     var realScore: Float
     var fakeScore: Float
     var learningRate: Float
+    /// Values of columns a stage declares (a snapshot's measurements, say), by column name.
+    var extra: [String: Double] = [:]
 
-    static let header = "stage,step,epoch,update,discriminator_loss,generator_loss,real_accuracy,fake_accuracy,d_x,d_g_z,learning_rate"
+    static let columns = ["stage", "step", "epoch", "update", "discriminator_loss", "generator_loss", "real_accuracy",
+                          "fake_accuracy", "d_x", "d_g_z", "learning_rate"]
 
-    /// One CSV line; values the step did not measure (NaN) are left empty.
-    var csv: String {
-        let values = [discriminatorLoss, generatorLoss, realAccuracy, fakeAccuracy, realScore, fakeScore, learningRate]
-        return "\(stage),\(step),\(epoch),\(update)," + values.map { $0.isNaN ? "" : "\($0)" }.joined(separator: ",")
+    /// The file: the common columns, then every extra column some row has (in the order they
+    /// first appear); values a step did not measure (NaN, or a column it lacks) are left empty.
+    static func csv(_ rows: [MetricsRow]) -> String {
+        var extraColumns: [String] = []
+        for row in rows {
+            for name in row.extra.keys.sorted() where !extraColumns.contains(name) { extraColumns.append(name) }
+        }
+        let lines = rows.map { row -> String in
+            let values = [row.discriminatorLoss, row.generatorLoss, row.realAccuracy, row.fakeAccuracy, row.realScore, row.fakeScore,
+                          row.learningRate]
+            let common = "\(row.stage),\(row.step),\(row.epoch),\(row.update)," + values.map { $0.isNaN ? "" : "\($0)" }.joined(separator: ",")
+            let extra = extraColumns.map { name in row.extra[name].map { $0.isNaN ? "" : "\($0)" } ?? "" }
+            return ([common] + extra).joined(separator: ",")
+        }
+        return ([(columns + extraColumns).joined(separator: ",")] + lines).joined(separator: "\n") + "\n"
     }
 }
 

@@ -128,7 +128,7 @@ public final class LessonRunner {
             overrides: lesson.overrides, interrupted: interrupted || quit,
             durationSeconds: (Date().timeIntervalSince(start) * 10).rounded() / 10,
             stages: stageSummaries, figures: folder.figures.map(folder.relative))
-        try folder.write((([MetricsRow.header] + metricsRows.map(\.csv)).joined(separator: "\n") + "\n").data(using: .utf8)!,
+        try folder.write(MetricsRow.csv(metricsRows).data(using: .utf8)!,
                          name: "metrics.csv")
         try folder.write(LessonPage(lesson: lesson, summary: summary).html.data(using: .utf8)!, name: "index.html")
         try folder.write(summary.json(), name: "summary.json")

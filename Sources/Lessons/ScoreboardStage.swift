@@ -115,8 +115,9 @@ enum ScoreboardStage: StageKind {
             try forEachJob(plan.count * seeds, threads: context.threads, { job -> RunResult in
                 let (cell, index) = job.quotientAndRemainder(dividingBy: seeds)
                 let runStart = Date()
-                let run = CollapseRun(method: plan[cell].method, mixture: plan[cell].entry.mixture, seed: seedValues[index])
-                try run.train(steps: plan[cell].steps, of: plan[cell].steps)
+                let run = CollapseRun(method: plan[cell].method, mixture: plan[cell].entry.mixture, seed: seedValues[index],
+                                      totalSteps: plan[cell].steps)
+                try run.train(steps: plan[cell].steps)
                 let (coverage, samples) = run.coverage(samples: settings.integer("samples"))
                 return RunResult(modes: Double(coverage.modesCaptured), quality: coverage.highQualityPercent,
                                  divergence: coverage.reverseKL, seconds: Date().timeIntervalSince(runStart),

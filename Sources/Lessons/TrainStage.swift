@@ -22,9 +22,10 @@ enum TrainStage: StageKind {
 
     static func run(_ context: StageContext) throws -> StageOutcome {
         let settings = context.settings
-        let session = try TrainingSession(context: context)
         let epochs = context.quick ? min(settings.integer("epochs"), 2) : settings.integer("epochs")
         let stepsPerEpoch = context.quick ? min(settings.integer("steps-per-epoch"), 4) : settings.integer("steps-per-epoch")
+        let session = try TrainingSession(context: context, totalSteps: epochs * stepsPerEpoch)
+        let loop = session.loop
         let snapshotEvery = context.quick ? 1 : settings.integer("snapshot-every")
         let console = context.console
         let configuration = session.trainer.configuration
@@ -33,6 +34,11 @@ enum TrainStage: StageKind {
             + (configuration.labelNoise > 0 ? ", label noise ±\(settings.text("label-noise"))" : ""))
 
         var epochMeans: [StepMetrics] = []
+        var sum = StepMetrics()
+        loop.afterStep.append { _, networks, metrics in
+            if networks == .both { accumulate(&sum, metrics) }
+            return [:]
+        }
         let digits = max(4, String(epochs).count)
         func snapshot(_ epoch: Int) throws {
             let label = "epoch-" + String(repeating: "0", count: max(0, digits - String(epoch).count)) + String(epoch)
@@ -46,26 +52,25 @@ enum TrainStage: StageKind {
         let pauseEvery = settings.integer("pause-every")
         var stepping = console.isInteractive
         for epoch in 1...epochs {
+            loop.epoch = epoch
             if stepping, epoch == 1 || (pauseEvery > 0 && (epoch - 1) % pauseEvery == 0) {
                 stepping = try stepThrough(session, epoch: epoch, outcome: outcome)
             }
-            var sum = StepMetrics()
-            for _ in 0..<stepsPerEpoch {
-                accumulate(&sum, try session.trainStep(epoch: epoch))
-                if Interruption.requested {
-                    console.progress("interrupted at epoch \(epoch), step \(session.step): saving what was done", final: true)
-                    try snapshot(epoch)
-                    try session.write(metricsChart(epochMeans), name: "metrics")
-                    throw TrainingInterrupted(outcome: outcome())
-                }
+            sum = StepMetrics()
+            do {
+                try loop.train(steps: stepsPerEpoch)
+            } catch is TrainingInterrupted {
+                console.progress("interrupted at epoch \(epoch), step \(session.step): saving what was done", final: true)
+                try snapshot(epoch)
+                try session.write(metricsChart(epochMeans), name: "metrics")
+                throw TrainingInterrupted(outcome: outcome())
             }
             epochMeans.append(scaled(sum, 1 / Float(stepsPerEpoch)))
             if epoch % snapshotEvery == 0 || epoch == epochs { try snapshot(epoch) }
             let now = Date()
             if epoch == epochs || now.timeIntervalSince(lastReport) > (console.isTerminal ? 0.1 : 5) {
                 lastReport = now
-                console.progress(progressLine(epoch: epoch, of: epochs, step: session.step, start: start, metrics: epochMeans.last!),
-                                 final: epoch == epochs)
+                console.progress(loop.progressLine(epoch: epoch, of: epochs, start: start, metrics: epochMeans.last!), final: epoch == epochs)
             }
         }
         try session.write(metricsChart(epochMeans), name: "metrics")
@@ -110,9 +115,9 @@ enum TrainStage: StageKind {
     /// pause point, Enter to the end of the stage (returns false: no more pauses), q stops the lesson.
     private static func stepThrough(_ session: TrainingSession, epoch: Int, outcome: () -> StageOutcome) throws -> Bool {
         let console = session.context.console
-        let choices: [String: TrainingSession.Networks] = ["d": .discriminator, "g": .generator, "b": .both]
+        let choices: [String: Networks] = ["d": .discriminator, "g": .generator, "b": .both]
         while true {
-            guard let answer = console.ask("epoch \(epoch) · d/g/b: one D/G/both update · p: to next pause · Enter: play · q: quit ›")
+            guard let answer = console.ask("epoch \(epoch) · d: one D update · g: one G update · b: both · p: to next pause · Enter: play · q: quit ›")
             else { return false }
             switch answer.lowercased() {
             case "": return false
@@ -123,20 +128,13 @@ enum TrainStage: StageKind {
                     console.line("  (\"\(answer)\" is not a choice here)")
                     continue
                 }
-                let metrics = try session.trainStep(epoch: epoch, networks: networks)
+                let metrics = try session.loop.step(networks)
                 let label = String(format: "step-%05d-", session.step) + (networks == .both ? "both" : networks == .generator ? "g" : "d")
-                try session.snapshot(label: label, title: "After step \(session.step) (\(networks.rawValue) update): real (blue) vs generated (orange)")
+                try session.snapshot(label: label, title: "After step \(session.step) · \(networks.words): real (blue) vs generated (orange)")
                 let figure = session.figures.last!.components(separatedBy: "/").suffix(2).joined(separator: "/")
-                console.line("  step \(session.step) · \(networks.rawValue) update · " + summary(metrics) + " · drew \(figure)")
+                console.line("  step \(session.step) · \(networks.words) · " + metricsSummary(metrics) + " · drew \(figure)")
             }
         }
-    }
-
-    /// Losses and scores that were measured, in one line.
-    static func summary(_ metrics: StepMetrics) -> String {
-        [("D loss", metrics.discriminatorLoss, 3), ("G loss", metrics.generatorLoss, 3),
-         ("D(x)", metrics.realScore, 2), ("D(G(z))", metrics.fakeScore, 2)]
-            .filter { !$0.1.isNaN }.map { "\($0.0) \(fixed(Double($0.1), $0.2))" }.joined(separator: " · ")
     }
 
     private static func metricsChart(_ epochs: [StepMetrics]) -> LineChart {
@@ -152,15 +150,6 @@ enum TrainStage: StageKind {
         ]
         return LineChart(title: "Losses and discriminator accuracy per epoch", x: Axis("epoch"), y: Axis("loss (BCE)"),
                          secondaryY: Axis("accuracy", domain: 0...1), series: series)
-    }
-
-    private static func progressLine(epoch: Int, of epochs: Int, step: Int, start: Date, metrics: StepMetrics) -> String {
-        let elapsed = Date().timeIntervalSince(start)
-        let rate = Double(step) / max(elapsed, 1e-9)
-        let remaining = elapsed / Double(epoch) * Double(epochs - epoch)
-        return "epoch \(epoch)/\(epochs) · step \(grouped(step)) · \(Int(rate)) steps/s · \(fixed(elapsed, 1)) s"
-            + (epoch < epochs ? " · ETA \(fixed(remaining, 1)) s" : "")
-            + " · " + summary(metrics)
     }
 }
 

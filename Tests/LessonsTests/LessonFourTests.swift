@@ -89,7 +89,7 @@ final class LessonFourTests: XCTestCase {
         XCTAssertThrowsError(try Lesson(path: lessonPath(4), overrides: ["collapse.loss=wgan-gp", "collapse.minibatch-kernels=4"])) { error in
             XCTAssertTrue("\(error)".contains("minibatch discrimination cannot be combined with wgan-gp"), "\(error)")
         }
-        XCTAssertNoThrow(try Lesson(path: lessonPath(4), overrides: ["collapse.loss=wgan", "collapse.critic-steps=5", "collapse.pack=2"]))
+        XCTAssertNoThrow(try Lesson(path: lessonPath(4), overrides: ["collapse.loss=wgan", "collapse.discriminator-steps=5", "collapse.pack=2"]))
     }
 
     func testRecipesAreSettingsOfTheSameLab() throws {

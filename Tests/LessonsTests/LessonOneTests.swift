@@ -54,7 +54,7 @@ final class LessonOneTests: XCTestCase {
         XCTAssertTrue(printed.contains("Total parameters                   157,954"))
 
         let csv = try String(contentsOfFile: folder + "/metrics.csv", encoding: .utf8).split(separator: "\n")
-        XCTAssertEqual(csv.first.map(String.init), MetricsRow.header)
+        XCTAssertEqual(csv.first.map(String.init), MetricsRow.columns.joined(separator: ","))
         XCTAssertEqual(csv.count, 1 + 2 * 2 * 4)  // two training stages × 2 epochs × 4 steps in quick mode
         let leftovers = try FileManager.default.subpathsOfDirectory(atPath: folder).filter { !$0.hasSuffix(".png") && !$0.hasSuffix(".json") && !$0.hasSuffix(".csv") && !$0.hasSuffix(".html") && !$0.hasPrefix("stage-") || $0.contains("tmp") }
         XCTAssertEqual(leftovers, [])

@@ -118,12 +118,12 @@ final class SingleUpdateTests: XCTestCase {
             let session = try session(lesson: 3, stage: "standardized", out: temporaryFolder(),
                                       overrides: ["standardized.update=\(update)", "standardized.discriminator-steps=1"])
             var batches: [Tensor] = []
-            session.observe = { _, real, _, update in
+            session.loop.observe = { _, real, _, update in
                 batches.append(real)
                 update()
             }
-            try session.trainStep(epoch: 1)
-            try session.trainStep(epoch: 1, networks: .discriminator)
+            try session.loop.step(.both)
+            try session.loop.step(.discriminator)
             XCTAssertGreaterThanOrEqual(batches.count, update == "alternating" || update == "phases" ? 3 : 1, update)
             for batch in batches {
                 let statistics = columnStatistics(batch)
@@ -138,12 +138,12 @@ final class SingleUpdateTests: XCTestCase {
     func testOneGeneratorUpdateMovesOnlyTheFakeFeatures() throws {
         let out = temporaryFolder()
         let session = try session(lesson: 3, stage: "standardized", out: out)
-        try session.trainStep(epoch: 0, networks: .generator)
+        try session.loop.step(.generator)
         let generatorPair = try XCTUnwrap(session.views.lastPairs[.generator])
         XCTAssertEqual(generatorPair.before.realXs, generatorPair.after.realXs)
         XCTAssertEqual(generatorPair.before.realYs, generatorPair.after.realYs)
         XCTAssertNotEqual(generatorPair.before.fakeXs, generatorPair.after.fakeXs)
-        try session.trainStep(epoch: 0, networks: .discriminator)
+        try session.loop.step(.discriminator)
         let discriminatorPair = try XCTUnwrap(session.views.lastPairs[.discriminator])
         XCTAssertNotEqual(discriminatorPair.before.realXs, discriminatorPair.after.realXs)
         XCTAssertEqual(session.step, 2)
@@ -156,9 +156,9 @@ final class SingleUpdateTests: XCTestCase {
     func testSingleUpdatesRedrawTheLayeredView() throws {
         let session = try session(lesson: 2, stage: "gan-lab", out: temporaryFolder())
         try session.snapshot(label: "step-0000", title: "Start")
-        try session.trainStep(epoch: 0, networks: .discriminator)
+        try session.loop.step(.discriminator)
         try session.snapshot(label: "step-0001", title: "After one discriminator update")
-        try session.trainStep(epoch: 0, networks: .generator)
+        try session.loop.step(.generator)
         try session.snapshot(label: "step-0002", title: "After one generator update")
         let names = session.figures.map { ($0 as NSString).lastPathComponent }
         for label in ["step-0000", "step-0001", "step-0002"] {

@@ -1,0 +1,133 @@
+import Foundation
+import GAN
+import Kernels
+
+/// Which networks one step trains: a round of both, or one alone (step mode's d and g).
+enum Networks: String {
+    case discriminator = "D", generator = "G", both = "D+G"
+
+    /// How a learner reads it.
+    var words: String {
+        switch self {
+        case .discriminator: return "D update"
+        case .generator: return "G update"
+        case .both: return "D and G updates"
+        }
+    }
+}
+
+/// The one training loop every training stage runs: rounds of the game (as the configuration's
+/// schedule says) with the learning-rate schedule, Ctrl-C, a stop at the first non-finite loss,
+/// metrics rows, and observers. Stages add what they show by observing it: a view watches single
+/// updates (`observe`), runs after every step (`afterStep`), and can add columns to metrics.csv.
+final class TrainingLoop {
+    let trainer: GANTrainer
+    /// The stage whose rows these are.
+    let stage: Int
+    /// Steps the whole run takes (the learning rates decay over them).
+    let totalSteps: Int
+    /// The fraction of their start the learning rates fall to, linearly, over `totalSteps`.
+    let decayTo: Float
+    /// Whether each step is kept as a row of metrics.csv.
+    let recordsRows: Bool
+    var random: RandomSource
+    private let realBatch: (Int, inout RandomSource) -> Tensor
+    private(set) var step = 0
+    private(set) var rows: [MetricsRow] = []
+    private(set) var lastMetrics = StepMetrics()
+    /// Runs each update, given the batch it trains on (a view may look at the networks around it).
+    var observe: UpdateObserver = { _, _, _, update in update() }
+    /// Called before every step with its number (1-based) and the networks it updates.
+    var beforeStep: [(_ step: Int, _ networks: Networks) -> Void] = []
+    /// Called after every step with what it measured; returns values for extra metrics.csv columns (or none).
+    var afterStep: [(_ step: Int, _ networks: Networks, _ metrics: StepMetrics) -> [String: Double]] = []
+
+    init(trainer: GANTrainer, stage: Int, totalSteps: Int, decayTo: Float = 1, recordsRows: Bool = true,
+         random: RandomSource, realBatch: @escaping (Int, inout RandomSource) -> Tensor) {
+        self.trainer = trainer
+        self.stage = stage
+        self.totalSteps = totalSteps
+        self.decayTo = decayTo
+        self.recordsRows = recordsRows
+        self.random = random
+        self.realBatch = realBatch
+    }
+
+    /// The epoch (or frame) the next steps belong to, as the stage counts them (metrics.csv's epoch column).
+    var epoch = 1
+
+    /// `count` steps of both networks. Throws `TrainingInterrupted` (with nothing to save of its
+    /// own: the stage adds what it has) when Ctrl-C asked to stop, and a `LessonError` when a loss
+    /// stops being finite.
+    func train(steps count: Int) throws {
+        for _ in 0..<count {
+            if Interruption.requested { throw TrainingInterrupted(outcome: StageOutcome()) }
+            try self.step(.both)
+        }
+    }
+
+    /// One step: a round of both networks, or a single update of one; records and checks it.
+    /// Values a single update did not measure are NaN in the result and empty in metrics.csv.
+    @discardableResult
+    func step(_ networks: Networks) throws -> StepMetrics {
+        trainer.scheduleLearningRates(step: step, of: totalSteps, decayTo: decayTo)
+        step += 1
+        for observer in beforeStep { observer(step, networks) }
+        var metrics = StepMetrics()
+        switch networks {
+        case .both: trainer.round(realBatch: realBatch, into: &metrics, using: &random, observe: observe)
+        case .discriminator: metrics = trainer.singleUpdate(.discriminator, realBatch: realBatch, using: &random, observe: observe)
+        case .generator: metrics = trainer.singleUpdate(.generator, realBatch: realBatch, using: &random, observe: observe)
+        }
+        try checkFinite(metrics, networks: networks)
+        lastMetrics = metrics
+        var extra: [String: Double] = [:]
+        for observer in afterStep { extra.merge(observer(step, networks, metrics)) { $1 } }
+        if recordsRows {
+            rows.append(MetricsRow(
+                stage: stage, step: step, epoch: epoch, update: networks.rawValue,
+                discriminatorLoss: metrics.discriminatorLoss, generatorLoss: metrics.generatorLoss,
+                realAccuracy: metrics.realAccuracy, fakeAccuracy: metrics.fakeAccuracy,
+                realScore: metrics.realScore, fakeScore: metrics.fakeScore,
+                learningRate: trainer.generatorOptimizer.learningRate, extra: extra))
+        }
+        return metrics
+    }
+
+    /// Adds values to the last row (a measurement taken after the step, such as a snapshot's).
+    func annotateLastRow(_ values: [String: Double]) {
+        guard recordsRows, !rows.isEmpty else { return }
+        rows[rows.count - 1].extra.merge(values) { $1 }
+    }
+
+    private func checkFinite(_ metrics: StepMetrics, networks: Networks) throws {
+        let measured = [("discriminator", metrics.discriminatorLoss, networks != .generator),
+                        ("generator", metrics.generatorLoss, networks != .discriminator)]
+        for (network, loss, wasMeasured) in measured where wasMeasured && !loss.isFinite {
+            let last = lastFiniteRound.map { "last finite losses: D \(fixed(Double($0.discriminatorLoss), 4)), G \(fixed(Double($0.generatorLoss), 4)) at step \($0.step)" }
+                ?? "no finite step before it"
+            throw LessonError(["the \(network) loss became \(loss.isNaN ? "NaN" : "infinite") at step \(step) (\(last)); training diverged: "
+                + "try a lower learning rate (--set learning-rate=…) or a gradient penalty"])
+        }
+        if networks == .both { lastFiniteRound = (step, metrics.discriminatorLoss, metrics.generatorLoss) }
+    }
+
+    private var lastFiniteRound: (step: Int, discriminatorLoss: Float, generatorLoss: Float)?
+
+    /// The progress line: where training is, how fast it goes, and the last numbers, in words.
+    func progressLine(epoch: Int, of epochs: Int, start: Date, metrics: StepMetrics) -> String {
+        let elapsed = Date().timeIntervalSince(start)
+        let rate = Double(step) / max(elapsed, 1e-9)
+        let remaining = elapsed / Double(max(epoch, 1)) * Double(epochs - epoch)
+        return "epoch \(epoch)/\(epochs) · step \(grouped(step)) · \(Int(rate)) steps/s · \(fixed(elapsed, 1)) s"
+            + (epoch < epochs ? " · ETA \(fixed(remaining, 1)) s" : "")
+            + " · " + metricsSummary(metrics)
+    }
+}
+
+/// Losses and scores that were measured, in one line, named as a learner reads them.
+func metricsSummary(_ metrics: StepMetrics) -> String {
+    [("D loss", metrics.discriminatorLoss, 3), ("G loss", metrics.generatorLoss, 3),
+     ("D(x)", metrics.realScore, 2), ("D(G(z))", metrics.fakeScore, 2)]
+        .filter { !$0.1.isNaN }.map { "\($0.0) \(fixed(Double($0.1), $0.2))" }.joined(separator: " · ")
+}
