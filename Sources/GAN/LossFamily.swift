@@ -47,7 +47,7 @@ public enum LossFamily: Equatable {
         case .leastSquares:
             return combination.join(meanSquaredError(real, realTargets), meanSquaredError(fake, fakeTargets))
         case .hinge:
-            return (1 - real).relu().mean() + (1 + fake).relu().mean()
+            return hingeLoss(real, targets: Tensor(shape: real.shape, repeating: 1)) + hingeLoss(fake, targets: Tensor(shape: fake.shape, repeating: -1))
         case .wasserstein, .wassersteinGradientPenalty:
             return wassersteinCriticLoss(real: real, fake: fake)  // −(estimate of the Wasserstein-1 distance)
         }
