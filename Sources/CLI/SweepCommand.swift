@@ -68,6 +68,8 @@ struct SweepStage: ParsableCommand {
                   + pad(number(statistics.mean), 10, left: true) + " ± " + pad(number(statistics.standardError), 6, left: true)
                   + pad(number(statistics.lowest), 10, left: true) + pad(number(statistics.highest), 10, left: true))
         }
+        print("\nwhere")
+        for name in shown { print("  " + pad(name, width) + "  " + MetricNames.label(name)) }
         let file = (out as NSString).appendingPathComponent(String(format: "lesson-%02d-sweep/sweep-%@.csv", sweep.lesson.number, sweep.stage.id))
         do {
             try Sweep.csv(runs, metrics: available).data(using: .utf8)!.write(to: URL(fileURLWithPath: file), options: .atomic)

@@ -62,7 +62,7 @@ struct LessonPage {
     private func metricsTable(_ metrics: [String: Double]) -> String {
         guard !metrics.isEmpty else { return "" }
         let rows = metrics.keys.sorted().map { key in
-            "<tr><th>\(escaped(key))</th><td>\(format(metrics[key]!))</td></tr>"
+            "<tr><th>\(escaped(MetricNames.label(key)))</th><td>\(format(metrics[key]!))</td><td><code>\(escaped(key))</code></td></tr>"
         }
         return "<table>\n" + rows.joined(separator: "\n") + "\n</table>\n"
     }

@@ -61,8 +61,8 @@ final class TrainingLoop {
     /// stops being finite.
     func train(steps count: Int) throws {
         for _ in 0..<count {
-            if Interruption.requested { throw TrainingInterrupted(outcome: StageOutcome()) }
             try self.step(.both)
+            if Interruption.requested { throw TrainingInterrupted(outcome: StageOutcome()) }  // after the step: it is kept
         }
     }
 

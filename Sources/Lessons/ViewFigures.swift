@@ -145,11 +145,14 @@ extension ToyViews {
     }
 }
 
-/// "epoch-0040" → "epoch 40".
+/// A snapshot's file label as a learner reads it: "epoch-0040" → "epoch 40", "step-00005-g" →
+/// "step 5 · G update".
 func panelTitle(_ label: String) -> String {
     let parts = label.split(separator: "-")
-    guard parts.count == 2, let number = Int(parts[1]) else { return label }
-    return "\(parts[0]) \(number)"
+    guard parts.count >= 2, let number = Int(parts[1]) else { return label }
+    let networks: [Substring: Networks] = ["d": .discriminator, "g": .generator, "both": .both]
+    if parts.count == 3, let updated = networks[parts[2]] { return "\(parts[0]) \(number) · \(updated.words)" }
+    return parts.count == 2 ? "\(parts[0]) \(number)" : label
 }
 
 /// Up to `count` items, evenly spaced, always keeping the first and the last.

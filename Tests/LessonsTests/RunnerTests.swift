@@ -132,7 +132,8 @@ final class RunnerTests: XCTestCase {
         XCTAssertTrue(page.contains("<h1>Lesson 12: Tiny</h1>"))
         XCTAssertTrue(page.contains("<img src=\"stage-1/data.png\""))
         XCTAssertTrue(page.contains("<img src=\"stage-2/samples-epoch-0002.png\""))
-        XCTAssertTrue(page.contains("<th>fake_std_x</th>"))
+        XCTAssertTrue(page.contains("<tr><th>fake std x</th><td>"))  // in words, the key small beside it
+        XCTAssertTrue(page.contains("<td><code>fake_std_x</code></td>"))
         XCTAssertFalse(page.contains("http"), "the page must work offline")
     }
 
@@ -142,6 +143,14 @@ final class RunnerTests: XCTestCase {
             let (result, _) = try runLesson(entry.path, out: out)
             XCTAssertFalse(result.figures.isEmpty, entry.path)
             XCTAssertTrue(FileManager.default.fileExists(atPath: result.folder + "/summary.json"), entry.path)
+            // Every number the page shows has a name in words.
+            let summary = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: result.folder + "/summary.json")))
+                as? [String: Any])
+            for stage in summary["stages"] as? [[String: Any]] ?? [] {
+                for key in (stage["metrics"] as? [String: Any] ?? [:]).keys {
+                    XCTAssertNotNil(MetricNames.words(key), "\(entry.path): \(key) has no name in words")
+                }
+            }
         }
     }
 

@@ -141,6 +141,20 @@ final class ToyMeasureTests: XCTestCase {
         XCTAssertEqual(lines[4], "")
     }
 
+    /// Snapshot labels and summary keys read as words.
+    func testLabelsInWords() {
+        XCTAssertEqual(panelTitle("epoch-0040"), "epoch 40")
+        XCTAssertEqual(panelTitle("step-00005-g"), "step 5 · G update")
+        XCTAssertEqual(panelTitle("step-00012-d"), "step 12 · D update")
+        XCTAssertEqual(panelTitle("step-00003-both"), "step 3 · D and G updates")
+        XCTAssertEqual(MetricNames.words("d_g_z"), "D(G(z)), mean over the last epoch")
+        XCTAssertEqual(MetricNames.words("fake_mean_x"), "fake mean x")
+        XCTAssertEqual(MetricNames.words("grid_d_steps_modes_mean"), "grid · 3 D steps per G step: modes captured, mean over seeds")
+        XCTAssertEqual(MetricNames.words("ring_clip_gradient_norm"), "ring: mean ‖∇D(x̂)‖ of the clipped critic")
+        XCTAssertEqual(MetricNames.words("ring_picture_modes_captured"), "ring as pictured (σ 0.05): modes captured")
+        XCTAssertNil(MetricNames.words("no_such_metric"))
+    }
+
     func testStandardizerRoundTrips() {
         var random = RandomSource(seed: 6)
         let points = ToyDistribution.quadratic(halfWidth: 50, offset: 10).sample(count: 5000, using: &random)

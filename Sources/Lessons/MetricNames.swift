@@ -1,0 +1,74 @@
+/// What a learner reads for each key of summary.json: words and notation ("fake mean x",
+/// "D(G(z))"), never the key itself. The keys stay in summary.json and metrics.csv; the page shows
+/// them small beside the words so a write-up author can find them there.
+public enum MetricNames {
+    /// The name of `key` in words, or nil when no name is known (a test keeps that from happening).
+    public static func words(_ key: String) -> String? {
+        if let name = fixed[key] { return name }
+        // Mixture, method and statistic: "grid_d_steps_modes_mean" → "grid · 3 D steps per G step: modes captured, mean over seeds".
+        for (suffix, statistic) in scoreboardStatistics where key.hasSuffix("_" + suffix) {
+            let cell = String(key.dropLast(suffix.count + 1))
+            for mixture in ["ring", "grid"] where cell.hasPrefix(mixture + "_") {
+                let method = String(cell.dropFirst(mixture.count + 1)).replacingOccurrences(of: "_", with: "-")
+                guard let recipe = CollapseRecipe.named(method) else { continue }
+                return "\(mixture) · \(recipe.label): \(statistic)"
+            }
+        }
+        // Mixture-prefixed measurements: "ring_picture_modes_captured", "grid_clip_gradient_norm".
+        for (prefix, mixture) in [("ring_picture_", "ring as pictured (σ 0.05)"), ("ring_", "ring"), ("grid_", "grid")] where key.hasPrefix(prefix) {
+            let rest = String(key.dropFirst(prefix.count))
+            if let name = mixtureMeasurements[rest] { return "\(mixture): \(name)" }
+        }
+        return nil
+    }
+
+    /// The words, or the key with spaces for underscores when no name is known.
+    public static func label(_ key: String) -> String { words(key) ?? key.replacingOccurrences(of: "_", with: " ") }
+
+    private static let fixed: [String: String] = [
+        "steps": "training steps",
+        "seconds": "seconds",
+        "seeds": "seeds",
+        "discriminator_loss": "D loss, mean over the last epoch",
+        "generator_loss": "G loss, mean over the last epoch",
+        "d_x": "D(x), mean over the last epoch",
+        "d_g_z": "D(G(z)), mean over the last epoch",
+        "real_mean_x": "real mean x", "real_mean_y": "real mean y", "real_std_x": "real std x", "real_std_y": "real std y",
+        "fake_mean_x": "fake mean x", "fake_mean_y": "fake mean y", "fake_std_x": "fake std x", "fake_std_y": "fake std y",
+        "last_step_mean_x": "fake mean x, G as the last step left it", "last_step_mean_y": "fake mean y, G as the last step left it",
+        "last_step_std_x": "fake std x, G as the last step left it", "last_step_std_y": "fake std y, G as the last step left it",
+        "kl_bits": "KL(real ‖ fake) on the grid, bits", "js_bits": "JS(real, fake) on the grid, bits",
+        "kl_floor_bits": "KL between two real samples (the estimate's floor), bits",
+        "js_floor_bits": "JS between two real samples (the estimate's floor), bits",
+        "inside_fraction": "share of fakes inside the unit disk",
+        "occupied_cells": "disk cells holding fakes (of 32)",
+        "covered_cells": "disk cells holding ¼ of their fair share (of 32)",
+        "median_curve_error": "median |y − (10 + x²)| of the fakes",
+        "left_fraction": "share of fakes with x < 0", "right_fraction": "share of fakes with x > 0",
+        "discriminator_updates_closer_fraction": "share of D updates that brought the feature centroids closer",
+        "generator_updates_closer_fraction": "share of G updates that brought the feature centroids closer",
+        "modes_captured": "modes captured", "high_quality_percent": "high-quality samples, %",
+        "reverse_kl": "reverse KL(fake modes ‖ uniform) (−1: no high-quality sample)",
+        "collapsed": "collapsed (1 yes, 0 no)",
+        "min_modes_captured": "fewest modes captured at a frame", "max_modes_captured": "most modes captured at a frame",
+        "distinct_occupied_modes": "modes that held over a quarter of the samples at some frame",
+        "generator_parameters": "G's parameters", "discriminator_parameters": "D's parameters",
+        "images": "images", "height": "image height, pixels", "width": "image width, pixels", "channels": "channels",
+        "pixel_mean": "pixel mean (in [-1, 1])", "pixel_std": "pixel standard deviation", "black_fraction": "share of pixels exactly −1 (black)",
+        "runs_completed": "runs completed",
+    ]
+
+    private static let scoreboardStatistics: [(String, String)] = [
+        ("modes_mean", "modes captured, mean over seeds"), ("modes_se", "modes captured, standard error"),
+        ("modes_min", "modes captured, fewest"), ("modes_max", "modes captured, most"),
+        ("quality_mean", "high-quality %, mean over seeds"), ("quality_se", "high-quality %, standard error"),
+        ("quality_min", "high-quality %, lowest"), ("kl_mean", "reverse KL, mean over seeds"), ("kl_min", "reverse KL, lowest"),
+        ("collapsed_seeds", "seeds that collapsed"), ("seconds_per_run", "seconds a run"),
+    ]
+
+    private static let mixtureMeasurements: [String: String] = [
+        "modes_captured": "modes captured", "high_quality_percent": "high-quality samples, %",
+        "clip_gradient_norm": "mean ‖∇D(x̂)‖ of the clipped critic", "penalty_gradient_norm": "mean ‖∇D(x̂)‖ of the penalised critic",
+        "clip_weights_at_limit": "share of the clipped critic's weights at the limit",
+    ]
+}
