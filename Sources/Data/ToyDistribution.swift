@@ -8,6 +8,15 @@ public enum ToyDistribution: Equatable {
     case unitDisk
     /// x uniform in [-halfWidth, halfWidth], y = offset + x².
     case quadratic(halfWidth: Double, offset: Double)
+    /// A user's points (x, y pairs, flattened), each draw one of them uniformly at random, with
+    /// replacement: the data set is the distribution.
+    case points([Float])
+
+    /// A user's points, [n, 2].
+    public static func empirical(_ points: Tensor) -> ToyDistribution {
+        precondition(points.rank == 2 && points.shape[1] == 2 && points.shape[0] > 0, "points must be [n, 2], got \(points.shape)")
+        return .points(points.scalars)
+    }
 
     /// `count` points as a [count, 2] tensor.
     public func sample(count: Int, using random: inout RandomSource) -> Tensor {
@@ -34,6 +43,9 @@ public enum ToyDistribution: Equatable {
         case .quadratic(let halfWidth, let offset):
             let x = random.uniform(-halfWidth, halfWidth)
             return (x, offset + x * x)
+        case .points(let values):
+            let index = Int(random.nextBits() % UInt64(values.count / 2))
+            return (Double(values[2 * index]), Double(values[2 * index + 1]))
         }
     }
 }

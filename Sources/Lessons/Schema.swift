@@ -103,25 +103,41 @@ let dataSettings = [
     SettingSpec("points", .integer(1...1_000_000), "1000"),
     SettingSpec("axes", .interval, "-3..3"),
     SettingSpec("axes-y", .text, "same"),
+    SettingSpec("data-file", .text, "none"),
 ]
 
-/// The 2-D toy data sets, and the image sets a data stage can show (`images`: the file in `data-file`).
-let toyDataNames = ["gaussian", "disk", "quadratic"]
+/// The 2-D toy data sets (`points`: a user's CSV of x,y rows in `data-file`), and the image sets a
+/// data stage can show (`images`: the file in `data-file`).
+let toyDataNames = ["gaussian", "disk", "quadratic", "points"]
 let imageDataNames = ["mnist", "fashion-mnist", "images"]
 
 /// Settings of a data stage that shows an image set.
 let imageDataSettings = [
-    SettingSpec("data-file", .text, "none"),
     SettingSpec("data-labels", .text, "none"),
     SettingSpec("image-size", .integer(4...256), "28"),
     SettingSpec("samples-per-class", .integer(1...20), "10"),
 ]
 
-/// Stages that train on points need one of the toy data sets.
+/// Stages that train on points need one of the toy data sets; a user's points file must read.
 func checkToyData(_ settings: StageSettings) -> [String] {
     let data = settings.text("data")
-    return imageDataNames.contains(data)
-        ? ["data: \(data) is an image set; this stage trains on 2-D points (\(toyDataNames.joined(separator: ", ")))"] : []
+    if imageDataNames.contains(data) {
+        return ["data: \(data) is an image set; this stage trains on 2-D points (\(toyDataNames.joined(separator: ", ")))"]
+    }
+    return checkPointsFile(settings)
+}
+
+/// `data: points` needs a readable `data-file` of x,y rows: read it now, before anything runs.
+func checkPointsFile(_ settings: StageSettings) -> [String] {
+    guard settings.text("data") == "points" else { return [] }
+    do {
+        _ = try settings.toyDistribution()
+        return []
+    } catch let error as LessonError {
+        return error.problems
+    } catch {
+        return ["data-file \(settings.text("data-file")): \(error)"]
+    }
 }
 
 /// The two networks, written as layer chains.

@@ -31,22 +31,67 @@ struct StageContext {
         return path
     }
 
-    /// The toy distribution the stage's settings describe.
-    var distribution: ToyDistribution {
-        switch settings.text("data") {
-        case "disk": return .unitDisk
-        case "quadratic": return .quadratic(halfWidth: 50, offset: 10)
-        default: return .gaussian(meanX: settings.number("data-mean-x"), meanY: settings.number("data-mean-y"),
-                                  std: settings.number("data-std"))
-        }
+    /// The toy distribution the stage's settings describe (`data: points` reads `data-file`).
+    func distribution() throws -> ToyDistribution {
+        try settings.toyDistribution()
     }
 
     var dataDescription: String {
         switch settings.text("data") {
         case "disk": return "points uniform in the unit disk"
         case "quadratic": return "x uniform in [-50, 50], y = 10 + x²"
+        case "points": return "the points of \(settings.text("data-file")), drawn at random with replacement"
         default:
             return "N((\(settings.text("data-mean-x")), \(settings.text("data-mean-y"))), \(settings.text("data-std"))²·I)"
+        }
+    }
+
+    /// The ranges the stage draws: `axes` (and `axes-y`) as set; for a user's points with no
+    /// `axes` set, fitted to the points with a margin (one square range when that wastes little).
+    func plotAxes() throws -> (x: ClosedRange<Double>, y: ClosedRange<Double>?) {
+        guard settings.text("data") == "points", settings.values["axes"] == nil else {
+            return (settings.interval("axes"), separateYAxes(settings))
+        }
+        guard case .points(let values) = try distribution() else { return (settings.interval("axes"), separateYAxes(settings)) }
+        return fittedAxes(values, y: separateYAxes(settings))
+    }
+}
+
+/// Ranges around points (flattened x, y pairs) with a 10 % margin, rounded outward: one square
+/// range for both axes when it is at most twice as wide as the wider of the two, else one each.
+func fittedAxes(_ values: [Float], y fixedY: ClosedRange<Double>?) -> (x: ClosedRange<Double>, y: ClosedRange<Double>?) {
+    func range(_ coordinates: [Float]) -> ClosedRange<Double> {
+        let low = Double(coordinates.min() ?? 0), high = Double(coordinates.max() ?? 0)
+        let span = max(high - low, 1e-6 * max(abs(low), 1)), margin = 0.1 * span
+        let step = pow(10, (log10(span + 2 * margin)).rounded(.down)) / 2
+        return ((low - margin) / step).rounded(.down) * step...((high + margin) / step).rounded(.up) * step
+    }
+    let xs = Swift.stride(from: 0, to: values.count, by: 2).map { values[$0] }
+    let ys = Swift.stride(from: 1, to: values.count, by: 2).map { values[$0] }
+    let x = range(xs), y = fixedY ?? range(ys)
+    if fixedY == nil {
+        let union = min(x.lowerBound, y.lowerBound)...max(x.upperBound, y.upperBound)
+        let wider = max(x.upperBound - x.lowerBound, y.upperBound - y.lowerBound)
+        if union.upperBound - union.lowerBound <= 2 * wider { return (union, nil) }
+    }
+    return (x, y)
+}
+
+extension StageSettings {
+    /// The toy distribution these settings describe; a user's points file is read (and checked) here.
+    func toyDistribution() throws -> ToyDistribution {
+        switch text("data") {
+        case "disk": return .unitDisk
+        case "quadratic": return .quadratic(halfWidth: 50, offset: 10)
+        case "points":
+            let path = text("data-file")
+            guard path != "none" else { throw LessonError(["data: points needs data-file: a CSV of points, one x,y a row"]) }
+            do {
+                return .empirical(try loadPoints(path))
+            } catch let error as DataError {
+                throw LessonError([error.message])
+            }
+        default: return .gaussian(meanX: number("data-mean-x"), meanY: number("data-mean-y"), std: number("data-std"))
         }
     }
 }
@@ -108,7 +153,7 @@ enum DataStage: StageKind {
     static let settings = dataSettings + imageDataSettings
 
     static func crossCheck(_ settings: StageSettings) -> [String] {
-        checkSeparateYAxes(settings)
+        checkSeparateYAxes(settings) + checkPointsFile(settings)
             + (settings.text("data") == "images" && settings.text("data-file") == "none"
                 ? ["data: images needs data-file: an IDX file, a CSV of pixel rows, or a folder of PNGs"] : [])
     }
@@ -117,12 +162,12 @@ enum DataStage: StageKind {
         if imageDataNames.contains(context.settings.text("data")) { return try ImageDataView.run(context) }
         var random = context.random
         let count = context.settings.integer("points")
-        let points = context.distribution.sample(count: count, using: &random)
+        let points = try context.distribution().sample(count: count, using: &random)
         let stats = columnStatistics(points)
         context.console.line("  \(grouped(count)) points from \(context.dataDescription)")
         context.console.line("  mean (\(fixed(stats.means[0])), \(fixed(stats.means[1])))   std (\(fixed(stats.stds[0])), \(fixed(stats.stds[1])))")
-        let chart = samplesChart(title: "The real data: \(grouped(count)) samples", real: points, fake: nil,
-                                 axes: context.settings.interval("axes"), yAxes: separateYAxes(context.settings))
+        let axes = try context.plotAxes()
+        let chart = samplesChart(title: "The real data: \(grouped(count)) samples", real: points, fake: nil, axes: axes.x, yAxes: axes.y)
         let figure = try context.write(chart, name: "data")
         return StageOutcome(figures: [figure], metrics: ["real_mean_x": stats.means[0], "real_mean_y": stats.means[1],
                                                          "real_std_x": stats.stds[0], "real_std_y": stats.stds[1]])

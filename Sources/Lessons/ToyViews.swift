@@ -54,6 +54,8 @@ final class ToyViews {
     let kinds: Set<String>
     let context: StageContext
     let trainer: GANTrainer
+    /// The real data the stage trains on.
+    let distribution: ToyDistribution
     let xAxes: ClosedRange<Double>
     let yAxes: ClosedRange<Double>?
     /// Set when the networks train on standardised data; figures and metrics are in data units.
@@ -83,10 +85,10 @@ final class ToyViews {
         self.trainer = trainer
         let settings = context.settings
         kinds = Set(parseViews(settings.text("views")))
-        xAxes = settings.interval("axes")
-        yAxes = separateYAxes(settings)
+        (xAxes, yAxes) = try context.plotAxes()
         var random = RandomSource(seed: context.random.state &* 0x2545_F491_4F6C_DD1D &+ 0x7669_6577)
-        let distribution = context.distribution
+        let distribution = try context.distribution()
+        self.distribution = distribution
         scaler = settings.text("standardize") == "yes" ? Standardizer(fitting: distribution.sample(count: 10_000, using: &random)) : nil
         divergenceReal = distribution.sample(count: 2000, using: &random)
         divergenceNoise = trainer.sampleNoise(count: 2000, using: &random)

@@ -25,7 +25,7 @@ final class TrainingSession {
         let settings = context.settings
         var random = context.random
         trainer = try TrainingSession.makeTrainer(settings, using: &random)
-        let distribution = context.distribution
+        let distribution = try context.distribution()
         self.distribution = distribution
         shownReal = distribution.sample(count: 1000, using: &random)
         fixedNoise = trainer.sampleNoise(count: 1000, using: &random)

@@ -111,7 +111,7 @@ extension ToyViews {
     private func outcomeMetrics() -> [String: Double] {
         let console = context.console
         let fake = generateShown(trainer.sampleNoise(count: 2000, using: &random))
-        switch context.distribution {
+        switch distribution {
         case .unitDisk:
             let coverage = DiskCoverage(points: fake)
             let cells = DiskCoverage.rings * DiskCoverage.sectors
@@ -126,7 +126,7 @@ extension ToyViews {
                 + "(the data's y spans \(fixed(curve.dataRange, 0))); x < 0: \(fixed(100 * curve.leftFraction, 1)) %, "
                 + "x > 0: \(fixed(100 * curve.rightFraction, 1)) %")
             return ["median_curve_error": curve.medianError, "left_fraction": curve.leftFraction, "right_fraction": curve.rightFraction]
-        case .gaussian:
+        case .gaussian, .points:
             return [:]
         }
     }
