@@ -23,7 +23,7 @@ enum ArchitectureParser {
         guard pieces.count >= 2, !pieces.contains(where: { $0.text.isEmpty }) else {
             let empty = pieces.dropFirst().first { $0.text.isEmpty }
             throw ArchitectureError(empty == nil || pieces.count < 2
-                ? "expected an input and layers joined by ->, like \"100 -> 256 relu -> 2 tanh\" or \"1x28x28 -> flatten -> 1\", got \"\(text)\""
+                ? "expected an input and layers joined by ->, like \"100 -> 256 relu -> 2 tanh\" or \"1x28x28 -> flatten -> 1\""
                 : "a layer is missing between two arrows (->) in \"\(text)\"", at: empty?.offset)
         }
         let input = pieces[0]

@@ -148,7 +148,7 @@ final class ArchitectureTests: XCTestCase {
 
     func testGrammarErrorsNameTheLayerAndWhatWasExpected() throws {
         let cases: [(String, String, Int?)] = [
-            ("100", "expected an input and layers joined by ->, like \"100 -> 256 relu -> 2 tanh\" or \"1x28x28 -> flatten -> 1\", got \"100\"", nil),
+            ("100", "expected an input and layers joined by ->, like \"100 -> 256 relu -> 2 tanh\" or \"1x28x28 -> flatten -> 1\"", nil),
             ("100 -> -> 2", "a layer is missing between two arrows (->) in \"100 -> -> 2\"", 7),
             ("28x28 -> flatten -> 1", "the input \"28x28\" should be a size such as 100 or an image shape channels x height x width such as 1x28x28", 0),
             ("2 -> 8 relo -> 2", "layer \"8 relo\": unknown activation \"relo\" (expected relu, leaky, leaky 0.1, tanh, sigmoid or linear)", 5),
