@@ -34,7 +34,7 @@ struct DataShape {
             shapes = [[1, 28, 28]]
             description = "\(data) images are 1x28x28 (channels x height x width)"
         case "images":
-            let side = settings.integer("image-size")
+            let side = settings.integer("image-size") > 0 ? settings.integer("image-size") : 28  // stages that do not read it
             shapes = [[1, side, side], [3, side, side]]
             description = "the images of data-file are \(side)x\(side) (image-size), grey or colour"
         default:
