@@ -67,11 +67,20 @@ enum ArchitectureParser {
         return pieces
     }
 
+    /// The largest width, size, kernel or stride: sizes multiply without overflowing.
+    static let largestSize = Int(Int32.max)
+
+    /// A positive whole number up to `largestSize` (underscores allowed: 12_544).
+    static func size(_ text: String) -> Int? {
+        guard let value = Int(text.replacingOccurrences(of: "_", with: "")), value > 0, value <= largestSize else { return nil }
+        return value
+    }
+
     /// "100" → [100], "1x28x28" → [1, 28, 28] (x or ×); nil unless every size is a positive whole number.
     static func parseShape(_ text: String) -> [Int]? {
         let sizes = text.lowercased().split(separator: "x", omittingEmptySubsequences: false)
-            .flatMap { $0.split(separator: "×", omittingEmptySubsequences: false) }.map { Int($0.replacingOccurrences(of: "_", with: "")) }
-        guard !sizes.isEmpty, sizes.allSatisfy({ $0 != nil && $0! > 0 }) else { return nil }
+            .flatMap { $0.split(separator: "×", omittingEmptySubsequences: false) }.map { size(String($0)) }
+        guard !sizes.isEmpty, sizes.allSatisfy({ $0 != nil }) else { return nil }
         return sizes.map { $0! }
     }
 
@@ -83,14 +92,14 @@ enum ArchitectureParser {
             return value
         }
         let first = words.removeFirst()
-        if let width = Int(first) {
-            guard width > 0 else { throw fail("a Dense width must be a positive whole number") }
+        if Int(first) != nil {
+            guard let width = size(first) else { throw fail("a Dense width must be a whole number from 1 to \(grouped(largestSize))") }
             return try denseLayers(width: width, words, fail)
         }
         if first.hasPrefix("leaky") { return [.activation(try activation(first, words, fail))] }
         switch first {
         case "dense":
-            guard let width = words.first.flatMap({ Int($0) }), width > 0 else { throw fail("dense needs a width, such as dense 256") }
+            guard let width = words.first.flatMap(size) else { throw fail("dense needs a width, such as dense 256") }
             return try denseLayers(width: width, Array(words.dropFirst()), fail)
         case "relu", "tanh", "sigmoid", "linear":
             guard words.isEmpty else { throw fail("\(first) takes nothing after it") }
@@ -172,7 +181,7 @@ enum ArchitectureParser {
     private static func convolution(transposed: Bool, _ words: [String], _ fail: (String) -> ArchitectureError) throws -> Architecture.LayerSpecification {
         let word = transposed ? "deconv" : "conv"
         let example = "\(word) 64 5x5 stride 2 same"
-        guard words.count >= 2, let filters = Int(words[0]), filters > 0 else {
+        guard words.count >= 2, let filters = size(words[0]) else {
             throw fail("expected the number of filters and the kernel size, such as \(example)")
         }
         guard let kernelShape = parseShape(words[1]), kernelShape.count <= 2 else {
@@ -190,7 +199,7 @@ enum ArchitectureParser {
             guard seen.insert(key).inserted else { throw fail("\(key) is given twice") }
             switch option {
             case "stride":
-                guard index + 1 < words.count, let value = Int(words[index + 1]), value > 0 else {
+                guard index + 1 < words.count, let value = size(words[index + 1]) else {
                     throw fail("stride needs a positive whole number after it, such as stride 2")
                 }
                 stride = value

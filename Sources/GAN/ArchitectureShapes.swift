@@ -14,6 +14,10 @@ extension Architecture {
     public func layerShapes() throws -> [[Int]] {
         var shape = inputShape
         var shapes: [[Int]] = []
+        guard Architecture.count(of: shape) != nil else {
+            throw ArchitectureError("the input \(Architecture.shapeText(shape)) must hold 1 to \(grouped(Architecture.largestCount)) numbers",
+                                    at: inputSource?.offset)
+        }
         for (index, layer) in layers.enumerated() {
             let source = index < layerSources.count ? layerSources[index] : nil
             let written = source?.text ?? Architecture.text(of: layer)
@@ -32,7 +36,10 @@ extension Architecture {
             case .batchNormalization:
                 guard shape.count == 1 || shape.count == 3 else { throw fail("batchnorm reads a vector or images, not \(Architecture.shapeDescription(shape))") }
             case .reshape(let target):
-                let (count, targetCount) = (shape.reduce(1, *), target.reduce(1, *))
+                let count = Architecture.count(of: shape)!
+                guard let targetCount = Architecture.count(of: target) else {
+                    throw fail("\(Architecture.shapeText(target)) holds more than \(grouped(Architecture.largestCount)) numbers")
+                }
                 guard count == targetCount else {
                     throw fail("\(Architecture.shapeText(target)) holds \(grouped(targetCount)) numbers, but \(before) \(Architecture.shapeDescription(shape))"
                                + (shape.count > 1 ? " = \(grouped(count)) numbers" : ""))
@@ -58,9 +65,27 @@ extension Architecture {
                     : Array(ConvolutionGeometry.convolution(inputShape: batchShape, weightShape: weight, stride: stride,
                                                             padding: padding).outputShape.dropFirst())
             }
+            guard Architecture.count(of: shape) != nil else {
+                throw fail("it gives \(Architecture.shapeText(shape)), more than \(grouped(Architecture.largestCount)) numbers per sample")
+            }
             shapes.append(shape)
         }
         return shapes
+    }
+
+    /// The most numbers one sample may hold between layers.
+    static let largestCount = Int(Int32.max)
+
+    /// The number of values in `shape`, nil beyond `largestCount` (or with a size that is not positive).
+    static func count(of shape: [Int]) -> Int? {
+        var count = 1
+        for size in shape {
+            guard size > 0 else { return nil }
+            let (product, overflow) = count.multipliedReportingOverflow(by: size)
+            guard !overflow, product <= largestCount else { return nil }
+            count = product
+        }
+        return count
     }
 }
 

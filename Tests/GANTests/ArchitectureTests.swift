@@ -170,6 +170,8 @@ final class ArchitectureTests: XCTestCase {
              "layer \"deconv 4 3x3 strides 2\": unexpected \"strides\" (expected stride N, same, valid or nobias, as in deconv 64 5x5 stride 2 same)", 9),
             ("1x8x8 -> conv 4 3x3 same valid -> flatten -> 1", "layer \"conv 4 3x3 same valid\": padding is given twice", 9),
             ("1x8x8 -> conv 4 3x3 stride 0 -> flatten -> 1", "layer \"conv 4 3x3 stride 0\": stride needs a positive whole number after it, such as stride 2", 9),
+            ("2 -> 4294967296 -> 1", "layer \"4294967296\": a Dense width must be a whole number from 1 to 2,147,483,647", 5),
+            ("65536x65536x65536 -> flatten -> 1", "the input 65536x65536x65536 must hold 1 to 2,147,483,647 numbers", 0),
             ("2 -> Conv2D 4 -> 1", "layer \"Conv2D 4\": unknown layer \"conv2d\" (expected a width such as 256, dense, relu, leaky, tanh, "
                 + "sigmoid, batchnorm, dropout, reshape, flatten, conv or deconv)", 5),
         ]
@@ -197,6 +199,11 @@ final class ArchitectureTests: XCTestCase {
                 + "49 numbers; reshape them to images first (reshape CxHxW)", 13),
             ("1x4x4 -> conv 8 5x5 -> flatten -> 1",
              "layer \"conv 8 5x5\": a 5x5 kernel does not fit in 4x4 images without padding; write same, or use a smaller kernel", 9),
+            // Sizes whose products would overflow are refused, not wrapped.
+            ("4 -> 65536 -> reshape 65536x65536x65536 -> flatten -> 1",
+             "layer \"reshape 65536x65536x65536\": 65536x65536x65536 holds more than 2,147,483,647 numbers", 14),
+            ("1x28x28 -> deconv 100000 5x5 stride 100000 same -> flatten -> 1",
+             "layer \"deconv 100000 5x5 stride 100000 same\": it gives 100000x2800000x2800000, more than 2,147,483,647 numbers per sample", 11),
         ]
         for (text, message, offset) in cases {
             let error = try XCTUnwrap(error(text), text)
