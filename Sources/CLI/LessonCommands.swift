@@ -14,16 +14,31 @@ struct ListLessons: ParsableCommand {
 }
 
 struct RunLesson: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "lesson", abstract: "Walk through lesson N of Lessons/.")
+    static let configuration = CommandConfiguration(
+        commandName: "lesson", abstract: "Walk through lesson N of Lessons/, or a lesson file given by its path.")
 
-    @Argument(help: "The lesson number (see `gan-lab lessons`).")
-    var number: Int
+    @Argument(help: ArgumentHelp("A lesson number (see `gan-lab lessons`) or the path of a lesson file.", valueName: "lesson"))
+    var lesson: String
 
     @OptionGroup var flags: RunFlags
 
+    /// The lesson's number, when it is one.
+    var number: Int? { Int(lesson) }
+
     func run() throws {
-        try flags.run(path: LessonCatalog.locate().path(ofLesson: number))
+        try flags.run(path: number.map { try LessonCatalog.locate().path(ofLesson: $0) } ?? lessonFilePath(lesson))
     }
+}
+
+/// `path` when it names a file; otherwise an error that says what `gan-lab lesson` takes.
+func lessonFilePath(_ path: String) throws -> String {
+    var isFolder: ObjCBool = false
+    guard FileManager.default.fileExists(atPath: path, isDirectory: &isFolder) else {
+        throw LessonError(["\(path): no such lesson file; give a lesson number (see `gan-lab lessons`) or the path of a lesson file"])
+    }
+    guard !isFolder.boolValue else { throw LessonError(["\(path) is a folder; give the path of a lesson file (a .md file in it)"]) }
+    guard FileManager.default.isReadableFile(atPath: path) else { throw LessonError(["\(path): the lesson file is not readable"]) }
+    return path
 }
 
 struct RunFile: ParsableCommand {

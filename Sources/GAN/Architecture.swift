@@ -2,92 +2,212 @@ import Foundation
 import Kernels
 import NN
 
-/// A multilayer perceptron written the way a lesson writes it:
-/// `100 -> 256 relu -> 256 relu -> 2 tanh` (input size, then each Dense width and its activation).
+/// A network written the way a lesson writes it: an input shape, then layers joined by `->`.
+/// `100 -> 256 relu -> 2 tanh` is the Dense shorthand (input size, then each Dense width and its
+/// activation); any layer can be written by its word, e.g.
+/// `1x28x28 -> conv 64 5x5 stride 2 same -> leaky 0.3 -> dropout 0.3 -> flatten -> dense 1`.
+/// The grammar is in ArchitectureParsing.swift, the shape rules in ArchitectureShapes.swift.
 public struct Architecture: Equatable, CustomStringConvertible {
     public enum Activation: Equatable {
         case none, relu, tanh, sigmoid
         case leakyRelu(slope: Float)
     }
+
+    /// A Dense layer and the activation right after it, as the shorthand writes them ("256 relu").
     public struct Block: Equatable {
         public var width: Int
         public var activation: Activation
+
+        public init(width: Int, activation: Activation) {
+            self.width = width
+            self.activation = activation
+        }
     }
 
-    public var inputSize: Int
-    public var blocks: [Block]
-    public var outputSize: Int { blocks.last?.width ?? inputSize }
+    /// One layer of the network, with what it needs beyond its input shape.
+    public enum LayerSpecification: Equatable {
+        case dense(width: Int, bias: Bool)
+        /// ReLU, tanh, sigmoid or leaky ReLU (`.none` is never a layer of its own).
+        case activation(Activation)
+        /// Keras's BatchNormalization: running = momentum·running + (1 − momentum)·batch.
+        case batchNormalization(momentum: Float, epsilon: Float)
+        case dropout(rate: Float)
+        /// The shape after the batch dimension, e.g. [256, 7, 7].
+        case reshape([Int])
+        case flatten
+        case convolution(filters: Int, kernel: Int, stride: Int, padding: Padding, bias: Bool)
+        case transposedConvolution(filters: Int, kernel: Int, stride: Int, padding: Padding, bias: Bool)
+    }
 
-    /// Parses `"100 -> 256 relu -> 2 tanh"`; activations: relu, tanh, sigmoid, leaky (0.2) or leaky(0.1), linear.
+    /// Where a piece of the network was written: its text and its character offset in the parsed text.
+    public struct Source: Equatable {
+        public let text: String
+        public let offset: Int
+    }
+
+    /// The shape of one input after the batch dimension: [size] for vectors, [channels, height, width] for images.
+    public var inputShape: [Int]
+    /// The layers, first to last. Changing them forgets where they were written.
+    public var layers: [LayerSpecification] { didSet { layerSources = [] } }
+    /// Where the input shape was written (nil when the architecture was made in code).
+    public internal(set) var inputSource: Source?
+    /// Where each layer was written, one per layer (empty when made in code); the Dense layer and
+    /// the activation of a shorthand piece such as "256 relu" share its source.
+    public internal(set) var layerSources: [Source] = []
+
+    /// The number of inputs; setting it makes the input a vector of that size (packing several samples in one).
+    public var inputSize: Int {
+        get { inputShape.reduce(1, *) }
+        set { inputShape = [newValue] }
+    }
+
+    /// The number of outputs (the product of `outputShape`).
+    public var outputSize: Int { outputShape.reduce(1, *) }
+
+    /// The shape of one output after the batch dimension.
+    public var outputShape: [Int] { (try? layerShapes())?.last ?? inputShape }
+
+    /// The network seen as a Dense chain: each Dense layer with the activation right after it. Exact
+    /// for networks written in the shorthand; other layers are not listed. Setting it replaces every
+    /// layer with the blocks' Dense layers (with bias) and activations.
+    public var blocks: [Block] {
+        get {
+            layers.enumerated().compactMap { index, layer in
+                guard case .dense(let width, _) = layer else { return nil }
+                if index + 1 < layers.count, case .activation(let activation) = layers[index + 1] {
+                    return Block(width: width, activation: activation)
+                }
+                return Block(width: width, activation: .none)
+            }
+        }
+        set { layers = Architecture.layers(of: newValue) }
+    }
+
+    /// Parses a network such as `"100 -> 256 relu -> 2 tanh"` or
+    /// `"1x28x28 -> conv 64 5x5 stride 2 same -> leaky -> flatten -> dense 1"` and checks that its
+    /// layers fit together; errors name the layer as written and what was expected.
     public init(parsing text: String) throws {
-        let parts = text.components(separatedBy: "->").map { $0.trimmingCharacters(in: .whitespaces) }
-        guard parts.count >= 2, let input = Int(parts[0]), input > 0 else {
-            throw ArchitectureError("expected layers like \"100 -> 256 relu -> 2 tanh\", got \"\(text)\"")
-        }
-        inputSize = input
-        blocks = try parts.dropFirst().map(Architecture.parseBlock)
+        self = try ArchitectureParser.parse(text)
+        _ = try layerShapes()
     }
 
+    /// A Dense chain: `inputSize`, then each block's Dense layer and activation.
     public init(inputSize: Int, blocks: [Block]) {
-        self.inputSize = inputSize
-        self.blocks = blocks
+        self.init(inputShape: [inputSize], layers: Architecture.layers(of: blocks))
     }
 
-    private static func parseBlock(_ text: String) throws -> Block {
-        let words = text.split(separator: " ", omittingEmptySubsequences: true).map(String.init)
-        guard let first = words.first, let width = Int(first), width > 0, words.count <= 2 else {
-            throw ArchitectureError("expected a layer like \"256 relu\", got \"\(text)\"")
-        }
-        guard words.count == 2 else { return Block(width: width, activation: .none) }
-        let name = words[1].lowercased()
-        switch name {
-        case "relu": return Block(width: width, activation: .relu)
-        case "tanh": return Block(width: width, activation: .tanh)
-        case "sigmoid": return Block(width: width, activation: .sigmoid)
-        case "linear": return Block(width: width, activation: .none)
-        case "leaky": return Block(width: width, activation: .leakyRelu(slope: 0.2))
-        default:
-            if name.hasPrefix("leaky("), name.hasSuffix(")"), let slope = Float(name.dropFirst(6).dropLast()) {
-                return Block(width: width, activation: .leakyRelu(slope: slope))
-            }
-            throw ArchitectureError("unknown activation \"\(words[1])\" (expected relu, leaky, leaky(0.1), tanh, sigmoid or linear)")
+    /// Any network; `layerShapes()` says whether its layers fit together.
+    public init(inputShape: [Int], layers: [LayerSpecification]) {
+        self.inputShape = inputShape
+        self.layers = layers
+    }
+
+    private static func layers(of blocks: [Block]) -> [LayerSpecification] {
+        blocks.flatMap { block -> [LayerSpecification] in
+            [.dense(width: block.width, bias: true)] + (block.activation == .none ? [] : [.activation(block.activation)])
         }
     }
 
+    public static func == (left: Architecture, right: Architecture) -> Bool {
+        left.inputShape == right.inputShape && left.layers == right.layers
+    }
+
+    /// The network in the grammar, one line: Dense layers with bias and their activation in the
+    /// shorthand ("256 relu"), other layers by their word ("batchnorm momentum 0.8"). It parses
+    /// back to an equal architecture.
     public var description: String {
-        ([String(inputSize)] + blocks.map { block in
-            switch block.activation {
-            case .none: return "\(block.width)"
-            case .relu: return "\(block.width) relu"
-            case .tanh: return "\(block.width) tanh"
-            case .sigmoid: return "\(block.width) sigmoid"
-            case .leakyRelu(let slope): return slope == 0.2 ? "\(block.width) leaky" : "\(block.width) leaky(\(slope))"
+        var pieces = [Architecture.shapeText(inputShape)]
+        var index = 0
+        while index < layers.count {
+            if case .dense(let width, true) = layers[index], index + 1 < layers.count,
+               case .activation(let activation) = layers[index + 1] {
+                pieces.append("\(width) \(Architecture.text(of: activation, inShorthand: true))")
+                index += 2
+            } else {
+                pieces.append(Architecture.text(of: layers[index]))
+                index += 1
             }
-        }).joined(separator: " -> ")
+        }
+        return pieces.joined(separator: " -> ")
     }
 
-    /// The network: Dense layers (Glorot-uniform weights, zero biases, as Keras) and activations.
-    public func build(using random: inout RandomSource) -> Sequential {
-        var layers: [Layer] = []
-        var width = inputSize
-        for block in blocks {
-            layers.append(Dense(inputSize: width, outputSize: block.width, using: &random))
-            switch block.activation {
-            case .none: break
-            case .relu: layers.append(ReLU())
-            case .tanh: layers.append(Tanh())
-            case .sigmoid: layers.append(Sigmoid())
-            case .leakyRelu(let slope): layers.append(LeakyReLU(slope: slope))
-            }
-            width = block.width
+    /// One layer in the grammar.
+    public static func text(of layer: LayerSpecification) -> String {
+        switch layer {
+        case .dense(let width, let bias): return bias ? "\(width)" : "dense \(width) nobias"
+        case .activation(let activation): return text(of: activation, inShorthand: false)
+        case .batchNormalization(let momentum, let epsilon):
+            return "batchnorm" + (momentum == 0.99 ? "" : " momentum \(momentum)") + (epsilon == 1e-3 ? "" : " epsilon \(epsilon)")
+        case .dropout(let rate): return "dropout \(rate)"
+        case .reshape(let shape): return "reshape \(Architecture.shapeText(shape))"
+        case .flatten: return "flatten"
+        case let .convolution(filters, kernel, stride, padding, bias):
+            return convolutionText("conv", filters, kernel, stride, padding, bias)
+        case let .transposedConvolution(filters, kernel, stride, padding, bias):
+            return convolutionText("deconv", filters, kernel, stride, padding, bias)
         }
-        return Sequential(layers)
+    }
+
+    private static func text(of activation: Activation, inShorthand: Bool) -> String {
+        switch activation {
+        case .none: return "linear"
+        case .relu: return "relu"
+        case .tanh: return "tanh"
+        case .sigmoid: return "sigmoid"
+        case .leakyRelu(let slope): return slope == 0.2 ? "leaky" : inShorthand ? "leaky(\(slope))" : "leaky \(slope)"
+        }
+    }
+
+    private static func convolutionText(_ word: String, _ filters: Int, _ kernel: Int, _ stride: Int, _ padding: Padding, _ bias: Bool) -> String {
+        "\(word) \(filters) \(kernel)x\(kernel)" + (stride == 1 ? "" : " stride \(stride)") + (padding == .same ? " same" : "")
+            + (bias ? "" : " nobias")
+    }
+
+    /// The network: Dense and convolution weights Glorot-uniform, biases zero (as Keras), drawn
+    /// from `random` layer by layer in order (a Dropout layer takes its own stream from it too).
+    public func build(using random: inout RandomSource) -> Sequential {
+        let shapes: [[Int]]
+        do { shapes = try layerShapes() } catch { preconditionFailure("\(description): \(error)") }
+        var result: [Layer] = []
+        for (index, layer) in layers.enumerated() {
+            let input = index == 0 ? inputShape : shapes[index - 1]
+            switch layer {
+            case let .dense(width, bias):
+                result.append(Dense(inputSize: input[0], outputSize: width, useBias: bias, using: &random))
+            case .activation(let activation):
+                switch activation {
+                case .none: break
+                case .relu: result.append(ReLU())
+                case .tanh: result.append(Tanh())
+                case .sigmoid: result.append(Sigmoid())
+                case .leakyRelu(let slope): result.append(LeakyReLU(slope: slope))
+                }
+            case let .batchNormalization(momentum, epsilon):
+                result.append(BatchNormalization(featureCount: input[0], momentum: momentum, epsilon: epsilon))
+            case .dropout(let rate): result.append(Dropout(rate: rate, using: &random))
+            case .reshape(let shape): result.append(Reshape(shape))
+            case .flatten: result.append(Flatten())
+            case let .convolution(filters, kernel, stride, padding, bias):
+                result.append(Conv2D(inputChannels: input[0], outputChannels: filters, kernelSize: kernel, stride: stride,
+                                     padding: padding, useBias: bias, using: &random))
+            case let .transposedConvolution(filters, kernel, stride, padding, bias):
+                result.append(ConvTranspose2D(inputChannels: input[0], outputChannels: filters, kernelSize: kernel, stride: stride,
+                                              padding: padding, useBias: bias, using: &random))
+            }
+        }
+        return Sequential(result)
     }
 }
 
-/// A model description that does not parse; the message says what was expected.
+/// A model description that does not parse or whose layers do not fit; the message names the
+/// layer as written and what was expected.
 public struct ArchitectureError: Error, CustomStringConvertible {
     public let description: String
-    init(_ description: String) { self.description = description }
-}
+    /// The character offset in the parsed text of the piece at fault (nil: the text as a whole).
+    public let offset: Int?
 
+    init(_ description: String, at offset: Int? = nil) {
+        self.description = description
+        self.offset = offset
+    }
+}

@@ -55,12 +55,14 @@ public struct Lesson {
         var problems = file.problems
         let path = file.path
         var header: [String: String] = [:]
+        var headerEntries: [String: LessonFile.Entry] = [:]
         for entry in file.header {
             if let spec = headerSpecs.first(where: { $0.name == entry.key }) ?? spec(named: entry.key) {
-                if let problem = spec.kind.problem(with: entry.value) {
-                    problems.append("\(path):\(entry.line): \(entry.key): \(problem), got \"\(entry.value)\"")
+                if let (line, problem) = locatedProblem(spec.kind, entry) {
+                    problems.append("\(path):\(line): \(entry.key): \(problem)")
                 }
                 header[entry.key] = entry.value
+                headerEntries[entry.key] = entry
             } else {
                 problems.append("\(path):\(entry.line): unknown setting \"\(entry.key)\"\(hint(entry.key, headerSpecs + settingSpecs))")
             }
@@ -70,10 +72,13 @@ public struct Lesson {
         }
 
         var stages: [StagePlan] = []
+        // Where each stage's settings were written (front matter or block), to point at a layer's line.
+        var origins: [[String: LessonFile.Entry]] = []
         var seenIDs: [String: Int] = [:]
         for (index, stage) in file.stages.enumerated() {
             let line = stage.blockLine ?? stage.line
             var values = header.filter { spec(named: $0.key) != nil }
+            var stageOrigins = headerEntries.filter { spec(named: $0.key) != nil }
             var own: [String: String] = [:]
             for entry in stage.entries {
                 if own[entry.key] != nil {
@@ -92,13 +97,15 @@ public struct Lesson {
                     problems.append("\(path):\(entry.line): unknown setting \"\(entry.key)\"\(hint(entry.key, settingSpecs))")
                     continue
                 }
-                if let problem = spec.kind.problem(with: entry.value) {
-                    problems.append("\(path):\(entry.line): \(entry.key): \(problem), got \"\(entry.value)\"")
+                if let (line, problem) = locatedProblem(spec.kind, entry) {
+                    problems.append("\(path):\(line): \(entry.key): \(problem)")
                 } else if !identitySettings.contains(where: { $0.name == entry.key }), !reads(entry.key) {
                     problems.append("\(path):\(entry.line): \(entry.key) does not apply to a \(kind) stage")
                 }
                 values[entry.key] = entry.value
+                stageOrigins[entry.key] = entry
             }
+            origins.append(stageOrigins)
             if let id = own["id"] {
                 if let earlier = seenIDs[id] { problems.append("\(path):\(line): id \"\(id)\" is already used by stage \(earlier)") }
                 seenIDs[id] = index + 1
@@ -138,6 +145,7 @@ public struct Lesson {
                 var values = stages[i].settings.values
                 values[key] = value
                 stages[i].settings = StageSettings(values: values, kind: kindType)
+                origins[i][key] = nil
                 applied = true
             }
             if !applied {
@@ -150,9 +158,11 @@ public struct Lesson {
         }
         // Settings valid alone may still not fit together (checked once each is known to be valid).
         if problems.isEmpty {
-            for (plan, stage) in zip(stages, file.stages) {
+            for (index, (plan, stage)) in zip(stages, file.stages).enumerated() {
                 let line = stage.blockLine ?? stage.line
-                problems += (stageKind(named: plan.kind)?.crossCheck(plan.settings) ?? []).map { "\(path):\(line): stage \(plan.id): \($0)" }
+                let layerLines = modelProblemLines(plan.settings, origins: origins[index])
+                problems += (stageKind(named: plan.kind)?.crossCheck(plan.settings) ?? [])
+                    .map { "\(path):\(layerLines[$0] ?? line): stage \(plan.id): \($0)" }
             }
         }
         if !problems.isEmpty { throw LessonError(sortedByLine(problems, path: path)) }

@@ -2,11 +2,41 @@ import Foundation
 
 /// A lesson as written in `Lessons/NN-name.md`: front matter, narrative, and stages.
 public struct LessonFile {
-    /// A raw `key: value` line with where it was written.
+    /// A raw `key: value` setting with where it was written. A value may go on over the indented
+    /// lines that follow its key; they are joined with spaces.
     public struct Entry: Equatable {
         public let key: String
-        public let value: String
+        public private(set) var value: String
         public let line: Int
+        /// Each line of the value: where its text starts in `value` (a character count) and its line number.
+        public private(set) var parts: [Part]
+
+        public struct Part: Equatable {
+            public let offset: Int
+            public let line: Int
+            public let text: String
+        }
+
+        init(key: String, value: String, line: Int) {
+            self.key = key
+            self.value = value
+            self.line = line
+            parts = [Part(offset: 0, line: line, text: value)]
+        }
+
+        /// Whether the value was written over more than one line.
+        public var isMultiline: Bool { parts.count > 1 }
+
+        /// The part of the value holding the character at `offset`: the last part starting at or before it.
+        public func part(atOffset offset: Int) -> Part {
+            parts.last { $0.offset <= offset && !$0.text.isEmpty } ?? parts[0]
+        }
+
+        mutating func append(_ text: String, line: Int) {
+            let separator = value.isEmpty ? "" : " "
+            parts.append(Part(offset: value.count + separator.count, line: line, text: text))
+            value += separator + text
+        }
     }
 
     /// One stage: its heading, the prose before and after its configuration block, the block.
@@ -51,11 +81,15 @@ public struct LessonFile {
         if lines.first?.trimmingCharacters(in: .whitespaces) == "---" {
             index = 1
             var closed = false
+            var open = false
             while index < lines.count {
                 let line = lines[index]
                 index += 1
                 if line.trimmingCharacters(in: .whitespaces) == "---" { closed = true; break }
-                if let entry = LessonFile.entry(line, number: index, path: path, problems: &problems) { header.append(entry) }
+                if open, LessonFile.continues(line, entries: &header, number: index) { continue }
+                let entry = LessonFile.entry(line, number: index, path: path, problems: &problems)
+                if let entry { header.append(entry) }
+                open = entry != nil || LessonFile.isBlankOrComment(line) && open
             }
             if !closed { problems.append("\(path):1: the front matter opened with --- is never closed by a --- line") }
         } else {
@@ -66,6 +100,7 @@ public struct LessonFile {
         stages = []
         var prose: [String] = []
         var inBlock = false
+        var open = false  // an entry of the block was just read: indented lines continue its value
         var otherFence = false
         while index < lines.count {
             let line = lines[index]
@@ -74,9 +109,10 @@ public struct LessonFile {
             let trimmed = line.trimmingCharacters(in: .whitespaces)
             if inBlock {
                 if trimmed.hasPrefix("```") { inBlock = false; continue }
-                if let entry = LessonFile.entry(line, number: number, path: path, problems: &problems) {
-                    stages[stages.count - 1].entries.append(entry)
-                }
+                if open, LessonFile.continues(line, entries: &stages[stages.count - 1].entries, number: number) { continue }
+                let entry = LessonFile.entry(line, number: number, path: path, problems: &problems)
+                if let entry { stages[stages.count - 1].entries.append(entry) }
+                open = entry != nil || LessonFile.isBlankOrComment(line) && open
                 continue
             }
             if otherFence {
@@ -92,6 +128,7 @@ public struct LessonFile {
                 guard !stages.isEmpty else {
                     problems.append("\(path):\(number): a ```stage block must follow a `## Stage title` heading")
                     inBlock = true
+                    open = false
                     stages.append(Stage(title: "", line: number, introduction: "", conclusion: "", entries: [], blockLine: number))
                     continue
                 }
@@ -101,6 +138,7 @@ public struct LessonFile {
                 flush(&prose)
                 stages[stages.count - 1].blockLine = number
                 inBlock = true
+                open = false
             } else {
                 if trimmed.hasPrefix("```") { otherFence = true }
                 prose.append(line)
@@ -130,6 +168,27 @@ public struct LessonFile {
         }
     }
 
+    private static func isBlankOrComment(_ line: String) -> Bool {
+        let trimmed = line.trimmingCharacters(in: .whitespaces)
+        return trimmed.isEmpty || trimmed.hasPrefix("#")
+    }
+
+    /// An indented line after a setting goes on with its value (blank and `#` lines are skipped).
+    /// Returns false when `line` does not continue the last entry.
+    private static func continues(_ line: String, entries: inout [Entry], number: Int) -> Bool {
+        guard !entries.isEmpty else { return false }
+        if isBlankOrComment(line) { return true }
+        guard line.first == " " || line.first == "\t" else { return false }
+        entries[entries.count - 1].append(withoutComment(line.trimmingCharacters(in: .whitespaces)), line: number)
+        return true
+    }
+
+    /// A value without its trailing ` # comment`.
+    private static func withoutComment(_ value: String) -> String {
+        guard let hash = value.range(of: " #") else { return value }
+        return value[..<hash.lowerBound].trimmingCharacters(in: .whitespaces)
+    }
+
     private static func entry(_ line: String, number: Int, path: String, problems: inout [String]) -> Entry? {
         let trimmed = line.trimmingCharacters(in: .whitespaces)
         if trimmed.isEmpty || trimmed.hasPrefix("#") { return nil }
@@ -138,8 +197,7 @@ public struct LessonFile {
             return nil
         }
         let key = trimmed[..<colon].trimmingCharacters(in: .whitespaces)
-        var value = trimmed[trimmed.index(after: colon)...].trimmingCharacters(in: .whitespaces)
-        if let hash = value.range(of: " #") { value = value[..<hash.lowerBound].trimmingCharacters(in: .whitespaces) }
+        let value = withoutComment(trimmed[trimmed.index(after: colon)...].trimmingCharacters(in: .whitespaces))
         guard !key.isEmpty else {
             problems.append("\(path):\(number): a setting has no name before its colon")
             return nil

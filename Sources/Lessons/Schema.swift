@@ -67,23 +67,6 @@ extension StageKind {
 /// and so a GAN's trajectory, depend on the machine).
 let commonSettings = [SettingSpec("products", .choice(ProductKernels.allCases.map(\.rawValue)), "portable")]
 
-/// The generator must feed the discriminator, which must end in one logit, on 2-D toy data.
-func checkModels(_ settings: StageSettings) -> [String] {
-    guard let generator = try? Architecture(parsing: settings.text("generator")),
-          let discriminator = try? Architecture(parsing: settings.text("discriminator")) else { return [] }
-    var problems: [String] = []
-    if generator.outputSize != discriminator.inputSize {
-        problems.append("the generator makes \(generator.outputSize) numbers but the discriminator reads \(discriminator.inputSize)")
-    }
-    if discriminator.outputSize != 1 {
-        problems.append("the discriminator must end in 1 output (a logit), not \(discriminator.outputSize)")
-    }
-    if discriminator.inputSize != 2 {
-        problems.append("the toy data are 2-D points, so the discriminator must read 2 numbers, not \(discriminator.inputSize)")
-    }
-    return problems
-}
-
 /// Every stage kind a lesson can use.
 let stageKindRegistry: [StageKind.Type] = [DataStage.self, ModelsStage.self, TrainStage.self, MixtureStage.self, CollapseStage.self, ScoreboardStage.self, CriticSurfaceStage.self]
 

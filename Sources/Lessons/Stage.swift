@@ -173,32 +173,3 @@ enum DataStage: StageKind {
                                                          "real_std_x": stats.stds[0], "real_std_y": stats.stds[1]])
     }
 }
-
-/// Keras-style summaries of the generator and the discriminator.
-enum ModelsStage: StageKind {
-    static let name = "models"
-    static let settings = modelSettings
-
-    static func crossCheck(_ settings: StageSettings) -> [String] { checkModels(settings) }
-
-    static func run(_ context: StageContext) throws -> StageOutcome {
-        var random = context.random
-        var metrics: [String: Double] = [:]
-        for role in ["generator", "discriminator"] {
-            let architecture = try Architecture(parsing: context.settings.text(role))
-            let model = architecture.build(using: &random)
-            context.console.line("  \(role.capitalized): \(architecture)")
-            context.console.line("    " + leftAligned("Layer", 14) + leftAligned("Output shape", 16) + rightAligned("Parameters", 12))
-            for row in model.summary(inputShape: [1, architecture.inputSize]) {
-                let shape = "(None, " + row.outputShape.dropFirst().map(String.init).joined(separator: ", ") + ")"
-                context.console.line("    " + leftAligned(row.layer, 14) + leftAligned(shape, 16) + rightAligned(grouped(row.parameterCount), 12))
-            }
-            let total = model.parameterCount
-            context.console.line("    " + leftAligned("Total parameters", 30) + rightAligned(grouped(total), 12))
-            context.console.line()
-            metrics["\(role)_parameters"] = Double(total)
-        }
-        return StageOutcome(metrics: metrics)
-    }
-}
-

@@ -2,16 +2,27 @@
 public struct SummaryRow: Equatable {
     public let layer: String
     public let outputShape: [Int]
-    public let parameterCount: Int
+    /// Trainable and non-trainable values together, Keras's "Param #".
+    public var parameterCount: Int { trainableCount + nonTrainableCount }
+    /// The layer's parameters.
+    public let trainableCount: Int
+    /// The layer's buffers (BatchNorm's running mean and variance).
+    public let nonTrainableCount: Int
+}
+
+extension Layer {
+    /// Values saved with the layer but not trained (its buffers).
+    public var nonTrainableCount: Int { buffers.reduce(0) { $0 + $1.value.count } }
 }
 
 extension Sequential {
-    /// Layer, output shape (batch dimension shown as nil) and parameter count of each layer.
+    /// Layer, output shape (batch dimension included, as given) and parameter counts of each layer.
     public func summary(inputShape: [Int]) -> [SummaryRow] {
         var shape = inputShape
         return layers.map { layer in
             shape = layer.outputShape(for: shape)
-            return SummaryRow(layer: layer.kind, outputShape: shape, parameterCount: layer.parameterCount)
+            return SummaryRow(layer: layer.kind, outputShape: shape, trainableCount: layer.parameterCount,
+                              nonTrainableCount: layer.nonTrainableCount)
         }
     }
 }

@@ -10,12 +10,13 @@ final class HelpTextTests: XCTestCase {
 
     func testHelpOfRunLesson() {
         XCTAssertEqual(help(RunLesson.self), #"""
-OVERVIEW: Walk through lesson N of Lessons/.
+OVERVIEW: Walk through lesson N of Lessons/, or a lesson file given by its path.
 
-USAGE: gan-lab lesson <number> [--out <folder>] [--seed <n>] [--threads <n>] [--quick] [--no-pause] [--format <format>] [--stage <stage>] [--set <setting> ...]
+USAGE: gan-lab lesson <lesson> [--out <folder>] [--seed <n>] [--threads <n>] [--quick] [--no-pause] [--format <format>] [--stage <stage>] [--set <setting> ...]
 
 ARGUMENTS:
-  <number>                The lesson number (see `gan-lab lessons`).
+  <lesson>                A lesson number (see `gan-lab lessons`) or the path
+                          of a lesson file.
 
 OPTIONS:
   --out <folder>          Folder the run writes into (a lesson-NN folder

@@ -95,7 +95,7 @@ final class LessonFileTests: XCTestCase {
                 "bad.md:4: unknown setting \"sumary\" (did you mean \"summary\"?)",
                 "bad.md:10: learning-rate: expected a number such as 0.5 or 2e-4, got \"fast\"",
                 "bad.md:11: unknown setting \"epochz\" (did you mean \"epochs\"?)",
-                "bad.md:12: generator: unknown activation \"relo\" (expected relu, leaky, leaky(0.1), tanh, sigmoid or linear), got \"2 -> 8 relo -> 2\"",
+                "bad.md:12: generator: layer \"8 relo\": unknown activation \"relo\" (expected relu, leaky, leaky 0.1, tanh, sigmoid or linear), got \"2 -> 8 relo -> 2\"",
                 "bad.md:16: id \"one\" is already used by stage 1",
                 "bad.md:18: kind: expected one of \(stageKindNames.joined(separator: ", ")), got \"dance\"",
                 "bad.md:20: stage \"Three\" has no ```stage block (id, kind and settings)",
@@ -108,7 +108,8 @@ final class LessonFileTests: XCTestCase {
     func testModelsThatDoNotFitTogetherAreRejected() {
         let text = good.replacingOccurrences(of: "generator: 2 -> 8 relu -> 2", with: "generator: 2 -> 8 relu -> 3")
         XCTAssertThrowsError(try Lesson(file: LessonFile(path: "tiny.md", text: text))) { error in
-            XCTAssertEqual("\(error)", "tiny.md:20: stage fit: the generator makes 3 numbers but the discriminator reads 2")
+            // At the generator's last layer: the discriminator reads what the data are.
+            XCTAssertEqual("\(error)", "tiny.md:23: stage fit: the generator makes 3 numbers but the discriminator reads 2 numbers")
         }
     }
 

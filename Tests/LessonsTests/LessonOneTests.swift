@@ -51,7 +51,8 @@ final class LessonOneTests: XCTestCase {
         XCTAssertTrue(printed.contains(row("generated, averaged", "fake")), printed)
         XCTAssertTrue(printed.contains(row("generated, last step", "last_step")), printed)
         XCTAssertTrue(printed.contains(row("real", "real")), printed)
-        XCTAssertTrue(printed.contains("Total parameters                   157,954"))
+        XCTAssertTrue(printed.contains("    Total parameters" + String(repeating: " ", count: 32) + "157,954\n"), printed)
+        XCTAssertTrue(printed.contains("      trainable" + String(repeating: " ", count: 37) + "157,954\n"), printed)
 
         let csv = try String(contentsOfFile: folder + "/metrics.csv", encoding: .utf8).split(separator: "\n")
         XCTAssertEqual(csv.first.map(String.init), MetricsRow.columns.joined(separator: ","))
