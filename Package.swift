@@ -35,10 +35,12 @@ let package = Package(
 
         // 6–7. Data and charts.
         .target(name: "Data", dependencies: ["Kernels", "CZlib", "CPNG"], swiftSettings: optimized),
+        // 6b. Evaluation: the judge and the scores.
+        .target(name: "Evaluation", dependencies: ["NN", "Data", "GAN"], swiftSettings: optimized),
         .target(name: "Charts", dependencies: ["CCairo", "CGIF", "CZlib"], swiftSettings: optimized),
 
         // 8–9. Lessons and the command line.
-        .target(name: "Lessons", dependencies: ["GAN", "Data", "Charts"], swiftSettings: optimized),
+        .target(name: "Lessons", dependencies: ["GAN", "Data", "Evaluation", "Charts"], swiftSettings: optimized),
         .executableTarget(name: "CLI", dependencies: [
             "Lessons", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
@@ -49,6 +51,7 @@ let package = Package(
         .testTarget(name: "ChartsTests", dependencies: ["Charts"]),
         .testTarget(name: "GANTests", dependencies: ["GAN", "Data", "NN", "Autodiff", "Kernels"]),
         .testTarget(name: "LessonsTests", dependencies: ["Lessons", "CLI"]),
+        .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "Data", "NN", "Kernels"]),
         .testTarget(name: "DataTests", dependencies: ["Data", "Kernels", "CZlib", "CPNG"]),
     ],
     swiftLanguageModes: [.v5]

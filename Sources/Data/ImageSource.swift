@@ -15,6 +15,9 @@ public enum ImageSource: Equatable {
     case csv(String)
     /// A folder of PNGs, cropped to their centred square and scaled to size×size.
     case pngFolder(String, size: Int)
+    /// One PNG holding a grid of rows×columns images with `padding` pixels around and between
+    /// them (torchvision's `save_image` puts 2), each scaled to size×size.
+    case pngGrid(String, rows: Int, columns: Int, padding: Int, size: Int)
 
     /// Where Debian's dataset-fashion-mnist puts the files.
     public static let fashionMNISTFolder = "/usr/share/datasets/fashion-mnist"
@@ -41,6 +44,8 @@ public enum ImageSource: Equatable {
             return try CSV.images(path)
         case .pngFolder(let folder, let size):
             return try PNGFolder.images(folder, size: size)
+        case .pngGrid(let path, let rows, let columns, let padding, let size):
+            return try PNGFolder.grid(path, rows: rows, columns: columns, padding: padding, size: size)
         }
     }
 }

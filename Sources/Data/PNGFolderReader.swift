@@ -28,6 +28,34 @@ enum PNGFolder {
         }
     }
 
+    /// The tiles of a PNG grid, row by row, each scaled to size×size.
+    static func grid(_ path: String, rows: Int, columns: Int, padding: Int, size: Int) throws -> ImageSet {
+        guard rows > 0, columns > 0, padding >= 0 else { throw DataError("\(path): a grid needs at least one row and one column") }
+        let (pixels, width, height, channels) = try read(path)
+        let (tileWidth, tileHeight) = ((width - padding * (columns + 1)) / columns, (height - padding * (rows + 1)) / rows)
+        guard tileWidth > 0, tileHeight > 0, tileWidth * columns + padding * (columns + 1) == width,
+              tileHeight * rows + padding * (rows + 1) == height else {
+            throw DataError("\(path): \(width)×\(height) pixels do not divide into \(rows)×\(columns) tiles with \(padding) pixels of padding; "
+                + "check --grid and --padding")
+        }
+        var out: [UInt8] = []
+        out.reserveCapacity(rows * columns * size * size * channels)
+        for row in 0..<rows {
+            for column in 0..<columns {
+                let (left, top) = (padding + column * (tileWidth + padding), padding + row * (tileHeight + padding))
+                var tile = [UInt8](repeating: 0, count: tileWidth * tileHeight * channels)
+                for y in 0..<tileHeight {
+                    let from = ((top + y) * width + left) * channels
+                    tile.replaceSubrange(y * tileWidth * channels..<(y + 1) * tileWidth * channels, with: pixels[from..<from + tileWidth * channels])
+                }
+                out += resampled(tile, width: tileWidth, height: tileHeight, channels: channels, size: size)
+            }
+        }
+        return out.withUnsafeBufferPointer {
+            ImageSet.fromBytes($0, count: rows * columns, channels: channels, height: size, width: size, labels: nil, source: path)
+        }
+    }
+
     /// One PNG's 8-bit pixels (grey, or RGB interleaved), its width, height and channel count.
     static func read(_ path: String) throws -> ([UInt8], Int, Int, Int) {
         var image = png_image()

@@ -1,3 +1,4 @@
+import Foundation
 import Autodiff
 import Kernels
 
@@ -65,4 +66,38 @@ public func gradientPenalty(critic: (Variable) -> Variable, interpolates: Tensor
     let norms = ((squaredNorms + 1e-12).log() * 0.5).exp()
     let distance = norms - 1
     return (distance * distance).mean()
+}
+
+/// Mean cross-entropy of class logits [N, C] against integer labels, −mean log softmax(x)ᵢ[labelᵢ],
+/// computed stably as log Σ exp(x − m) − (x − m)[label] with m each row's largest logit (a
+/// constant: it cancels, so no gradient flows through it). PyTorch's `cross_entropy`.
+public func softmaxCrossEntropy(logits: Variable, labels: [Int]) -> Variable {
+    let (n, c) = (logits.shape[0], logits.shape[1])
+    precondition(labels.count == n && labels.allSatisfy { (0..<c).contains($0) }, "labels must be \(n) classes in 0..<\(c)")
+    let shifted = logits - logits.value.maximum(alongAxes: [1])
+    var oneHot = Tensor(shape: [n, c])
+    oneHot.withUnsafeMutableBufferPointer { values in
+        for (row, label) in labels.enumerated() { values[row * c + label] = 1 }
+    }
+    let logSumExp = shifted.exp().summed(alongAxes: [1]).log()
+    return (logSumExp - (shifted * oneHot).summed(alongAxes: [1])).mean()
+}
+
+extension Tensor {
+    /// Each row of logits [N, C] as probabilities, softmax(x) = exp(x − m) / Σ exp(x − m).
+    public func softmaxRows() -> Tensor {
+        let c = shape[1]
+        var result = self - maximum(alongAxes: [1])
+        result.withUnsafeMutableBufferPointer { values in
+            for row in 0..<(values.count / c) {
+                var sum: Float = 0
+                for i in row * c..<(row + 1) * c {
+                    values[i] = Foundation.exp(values[i])
+                    sum += values[i]
+                }
+                for i in row * c..<(row + 1) * c { values[i] /= sum }
+            }
+        }
+        return result
+    }
 }

@@ -149,6 +149,29 @@ final class DataReaderTests: XCTestCase {
         XCTAssertThrowsError(try loadPoints(path)) { XCTAssertTrue("\($0)".contains("no points"), "\($0)") }
     }
 
+    /// A grid of 2×3 tiles of 2×2 pixels, 1 pixel of padding around and between: tile t is all t·40.
+    func testPNGGridIsCutIntoItsTilesRowByRow() throws {
+        let folder = scratchFolder()
+        let (width, height) = (3 * 2 + 4, 2 * 2 + 3)
+        var pixels = [UInt8](repeating: 255, count: width * height)
+        for row in 0..<2 {
+            for column in 0..<3 {
+                for y in 0..<2 {
+                    for x in 0..<2 { pixels[(1 + row * 3 + y) * width + 1 + column * 3 + x] = UInt8((row * 3 + column) * 40) }
+                }
+            }
+        }
+        writePNG(pixels, width: width, height: height, channels: 1, to: folder + "/grid.png")
+        let set = try ImageSource.pngGrid(folder + "/grid.png", rows: 2, columns: 3, padding: 1, size: 2).load()
+        XCTAssertEqual(set.images.shape, [6, 1, 2, 2])
+        for tile in 0..<6 {
+            XCTAssertEqual(set.images.scalars[(tile * 4)..<(tile * 4 + 4)].map { (($0 + 1) * 127.5).rounded() }, Array(repeating: Float(tile * 40), count: 4))
+        }
+        XCTAssertThrowsError(try ImageSource.pngGrid(folder + "/grid.png", rows: 3, columns: 3, padding: 1, size: 2).load()) { error in
+            XCTAssertTrue("\(error)".contains("do not divide into 3×3 tiles with 1 pixels of padding"), "\(error)")
+        }
+    }
+
     func testPNGFolderGreyAndColourCroppedAndScaled() throws {
         let folder = scratchFolder()
         // A 4×2 grey image: its centred square is columns 1–2; scaled to 1×1 it is their mean.

@@ -112,6 +112,18 @@ final class LayerTests: XCTestCase {
         checkGradientsNN([logits]) { hingeLoss($0[0], targets: signs) }
         checkGradientsNN([logits]) { meanSquaredError($0[0], signs) }
         checkGradientsNN([logits, signs]) { wassersteinCriticLoss(real: $0[0], fake: $0[1]) }
+        // Softmax cross-entropy: gradients, and values against −log softmax by hand (large logits too).
+        let classLogits = Tensor.uniform(shape: [4, 3], low: -3, high: 3, using: &random)
+        let classes = [2, 0, 1, 2]
+        checkGradientsNN([classLogits]) { softmaxCrossEntropy(logits: $0[0], labels: classes) }
+        for shift: Float in [0, 80] {
+            let shifted = classLogits + shift
+            let probabilities = shifted.softmaxRows()
+            var expected: Float = 0
+            for (row, label) in classes.enumerated() { expected -= log(probabilities[row * 3 + label]) / 4 }
+            XCTAssertEqual(softmaxCrossEntropy(logits: Variable(shifted), labels: classes).value.scalar, expected, accuracy: 1e-5)
+            for row in 0..<4 { XCTAssertEqual((0..<3).map { probabilities[row * 3 + $0] }.reduce(0, +), 1, accuracy: 1e-6) }
+        }
         var labels = RandomSource(seed: 1)
         XCTAssertEqual(LabelOptions(smoothing: 0.2).targets(count: 1, label: 1, using: &labels).scalar, 0.9, accuracy: 1e-7)
         XCTAssertEqual(LabelOptions(realLabel: 0.9).targets(count: 1, label: 0, using: &labels).scalar, 0)
