@@ -37,6 +37,9 @@ let package = Package(
         .target(name: "Data", dependencies: ["Kernels", "CZlib", "CPNG"], swiftSettings: optimized),
         .target(name: "Charts", dependencies: ["CCairo", "CGIF", "CZlib"], swiftSettings: optimized),
 
+        // 6b. Evaluation: the judge and the numbers it gives (IS, Fréchet distance, precision/recall, coverage).
+        .target(name: "Evaluation", dependencies: ["NN", "Data"], swiftSettings: optimized),
+
         // 8–9. Lessons and the command line.
         .target(name: "Lessons", dependencies: ["GAN", "Data", "Charts"], swiftSettings: optimized),
         .executableTarget(name: "CLI", dependencies: [
@@ -50,6 +53,7 @@ let package = Package(
         .testTarget(name: "GANTests", dependencies: ["GAN", "Data", "NN", "Autodiff", "Kernels"]),
         .testTarget(name: "LessonsTests", dependencies: ["Lessons", "CLI"]),
         .testTarget(name: "DataTests", dependencies: ["Data", "Kernels", "CZlib", "CPNG"]),
+        .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "Kernels"]),
     ],
     swiftLanguageModes: [.v5]
 )
