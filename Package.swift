@@ -35,12 +35,10 @@ let package = Package(
 
         // 6–7. Data and charts.
         .target(name: "Data", dependencies: ["Kernels", "CZlib", "CPNG"], swiftSettings: optimized),
-        // 6b. Evaluation: the judge and the scores.
+        // 6b. Evaluation: the judge and the numbers it gives (IS, Fréchet distance, precision/recall, coverage).
         .target(name: "Evaluation", dependencies: ["NN", "Data", "GAN"], swiftSettings: optimized),
         .target(name: "Charts", dependencies: ["CCairo", "CGIF", "CZlib"], swiftSettings: optimized),
 
-        // 6b. Evaluation: the judge and the numbers it gives (IS, Fréchet distance, precision/recall, coverage).
-        .target(name: "Evaluation", dependencies: ["NN", "Data"], swiftSettings: optimized),
 
         // 8–9. Lessons and the command line.
         .target(name: "Lessons", dependencies: ["GAN", "Data", "Evaluation", "Charts"], swiftSettings: optimized),
@@ -56,7 +54,6 @@ let package = Package(
         .testTarget(name: "LessonsTests", dependencies: ["Lessons", "CLI"]),
         .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "Data", "NN", "Kernels"]),
         .testTarget(name: "DataTests", dependencies: ["Data", "Kernels", "CZlib", "CPNG"]),
-        .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "Kernels"]),
     ],
     swiftLanguageModes: [.v5]
 )
