@@ -71,8 +71,11 @@ public struct JudgeData {
                 for i in stride(from: members.count - 1, to: 0, by: -1) { members.swapAt(i, random.index(below: i + 1)) }
                 heldOut += members.prefix(recipe.heldOutPerClass)
             }
+            // The file lists the digits class by class: shuffle the held-out ones, so that any first
+            // n of them (a ceiling for n images, a split of a score) hold every class.
+            for i in stride(from: heldOut.count - 1, to: 0, by: -1) { heldOut.swapAt(i, random.index(below: i + 1)) }
             let held = Set(heldOut)
-            return JudgeData(training: all.subset(labels.indices.filter { !held.contains($0) }), heldOut: all.subset(heldOut.sorted()))
+            return JudgeData(training: all.subset(labels.indices.filter { !held.contains($0) }), heldOut: all.subset(heldOut))
         case .fashionMNIST:
             let folder = ImageSource.fashionMNISTFolder as NSString
             let training = try ImageSource.fashionMNIST.load(dataFolder: dataFolder)

@@ -14,6 +14,11 @@ public enum MetricNames {
                 return "\(mixture) · \(recipe.label): \(statistic)"
             }
         }
+        // Lesson 7's sets and scores: "blurred_fid_features" → "real, blurred: Fréchet distance, features".
+        for kind in JudgedImages.allCases {
+            let prefix = kind.rawValue.replacingOccurrences(of: "-", with: "_") + "_"
+            if key.hasPrefix(prefix), let score = imageScores[String(key.dropFirst(prefix.count))] { return "\(kind.label): \(score)" }
+        }
         // Mixture-prefixed measurements: "ring_picture_modes_captured", "grid_clip_gradient_norm".
         for (prefix, mixture) in [("ring_picture_", "ring as pictured (σ 0.05)"), ("ring_", "ring"), ("grid_", "grid")] where key.hasPrefix(prefix) {
             let rest = String(key.dropFirst(prefix.count))
@@ -59,6 +64,17 @@ public enum MetricNames {
         "images": "images", "height": "image height, pixels", "width": "image width, pixels", "channels": "channels",
         "pixel_mean": "pixel mean (in [-1, 1])", "pixel_std": "pixel standard deviation", "black_fraction": "share of pixels exactly −1 (black)",
         "runs_completed": "runs completed",
+        "judge_accuracy": "the judge's accuracy on images it never trained on", "set_size": "images a set",
+        "classes": "classes",
+    ]
+
+    private static let imageScores: [String: String] = [
+        "inception_score": "Inception-style score (10 splits)", "inception_score_sd": "Inception-style score, s.d. over splits",
+        "fid_features": "Fréchet distance, judge's features", "fid_logits": "Fréchet distance, judge's logits",
+        "precision": "precision (k = 3)", "recall": "recall (k = 3)", "density": "density (k = 3)", "coverage": "coverage (k = 3)",
+        "classes_with_fair_share": "classes holding a fair share", "class_kl": "KL(predicted classes ‖ uniform), nats",
+        "confident_share": "share classified with p ≥ 0.9",
+        "seed000_inception_score": "seed 000's Inception score formula", "seed000_fid_features": "seed 000's Fréchet distance formula",
     ]
 
     private static let scoreboardStatistics: [(String, String)] = [

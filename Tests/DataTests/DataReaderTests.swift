@@ -167,8 +167,8 @@ final class DataReaderTests: XCTestCase {
         for tile in 0..<6 {
             XCTAssertEqual(set.images.scalars[(tile * 4)..<(tile * 4 + 4)].map { (($0 + 1) * 127.5).rounded() }, Array(repeating: Float(tile * 40), count: 4))
         }
-        XCTAssertThrowsError(try ImageSource.pngGrid(folder + "/grid.png", rows: 3, columns: 3, padding: 1, size: 2).load()) { error in
-            XCTAssertTrue("\(error)".contains("do not divide into 3×3 tiles with 1 pixels of padding"), "\(error)")
+        XCTAssertThrowsError(try ImageSource.pngGrid(folder + "/grid.png", rows: 4, columns: 3, padding: 1, size: 2).load()) { error in
+            XCTAssertTrue("\(error)".contains("do not divide into 4×3 tiles with 1 pixels of padding"), "\(error)")
         }
     }
 

@@ -33,7 +33,7 @@ final class ScoreCommandTests: XCTestCase {
 
         let noise = try scoreImages(ScoreRequest(set: .mnist, path: folder + "/noise.idx")) { _ in }
         XCTAssertGreaterThan(noise.scores.frechetFeatures, 10 * noise.ceiling.frechetFeatures)
-        XCTAssertLessThan(noise.scores.manifold.precision, 0.1)
+        XCTAssertLessThan(noise.scores.manifold.precision, 0.3)
         XCTAssertLessThan(noise.scores.inceptionScore.mean, real.ceiling.inceptionScore.mean)
         XCTAssertTrue(noise.table.contains("Fréchet distance, features"))
         XCTAssertTrue(noise.json.contains("\"fid_features\""))
