@@ -44,7 +44,8 @@ struct Score: ParsableCommand {
         }
         print("gan-lab · score of \(result.scores.count) images from \(images) by the \(data) judge "
               + "(\(String(format: "%.1f", 100 * result.judgeAccuracy)) % right on images it never saw)")
-        print("  features: the judge's 128 penultimate ReLU outputs; ceiling: \(result.ceiling.count) real images it never trained on")
+        print("  features: the judge's 128 penultimate ReLU outputs; ceiling: \(result.ceiling.count) real images it never trained on; "
+              + "floor: \(result.floor.count) images of uniform noise; each set against \(result.referenceCount) of the judge's training images")
         print(result.table)
     }
 

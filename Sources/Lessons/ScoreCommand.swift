@@ -40,34 +40,41 @@ public struct ScoreRequest {
 public struct ScoreResult {
     public let scores: ImageScores
     public let ceiling: ImageScores
+    /// As many images of uniform noise, scored the same way: what no learning at all gets.
+    public let floor: ImageScores
     public let judgeAccuracy: Double
     public let judgePath: String
+    /// The judge's training images every set is compared with.
+    public let referenceCount: Int
 
     /// The table: each score, the ceiling beside it, and which way is better.
     public var table: String {
-        let rows: [(String, String, Double, Double, Int)] = [
-            ("Inception-style score", "higher", scores.inceptionScore.mean, ceiling.inceptionScore.mean, 2),
-            ("Fréchet distance, features", "lower", scores.frechetFeatures, ceiling.frechetFeatures, 2),
-            ("Fréchet distance, logits", "lower", scores.frechetLogits, ceiling.frechetLogits, 2),
-            ("precision", "higher", scores.manifold.precision, ceiling.manifold.precision, 3),
-            ("recall", "higher", scores.manifold.recall, ceiling.manifold.recall, 3),
-            ("density", "near 1", scores.manifold.density, ceiling.manifold.density, 3),
-            ("coverage", "higher", scores.manifold.coverage, ceiling.manifold.coverage, 3),
-            ("classes with a fair share", "10", Double(scores.classes.classesWithFairShare), Double(ceiling.classes.classesWithFairShare), 0),
-            ("KL(classes ‖ uniform), nats", "lower", scores.classes.klFromUniform, ceiling.classes.klFromUniform, 3),
-            ("confidently classified", "higher", scores.confidentShare, ceiling.confidentShare, 3),
+        let rows: [(String, String, (ImageScores) -> Double, Int)] = [
+            ("Inception-style score", "higher", { $0.inceptionScore.mean }, 2),
+            ("Fréchet distance, features", "lower", { $0.frechetFeatures }, 2),
+            ("Fréchet distance, logits", "lower", { $0.frechetLogits }, 2),
+            ("precision", "higher", { $0.manifold.precision }, 3),
+            ("recall", "higher", { $0.manifold.recall }, 3),
+            ("density", "near 1", { $0.manifold.density }, 3),
+            ("coverage", "higher", { $0.manifold.coverage }, 3),
+            ("classes with a fair share", "10", { Double($0.classes.classesWithFairShare) }, 0),
+            ("KL(classes ‖ uniform), nats", "lower", { $0.classes.klFromUniform }, 3),
+            ("confidently classified", "higher", { $0.confidentShare }, 3),
         ]
-        func cell(_ value: Double, _ digits: Int) -> String { String(format: "%.\(digits)f", value).leftPadded(10) }
-        var lines = ["  " + "score".padding(toLength: 32, withPad: " ", startingAt: 0) + "these images".leftPadded(14) + "ceiling".leftPadded(10) + "   better"]
-        for (name, better, value, ceilingValue, digits) in rows {
-            lines.append("  " + name.padding(toLength: 32, withPad: " ", startingAt: 0) + cell(value, digits).leftPadded(14) + cell(ceilingValue, digits) + "   " + better)
+        func cell(_ value: Double, _ digits: Int) -> String { String(format: "%.\(digits)f", value).leftPadded(12) }
+        var lines = ["  " + "score".padding(toLength: 30, withPad: " ", startingAt: 0) + "these images".leftPadded(14)
+                     + "ceiling".leftPadded(12) + "floor".leftPadded(12) + "   better"]
+        for (name, better, value, digits) in rows {
+            lines.append("  " + name.padding(toLength: 30, withPad: " ", startingAt: 0) + cell(value(scores), digits).leftPadded(14)
+                         + cell(value(ceiling), digits) + cell(value(floor), digits) + "   " + better)
         }
         return lines.joined(separator: "\n")
     }
 
     /// Every number by key, for `--json`.
     public var json: String {
-        let object: [String: Any] = ["images": scores.values, "ceiling": ceiling.values, "judge_accuracy": judgeAccuracy, "judge": judgePath]
+        let object: [String: Any] = ["images": scores.values, "ceiling": ceiling.values, "floor": floor.values,
+                                     "judge_accuracy": judgeAccuracy, "judge": judgePath]
         let data = try! JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys])
         return String(decoding: data, as: UTF8.self)
     }
@@ -98,6 +105,8 @@ public func scoreImages(_ request: ScoreRequest, progress: (String) -> Void) thr
     }
     let judge = try Judge.load(request.set, data: data, dataFolder: dataFolder, progress: progress)
     let scorer = Scorer(judge: judge, data: data)
-    return ScoreResult(scores: scorer.score(images.images), ceiling: scorer.ceiling(count: images.count),
-                       judgeAccuracy: judge.accuracy(on: data.heldOut), judgePath: judge.path)
+    var random = RandomSource(seed: 0x666c_6f6f_72)
+    let noise = Tensor.uniform(shape: [min(images.count, scorer.heldOutCount), 1, 28, 28], low: -1, high: 1, using: &random)
+    return ScoreResult(scores: scorer.score(images.images), ceiling: scorer.ceiling(count: images.count), floor: scorer.score(noise),
+                       judgeAccuracy: judge.accuracy(on: data.heldOut), judgePath: judge.path, referenceCount: scorer.referenceCount)
 }

@@ -36,6 +36,10 @@ final class ScoreCommandTests: XCTestCase {
         XCTAssertLessThan(noise.scores.manifold.precision, 0.3)
         XCTAssertLessThan(noise.scores.inceptionScore.mean, real.ceiling.inceptionScore.mean)
         XCTAssertTrue(noise.table.contains("Fréchet distance, features"))
+        // The floor is noise scored the same way: far below the ceiling on every score.
+        XCTAssertGreaterThan(real.floor.frechetFeatures, 10 * real.ceiling.frechetFeatures)
+        XCTAssertLessThan(real.floor.manifold.recall, real.ceiling.manifold.recall)
+        XCTAssertLessThan(real.floor.inceptionScore.mean, real.ceiling.inceptionScore.mean)
         XCTAssertTrue(noise.json.contains("\"fid_features\""))
     }
 
