@@ -19,6 +19,7 @@ public enum MetricNames {
             let prefix = kind.rawValue.replacingOccurrences(of: "-", with: "_") + "_"
             if key.hasPrefix(prefix), let score = imageScores[String(key.dropFirst(prefix.count))] { return "\(kind.label): \(score)" }
         }
+        if key.hasPrefix("final_"), let score = imageScores[String(key.dropFirst(6))] { return "generated images at the end: \(score)" }
         // Mixture-prefixed measurements: "ring_picture_modes_captured", "grid_clip_gradient_norm".
         for (prefix, mixture) in [("ring_picture_", "ring as pictured (σ 0.05)"), ("ring_", "ring"), ("grid_", "grid")] where key.hasPrefix(prefix) {
             let rest = String(key.dropFirst(prefix.count))

@@ -62,7 +62,7 @@ enum TrainStage: StageKind {
             } catch is TrainingInterrupted {
                 console.progress("interrupted at epoch \(epoch), step \(session.step): saving what was done", final: true)
                 try snapshot(epoch)
-                try session.write(metricsChart(epochMeans), name: "metrics")
+                try session.write(epochChart(epochMeans), name: "metrics")
                 throw TrainingInterrupted(outcome: outcome())
             }
             epochMeans.append(scaled(sum, 1 / Float(stepsPerEpoch)))
@@ -73,7 +73,7 @@ enum TrainStage: StageKind {
                 console.progress(loop.progressLine(epoch: epoch, of: epochs, start: start, metrics: epochMeans.last!), final: epoch == epochs)
             }
         }
-        try session.write(metricsChart(epochMeans), name: "metrics")
+        try session.write(epochChart(epochMeans), name: "metrics")
 
         // Final statistics: 1,000 generated points next to 1,000 real ones.
         let real = columnStatistics(session.distribution.sample(count: 1000, using: &session.random))
@@ -137,23 +137,9 @@ enum TrainStage: StageKind {
         }
     }
 
-    private static func metricsChart(_ epochs: [StepMetrics]) -> LineChart {
-        let xs = epochs.indices.map { Double($0 + 1) }
-        let window = epochs.count >= 50 ? epochs.count / 25 : 0
-        let series = [
-            LineSeries(name: "D loss", xs: xs, ys: epochs.map { Double($0.discriminatorLoss) }, color: Theme.real, smoothing: window),
-            LineSeries(name: "G loss", xs: xs, ys: epochs.map { Double($0.generatorLoss) }, color: Theme.fake, smoothing: window),
-            LineSeries(name: "D accuracy on real", xs: xs, ys: epochs.map { Double($0.realAccuracy) }, color: Theme.real,
-                       dashed: true, onSecondaryAxis: true, smoothing: window),
-            LineSeries(name: "D accuracy on fake", xs: xs, ys: epochs.map { Double($0.fakeAccuracy) }, color: Theme.fake,
-                       dashed: true, onSecondaryAxis: true, smoothing: window),
-        ]
-        return LineChart(title: "Losses and discriminator accuracy per epoch", x: Axis("epoch"), y: Axis("loss (BCE)"),
-                         secondaryY: Axis("accuracy", domain: 0...1), series: series)
-    }
 }
 
-private func accumulate(_ sum: inout StepMetrics, _ metrics: StepMetrics) {
+func accumulate(_ sum: inout StepMetrics, _ metrics: StepMetrics) {
     sum.discriminatorLoss += metrics.discriminatorLoss
     sum.generatorLoss += metrics.generatorLoss
     sum.realAccuracy += metrics.realAccuracy
@@ -162,7 +148,7 @@ private func accumulate(_ sum: inout StepMetrics, _ metrics: StepMetrics) {
     sum.fakeScore += metrics.fakeScore
 }
 
-private func scaled(_ metrics: StepMetrics, _ factor: Float) -> StepMetrics {
+func scaled(_ metrics: StepMetrics, _ factor: Float) -> StepMetrics {
     var result = metrics
     result.discriminatorLoss *= factor
     result.generatorLoss *= factor
@@ -173,3 +159,18 @@ private func scaled(_ metrics: StepMetrics, _ factor: Float) -> StepMetrics {
     return result
 }
 
+/// Losses and D's accuracy per epoch (epoch means), smoothed when there are many epochs.
+func epochChart(_ epochs: [StepMetrics], title: String = "Losses and discriminator accuracy per epoch") -> LineChart {
+    let xs = epochs.indices.map { Double($0 + 1) }
+    let window = epochs.count >= 50 ? epochs.count / 25 : 0
+    let series = [
+        LineSeries(name: "D loss", xs: xs, ys: epochs.map { Double($0.discriminatorLoss) }, color: Theme.real, smoothing: window),
+        LineSeries(name: "G loss", xs: xs, ys: epochs.map { Double($0.generatorLoss) }, color: Theme.fake, smoothing: window),
+        LineSeries(name: "D accuracy on real", xs: xs, ys: epochs.map { Double($0.realAccuracy) }, color: Theme.real,
+                   dashed: true, onSecondaryAxis: true, smoothing: window),
+        LineSeries(name: "D accuracy on fake", xs: xs, ys: epochs.map { Double($0.fakeAccuracy) }, color: Theme.fake,
+                   dashed: true, onSecondaryAxis: true, smoothing: window),
+    ]
+    return LineChart(title: title, x: Axis("epoch"), y: Axis("loss (BCE)"),
+                     secondaryY: Axis("accuracy", domain: 0...1), series: series)
+}
