@@ -65,13 +65,7 @@ enum ImageTrainStage: StageKind {
         var scorer: Scorer?
         var judgeNoise = Tensor(shape: [0])
         if judgeEvery > 0 {
-            let data: JudgeData
-            do {
-                data = try JudgeData.load(set, recipe: .standard(for: set), dataFolder: ImageDataView.dataFolder)
-            } catch let error as DataError {
-                throw LessonError([error.message])
-            }
-            let judge = try Judge.load(set, data: data, dataFolder: ImageDataView.dataFolder) { console.progress($0, final: true) }
+            let (data, judge) = try loadJudge(set) { console.progress($0, final: true) }
             scorer = Scorer(judge: judge, data: data)
             judgeNoise = trainer.sampleNoise(count: min(settings.integer("set-size"), data.heldOut.count), using: &random)
         }

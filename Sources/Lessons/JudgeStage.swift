@@ -28,13 +28,7 @@ enum JudgeStage: StageKind {
     static func run(_ context: StageContext) throws -> StageOutcome {
         let settings = context.settings, console = context.console
         let set = JudgedSet(rawValue: settings.text("data"))!
-        let data: JudgeData
-        do {
-            data = try JudgeData.load(set, recipe: .standard(for: set), dataFolder: ImageDataView.dataFolder)
-        } catch let error as DataError {
-            throw LessonError([error.message])
-        }
-        let judge = try Judge.load(set, data: data, dataFolder: ImageDataView.dataFolder) { console.progress($0, final: true) }
+        let (data, judge) = try loadJudge(set) { console.progress($0, final: true) }
         let accuracy = judge.accuracy(on: data.heldOut)
         console.line("  the judge: \(judge.recipe.architecture)")
         console.line("  \(judge.trainedNow ? "trained now in \(fixed(judge.trainingSeconds, 0)) s" : "read from \(judge.path)"); "

@@ -96,17 +96,22 @@ public func scoreImages(_ request: ScoreRequest, progress: (String) -> Void) thr
         throw LessonError(["\(request.path): \(images.channels)×\(images.height)×\(images.width) images; the \(request.set.rawValue) judge reads grey 28×28 images"])
     }
     guard images.count >= 10 else { throw LessonError(["\(request.path): \(images.count) images; score at least 10 (a thousand or more for stable numbers)"]) }
-    let dataFolder = ImageDataView.dataFolder
-    let data: JudgeData
-    do {
-        data = try JudgeData.load(request.set, recipe: .standard(for: request.set), dataFolder: dataFolder)
-    } catch let error as DataError {
-        throw LessonError([error.message])
-    }
-    let judge = try Judge.load(request.set, data: data, dataFolder: dataFolder, progress: progress)
+    let (data, judge) = try loadJudge(request.set, progress: progress)
     let scorer = Scorer(judge: judge, data: data)
     var random = RandomSource(seed: 0x666c_6f6f_72)
     let noise = Tensor.uniform(shape: [min(images.count, scorer.heldOutCount), 1, 28, 28], low: -1, high: 1, using: &random)
     return ScoreResult(scores: scorer.score(images.images), ceiling: scorer.ceiling(count: images.count), floor: scorer.score(noise),
                        judgeAccuracy: judge.accuracy(on: data.heldOut), judgePath: judge.path, referenceCount: scorer.referenceCount)
+}
+
+/// The judge for `set` and the images it learns from and is measured on, from the lab's data
+/// folder (trained now, with `progress` lines, when no cache fits).
+func loadJudge(_ set: JudgedSet, progress: (String) -> Void) throws -> (JudgeData, Judge) {
+    let dataFolder = ImageDataView.dataFolder
+    do {
+        let data = try JudgeData.load(set, recipe: .standard(for: set), dataFolder: dataFolder)
+        return (data, try Judge.load(set, data: data, dataFolder: dataFolder, progress: progress))
+    } catch let error as DataError {
+        throw LessonError([error.message])
+    }
 }
