@@ -16,7 +16,13 @@ struct Score: ParsableCommand {
     var data: String
 
     @Argument(help: "The images: an IDX file (raw or .gz), a CSV of pixel rows, a folder of PNGs, or one PNG grid (with --grid).")
-    var images: String
+    var images: String?
+
+    @Option(name: .long, help: ArgumentHelp("Score a generator a train-images stage saved (generator.safetensors) instead of files.", valueName: "file"))
+    var checkpoint: String?
+
+    @Option(name: .long, help: ArgumentHelp("Images the checkpoint's generator makes (fixed noise).", valueName: "n"))
+    var samples = 10_000
 
     @Option(name: .long, help: ArgumentHelp("The shape of a PNG grid, ROWSxCOLUMNS (8x8).", valueName: "shape"))
     var grid: String?
@@ -33,16 +39,20 @@ struct Score: ParsableCommand {
         }
         if let grid, parsedGrid(grid) == nil { throw ValidationError("--grid \(grid): write the grid's shape as ROWSxCOLUMNS, such as 8x8") }
         guard padding >= 0 else { throw ValidationError("--padding \(padding): give 0 or more pixels") }
+        guard (images == nil) != (checkpoint == nil) else { throw ValidationError("give either image files or --checkpoint, not both or neither") }
+        guard (10...100_000).contains(samples) else { throw ValidationError("--samples \(samples): choose 10 to 100000") }
     }
 
     func run() throws {
-        let request = ScoreRequest(set: JudgedSet(rawValue: data)!, path: images, grid: grid.flatMap(parsedGrid), padding: padding)
+        var request = ScoreRequest(set: JudgedSet(rawValue: data)!, path: images ?? "", grid: grid.flatMap(parsedGrid), padding: padding)
+        request.checkpoint = checkpoint
+        request.samples = samples
         let result = try scoreImages(request) { line in FileHandle.standardError.write(Data(("  " + line + "\n").utf8)) }
         if json {
             print(result.json)
             return
         }
-        print("gan-lab · score of \(result.scores.count) images from \(images) by the \(data) judge "
+        print("gan-lab · score of \(result.scores.count) images from \(images ?? checkpoint ?? "") by the \(data) judge "
               + "(\(String(format: "%.1f", 100 * result.judgeAccuracy)) % right on images it never saw)")
         print("  features: the judge's 128 penultimate ReLU outputs; ceiling: \(result.ceiling.count) real images it never trained on; "
               + "floor: \(result.floor.count) images of uniform noise; each set against \(result.referenceCount) of the judge's training images")

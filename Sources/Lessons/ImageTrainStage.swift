@@ -129,6 +129,14 @@ enum ImageTrainStage: StageKind {
             figures.append(path)
         }
         figures.append(try context.write(epochChart(epochMeans, title: "Losses and discriminator accuracy per epoch"), name: "metrics"))
+        let checkpoint = try context.folder.path(stage: context.plan.number, name: "generator.safetensors")
+        do {
+            try GeneratorCheckpoint(set: set, architecture: generatorArchitecture.description, noise: configuration.noise)
+                .save(generator, to: checkpoint)
+        } catch let error as SafeTensorsError {
+            throw LessonError([error.description])
+        }
+        console.line("  wrote \(checkpoint): the generator, for `gan-lab score --data \(set.rawValue) --checkpoint \(checkpoint) --samples 10000`")
         if let ceiling, judged.count >= 2 {
             let xs = judged.map { Double($0.epoch) }
             figures.append(try context.write(LineChart(

@@ -55,6 +55,32 @@ final class ImageTrainingTests: XCTestCase {
         XCTAssertEqual(metrics["steps"], 8)
         XCTAssertNotNil(metrics["final_fid_features"])
         for key in metrics.keys { XCTAssertNotNil(MetricNames.words(key), key) }
+
+        // The generator is saved, and `gan-lab score --checkpoint` judges it.
+        let checkpoint = try XCTUnwrap(result.folder + "/stage-1/generator.safetensors")
+        var request = ScoreRequest(set: .mnist, path: "")
+        request.checkpoint = checkpoint
+        request.samples = 100
+        let scored = try scoreImages(request) { _ in }
+        XCTAssertEqual(scored.scores.count, 100)
+        XCTAssertEqual(scored.scores.frechetFeatures, try scoreImages(request) { _ in }.scores.frechetFeatures)  // fixed noise
+        XCTAssertGreaterThan(scored.scores.frechetFeatures, scored.ceiling.frechetFeatures)
+        func problem(_ request: ScoreRequest) -> String {
+            do { _ = try scoreImages(request) { _ in }; return "no error" } catch { return "\(error)" }
+        }
+        var fashion = request
+        fashion.set = .fashionMNIST
+        XCTAssertTrue(problem(fashion).contains("a generator of mnist images; score it with --data mnist"))
+        let cut = folder + "/cut.safetensors"
+        try Data(try Data(contentsOf: URL(fileURLWithPath: checkpoint)).prefix(50)).write(to: URL(fileURLWithPath: cut))
+        var damaged = request
+        damaged.checkpoint = cut
+        XCTAssertTrue(problem(damaged).contains("not a checkpoint the lab can read"), problem(damaged))
+        let judges = ImageDataView.dataFolder + "/judges"
+        let judgeFile = try XCTUnwrap(try FileManager.default.contentsOfDirectory(atPath: judges).first { $0.hasPrefix("mnist-") })
+        var other = request
+        other.checkpoint = judges + "/" + judgeFile
+        XCTAssertTrue(problem(other).contains("not a generator checkpoint of the lab's"), problem(other))
     }
 
     func testImageStagesRejectPointsAndPacking() throws {
