@@ -52,10 +52,7 @@ struct Score: ParsableCommand {
             print(result.json)
             return
         }
-        print("gan-lab · score of \(result.scores.count) images from \(images ?? checkpoint ?? "") by the \(data) judge "
-              + "(\(String(format: "%.1f", 100 * result.judgeAccuracy)) % right on images it never saw)")
-        print("  features: the judge's 128 penultimate ReLU outputs; ceiling: \(result.ceiling.count) real images it never trained on; "
-              + "floor: \(result.floor.count) images of uniform noise; each set against \(result.referenceCount) of the judge's training images")
+        print(result.heading(source: images ?? checkpoint ?? "", set: request.set))
         print(result.table)
     }
 

@@ -54,6 +54,14 @@ public struct ScoreResult {
     /// The judge's training images every set is compared with.
     public let referenceCount: Int
 
+    /// What was compared with what, above the table.
+    public func heading(source: String, set: JudgedSet) -> String {
+        "gan-lab · score of \(grouped(scores.count)) images from \(source) by the \(set.rawValue) judge "
+            + "(\(fixed(100 * judgeAccuracy, 1)) % right on images it never saw)\n"
+            + "  features: the judge's 128 penultimate ReLU outputs; ceiling: \(grouped(ceiling.count)) real images it never trained on; "
+            + "floor: \(grouped(floor.count)) images of uniform noise; each set against \(grouped(referenceCount)) of the judge's training images"
+    }
+
     /// The table: each score, the ceiling beside it, and which way is better.
     public var table: String {
         let rows: [(String, String, (ImageScores) -> Double, Int)] = [

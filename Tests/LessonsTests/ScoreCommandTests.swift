@@ -36,6 +36,8 @@ final class ScoreCommandTests: XCTestCase {
         XCTAssertLessThan(noise.scores.manifold.precision, 0.3)
         XCTAssertLessThan(noise.scores.inceptionScore.mean, real.ceiling.inceptionScore.mean)
         XCTAssertTrue(noise.table.contains("Fréchet distance, features"))
+        XCTAssertTrue(real.heading(source: "real.idx", set: .mnist).contains("score of 500 images from real.idx by the mnist judge (97.8 % right"))
+        XCTAssertTrue(real.heading(source: "real.idx", set: .mnist).contains("each set against 4,500 of the judge's training images"))
         // The floor is noise scored the same way: far below the ceiling on every score.
         XCTAssertGreaterThan(real.floor.frechetFeatures, 10 * real.ceiling.frechetFeatures)
         XCTAssertLessThan(real.floor.manifold.recall, real.ceiling.manifold.recall)
