@@ -93,7 +93,7 @@ public struct ImageBatches {
         if position >= order.count {
             if !order.isEmpty { epoch += 1 }
             order = Array(0..<set.count)
-            for i in stride(from: order.count - 1, to: 0, by: -1) { order.swapAt(i, random.index(below: i + 1)) }
+            random.shuffle(&order)
             position = 0
         }
         let end = min(position + batchSize, order.count)

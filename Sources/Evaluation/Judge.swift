@@ -68,12 +68,12 @@ public struct JudgeData {
             var heldOut: [Int] = []
             for digit in 0..<10 {
                 var members = labels.indices.filter { labels[$0] == digit }
-                for i in stride(from: members.count - 1, to: 0, by: -1) { members.swapAt(i, random.index(below: i + 1)) }
+                random.shuffle(&members)
                 heldOut += members.prefix(recipe.heldOutPerClass)
             }
             // The file lists the digits class by class: shuffle the held-out ones, so that any first
             // n of them (a ceiling for n images, a split of a score) hold every class.
-            for i in stride(from: heldOut.count - 1, to: 0, by: -1) { heldOut.swapAt(i, random.index(below: i + 1)) }
+            random.shuffle(&heldOut)
             let held = Set(heldOut)
             return JudgeData(training: all.subset(labels.indices.filter { !held.contains($0) }), heldOut: all.subset(heldOut))
         case .fashionMNIST:

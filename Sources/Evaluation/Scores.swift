@@ -43,7 +43,7 @@ public final class Scorer {
         self.judge = judge
         var random = RandomSource(seed: 0x7265_6665)
         var order = Array(0..<data.training.count)
-        for i in stride(from: order.count - 1, to: 0, by: -1) { order.swapAt(i, random.index(below: i + 1)) }
+        random.shuffle(&order)
         let chosen = data.training.subset(Array(order.prefix(referenceCount)).sorted())
         self.referenceCount = chosen.count
         reference = judge.judge(chosen.images)

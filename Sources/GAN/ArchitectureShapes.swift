@@ -99,8 +99,8 @@ extension Architecture {
     public static func shapeText(_ shape: [Int]) -> String { shape.map(String.init).joined(separator: "x") }
 }
 
-/// 12544 → "12,544".
-func grouped(_ value: Int) -> String {
+/// Thousands separated with commas, as Keras prints parameter counts: 12544 → "12,544".
+public func grouped(_ value: Int) -> String {
     let digits = String(value.magnitude)
     var result = ""
     for (index, digit) in digits.enumerated() {

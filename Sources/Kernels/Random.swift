@@ -24,6 +24,11 @@ public struct RandomSource {
     @inline(__always)
     public mutating func nextUnit() -> Double { Double(nextBits() >> 11) * 0x1.0p-53 }
 
+    /// Shuffles `items` in place (Fisher–Yates from the last element down).
+    public mutating func shuffle<T>(_ items: inout [T]) {
+        for i in stride(from: items.count - 1, to: 0, by: -1) { items.swapAt(i, index(below: i + 1)) }
+    }
+
     /// Uniform in [low, high).
     @inline(__always)
     public mutating func uniform(_ low: Double, _ high: Double) -> Double { low + (high - low) * nextUnit() }

@@ -111,17 +111,6 @@ public final class Console {
     }
 }
 
-/// Thousands separated with commas, as Keras prints parameter counts.
-func grouped(_ value: Int) -> String {
-    let digits = String(abs(value))
-    var result = ""
-    for (index, character) in digits.enumerated() {
-        if index > 0, (digits.count - index) % 3 == 0 { result += "," }
-        result.append(character)
-    }
-    return (value < 0 ? "-" : "") + result
-}
-
 /// `text` padded with spaces on the right to `width` characters (table columns).
 func leftAligned(_ text: String, _ width: Int) -> String { text + String(repeating: " ", count: max(0, width - text.count)) }
 

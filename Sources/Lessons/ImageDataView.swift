@@ -1,13 +1,13 @@
 import Charts
 import Data
+import Evaluation
 import Foundation
+import GAN
 import Kernels
 
 /// The first stage of an image lesson: the real images, a grid with one row per class, the class
 /// counts, and the pixel statistics a class should know before training anything on them.
 enum ImageDataView {
-    /// Fashion-MNIST's class names, in label order.
-    static let fashionClasses = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"]
     /// The same, short enough to sit under ten bars side by side.
     static let fashionShortClasses = ["T-shirt", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Boot"]
 
@@ -44,7 +44,7 @@ enum ImageDataView {
         } catch let error as DataError {
             throw LessonError([error.message])
         }
-        let names = settings.text("data") == "fashion-mnist" ? fashionClasses : nil
+        let names = settings.text("data") == "fashion-mnist" ? JudgedSet.fashionMNIST.classNames : nil
         console.line("  \(grouped(set.count)) images of \(set.height)×\(set.width) pixels, \(set.channels == 1 ? "grey" : "colour (RGB)"), from \(set.source)")
         var metrics: [String: Double] = ["images": Double(set.count), "height": Double(set.height), "width": Double(set.width),
                                          "channels": Double(set.channels)]

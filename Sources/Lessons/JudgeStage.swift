@@ -2,6 +2,7 @@ import Charts
 import Data
 import Evaluation
 import Foundation
+import GAN
 import Kernels
 
 /// Lesson 7's lab: the judge scores sets of images whose quality everyone can see — real digits

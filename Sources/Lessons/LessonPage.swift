@@ -1,4 +1,5 @@
 import Foundation
+import GAN
 
 /// `index.html` of a run: the lesson's narrative with each stage's figures inline and its key
 /// metrics — a page a student opens after class. Offline: relative paths, no scripts.

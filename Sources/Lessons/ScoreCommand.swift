@@ -76,11 +76,11 @@ public struct ScoreResult {
             ("KL(classes ‖ uniform), nats", "lower", { $0.classes.klFromUniform }, 3),
             ("confidently classified", "higher", { $0.confidentShare }, 3),
         ]
-        func cell(_ value: Double, _ digits: Int) -> String { String(format: "%.\(digits)f", value).leftPadded(12) }
-        var lines = ["  " + "score".padding(toLength: 30, withPad: " ", startingAt: 0) + "these images".leftPadded(14)
-                     + "ceiling".leftPadded(12) + "floor".leftPadded(12) + "   better"]
+        func cell(_ value: Double, _ digits: Int) -> String { rightAligned(fixed(value, digits), 12) }
+        var lines = ["  " + leftAligned("score", 30) + rightAligned("these images", 14) + rightAligned("ceiling", 12)
+                     + rightAligned("floor", 12) + "   better"]
         for (name, better, value, digits) in rows {
-            lines.append("  " + name.padding(toLength: 30, withPad: " ", startingAt: 0) + cell(value(scores), digits).leftPadded(14)
+            lines.append("  " + leftAligned(name, 30) + rightAligned(cell(value(scores), digits), 14)
                          + cell(value(ceiling), digits) + cell(value(floor), digits) + "   " + better)
         }
         return lines.joined(separator: "\n")
@@ -93,10 +93,6 @@ public struct ScoreResult {
         let data = try! JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys])
         return String(decoding: data, as: UTF8.self)
     }
-}
-
-extension String {
-    func leftPadded(_ width: Int) -> String { String(repeating: " ", count: max(0, width - count)) + self }
 }
 
 /// Reads the images, trains or reads the judge, scores the images and their ceiling.
