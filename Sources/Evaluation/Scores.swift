@@ -53,11 +53,13 @@ public final class Scorer {
     }
 
     /// The scores of images [n, 1, 28, 28] in [-1, 1].
-    public func score(_ images: Tensor) -> ImageScores {
-        let judgement = judge.judge(images)
+    public func score(_ images: Tensor) -> ImageScores { score(judge.judge(images)) }
+
+    /// The scores of images the judge has already judged.
+    public func score(_ judgement: Judgement) -> ImageScores {
         let maxima = judgement.probabilities.maximum(alongAxes: [1]).scalars
         return ImageScores(
-            count: images.shape[0], inceptionScore: inceptionScore(probabilities: judgement.probabilities),
+            count: judgement.logits.shape[0], inceptionScore: inceptionScore(probabilities: judgement.probabilities),
             frechetFeatures: frechetDistance(FeatureStatistics(features: judgement.features), referenceFeatureStatistics),
             frechetLogits: frechetDistance(FeatureStatistics(features: judgement.logits), referenceLogitStatistics),
             manifold: manifoldMetrics(real: reference.features, fake: judgement.features),

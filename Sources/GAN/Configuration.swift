@@ -89,8 +89,11 @@ public struct GANConfiguration: Equatable {
     public var noise = NoiseDistribution.uniform(low: -1, high: 1)
     /// What D and G minimise (non-saturating BCE unless set).
     public var loss = LossFamily.nonSaturating
-    public var schedule = UpdateSchedule.alternating(discriminatorSteps: 1)
-    /// How D's loss joins its real and fake halves (by default as the schedule's tutorial does).
+    /// The update schedule; setting it also sets `halvesCombination` to the schedule's own.
+    public var schedule = UpdateSchedule.alternating(discriminatorSteps: 1) {
+        didSet { halvesCombination = schedule.halvesCombination }
+    }
+    /// How D's loss joins its real and fake halves (as the schedule's tutorial does unless set after it).
     public var halvesCombination: HalvesCombination
     public var generatorOptimizer = OptimizerConfiguration()
     public var discriminatorOptimizer = OptimizerConfiguration()

@@ -12,7 +12,7 @@ import NN
 enum ImageTrainStage: StageKind {
     static let name = "train-images"
     static let settings = [
-        SettingSpec("data", .choice(toyDataNames + imageDataNames), "gaussian"),
+        dataSetting,
         SettingSpec("epochs", .integer(1...1_000_000), "100"),
         SettingSpec("snapshot-every", .integer(1...1_000_000), "10"),
         SettingSpec("batches", .choice(["shuffled", "with-replacement"]), "shuffled"),

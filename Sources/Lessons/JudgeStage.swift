@@ -11,7 +11,7 @@ import Kernels
 enum JudgeStage: StageKind {
     static let name = "judge"
     static let settings = [
-        SettingSpec("data", .choice(toyDataNames + imageDataNames), "gaussian"),
+        dataSetting,
         SettingSpec("set-size", .integer(10...10_000), "500"),
         SettingSpec("sets", .text, JudgedImages.allCases.map(\.rawValue).joined(separator: ", ")),
     ]
@@ -40,10 +40,11 @@ enum JudgeStage: StageKind {
         var random = context.random
         let chosen = parseViews(settings.text("sets")).compactMap(JudgedImages.init(rawValue:))
         let kinds = chosen.contains(.real) ? chosen : [.real] + chosen
-        var rows: [(kind: JudgedImages, images: Tensor, scores: ImageScores)] = []
+        var rows: [(kind: JudgedImages, images: Tensor, judgement: Judgement, scores: ImageScores)] = []
         for kind in kinds {
             let images = kind.images(from: data.heldOut, count: size, using: &random)
-            rows.append((kind, images, scorer.score(images)))
+            let judgement = judge.judge(images)
+            rows.append((kind, images, judgement, scorer.score(judgement)))
         }
         console.line("  \(grouped(size)) images a set, each against \(grouped(scorer.referenceCount)) of the judge's training images")
         console.line()
@@ -55,9 +56,8 @@ enum JudgeStage: StageKind {
         console.line("  seed 000's formulas on the same sets:")
         var metrics: [String: Double] = ["judge_accuracy": accuracy, "set_size": Double(size)]
         for row in rows {
-            let judgement = judge.judge(row.images)
-            let buggyScore = seed000InceptionScore(probabilities: judgement.probabilities)
-            let buggyDistance = seed000FrechetDistance(FeatureStatistics(features: judgement.features), scorer.referenceFeatureStatistics)
+            let buggyScore = seed000InceptionScore(probabilities: row.judgement.probabilities)
+            let buggyDistance = seed000FrechetDistance(FeatureStatistics(features: row.judgement.features), scorer.referenceFeatureStatistics)
             console.line("    " + row.kind.label.padding(toLength: 22, withPad: " ", startingAt: 0)
                 + "IS \(fixed(row.scores.inceptionScore.mean, 2)) → as written \(fixed(buggyScore, 2))"
                 + " · FID \(fixed(row.scores.frechetFeatures, 1)) → as written \(fixed(buggyDistance, 1))")

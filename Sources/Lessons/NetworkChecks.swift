@@ -118,6 +118,6 @@ func locatedProblem(_ kind: ValueKind, _ entry: LessonFile.Entry) -> (line: Int,
 
 /// The settings of a models stage beyond the networks: the data whose shape they must fit.
 let modelDataSettings = [
-    SettingSpec("data", .choice(toyDataNames + imageDataNames), "gaussian"),
+    dataSetting,
     SettingSpec("image-size", .integer(4...256), "28"),
 ]

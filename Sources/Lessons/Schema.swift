@@ -79,7 +79,7 @@ let identitySettings = [SettingSpec("id", .text, nil), SettingSpec("kind", .choi
 
 /// Settings of the toy data sets, shared by the stages that draw or train on them.
 let dataSettings = [
-    SettingSpec("data", .choice(toyDataNames + imageDataNames), "gaussian"),
+    dataSetting,
     SettingSpec("data-std", .number(1e-4...1e4), "0.5"),
     SettingSpec("data-mean-x", .number(-1e4...1e4), "0"),
     SettingSpec("data-mean-y", .number(-1e4...1e4), "0"),
@@ -88,6 +88,9 @@ let dataSettings = [
     SettingSpec("axes-y", .text, "same"),
     SettingSpec("data-file", .text, "none"),
 ]
+
+/// Which data a stage draws or trains on.
+let dataSetting = SettingSpec("data", .choice(toyDataNames + imageDataNames), "gaussian")
 
 /// The 2-D toy data sets (`points`: a user's CSV of x,y rows in `data-file`), and the image sets a
 /// data stage can show (`images`: the file in `data-file`).
