@@ -71,11 +71,6 @@ enum ImageTrainStage: StageKind {
         }
         let ceiling = scorer.map { $0.ceiling(count: judgeNoise.shape[0]) }
 
-        var epochMeans: [StepMetrics] = [], sum = StepMetrics()
-        loop.afterStep.append { _, _, metrics in
-            accumulate(&sum, metrics)
-            return [:]
-        }
         var figures: [String] = [], frames: [any Chart] = []
         var judged: [(epoch: Int, scores: ImageScores)] = []
         let digits = max(4, String(epochs).count)
@@ -100,26 +95,14 @@ enum ImageTrainStage: StageKind {
         func outcome() -> StageOutcome { StageOutcome(figures: figures, rows: loop.rows) }
 
         let start = Date()
-        var lastReport = Date.distantPast
         try snapshot(0)
-        for epoch in 1...epochs {
-            loop.epoch = epoch
-            sum = StepMetrics()
-            do {
-                try loop.train(steps: steps)
-            } catch is TrainingInterrupted {
-                console.progress("interrupted at epoch \(epoch), step \(loop.step): saving what was done", final: true)
-                try snapshot(epoch)
-                throw TrainingInterrupted(outcome: outcome())
-            }
-            epochMeans.append(scaled(sum, 1 / Float(steps)))
+        try loop.runEpochs(epochs, steps: steps, console: console, afterEpoch: { epoch in
             if epoch % snapshotEvery == 0 || epoch == epochs { try snapshot(epoch) }
-            let now = Date()
-            if epoch == epochs || now.timeIntervalSince(lastReport) > (console.isTerminal ? 0.1 : 5) {
-                lastReport = now
-                console.progress(loop.progressLine(epoch: epoch, of: epochs, start: start, metrics: epochMeans.last!), final: epoch == epochs)
-            }
-        }
+        }, interrupted: { epoch in
+            try snapshot(epoch)
+            return outcome()
+        })
+        let epochMeans = loop.epochMeans
         if frames.count >= 2 {
             let path = try context.folder.path(stage: context.plan.number, name: "samples.gif")
             do {

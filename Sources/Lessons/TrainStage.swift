@@ -33,12 +33,6 @@ enum TrainStage: StageKind {
             + "\(settings.text("optimizer")) lr \(settings.text("learning-rate"))"
             + (configuration.labelNoise > 0 ? ", label noise ±\(settings.text("label-noise"))" : ""))
 
-        var epochMeans: [StepMetrics] = []
-        var sum = StepMetrics()
-        loop.afterStep.append { _, networks, metrics in
-            if networks == .both { accumulate(&sum, metrics) }
-            return [:]
-        }
         let digits = max(4, String(epochs).count)
         func snapshot(_ epoch: Int) throws {
             let label = "epoch-" + String(repeating: "0", count: max(0, digits - String(epoch).count)) + String(epoch)
@@ -48,31 +42,20 @@ enum TrainStage: StageKind {
 
         let start = Date()
         try snapshot(0)
-        var lastReport = Date.distantPast
         let pauseEvery = settings.integer("pause-every")
         var stepping = console.isInteractive
-        for epoch in 1...epochs {
-            loop.epoch = epoch
+        try loop.runEpochs(epochs, steps: stepsPerEpoch, console: console, beforeEpoch: { epoch in
             if stepping, epoch == 1 || (pauseEvery > 0 && (epoch - 1) % pauseEvery == 0) {
                 stepping = try stepThrough(session, epoch: epoch, outcome: outcome)
             }
-            sum = StepMetrics()
-            do {
-                try loop.train(steps: stepsPerEpoch)
-            } catch is TrainingInterrupted {
-                console.progress("interrupted at epoch \(epoch), step \(session.step): saving what was done", final: true)
-                try snapshot(epoch)
-                try session.write(epochChart(epochMeans), name: "metrics")
-                throw TrainingInterrupted(outcome: outcome())
-            }
-            epochMeans.append(scaled(sum, 1 / Float(stepsPerEpoch)))
+        }, afterEpoch: { epoch in
             if epoch % snapshotEvery == 0 || epoch == epochs { try snapshot(epoch) }
-            let now = Date()
-            if epoch == epochs || now.timeIntervalSince(lastReport) > (console.isTerminal ? 0.1 : 5) {
-                lastReport = now
-                console.progress(loop.progressLine(epoch: epoch, of: epochs, start: start, metrics: epochMeans.last!), final: epoch == epochs)
-            }
-        }
+        }, interrupted: { epoch in
+            try snapshot(epoch)
+            try session.write(epochChart(loop.epochMeans), name: "metrics")
+            return outcome()
+        })
+        let epochMeans = loop.epochMeans
         try session.write(epochChart(epochMeans), name: "metrics")
 
         // Final statistics: 1,000 generated points next to 1,000 real ones.
@@ -137,26 +120,6 @@ enum TrainStage: StageKind {
         }
     }
 
-}
-
-func accumulate(_ sum: inout StepMetrics, _ metrics: StepMetrics) {
-    sum.discriminatorLoss += metrics.discriminatorLoss
-    sum.generatorLoss += metrics.generatorLoss
-    sum.realAccuracy += metrics.realAccuracy
-    sum.fakeAccuracy += metrics.fakeAccuracy
-    sum.realScore += metrics.realScore
-    sum.fakeScore += metrics.fakeScore
-}
-
-func scaled(_ metrics: StepMetrics, _ factor: Float) -> StepMetrics {
-    var result = metrics
-    result.discriminatorLoss *= factor
-    result.generatorLoss *= factor
-    result.realAccuracy *= factor
-    result.fakeAccuracy *= factor
-    result.realScore *= factor
-    result.fakeScore *= factor
-    return result
 }
 
 /// Losses and D's accuracy per epoch (epoch means), smoothed when there are many epochs.

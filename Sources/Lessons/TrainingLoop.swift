@@ -56,6 +56,38 @@ final class TrainingLoop {
     /// The epoch (or frame) the next steps belong to, as the stage counts them (metrics.csv's epoch column).
     var epoch = 1
 
+    /// Each finished epoch's mean metrics of its rounds (`runEpochs`).
+    private(set) var epochMeans: [StepMetrics] = []
+    private var epochSum = StepMetrics(), epochRounds = 0
+
+    /// `epochs` epochs of `steps` rounds: sets `epoch`, keeps each epoch's mean metrics, calls
+    /// `beforeEpoch` (step mode's pause points) and `afterEpoch` (snapshots), and reports progress
+    /// (every 0.1 s on a terminal, every 5 s otherwise, and at the end). On Ctrl-C it says so, asks
+    /// `interrupted` for what the stage saved, and stops the stage with it.
+    func runEpochs(_ epochs: Int, steps: Int, console: Console, beforeEpoch: (Int) throws -> Void = { _ in },
+                   afterEpoch: (Int) throws -> Void, interrupted: (Int) throws -> StageOutcome) throws {
+        let start = Date()
+        var lastReport = Date.distantPast
+        for epoch in 1...epochs {
+            self.epoch = epoch
+            try beforeEpoch(epoch)
+            (epochSum, epochRounds) = (StepMetrics(), 0)
+            do {
+                try train(steps: steps)
+            } catch is TrainingInterrupted {
+                console.progress("interrupted at epoch \(epoch), step \(step): saving what was done", final: true)
+                throw TrainingInterrupted(outcome: try interrupted(epoch))
+            }
+            epochMeans.append(scaled(epochSum, 1 / Float(max(epochRounds, 1))))
+            try afterEpoch(epoch)
+            let now = Date()
+            if epoch == epochs || now.timeIntervalSince(lastReport) > (console.isTerminal ? 0.1 : 5) {
+                lastReport = now
+                console.progress(progressLine(epoch: epoch, of: epochs, start: start, metrics: epochMeans.last!), final: epoch == epochs)
+            }
+        }
+    }
+
     /// `count` steps of both networks. Throws `TrainingInterrupted` (with nothing to save of its
     /// own: the stage adds what it has) when Ctrl-C asked to stop, and a `LessonError` when a loss
     /// stops being finite.
@@ -81,6 +113,10 @@ final class TrainingLoop {
         }
         try checkFinite(metrics, networks: networks)
         lastMetrics = metrics
+        if networks == .both {
+            accumulate(&epochSum, metrics)
+            epochRounds += 1
+        }
         var extra: [String: Double] = [:]
         for observer in afterStep { extra.merge(observer(step, networks, metrics)) { $1 } }
         if recordsRows {
@@ -130,4 +166,24 @@ func metricsSummary(_ metrics: StepMetrics) -> String {
     [("D loss", metrics.discriminatorLoss, 3), ("G loss", metrics.generatorLoss, 3),
      ("D(x)", metrics.realScore, 2), ("D(G(z))", metrics.fakeScore, 2)]
         .filter { !$0.1.isNaN }.map { "\($0.0) \(fixed(Double($0.1), $0.2))" }.joined(separator: " · ")
+}
+
+private func accumulate(_ sum: inout StepMetrics, _ metrics: StepMetrics) {
+    sum.discriminatorLoss += metrics.discriminatorLoss
+    sum.generatorLoss += metrics.generatorLoss
+    sum.realAccuracy += metrics.realAccuracy
+    sum.fakeAccuracy += metrics.fakeAccuracy
+    sum.realScore += metrics.realScore
+    sum.fakeScore += metrics.fakeScore
+}
+
+private func scaled(_ metrics: StepMetrics, _ factor: Float) -> StepMetrics {
+    var result = metrics
+    result.discriminatorLoss *= factor
+    result.generatorLoss *= factor
+    result.realAccuracy *= factor
+    result.fakeAccuracy *= factor
+    result.realScore *= factor
+    result.fakeScore *= factor
+    return result
 }
