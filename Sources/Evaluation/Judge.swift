@@ -153,6 +153,9 @@ public final class Judge {
     public let path: String
     /// Whether this judge was trained now (false: read from the cache).
     public let trainedNow: Bool
+    /// The share of the held-out images it classifies right, measured once when it was trained and
+    /// kept in the cache (Fashion-MNIST's 10,000 test images need not be judged on every use).
+    public private(set) var heldOutAccuracy = 0.0
     /// Seconds the training took (0 when read from the cache).
     public let trainingSeconds: Double
 
@@ -172,22 +175,25 @@ public final class Judge {
                 let file = try SafeTensors(contentsOf: URL(fileURLWithPath: path))
                 guard file.metadata["key"] == key else { throw JudgeCacheMismatch() }
                 try Checkpoint(model: network).load(file)
-                return Judge(set: set, recipe: recipe, network: network, path: path, trainedNow: false, seconds: 0)
+                let judge = Judge(set: set, recipe: recipe, network: network, path: path, trainedNow: false, seconds: 0)
+                judge.heldOutAccuracy = file.metadata["held_out_accuracy"].flatMap(Double.init) ?? judge.accuracy(on: data.heldOut)
+                return judge
             } catch {
                 progress("the cached judge \(path) cannot be used (\(error)); training a new one")
             }
         }
         let start = Date()
         onPortableKernels { train(network, on: data.training, recipe: recipe, using: &random, progress: progress) }
-        let seconds = Date().timeIntervalSince(start)
+        let judge = Judge(set: set, recipe: recipe, network: network, path: path, trainedNow: true, seconds: Date().timeIntervalSince(start))
+        judge.heldOutAccuracy = judge.accuracy(on: data.heldOut)
         do {
             try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-            try Checkpoint(model: network).save(to: URL(fileURLWithPath: path),
-                                                metadata: ["key": key, "set": set.rawValue, "architecture": recipe.architecture])
+            try Checkpoint(model: network).save(to: URL(fileURLWithPath: path), metadata: [
+                "key": key, "set": set.rawValue, "architecture": recipe.architecture, "held_out_accuracy": String(judge.heldOutAccuracy)])
         } catch {
             progress("could not cache the judge in \(folder) (\(error)); it will be trained again next time")
         }
-        return Judge(set: set, recipe: recipe, network: network, path: path, trainedNow: true, seconds: seconds)
+        return judge
     }
 
     private init(set: JudgedSet, recipe: JudgeRecipe, network: Sequential, path: String, trainedNow: Bool, seconds: Double) {

@@ -30,7 +30,7 @@ enum JudgeStage: StageKind {
         let settings = context.settings, console = context.console
         let set = JudgedSet(rawValue: settings.text("data"))!
         let (data, judge) = try loadJudge(set) { console.progress($0, final: true) }
-        let accuracy = judge.accuracy(on: data.heldOut)
+        let accuracy = judge.heldOutAccuracy
         console.line("  the judge: \(judge.recipe.architecture)")
         console.line("  \(judge.trainedNow ? "trained now in \(fixed(judge.trainingSeconds, 0)) s" : "read from \(judge.path)"); "
             + "\(fixed(100 * accuracy, 1)) % right on \(grouped(data.heldOut.count)) images it never trained on; "

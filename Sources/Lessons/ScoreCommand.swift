@@ -116,7 +116,7 @@ public func scoreImages(_ request: ScoreRequest, progress: (String) -> Void) thr
     var random = RandomSource(seed: 0x666c_6f6f_72)
     let noise = Tensor.uniform(shape: [min(images.count, scorer.heldOutCount), 1, 28, 28], low: -1, high: 1, using: &random)
     return ScoreResult(scores: scorer.score(images.images), ceiling: scorer.ceiling(count: images.count), floor: scorer.score(noise),
-                       judgeAccuracy: judge.accuracy(on: data.heldOut), judgePath: judge.path, referenceCount: scorer.referenceCount)
+                       judgeAccuracy: judge.heldOutAccuracy, judgePath: judge.path, referenceCount: scorer.referenceCount)
 }
 
 /// The judge for `set` and the images it learns from and is measured on, from the lab's data

@@ -40,6 +40,7 @@ final class JudgeTests: XCTestCase {
         // Read back from the cache: the same judgement, bit for bit.
         let cached = try Judge.load(.mnist, data: data, dataFolder: cache)
         XCTAssertFalse(cached.trainedNow)
+        XCTAssertEqual(cached.heldOutAccuracy, accuracy)  // measured once, kept in the cache
         let images = data.heldOut.images.sliced(alongAxis: 0, 0..<64)
         let (a, b) = (judge.judge(images), cached.judge(images))
         XCTAssertEqual(a.features.scalars, b.features.scalars)
