@@ -83,6 +83,23 @@ public enum UpdateSchedule: Equatable {
     }
 }
 
+/// How a D step takes its real and its fake half.
+public enum DiscriminatorHalves: String, Equatable, CaseIterable {
+    /// One update on one loss that joins both halves.
+    case together
+    /// Keras's `train_on_batch` twice: one update on the real half, then one on the fake half,
+    /// each on its own loss (the Fashion-MNIST tutorial's loop); the step reports their average.
+    case separately
+}
+
+/// The mode a network runs in: batch normalisation on the batch's statistics (and updating its
+/// running ones) and dropout on, or on the running statistics with dropout off.
+public enum NetworkMode: String, Equatable, CaseIterable {
+    case training
+    /// Keras's `predict`: what the Fashion-MNIST tutorial makes D's fakes with.
+    case inference
+}
+
 /// Everything that decides how a GAN trains, besides its two networks.
 public struct GANConfiguration: Equatable {
     public var batchSize = 64
@@ -105,6 +122,10 @@ public struct GANConfiguration: Equatable {
     public var labelFlip: Float = 0
     /// PacGAN's packing: D judges packs of this many samples, concatenated into one input row.
     public var packSize = 1
+    /// Whether a D step is one update on both halves or two, real then fake.
+    public var discriminatorHalves = DiscriminatorHalves.together
+    /// The mode G makes D's fakes in (the G step always runs G in training mode).
+    public var fakesMode = NetworkMode.training
 
     public init(schedule: UpdateSchedule = .alternating(discriminatorSteps: 1)) {
         self.schedule = schedule

@@ -41,16 +41,20 @@ public enum LossFamily: Equatable {
     func discriminatorLoss(real: Variable, fake: Variable, realTargets: Tensor, fakeTargets: Tensor,
                            combination: HalvesCombination) -> Variable {
         switch self {
-        case .nonSaturating, .minimax:
-            return combination.join(binaryCrossEntropy(logits: real, targets: realTargets),
-                                    binaryCrossEntropy(logits: fake, targets: fakeTargets))
-        case .leastSquares:
-            return combination.join(meanSquaredError(real, realTargets), meanSquaredError(fake, fakeTargets))
+        case .nonSaturating, .minimax, .leastSquares:
+            return combination.join(halfLoss(real, targets: realTargets), halfLoss(fake, targets: fakeTargets))
         case .hinge:
             return hingeLoss(real, targets: Tensor(shape: real.shape, repeating: 1)) + hingeLoss(fake, targets: Tensor(shape: fake.shape, repeating: -1))
         case .wasserstein, .wassersteinGradientPenalty:
             return wassersteinCriticLoss(real: real, fake: fake)  // −(estimate of the Wasserstein-1 distance)
         }
+    }
+
+    /// D's loss on one half of its batch against its targets (the target-based families only):
+    /// binary cross-entropy from logits, or the squared error.
+    func halfLoss(_ outputs: Variable, targets: Tensor) -> Variable {
+        precondition(usesTargets, "a critic's loss has no halves of its own")
+        return self == .leastSquares ? meanSquaredError(outputs, targets) : binaryCrossEntropy(logits: outputs, targets: targets)
     }
 
     /// G's loss on D's outputs for its samples.

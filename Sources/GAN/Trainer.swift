@@ -16,6 +16,9 @@ public struct StepMetrics: Equatable {
     public var realScore: Float = 0
     /// Mean D(G(z)) over the fake batch of the D step.
     public var fakeScore: Float = 0
+    /// Mean D(G(z)) over the G step's own samples, judged by D before G's update (they differ
+    /// from the D step's when G makes D's fakes in another mode, or D has moved since).
+    public var generatorStepFakeScore: Float = 0
 
     public init() {}
 
@@ -28,6 +31,7 @@ public struct StepMetrics: Equatable {
             (metrics.discriminatorLoss, metrics.realAccuracy, metrics.fakeAccuracy) = (.nan, .nan, .nan)
             (metrics.realScore, metrics.fakeScore) = (.nan, .nan)
         }
+        if network == .discriminator { metrics.generatorStepFakeScore = .nan }
         return metrics
     }
 }
@@ -87,9 +91,14 @@ public final class GANTrainer {
 
     // MARK: The one D step and the one G step
 
-    /// One discriminator update on a real batch and a fake batch (G's samples, detached: no
-    /// gradient reaches G). With packing, both are judged in packs of `packSize`.
+    /// One discriminator step on a real batch and a fake batch (G's samples, detached: no
+    /// gradient reaches G): one update on both halves, or, with `discriminatorHalves` separately,
+    /// one on the real half and then one on the fake half. With packing, both are judged in packs
+    /// of `packSize`.
     public func discriminatorStep(real: Tensor, fake: Tensor, into metrics: inout StepMetrics, using random: inout RandomSource) {
+        if configuration.discriminatorHalves == .separately {
+            return discriminatorStepInHalves(real: real, fake: fake, into: &metrics, using: &random)
+        }
         // The graph lives inside the closure, so it is freed before the update writes into the
         // parameters it shares (no copy-on-write).
         let parameterGradients = { () -> [Tensor] in
@@ -99,6 +108,39 @@ public final class GANTrainer {
             return gradients(of: loss, at: discriminatorOptimizer.parameters.map(\.variable))
         }()
         applyDiscriminatorUpdate(parameterGradients)
+    }
+
+    /// Keras's two `train_on_batch` calls: an update on the real half's loss, then one on the fake
+    /// half's, judged by the D the first update made. The step's loss is their average (the
+    /// tutorial's `0.5 * np.add(d_loss_real, d_loss_fake)`), its scores each half's own.
+    private func discriminatorStepInHalves(real: Tensor, fake: Tensor, into metrics: inout StepMetrics, using random: inout RandomSource) {
+        let family = configuration.loss
+        let realInput = packed(real), fakeInput = packed(fake)
+        let realTargets = labels(count: realInput.shape[0], value: configuration.realLabel, using: &random)
+        let fakeTargets = labels(count: fakeInput.shape[0], value: 0, using: &random)
+        func update(_ input: Tensor, _ targets: Tensor) -> (loss: Float, outputs: Tensor) {
+            var result: (Float, Tensor) = (0, Tensor(shape: [0]))
+            let parameterGradients = { () -> [Tensor] in
+                let outputs = discriminator(Variable(input))
+                let loss = family.halfLoss(outputs, targets: targets)
+                result = (loss.value.scalar, outputs.value)
+                return gradients(of: loss, at: discriminatorOptimizer.parameters.map(\.variable))
+            }()
+            applyDiscriminatorUpdate(parameterGradients)
+            return result
+        }
+        let realHalf = update(realInput, realTargets), fakeHalf = update(fakeInput, fakeTargets)
+        record(loss: (realHalf.loss + fakeHalf.loss) / 2, realOutputs: realHalf.outputs, fakeOutputs: fakeHalf.outputs, into: &metrics)
+    }
+
+    /// G's samples for D's step, in the mode the configuration names (inference: batch
+    /// normalisation on its running statistics, as Keras's `predict` makes them).
+    public func fakesForDiscriminator(from noise: Tensor) -> Tensor {
+        guard configuration.fakesMode == .inference else { return generate(from: noise) }
+        let wasTraining = generator.isTraining
+        generator.isTraining = false
+        defer { generator.isTraining = wasTraining }
+        return generate(from: noise)
     }
 
     /// One generator update on the given noise, through D as it is now.
@@ -131,8 +173,10 @@ public final class GANTrainer {
 
     /// G's gradients for its samples (a recorded G(z)) judged by D as it is now.
     private func generatorGradients(samples: Variable, into metrics: inout StepMetrics) -> [Tensor] {
-        let loss = configuration.loss.generatorLoss(fake: discriminator(packed(samples)))
+        let outputs = discriminator(packed(samples))
+        let loss = configuration.loss.generatorLoss(fake: outputs)
         metrics.generatorLoss = loss.value.scalar
+        metrics.generatorStepFakeScore = score(outputs.value).mean()
         return gradients(of: loss, at: generatorOptimizer.parameters.map(\.variable))
     }
 
@@ -151,12 +195,16 @@ public final class GANTrainer {
             metrics.fakeAccuracy = fakeOutputs.mapped { $0 < realMean ? 1 : 0 }.mean()
             return
         }
-        let realScores = configuration.loss.outputIsLogit ? realOutputs.sigmoid() : realOutputs
-        let fakeScores = configuration.loss.outputIsLogit ? fakeOutputs.sigmoid() : fakeOutputs
+        let realScores = score(realOutputs), fakeScores = score(fakeOutputs)
         metrics.realScore = realScores.mean()
         metrics.fakeScore = fakeScores.mean()
         metrics.realAccuracy = realScores.mapped { $0 > 0.5 ? 1 : 0 }.mean()
         metrics.fakeAccuracy = fakeScores.mapped { $0 < 0.5 ? 1 : 0 }.mean()
+    }
+
+    /// D's outputs as scores: probabilities for the cross-entropy families, the outputs themselves otherwise.
+    private func score(_ outputs: Tensor) -> Tensor {
+        configuration.loss.outputIsLogit ? outputs.sigmoid() : outputs
     }
 
     // MARK: Rounds of the game
@@ -172,14 +220,14 @@ public final class GANTrainer {
             for _ in 0..<max(discriminatorSteps, 1) {
                 real = realBatch(count, &random)
                 let noise = sampleNoise(count: count, using: &random)
-                observe(.discriminator, real, noise) { discriminatorStep(real: real, fake: generate(from: noise), into: &metrics, using: &random) }
+                observe(.discriminator, real, noise) { discriminatorStep(real: real, fake: fakesForDiscriminator(from: noise), into: &metrics, using: &random) }
             }
             let noise = sampleNoise(count: count, using: &random)
             observe(.generator, real, noise) { generatorStep(noise: noise, into: &metrics) }
         case .phases(let discriminatorSteps, let generatorSteps):
             let real = realBatch(count, &random), noise = sampleNoise(count: count, using: &random)
             for _ in 0..<discriminatorSteps {
-                observe(.discriminator, real, noise) { discriminatorStep(real: real, fake: generate(from: noise), into: &metrics, using: &random) }
+                observe(.discriminator, real, noise) { discriminatorStep(real: real, fake: fakesForDiscriminator(from: noise), into: &metrics, using: &random) }
             }
             for _ in 0..<generatorSteps {
                 observe(.generator, real, noise) { generatorStep(noise: noise, into: &metrics) }
@@ -208,7 +256,7 @@ public final class GANTrainer {
         let real = realBatch(count, &random), noise = sampleNoise(count: count, using: &random)
         observe(network, real, noise) {
             switch network {
-            case .discriminator: discriminatorStep(real: real, fake: generate(from: noise), into: &metrics, using: &random)
+            case .discriminator: discriminatorStep(real: real, fake: fakesForDiscriminator(from: noise), into: &metrics, using: &random)
             case .generator: generatorStep(noise: noise, into: &metrics)
             }
         }
@@ -226,6 +274,7 @@ public final class GANTrainer {
                                                       realInput: realInput, fakeInput: fake.value, into: &metrics, using: &random)
             let generatorLoss = configuration.loss.generatorLoss(fake: fakeOutputs)
             metrics.generatorLoss = generatorLoss.value.scalar
+            metrics.generatorStepFakeScore = metrics.fakeScore
             return (gradients(of: generatorLoss, at: generatorOptimizer.parameters.map(\.variable)),
                     gradients(of: discriminatorLoss, at: discriminatorOptimizer.parameters.map(\.variable)))
         }()

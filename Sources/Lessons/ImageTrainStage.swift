@@ -7,102 +7,79 @@ import Kernels
 import NN
 
 /// A GAN trained on an image set on the one training loop: a grid of 64 images from fixed noise at
-/// every snapshot (and as an animation), the losses, D(x) and D(G(z)), and, when asked, the judge's
-/// scores of the generator's images at snapshots (extra columns of metrics.csv) beside the ceiling.
+/// every snapshot (and as an animation), the tutorial's grid of the last batch's fakes when asked,
+/// per-step losses, D(x) and D(G(z)), G's two BatchNorm modes side by side, and, when asked, the
+/// judge's scores of the generator's images at snapshots (extra columns of metrics.csv) beside the ceiling.
 enum ImageTrainStage: StageKind {
     static let name = "train-images"
-    static let settings = [
-        dataSetting,
-        SettingSpec("epochs", .integer(1...1_000_000), "100"),
+    static let settings = imageTrainingSettings + [
         SettingSpec("snapshot-every", .integer(1...1_000_000), "10"),
-        SettingSpec("batches", .choice(["shuffled", "with-replacement"]), "shuffled"),
-        SettingSpec("judge-every", .integer(0...1_000_000), "0"),
-        SettingSpec("set-size", .integer(10...10_000), "500"),
-    ] + modelSettings + trainingSettings
+        SettingSpec("last-fakes-grid", .integer(0...8), "0"),
+    ]
 
-    static func crossCheck(_ settings: StageSettings) -> [String] {
-        var problems = checkModels(settings) + checkTraining(settings)
-        if !["mnist", "fashion-mnist"].contains(settings.text("data")) {
-            problems.append("data: this stage trains on mnist or fashion-mnist, not \(settings.text("data"))")
-        }
-        if settings.integer("pack") > 1 { problems.append("pack: packing is for points; image discriminators read one image") }
-        return problems
-    }
+    static func crossCheck(_ settings: StageSettings) -> [String] { checkImageTraining(settings) }
 
     static func run(_ context: StageContext) throws -> StageOutcome {
         let settings = context.settings, console = context.console
         let set = JudgedSet(rawValue: settings.text("data"))!
-        let images: ImageSet
-        do {
-            images = try (set == .mnist ? ImageSource.mnist : .fashionMNIST).load(dataFolder: ImageDataView.dataFolder)
-        } catch let error as DataError {
-            throw LessonError([error.message])
-        }
         var random = context.random
-        let generatorArchitecture = try Architecture(parsing: settings.text("generator"))
-        let generator = generatorArchitecture.build(using: &random)
-        let discriminator = try Architecture(parsing: settings.text("discriminator")).build(using: &random)
-        let configuration = GANConfiguration(settings)
-        let trainer = GANTrainer(generator: generator, discriminator: discriminator, latentSize: generatorArchitecture.inputSize,
-                                 configuration: configuration)
-        let stepsPerEpoch = max(1, images.count / configuration.batchSize)
-        let epochs = context.quick ? min(settings.integer("epochs"), 2) : settings.integer("epochs")
-        let steps = context.quick ? min(stepsPerEpoch, 4) : stepsPerEpoch
+        let run = try ImageGAN(settings, images: try ImageGAN.load(set), stage: context.plan.number, quick: context.quick, random: &random)
+        let (trainer, loop, epochs) = (run.trainer, run.loop, run.epochs)
         let snapshotEvery = context.quick ? 1 : settings.integer("snapshot-every")
         let fixedNoise = trainer.sampleNoise(count: 64, using: &random)
-        var batches = ImageBatches(images, batchSize: configuration.batchSize, withReplacement: settings.text("batches") == "with-replacement")
-        let loop = TrainingLoop(trainer: trainer, stage: context.plan.number, totalSteps: epochs * steps,
-                                decayTo: Float(settings.number("decay-to")), random: random.split()) { count, random in
-            var batch = batches.next(using: &random)
-            if batch.count < count { batch = batches.next(using: &random) }  // an epoch's short last batch is dropped
-            return batch.images
-        }
-        console.line("  \(grouped(images.count)) images; \(grouped(epochs)) epochs × \(grouped(steps)) steps of \(configuration.batchSize); "
-            + configuration.summary + "; " + configuration.discriminatorOptimizer.summary)
+        console.line("  " + run.description)
 
-        // The judge, when the stage scores its generator.
         let judgeEvery = settings.integer("judge-every")
-        var scorer: Scorer?
-        var judgeNoise = Tensor(shape: [0])
-        if judgeEvery > 0 {
-            let (data, judge) = try loadJudge(set) { console.progress($0, final: true) }
-            scorer = Scorer(judge: judge, data: data)
-            judgeNoise = trainer.sampleNoise(count: min(settings.integer("set-size"), data.heldOut.count), using: &random)
+        let judging = judgeEvery > 0
+            ? try ImageJudging(set, setSize: settings.integer("set-size"), trainer: trainer, console: console, random: &random) : nil
+
+        // The tutorial's figure: the first fakes of the last D step before a snapshot, as D saw them.
+        let lastFakesSide = settings.integer("last-fakes-grid")
+        var lastFakes: Tensor?
+        if lastFakesSide > 0 {
+            let observe = loop.observe
+            loop.observe = { network, real, noise, update in
+                observe(network, real, noise, update)
+                if network == .discriminator, loop.step % run.stepsPerEpoch == 0 {
+                    lastFakes = trainer.fakesForDiscriminator(from: noise).sliced(alongAxis: 0, 0..<min(lastFakesSide * lastFakesSide, noise.shape[0]))
+                }
+            }
         }
-        let ceiling = scorer.map { $0.ceiling(count: judgeNoise.shape[0]) }
 
         var figures: [String] = [], frames: [any Chart] = []
-        var judged: [(epoch: Int, scores: ImageScores)] = []
+        var judged: [(step: Int, scores: ImageScores)] = []
         let digits = max(4, String(epochs).count)
         func snapshot(_ epoch: Int) throws {
-            let fakes = generated(trainer, fixedNoise)
-            let grid = ImageGridChart(title: "Epoch \(epoch) of \(epochs): 64 images from the same noise", images: (0..<64).map { index in
-                GridImage(pixels: fakes.sliced(alongAxis: 0, index..<index + 1).scalars, width: images.width, height: images.height,
-                          channels: images.channels)
-            }, columns: 8)
-            frames.append(grid)
             let label = String(repeating: "0", count: max(0, digits - String(epoch).count)) + String(epoch)
+            let when = "Epoch \(epoch) of \(epochs) (step \(grouped(loop.step)))"
+            let grid = run.grid(run.generated(fixedNoise), title: "\(when): 64 images from the same noise", columns: 8)
+            frames.append(grid)
             figures.append(try context.write(grid, name: "samples-epoch-\(label)"))
-            if let scorer, epoch % max(judgeEvery, 1) == 0 || epoch == epochs || context.quick {
-                let scores = scorer.score(generated(trainer, judgeNoise))
-                judged.append((epoch, scores))
-                loop.annotateLastRow(scores.values.filter { $0.key != "images" })
-                console.line("    epoch \(epoch): judge: FID \(fixed(scores.frechetFeatures, 1)) (ceiling \(fixed(ceiling!.frechetFeatures, 1)))"
-                    + " · precision \(fixed(scores.manifold.precision, 2)) · recall \(fixed(scores.manifold.recall, 2))"
-                    + " · \(scores.classes.classesWithFairShare) classes · IS \(fixed(scores.inceptionScore.mean, 2))")
+            if let fakes = lastFakes, epoch > 0 {
+                figures.append(try context.write(run.grid(fakes, title: "\(when): the last batch's first fakes", columns: lastFakesSide),
+                                                 name: "last-fakes-epoch-\(label)"))
             }
+            var values: [String: Double] = [:]
+            if run.generatorHasModes { values = modeMeasures(run, fixedNoise) }
+            if let judging, epoch % max(judgeEvery, 1) == 0 || epoch == epochs || context.quick {
+                let scores = judging.scorer.score(run.generated(judging.noise))
+                judged.append((loop.step, scores))
+                values.merge(scores.values.filter { $0.key != "images" }) { $1 }
+                console.line("    epoch \(epoch): judge: " + judging.line(scores))
+            }
+            loop.annotateLastRow(values)
         }
         func outcome() -> StageOutcome { StageOutcome(figures: figures, rows: loop.rows) }
 
         let start = Date()
         try snapshot(0)
-        try loop.runEpochs(epochs, steps: steps, console: console, afterEpoch: { epoch in
+        try loop.runEpochs(epochs, steps: run.stepsPerEpoch, console: console, afterEpoch: { epoch in
             if epoch % snapshotEvery == 0 || epoch == epochs { try snapshot(epoch) }
         }, interrupted: { epoch in
             try snapshot(epoch)
             return outcome()
         })
-        let epochMeans = loop.epochMeans
+        let seconds = Date().timeIntervalSince(start)
         if frames.count >= 2 {
             let path = try context.folder.path(stage: context.plan.number, name: "samples.gif")
             do {
@@ -111,42 +88,111 @@ enum ImageTrainStage: StageKind {
             context.folder.recordFigure(path)
             figures.append(path)
         }
-        figures.append(try context.write(epochChart(epochMeans, title: "Losses and discriminator accuracy per epoch"), name: "metrics"))
+        figures.append(try context.write(stepChart(loop.rows, title: "Training, step by step"), name: "metrics"))
+        if run.generatorHasModes {
+            figures.append(try context.write(modesChart(run, fixedNoise), name: "generator-modes"))
+        }
         let checkpoint = try context.folder.path(stage: context.plan.number, name: "generator.safetensors")
         do {
-            try GeneratorCheckpoint(set: set, architecture: generatorArchitecture.description, noise: configuration.noise)
-                .save(generator, to: checkpoint)
+            try GeneratorCheckpoint(set: set, architecture: run.generatorArchitecture.description, noise: trainer.configuration.noise)
+                .save(trainer.generator, to: checkpoint)
         } catch let error as SafeTensorsError {
             throw LessonError([error.description])
         }
         console.line("  wrote \(checkpoint): the generator, for `gan-lab score --data \(set.rawValue) --checkpoint \(checkpoint) --samples 10000`")
-        if let ceiling, judged.count >= 2 {
-            let xs = judged.map { Double($0.epoch) }
-            figures.append(try context.write(LineChart(
-                title: "The judge's Fréchet distance over training; dashed: the ceiling (real images it never trained on)",
-                x: Axis("epoch"), y: Axis("Fréchet distance, features", logScale: true),
-                series: [LineSeries(name: "generated", xs: xs, ys: judged.map { $0.scores.frechetFeatures }, color: Theme.fake),
-                         LineSeries(name: "ceiling", xs: [xs.first!, xs.last!], ys: [ceiling.frechetFeatures, ceiling.frechetFeatures],
-                                    color: Theme.real, dashed: true)]), name: "judge"))
+        if let judging, judged.count >= 2 {
+            figures.append(try context.write(judgeChart(steps: judged.map { Double($0.step) }, scores: judged.map(\.scores),
+                                                        ceiling: judging.ceiling, xLabel: "step"), name: "judge"))
         }
-        var metrics: [String: Double] = ["steps": Double(loop.step), "seconds": (Date().timeIntervalSince(start) * 100).rounded() / 100]
-        if let last = epochMeans.last {
+        var metrics: [String: Double] = ["steps": Double(loop.step), "seconds": (seconds * 100).rounded() / 100,
+                                         "steps_per_second": (Double(loop.step) / max(seconds, 1e-9) * 10).rounded() / 10]
+        if let last = loop.epochMeans.last {
             metrics["discriminator_loss"] = Double(last.discriminatorLoss)
             metrics["generator_loss"] = Double(last.generatorLoss)
             metrics["d_x"] = Double(last.realScore)
             metrics["d_g_z"] = Double(last.fakeScore)
+            metrics["d_g_z_g_step"] = Double(last.generatorStepFakeScore)
+            metrics["discriminator_accuracy"] = Double(last.realAccuracy + last.fakeAccuracy) / 2
         }
+        if let saturated = firstSaturatedStep(loop.rows) { metrics["discriminator_saturated_step"] = Double(saturated) }
+        if run.generatorHasModes { metrics.merge(modeMeasures(run, fixedNoise).mapKeys { "final_" + $0 }) { $1 } }
         if let last = judged.last {
             for (key, value) in last.scores.values where key != "images" { metrics["final_\(key)"] = value }
         }
         return StageOutcome(figures: figures, metrics: metrics, rows: loop.rows)
     }
 
-    /// G's images for `noise`, in inference mode (batch normalisation on its running statistics).
-    static func generated(_ trainer: GANTrainer, _ noise: Tensor) -> Tensor {
-        let wasTraining = trainer.generator.isTraining
-        trainer.generator.isTraining = false
-        defer { trainer.generator.isTraining = wasTraining }
-        return trainer.generate(from: noise)
+    /// G's two modes on the same noise: how far apart their images are, their spread, and what D
+    /// makes of each (the images D trains on when fakes are made in inference mode, and the ones
+    /// G's own update is judged on).
+    static func modeMeasures(_ run: ImageGAN, _ noise: Tensor) -> [String: Double] {
+        let inference = run.generated(noise, mode: .inference), training = run.generated(noise, mode: .training)
+        let gap = (inference - training).mapped { abs($0) }.mean()
+        return ["mode_gap": Double(gap),
+                "fake_std_inference": Double(standardDeviation(inference)), "fake_std_training": Double(standardDeviation(training)),
+                "d_fakes_inference": Double(run.trainer.discriminate(inference).mean()),
+                "d_fakes_training": Double(run.trainer.discriminate(training).mean())]
+    }
+
+    /// The same 64 noise vectors through G in inference mode and in training mode, side by side.
+    static func modesChart(_ run: ImageGAN, _ noise: Tensor) -> SmallMultiplesChart {
+        let measures = modeMeasures(run, noise)
+        func panel(_ mode: NetworkMode) -> ImageGridChart {
+            let key = mode == .inference ? "inference" : "training"
+            return run.grid(run.generated(noise, mode: mode), title: "\(mode == .inference ? "Inference" : "Training") mode: D(G(z)) "
+                            + "\(fixed(measures["d_fakes_\(key)"]!, 2)), pixel s.d. \(fixed(measures["fake_std_\(key)"]!, 2))", columns: 8)
+        }
+        return SmallMultiplesChart(title: "One generator, two modes: the same noise, mean |difference| \(fixed(measures["mode_gap"]!, 2))",
+                                   panels: [panel(.inference), panel(.training)], columns: 2, shareAxes: false, shareLegend: false)
+    }
+
+    /// The first step from which D's accuracy, averaged over 100 steps, stays at 0.9 or more to
+    /// the end of training: when the discriminator has won. Nil when it never does.
+    static func firstSaturatedStep(_ rows: [MetricsRow], window: Int = 100, threshold: Float = 0.9) -> Int? {
+        let rounds = rows.filter { $0.update == Networks.both.rawValue }
+        guard rounds.count >= window else { return nil }
+        let accuracy = rounds.map { ($0.realAccuracy + $0.fakeAccuracy) / 2 }
+        var sum = accuracy[0..<window].reduce(0, +)
+        var means = [sum / Float(window)]
+        for i in window..<accuracy.count {
+            sum += accuracy[i] - accuracy[i - window]
+            means.append(sum / Float(window))
+        }
+        guard means.last! >= threshold else { return nil }
+        let lastBelow = means.lastIndex { $0 < threshold }
+        return rounds[(lastBelow.map { $0 + 1 } ?? 0) + window - 1].step
+    }
+}
+
+/// What every stage that trains a GAN on images reads: the data, the networks, the training
+/// settings, the epochs, how batches are drawn, and the judge's cadence and set size.
+let imageTrainingSettings = [
+    dataSetting,
+    SettingSpec("epochs", .integer(1...1_000_000), "100"),
+    SettingSpec("epoch-steps", .integer(0...10_000_000), "0"),
+    SettingSpec("batches", .choice(["shuffled", "with-replacement"]), "shuffled"),
+    SettingSpec("judge-every", .integer(0...1_000_000), "0"),
+    SettingSpec("set-size", .integer(10...10_000), "500"),
+] + modelSettings + trainingSettings
+
+/// Problems of an image stage's settings that are each valid alone.
+func checkImageTraining(_ settings: StageSettings) -> [String] {
+    var problems = checkModels(settings) + checkTraining(settings)
+    if !["mnist", "fashion-mnist"].contains(settings.text("data")) {
+        problems.append("data: this stage trains on mnist or fashion-mnist, not \(settings.text("data"))")
+    }
+    if settings.integer("pack") > 1 { problems.append("pack: packing is for points; image discriminators read one image") }
+    return problems
+}
+
+/// The standard deviation of every element.
+func standardDeviation(_ tensor: Tensor) -> Float {
+    let mean = tensor.mean()
+    return tensor.mapped { ($0 - mean) * ($0 - mean) }.mean().squareRoot()
+}
+
+extension Dictionary {
+    func mapKeys<T: Hashable>(_ transform: (Key) -> T) -> [T: Value] {
+        Dictionary<T, Value>(uniqueKeysWithValues: map { (transform($0.key), $0.value) })
     }
 }

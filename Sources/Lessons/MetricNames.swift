@@ -19,7 +19,23 @@ public enum MetricNames {
             let prefix = kind.rawValue.replacingOccurrences(of: "-", with: "_") + "_"
             if key.hasPrefix(prefix), let score = imageScores[String(key.dropFirst(prefix.count))] { return "\(kind.label): \(score)" }
         }
-        if key.hasPrefix("final_"), let score = imageScores[String(key.dropFirst(6))] { return "generated images at the end: \(score)" }
+        if key.hasPrefix("final_"), let score = imageScores[String(key.dropFirst(6))] ?? modeMeasures[String(key.dropFirst(6))] {
+            return "generated images at the end: \(score)"
+        }
+        if key.hasPrefix("ceiling_"), let score = imageScores[String(key.dropFirst(8))] { return "real images (the ceiling): \(score)" }
+        // A compared variant's statistic: "compare_tuned_fid_features_mean" → "tuned: Fréchet distance, judge's features, mean over seeds".
+        if key.hasPrefix("compare_") {
+            let rest = String(key.dropFirst(8))
+            if rest.hasSuffix("_beats_baseline") {
+                return "\(rest.dropLast(15)): seeds with a lower Fréchet distance and a higher coverage than the first variant"
+            }
+            for (suffix, statistic) in [("_mean", "mean over seeds"), ("_se", "standard error")] where rest.hasSuffix(suffix) {
+                let body = String(rest.dropLast(suffix.count))
+                for (score, words) in imageScores where body.hasSuffix("_" + score) {
+                    return "\(body.dropLast(score.count + 1)): \(words), \(statistic)"
+                }
+            }
+        }
         // Mixture-prefixed measurements: "ring_picture_modes_captured", "grid_clip_gradient_norm".
         for (prefix, mixture) in [("ring_picture_", "ring as pictured (σ 0.05)"), ("ring_", "ring"), ("grid_", "grid")] where key.hasPrefix(prefix) {
             let rest = String(key.dropFirst(prefix.count))
@@ -67,6 +83,17 @@ public enum MetricNames {
         "runs_completed": "runs completed",
         "judge_accuracy": "the judge's accuracy on images it never trained on", "set_size": "images a set",
         "classes": "classes",
+        "steps_per_second": "training steps a second",
+        "d_g_z_g_step": "D(G(z)) on the G step's samples, mean over the last epoch",
+        "discriminator_accuracy": "D's accuracy on real and fake, mean over the last epoch",
+        "discriminator_saturated_step": "step from which D's accuracy (100-step mean) stayed at 0.9 or more",
+    ]
+
+    /// What `train-images` measures of G's two BatchNorm modes on its fixed noise.
+    private static let modeMeasures: [String: String] = [
+        "mode_gap": "mean |inference-mode image − training-mode image|",
+        "fake_std_inference": "pixel s.d. of G's images in inference mode", "fake_std_training": "pixel s.d. of G's images in training mode",
+        "d_fakes_inference": "D(G(z)) on G's inference-mode images", "d_fakes_training": "D(G(z)) on G's training-mode images",
     ]
 
     private static let imageScores: [String: String] = [

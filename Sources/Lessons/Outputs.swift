@@ -69,12 +69,14 @@ struct MetricsRow {
     var fakeAccuracy: Float
     var realScore: Float
     var fakeScore: Float
+    /// D(G(z)) on the G step's own samples (PyTorch's DCGAN example prints it after the D step's).
+    var generatorStepFakeScore: Float
     var learningRate: Float
     /// Values of columns a stage declares (a snapshot's measurements, say), by column name.
     var extra: [String: Double] = [:]
 
     static let columns = ["stage", "step", "epoch", "update", "discriminator_loss", "generator_loss", "real_accuracy",
-                          "fake_accuracy", "d_x", "d_g_z", "learning_rate"]
+                          "fake_accuracy", "d_x", "d_g_z", "d_g_z_g_step", "learning_rate"]
 
     /// The file: the common columns, then every extra column some row has (in the order they
     /// first appear); values a step did not measure (NaN, or a column it lacks) are left empty.
@@ -85,7 +87,7 @@ struct MetricsRow {
         }
         let lines = rows.map { row -> String in
             let values = [row.discriminatorLoss, row.generatorLoss, row.realAccuracy, row.fakeAccuracy, row.realScore, row.fakeScore,
-                          row.learningRate]
+                          row.generatorStepFakeScore, row.learningRate]
             let common = "\(row.stage),\(row.step),\(row.epoch),\(row.update)," + values.map { $0.isNaN ? "" : "\($0)" }.joined(separator: ",")
             let extra = extraColumns.map { name in row.extra[name].map { $0.isNaN ? "" : "\($0)" } ?? "" }
             return ([common] + extra).joined(separator: ",")

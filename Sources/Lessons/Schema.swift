@@ -68,7 +68,8 @@ extension StageKind {
 let commonSettings = [SettingSpec("products", .choice(ProductKernels.allCases.map(\.rawValue)), "portable")]
 
 /// Every stage kind a lesson can use.
-let stageKindRegistry: [StageKind.Type] = [DataStage.self, ModelsStage.self, TrainStage.self, MixtureStage.self, CollapseStage.self, ScoreboardStage.self, CriticSurfaceStage.self, JudgeStage.self, ImageTrainStage.self]
+let stageKindRegistry: [StageKind.Type] = [DataStage.self, ModelsStage.self, TrainStage.self, MixtureStage.self, CollapseStage.self, ScoreboardStage.self, CriticSurfaceStage.self, JudgeStage.self, ImageTrainStage.self,
+                                           CompareImagesStage.self]
 
 var stageKindNames: [String] { stageKindRegistry.map { $0.name } }
 

@@ -124,7 +124,7 @@ final class TrainingLoop {
                 stage: stage, step: step, epoch: epoch, update: networks.rawValue,
                 discriminatorLoss: metrics.discriminatorLoss, generatorLoss: metrics.generatorLoss,
                 realAccuracy: metrics.realAccuracy, fakeAccuracy: metrics.fakeAccuracy,
-                realScore: metrics.realScore, fakeScore: metrics.fakeScore,
+                realScore: metrics.realScore, fakeScore: metrics.fakeScore, generatorStepFakeScore: metrics.generatorStepFakeScore,
                 learningRate: trainer.generatorOptimizer.learningRate, extra: extra))
         }
         return metrics
@@ -175,6 +175,7 @@ private func accumulate(_ sum: inout StepMetrics, _ metrics: StepMetrics) {
     sum.fakeAccuracy += metrics.fakeAccuracy
     sum.realScore += metrics.realScore
     sum.fakeScore += metrics.fakeScore
+    sum.generatorStepFakeScore += metrics.generatorStepFakeScore
 }
 
 private func scaled(_ metrics: StepMetrics, _ factor: Float) -> StepMetrics {
@@ -185,5 +186,6 @@ private func scaled(_ metrics: StepMetrics, _ factor: Float) -> StepMetrics {
     result.fakeAccuracy *= factor
     result.realScore *= factor
     result.fakeScore *= factor
+    result.generatorStepFakeScore *= factor
     return result
 }

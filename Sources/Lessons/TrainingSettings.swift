@@ -25,6 +25,8 @@ let trainingSettings = [
     SettingSpec("real-label", .number(0.5...1), "1"),
     SettingSpec("label-noise", .number(0...0.5), "0"),
     SettingSpec("label-flip", .number(0...0.5), "0"),
+    SettingSpec("discriminator-halves", .choice(DiscriminatorHalves.allCases.map(\.rawValue)), DiscriminatorHalves.together.rawValue),
+    SettingSpec("fakes-made-in", .choice(NetworkMode.allCases.map { $0.rawValue + "-mode" }), "training-mode"),
 ]
 
 /// The loss families by the names lesson files use.
@@ -61,6 +63,8 @@ extension GANConfiguration {
         realLabel = Float(settings.number("real-label"))
         labelNoise = Float(settings.number("label-noise"))
         labelFlip = Float(settings.number("label-flip"))
+        discriminatorHalves = DiscriminatorHalves(rawValue: settings.text("discriminator-halves")) ?? .together
+        fakesMode = settings.text("fakes-made-in") == "inference-mode" ? .inference : .training
         var optimizer = OptimizerConfiguration()
         optimizer.kind = OptimizerConfiguration.Kind(rawValue: settings.text("optimizer")) ?? .adam
         optimizer.convention = OptimizerConfiguration.Convention(rawValue: settings.text("optimizer-convention")) ?? .keras
@@ -94,6 +98,8 @@ extension GANConfiguration {
         if realLabel < 1 { parts.append("real label \(realLabel)") }
         if labelNoise > 0 { parts.append("label noise ±\(labelNoise)") }
         if labelFlip > 0 { parts.append("\(Int((labelFlip * 100).rounded())) % labels flipped") }
+        if discriminatorHalves == .separately { parts.append("D on real, then on fake") }
+        if fakesMode == .inference { parts.append("D's fakes from G in inference mode") }
         return parts.joined(separator: ", ")
     }
 }
@@ -105,6 +111,16 @@ func checkTraining(_ settings: StageSettings) -> [String] {
     let update = settings.text("update")
     if settings.integer("discriminator-steps") != 1, update == UpdateName.joint.rawValue || update == UpdateName.sharedFakes.rawValue {
         problems.append("discriminator-steps needs update: alternating or phases (update: \(update) takes one D step a round)")
+    }
+    let onePass = update == UpdateName.joint.rawValue || update == UpdateName.sharedFakes.rawValue
+    if settings.text("fakes-made-in") == "inference-mode", onePass {
+        problems.append("fakes-made-in: inference-mode needs update: alternating or phases (update: \(update) makes D's fakes and G's in one training-mode pass)")
+    }
+    if settings.text("discriminator-halves") == DiscriminatorHalves.separately.rawValue {
+        if onePass { problems.append("discriminator-halves: separately needs update: alternating or phases, not \(update)") }
+        if !GANConfiguration(settings).loss.usesTargets {
+            problems.append("discriminator-halves: separately needs a loss with targets (bce, minimax, least-squares), not \(settings.text("loss"))")
+        }
     }
     return problems
 }

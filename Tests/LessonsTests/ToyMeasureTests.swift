@@ -130,14 +130,14 @@ final class ToyMeasureTests: XCTestCase {
     func testMetricsFileCarriesExtraColumns() {
         func row(_ step: Int, _ extra: [String: Double], generatorLoss: Float = 0.5) -> MetricsRow {
             MetricsRow(stage: 1, step: step, epoch: 1, update: "D+G", discriminatorLoss: 0.25, generatorLoss: generatorLoss,
-                       realAccuracy: 1, fakeAccuracy: 0, realScore: 0.75, fakeScore: 0.25, learningRate: 0.001, extra: extra)
+                       realAccuracy: 1, fakeAccuracy: 0, realScore: 0.75, fakeScore: 0.25, generatorStepFakeScore: 0.3, learningRate: 0.001, extra: extra)
         }
         let lines = MetricsRow.csv([row(1, [:], generatorLoss: .nan), row(2, ["modes_captured": 7]), row(3, ["fid": 12.5, "modes_captured": 8])])
             .split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
         XCTAssertEqual(lines[0], MetricsRow.columns.joined(separator: ",") + ",modes_captured,fid")
-        XCTAssertEqual(lines[1], "1,1,1,D+G,0.25,,1.0,0.0,0.75,0.25,0.001,,")
-        XCTAssertEqual(lines[2], "1,2,1,D+G,0.25,0.5,1.0,0.0,0.75,0.25,0.001,7.0,")
-        XCTAssertEqual(lines[3], "1,3,1,D+G,0.25,0.5,1.0,0.0,0.75,0.25,0.001,8.0,12.5")
+        XCTAssertEqual(lines[1], "1,1,1,D+G,0.25,,1.0,0.0,0.75,0.25,0.3,0.001,,")
+        XCTAssertEqual(lines[2], "1,2,1,D+G,0.25,0.5,1.0,0.0,0.75,0.25,0.3,0.001,7.0,")
+        XCTAssertEqual(lines[3], "1,3,1,D+G,0.25,0.5,1.0,0.0,0.75,0.25,0.3,0.001,8.0,12.5")
         XCTAssertEqual(lines[4], "")
     }
 

@@ -1,0 +1,205 @@
+import Charts
+import Data
+import Evaluation
+import Foundation
+import GAN
+import Kernels
+
+/// Several variants of one image GAN — the stage's settings, each variant changing a few — trained
+/// at equal budgets on the same seeds and judged at the end: every score as mean ± standard error
+/// over seeds beside the real-data ceiling, how often each variant beats the first (the baseline)
+/// seed for seed, a chart of the same, and the first seed's grids side by side.
+enum CompareImagesStage: StageKind {
+    static let name = "compare-images"
+    static let settings = imageTrainingSettings + [
+        SettingSpec("variants", .text, nil),
+        SettingSpec("seeds", .integer(1...100), "5"),
+    ]
+
+    /// One variant: a name and the settings it changes (none for the baseline as written).
+    struct Variant {
+        let name: String
+        let changes: [(key: String, value: String)]
+
+        var label: String { changes.isEmpty ? "\(name) (the stage's settings)" : "\(name) (" + changes.map { "\($0.key) \($0.value)" }.joined(separator: ", ") + ")" }
+
+        /// The stage's settings with this variant's changes.
+        func applied(to settings: StageSettings) -> StageSettings {
+            var values = settings.values
+            for change in changes { values[change.key] = change.value }
+            return StageSettings(values: values, kind: settings.kind)
+        }
+    }
+
+    /// Settings a variant may not change: what the comparison itself is made of.
+    static let fixedSettings: Set<String> = ["data", "epochs", "epoch-steps", "batch-size", "judge-every", "set-size", "variants", "seeds"]
+
+    /// `name: key=value key=value; name: …` (a name alone changes nothing), or the problems with it.
+    static func variants(_ text: String) -> (variants: [Variant], problems: [String]) {
+        var variants: [Variant] = [], problems: [String] = []
+        for part in text.split(separator: ";").map({ $0.trimmingCharacters(in: .whitespaces) }) where !part.isEmpty {
+            let pieces = part.split(separator: ":", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
+            let name = pieces[0]
+            guard !name.isEmpty, name.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" }) else {
+                problems.append("variants: \"\(part)\" should start with a name of letters, digits and dashes, then a colon and key=value changes")
+                continue
+            }
+            if variants.contains(where: { $0.name == name }) { problems.append("variants: \(name) is named twice") }
+            var changes: [(String, String)] = []
+            for change in (pieces.count > 1 ? pieces[1] : "").split(separator: " ").map(String.init) {
+                guard let equals = change.firstIndex(of: "=") else {
+                    problems.append("variants: \(name): expected key=value, got \"\(change)\"")
+                    continue
+                }
+                let key = String(change[..<equals]), value = String(change[change.index(after: equals)...])
+                guard let spec = settings.first(where: { $0.name == key }), !fixedSettings.contains(key) else {
+                    problems.append("variants: \(name): \(key) is not a setting a variant can change (the networks and the training settings are)")
+                    continue
+                }
+                if let problem = spec.kind.problem(with: value) { problems.append("variants: \(name): \(key): \(problem)") }
+                changes.append((key, value))
+            }
+            variants.append(Variant(name: name, changes: changes))
+        }
+        if variants.isEmpty, problems.isEmpty { problems.append("variants: name at least one variant, e.g. \"as-written; tuned: learning-rate=2e-4 beta1=0.5\"") }
+        return (variants, problems)
+    }
+
+    static func crossCheck(_ settings: StageSettings) -> [String] {
+        let (list, problems) = variants(settings.text("variants"))
+        guard problems.isEmpty else { return problems }
+        return list.flatMap { variant in checkImageTraining(variant.applied(to: settings)).map { "variants: \(variant.name): \($0)" } }
+    }
+
+    /// One variant over the seeds.
+    struct Cell {
+        var scores: [ImageScores] = []
+        var firstGrid: Tensor?
+        var seconds: [Double] = []
+    }
+
+    /// The numbers the table and the chart show, with how each reads and how many digits it takes.
+    static let columns: [(key: String, title: String, digits: Int, pick: (ImageScores) -> Double)] = [
+        ("fid_features", "FID", 1, \.frechetFeatures),
+        ("precision", "precision", 2, \.manifold.precision),
+        ("recall", "recall", 2, \.manifold.recall),
+        ("coverage", "coverage", 2, \.manifold.coverage),
+        ("classes_with_fair_share", "classes", 1, { Double($0.classes.classesWithFairShare) }),
+        ("confident_share", "confident", 2, \.confidentShare),
+    ]
+
+    static func run(_ context: StageContext) throws -> StageOutcome {
+        let settings = context.settings, console = context.console
+        let set = JudgedSet(rawValue: settings.text("data"))!
+        let images = try ImageGAN.load(set)
+        let list = variants(settings.text("variants")).variants
+        let seeds = context.quick ? 1 : settings.integer("seeds")
+        var random = context.random
+        let seedValues = (0..<seeds).map { _ in random.nextBits() }  // the same seeds, so the same first weights, for every variant
+        let plans = list.map { ($0, $0.applied(to: settings)) }
+        var probe = RandomSource(seed: seedValues[0])
+        let first = try ImageGAN(plans[0].1, images: images, stage: context.plan.number, quick: context.quick, random: &probe)
+        let judging = try ImageJudging(set, setSize: settings.integer("set-size"), trainer: first.trainer, console: console, random: &random)
+        let fixedNoise = first.trainer.sampleNoise(count: 64, using: &random)
+        console.line("  \(list.count) variants × \(seeds) seeds, each \(grouped(first.epochs * first.stepsPerEpoch)) steps; "
+            + "judged on \(judging.noise.shape[0]) images from fixed noise")
+        for variant in list { console.line("    \(variant.label)") }
+
+        var cells = [Cell](repeating: Cell(), count: list.count)
+        let start = Date()
+        for seed in 0..<seeds {
+            for (index, (variant, variantSettings)) in plans.enumerated() {
+                var seedRandom = RandomSource(seed: seedValues[seed])
+                let run = try ImageGAN(variantSettings, images: images, stage: context.plan.number, quick: context.quick,
+                                       recordsRows: false, random: &seedRandom)
+                let runStart = Date()
+                do {
+                    try run.loop.train(steps: run.epochs * run.stepsPerEpoch)
+                } catch is TrainingInterrupted {
+                    console.progress("interrupted: the comparison needs every run, so no table is written", final: true)
+                    throw TrainingInterrupted(outcome: StageOutcome())
+                }
+                let scores = judging.scorer.score(run.generated(judging.noise))
+                cells[index].scores.append(scores)
+                cells[index].seconds.append(Date().timeIntervalSince(runStart))
+                if seed == 0 { cells[index].firstGrid = run.generated(fixedNoise) }
+                console.line("    seed \(seed + 1)/\(seeds) · \(variant.name): " + judging.line(scores)
+                    + " · \(fixed(cells[index].seconds.last!, 1)) s")
+            }
+        }
+        let seconds = Date().timeIntervalSince(start)
+        printTable(console: console, variants: list, cells: cells, ceiling: judging.ceiling, seeds: seeds)
+        console.line("  \(list.count * seeds) runs in \(fixed(seconds, 1)) s")
+
+        var metrics: [String: Double] = ["seeds": Double(seeds), "seconds": (seconds * 10).rounded() / 10]
+        for (variant, cell) in zip(list, cells) {
+            for column in columns {
+                let values = cell.scores.map(column.pick)
+                metrics["compare_\(variant.name)_\(column.key)_mean"] = mean(values)
+                metrics["compare_\(variant.name)_\(column.key)_se"] = standardError(values)
+            }
+            metrics["compare_\(variant.name)_beats_baseline"] = Double(seedsBeating(cell, cells[0]))
+        }
+        for column in columns { metrics["ceiling_\(column.key)"] = column.pick(judging.ceiling) }
+
+        var figures = [try context.write(comparisonChart(variants: list, cells: cells, ceiling: judging.ceiling, seeds: seeds), name: "comparison")]
+        let grids: [any Chart] = zip(list, cells).compactMap { variant, cell in
+            cell.firstGrid.map { first.grid($0, title: "\(variant.name): FID \(fixed(cell.scores[0].frechetFeatures, 1))", columns: 8) }
+        }
+        figures.append(try context.write(SmallMultiplesChart(title: "The same 64 noise vectors after each variant's training (seed 1)",
+                                                             panels: grids, columns: min(3, grids.count), shareAxes: false, shareLegend: false),
+                                         name: "grids"))
+        return StageOutcome(figures: figures, metrics: metrics)
+    }
+
+    /// Seeds on which `cell` has both a lower Fréchet distance and a higher coverage than `baseline`.
+    static func seedsBeating(_ cell: Cell, _ baseline: Cell) -> Int {
+        zip(cell.scores, baseline.scores).filter {
+            $0.frechetFeatures < $1.frechetFeatures && $0.manifold.coverage > $1.manifold.coverage
+        }.count
+    }
+
+    static func printTable(console: Console, variants: [Variant], cells: [Cell], ceiling: ImageScores, seeds: Int) {
+        let nameWidth = max(24, variants.map(\.name.count).max()! + 2)
+        func cell(_ text: String) -> String { rightAligned(text, 14) }
+        console.line("")
+        console.line("  " + "".padding(toLength: nameWidth, withPad: " ", startingAt: 0) + columns.map { cell($0.title) }.joined()
+            + cell("beats 1st"))
+        for (variant, data) in zip(variants, cells) {
+            console.line("  " + variant.name.padding(toLength: nameWidth, withPad: " ", startingAt: 0)
+                + columns.map { column in cell(meanAndError(data.scores.map(column.pick), column.digits)) }.joined()
+                + cell("\(seedsBeating(data, cells[0])) of \(seeds)"))
+        }
+        console.line("  " + "real images (ceiling)".padding(toLength: nameWidth, withPad: " ", startingAt: 0)
+            + columns.map { cell(fixed($0.pick(ceiling), $0.digits)) }.joined())
+        console.line("  (mean ± standard error over \(seeds) seed\(seeds == 1 ? "" : "s"); \"beats\": seeds with a lower FID and a higher coverage than \(variants[0].name))")
+    }
+
+    /// FID, precision and recall, and coverage per variant, mean ± s.e., with the ceiling dashed.
+    static func comparisonChart(variants: [Variant], cells: [Cell], ceiling: ImageScores, seeds: Int) -> SmallMultiplesChart {
+        // Numbered bars with the key as the axis title: six names do not fit under six bars.
+        let names = variants.indices.map { String($0 + 1) }
+        let key = Axis(variants.enumerated().map { "\($0.offset + 1): \($0.element.name)" }.joined(separator: "  "))
+        let over = seeds > 1 ? "mean ± s.e. over \(seeds) seeds" : "1 seed"
+        func series(_ name: String, _ pick: (ImageScores) -> Double, color: Color) -> BarSeries {
+            BarSeries(name: name, values: cells.map { mean($0.scores.map(pick)) }, color: color,
+                      errors: seeds > 1 ? cells.map { standardError($0.scores.map(pick)) } : nil)
+        }
+        let panels: [any Chart] = [
+            BarChart(title: "Fréchet distance, judge's features (\(over)); lower is better", categories: names, x: key,
+                     y: Axis("Fréchet distance"), series: [series("FID", \.frechetFeatures, color: Theme.fake)],
+                     idealValue: ceiling.frechetFeatures, idealLabel: "real images"),
+            BarChart(title: "Precision and recall (\(over))", categories: names, x: key, y: Axis("share", domain: 0...1),
+                     series: [series("precision", \.manifold.precision, color: Theme.palette[0]),
+                              series("recall", \.manifold.recall, color: Theme.palette[1])]),
+            BarChart(title: "Coverage (\(over))", categories: names, x: key, y: Axis("coverage", domain: 0...1),
+                     series: [series("coverage", \.manifold.coverage, color: Theme.palette[2])],
+                     idealValue: ceiling.manifold.coverage, idealLabel: "real images"),
+            BarChart(title: "Classes holding a fair share (\(over))", categories: names, x: key, y: Axis("classes", domain: 0...10),
+                     series: [series("classes", { Double($0.classes.classesWithFairShare) }, color: Theme.palette[4])],
+                     idealValue: Double(ceiling.classes.classesWithFairShare), idealLabel: "real images"),
+        ]
+        return SmallMultiplesChart(title: "Each variant judged at the end of equal training", panels: panels, columns: 2,
+                                   shareAxes: false, shareLegend: false)
+    }
+}
