@@ -74,6 +74,8 @@ enum CompareImagesStage: StageKind {
     /// One variant over the seeds.
     struct Cell {
         var scores: [ImageScores] = []
+        /// D's accuracy and D(G(z)) on the D step's fakes, means over each run's last epoch.
+        var discriminatorAccuracy: [Double] = [], fakeScore: [Double] = []
         var firstGrid: Tensor?
         var seconds: [Double] = []
     }
@@ -114,16 +116,21 @@ enum CompareImagesStage: StageKind {
                                        recordsRows: false, random: &seedRandom)
                 let runStart = Date()
                 do {
-                    try run.loop.train(steps: run.epochs * run.stepsPerEpoch)
+                    try run.loop.runEpochs(run.epochs, steps: run.stepsPerEpoch, console: console, afterEpoch: { _ in },
+                                           interrupted: { _ in StageOutcome() })
                 } catch is TrainingInterrupted {
                     console.progress("interrupted: the comparison needs every run, so no table is written", final: true)
                     throw TrainingInterrupted(outcome: StageOutcome())
                 }
                 let scores = judging.scorer.score(run.generated(judging.noise))
                 cells[index].scores.append(scores)
+                let last = run.loop.epochMeans.last ?? StepMetrics()
+                cells[index].discriminatorAccuracy.append(Double(last.realAccuracy + last.fakeAccuracy) / 2)
+                cells[index].fakeScore.append(Double(last.fakeScore))
                 cells[index].seconds.append(Date().timeIntervalSince(runStart))
                 if seed == 0 { cells[index].firstGrid = run.generated(fixedNoise) }
                 console.line("    seed \(seed + 1)/\(seeds) · \(variant.name): " + judging.line(scores)
+                    + " · D accuracy \(fixed(cells[index].discriminatorAccuracy.last!, 2)) · D(G(z)) \(fixed(cells[index].fakeScore.last!, 2))"
                     + " · \(fixed(cells[index].seconds.last!, 1)) s")
             }
         }
@@ -139,6 +146,8 @@ enum CompareImagesStage: StageKind {
                 metrics["compare_\(variant.name)_\(column.key)_se"] = standardError(values)
             }
             metrics["compare_\(variant.name)_beats_baseline"] = Double(seedsBeating(cell, cells[0]))
+            metrics["compare_\(variant.name)_discriminator_accuracy_mean"] = mean(cell.discriminatorAccuracy)
+            metrics["compare_\(variant.name)_d_g_z_mean"] = mean(cell.fakeScore)
         }
         for column in columns { metrics["ceiling_\(column.key)"] = column.pick(judging.ceiling) }
 
@@ -161,18 +170,19 @@ enum CompareImagesStage: StageKind {
 
     static func printTable(console: Console, variants: [Variant], cells: [Cell], ceiling: ImageScores, seeds: Int) {
         let nameWidth = max(24, variants.map(\.name.count).max()! + 2)
-        func cell(_ text: String) -> String { rightAligned(text, 14) }
+        func cell(_ text: String) -> String { rightAligned(text, 13) }
         console.line("")
         console.line("  " + "".padding(toLength: nameWidth, withPad: " ", startingAt: 0) + columns.map { cell($0.title) }.joined()
-            + cell("beats 1st"))
+            + cell("D accuracy") + cell("D(G(z))") + cell("beats 1st"))
         for (variant, data) in zip(variants, cells) {
             console.line("  " + variant.name.padding(toLength: nameWidth, withPad: " ", startingAt: 0)
                 + columns.map { column in cell(meanAndError(data.scores.map(column.pick), column.digits)) }.joined()
+                + cell(meanAndError(data.discriminatorAccuracy, 2)) + cell(meanAndError(data.fakeScore, 2))
                 + cell("\(seedsBeating(data, cells[0])) of \(seeds)"))
         }
         console.line("  " + "real images (ceiling)".padding(toLength: nameWidth, withPad: " ", startingAt: 0)
             + columns.map { cell(fixed($0.pick(ceiling), $0.digits)) }.joined())
-        console.line("  (mean ± standard error over \(seeds) seed\(seeds == 1 ? "" : "s"); \"beats\": seeds with a lower FID and a higher coverage than \(variants[0].name))")
+        console.line("  (mean ± standard error over \(seeds) seed\(seeds == 1 ? "" : "s"); D's numbers: means over the last epoch; \"beats\": seeds with a lower FID and a higher coverage than \(variants[0].name))")
     }
 
     /// FID, precision and recall, and coverage per variant, mean ± s.e., with the ceiling dashed.

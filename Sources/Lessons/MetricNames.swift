@@ -26,6 +26,10 @@ public enum MetricNames {
         // A compared variant's statistic: "compare_tuned_fid_features_mean" → "tuned: Fréchet distance, judge's features, mean over seeds".
         if key.hasPrefix("compare_") {
             let rest = String(key.dropFirst(8))
+            for (suffix, words) in [("_discriminator_accuracy_mean", "D's accuracy over the last epoch, mean over seeds"),
+                                    ("_d_g_z_mean", "D(G(z)) over the last epoch, mean over seeds")] where rest.hasSuffix(suffix) {
+                return "\(rest.dropLast(suffix.count)): \(words)"
+            }
             if rest.hasSuffix("_beats_baseline") {
                 return "\(rest.dropLast(15)): seeds with a lower Fréchet distance and a higher coverage than the first variant"
             }

@@ -178,3 +178,108 @@ final class TrainerTests: XCTestCase {
         XCTAssertEqual(gan.discriminatorOptimizer.learningRate, 1.5e-3, accuracy: 1e-9)
     }
 }
+
+/// The Fashion-MNIST tutorial's iteration on a network small enough to follow by hand: G is one
+/// Dense 1 → 2 and a batch normalisation (momentum 0.8), D one Dense 2 → 1, both on plain SGD.
+final class KerasLoopTests: XCTestCase {
+    private let rate: Float = 0.5
+    private let runningMean: [Float] = [0.3, -0.2], runningVariance: [Float] = [2.0, 0.5]
+
+    private func tutorialTrainer(halves: DiscriminatorHalves, fakesMode: NetworkMode) -> GANTrainer {
+        var random = RandomSource(seed: 1)
+        let dense = Dense(inputSize: 1, outputSize: 2, using: &random)
+        dense.weight.value = Tensor(shape: [2, 1], scalars: [1.5, -0.5])
+        dense.bias!.value = Tensor(shape: [2], scalars: [0.1, 0.2])
+        let normalization = BatchNormalization(featureCount: 2, momentum: 0.8)
+        normalization.runningMean.value = Tensor(shape: [2], scalars: runningMean)
+        normalization.runningVariance.value = Tensor(shape: [2], scalars: runningVariance)
+        let judge = Dense(inputSize: 2, outputSize: 1, using: &random)
+        judge.weight.value = Tensor(shape: [1, 2], scalars: [0.8, -0.3])
+        judge.bias!.value = Tensor(shape: [1], scalars: [0.05])
+        var configuration = GANConfiguration(schedule: .alternating(discriminatorSteps: 1))
+        configuration.discriminatorHalves = halves
+        configuration.fakesMode = fakesMode
+        for optimizer in [\GANConfiguration.generatorOptimizer, \GANConfiguration.discriminatorOptimizer] {
+            configuration[keyPath: optimizer].kind = .sgd
+            configuration[keyPath: optimizer].learningRate = rate
+        }
+        return GANTrainer(generator: Sequential([dense, normalization]), discriminator: Sequential([judge]), latentSize: 1,
+                          configuration: configuration)
+    }
+
+    private func sigmoid(_ x: Double) -> Double { 1 / (1 + exp(-x)) }
+
+    /// One SGD step of a logistic D (weights w, bias b) on points with one target, by hand.
+    private func logisticStep(_ w: [Double], _ b: Double, points: [[Double]], target: Double) -> (w: [Double], b: Double, loss: Double, score: Double) {
+        var gradient = [0.0, 0.0], gradientB = 0.0, loss = 0.0, score = 0.0
+        for x in points {
+            let p = sigmoid(w[0] * x[0] + w[1] * x[1] + b)
+            gradient[0] += (p - target) * x[0] / Double(points.count)
+            gradient[1] += (p - target) * x[1] / Double(points.count)
+            gradientB += (p - target) / Double(points.count)
+            loss -= (target * log(p) + (1 - target) * log(1 - p)) / Double(points.count)
+            score += p / Double(points.count)
+        }
+        let r = Double(rate)
+        return ([w[0] - r * gradient[0], w[1] - r * gradient[1]], b - r * gradientB, loss, score)
+    }
+
+    func testDiscriminatorTakesRealThenFakeAsTwoUpdatesOnInferenceModeFakes() {
+        let gan = tutorialTrainer(halves: .separately, fakesMode: .inference)
+        let noise = Tensor(shape: [2, 1], scalars: [1, -2])
+        let real = Tensor(shape: [2, 2], scalars: [1, 1, -0.5, 2])
+
+        // Inference mode: (Wz + b − running mean) / √(running variance + 0.001), running statistics untouched.
+        let fakes = gan.fakesForDiscriminator(from: noise)
+        var expected: [[Double]] = []
+        for z in [1.0, -2.0] {
+            let h = [1.5 * z + 0.1, -0.5 * z + 0.2]
+            expected.append((0..<2).map { (h[$0] - Double(runningMean[$0])) / (Double(runningVariance[$0]) + 0.001).squareRoot() })
+        }
+        for (index, value) in fakes.scalars.enumerated() { XCTAssertEqual(Double(value), expected[index / 2][index % 2], accuracy: 1e-5) }
+        let normalization = gan.generator.layers[1] as! BatchNormalization
+        XCTAssertEqual(normalization.runningMean.value.scalars, runningMean)
+        XCTAssertTrue(gan.generator.isTraining, "G is back in training mode after making D's fakes")
+
+        // D: a step on the real half (target 1), then one on the fake half (target 0) by the stepped D.
+        var metrics = StepMetrics(), random = RandomSource(seed: 2)
+        gan.discriminatorStep(real: real, fake: fakes, into: &metrics, using: &random)
+        let first = logisticStep([0.8, -0.3], 0.05, points: [[1, 1], [-0.5, 2]], target: 1)
+        let second = logisticStep(first.w, first.b, points: expected, target: 0)
+        let judge = gan.discriminator.layers[0] as! Dense
+        XCTAssertEqual(Double(judge.weight.value.scalars[0]), second.w[0], accuracy: 1e-5)
+        XCTAssertEqual(Double(judge.weight.value.scalars[1]), second.w[1], accuracy: 1e-5)
+        XCTAssertEqual(Double(judge.bias!.value.scalars[0]), second.b, accuracy: 1e-5)
+        XCTAssertEqual(gan.discriminatorOptimizer.step, 2)
+        XCTAssertEqual(Double(metrics.discriminatorLoss), (first.loss + second.loss) / 2, accuracy: 1e-5)
+        XCTAssertEqual(Double(metrics.fakeScore), second.score, accuracy: 1e-5)
+
+        // G: training mode, so the batch's statistics normalise and the running ones move once.
+        gan.generatorStep(noise: noise, into: &metrics)
+        let batchMean = [(1.5 * 1 + 0.1 + 1.5 * -2 + 0.1) / 2, (-0.5 * 1 + 0.2 + -0.5 * -2 + 0.2) / 2]
+        for channel in 0..<2 {
+            XCTAssertEqual(Double(normalization.runningMean.value.scalars[channel]), 0.8 * Double(runningMean[channel]) + 0.2 * batchMean[channel],
+                           accuracy: 1e-5)
+        }
+    }
+
+    func testOneUpdateOnBothHalvesDiffersFromTwo() {
+        let real = Tensor(shape: [2, 2], scalars: [1, 1, -0.5, 2]), noise = Tensor(shape: [2, 1], scalars: [1, -2])
+        var weights: [[Float]] = []
+        for halves in [DiscriminatorHalves.together, .separately] {
+            let gan = tutorialTrainer(halves: halves, fakesMode: .inference)
+            var metrics = StepMetrics(), random = RandomSource(seed: 2)
+            gan.discriminatorStep(real: real, fake: gan.fakesForDiscriminator(from: noise), into: &metrics, using: &random)
+            XCTAssertEqual(gan.discriminatorOptimizer.step, halves == .together ? 1 : 2)
+            weights.append(gan.discriminator.parameters[0].value.scalars)
+        }
+        XCTAssertGreaterThan(abs(weights[0][0] - weights[1][0]), 1e-3)
+    }
+
+    func testTrainingModeFakesUseTheBatchStatistics() {
+        let gan = tutorialTrainer(halves: .separately, fakesMode: .training)
+        let fakes = gan.fakesForDiscriminator(from: Tensor(shape: [2, 1], scalars: [1, -2]))
+        // Two samples normalised by their own mean and (biased) variance: ±1 per channel, up to ε.
+        for value in fakes.scalars { XCTAssertEqual(abs(value), 1, accuracy: 1e-3) }
+    }
+}
