@@ -62,6 +62,7 @@ def main():
     parser.add_argument("--fakes-mode", choices=["training", "inference"], default="training")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--samples", type=int, default=10000)
+    parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--out", required=True, help="IDX file to write the samples to")
     arguments = parser.parse_args()
     peer_env.ensure_environment(need_tensorflow=False)
@@ -71,7 +72,7 @@ def main():
     import torch.nn.functional as F
     from peer_models import torch_models, ADAM_BETA2, EPSILON
 
-    torch.set_num_threads(2)
+    torch.set_num_threads(arguments.threads)
     torch.manual_seed(arguments.seed)
     numpy_random = numpy.random.default_rng(arguments.seed)
     images = torch.from_numpy(read_images(DATA))
