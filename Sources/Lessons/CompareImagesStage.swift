@@ -185,31 +185,27 @@ enum CompareImagesStage: StageKind {
         console.line("  (mean ± standard error over \(seeds) seed\(seeds == 1 ? "" : "s"); D's numbers: means over the last epoch; \"beats\": seeds with a lower FID and a higher coverage than \(variants[0].name))")
     }
 
-    /// FID, precision and recall, and coverage per variant, mean ± s.e., with the ceiling dashed.
+    /// FID, and precision, recall and coverage, per variant, mean ± s.e., beside the real images'
+    /// values (the table has every column).
     static func comparisonChart(variants: [Variant], cells: [Cell], ceiling: ImageScores, seeds: Int) -> SmallMultiplesChart {
-        // Numbered bars with the key as the axis title: six names do not fit under six bars.
-        let names = variants.indices.map { String($0 + 1) }
-        let key = Axis(variants.enumerated().map { "\($0.offset + 1): \($0.element.name)" }.joined(separator: "  "))
+        let names = variants.map(\.name)
         let over = seeds > 1 ? "mean ± s.e. over \(seeds) seeds" : "1 seed"
         func series(_ name: String, _ pick: (ImageScores) -> Double, color: Color) -> BarSeries {
             BarSeries(name: name, values: cells.map { mean($0.scores.map(pick)) }, color: color,
                       errors: seeds > 1 ? cells.map { standardError($0.scores.map(pick)) } : nil)
         }
         let panels: [any Chart] = [
-            BarChart(title: "Fréchet distance, judge's features (\(over)); lower is better", categories: names, x: key,
+            BarChart(title: "Fréchet distance, lower is better (\(over))", categories: names,
                      y: Axis("Fréchet distance"), series: [series("FID", \.frechetFeatures, color: Theme.fake)],
-                     idealValue: ceiling.frechetFeatures, idealLabel: "real images"),
-            BarChart(title: "Precision and recall (\(over))", categories: names, x: key, y: Axis("share", domain: 0...1),
+                     idealValue: ceiling.frechetFeatures, idealLabel: "real images (\(fixed(ceiling.frechetFeatures, 1)))"),
+            BarChart(title: "Precision, recall, coverage (real images: \(fixed(ceiling.manifold.precision, 2)), "
+                     + "\(fixed(ceiling.manifold.recall, 2)), \(fixed(ceiling.manifold.coverage, 2)))", categories: names,
+                     y: Axis("share", domain: 0...1),
                      series: [series("precision", \.manifold.precision, color: Theme.palette[0]),
-                              series("recall", \.manifold.recall, color: Theme.palette[1])]),
-            BarChart(title: "Coverage (\(over))", categories: names, x: key, y: Axis("coverage", domain: 0...1),
-                     series: [series("coverage", \.manifold.coverage, color: Theme.palette[2])],
-                     idealValue: ceiling.manifold.coverage, idealLabel: "real images"),
-            BarChart(title: "Classes holding a fair share (\(over))", categories: names, x: key, y: Axis("classes", domain: 0...10),
-                     series: [series("classes", { Double($0.classes.classesWithFairShare) }, color: Theme.palette[4])],
-                     idealValue: Double(ceiling.classes.classesWithFairShare), idealLabel: "real images"),
+                              series("recall", \.manifold.recall, color: Theme.palette[1]),
+                              series("coverage", \.manifold.coverage, color: Theme.palette[2])]),
         ]
-        return SmallMultiplesChart(title: "Each variant judged at the end of equal training", panels: panels, columns: 2,
+        return SmallMultiplesChart(title: "Each variant judged at the end of equal training", panels: panels, columns: 1,
                                    shareAxes: false, shareLegend: false)
     }
 }
