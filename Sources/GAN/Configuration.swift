@@ -1,3 +1,4 @@
+import Foundation
 import Kernels
 import NN
 
@@ -147,4 +148,26 @@ public struct GANConfiguration: Equatable {
 private func compact(_ value: Float) -> String {
     let text = "\(value)"
     return text.hasSuffix(".0") ? String(text.dropLast(2)) : text
+}
+
+/// `count` points from `start` to `end` (both included), evenly spaced in t: linear, or spherical
+/// (slerp: along the great circle, the norm interpolated linearly), which keeps points drawn from
+/// N(0, I) at the norms such noise has, where a straight line would cut through the middle.
+public func interpolate(from start: [Float], to end: [Float], count: Int, spherical: Bool) -> [[Float]] {
+    precondition(start.count == end.count && count >= 2, "interpolation needs two points of one size and at least two steps")
+    let norm = { (v: [Float]) in v.reduce(0) { $0 + $1 * $1 }.squareRoot() }
+    let (startNorm, endNorm) = (norm(start), norm(end))
+    let cosine = zip(start, end).reduce(0) { $0 + $1.0 * $1.1 } / max(startNorm * endNorm, .leastNormalMagnitude)
+    let angle = acos(min(max(cosine, -1), 1))
+    return (0..<count).map { index in
+        let t = Float(index) / Float(count - 1)
+        guard spherical, angle > 1e-4, startNorm > 0, endNorm > 0 else {
+            return zip(start, end).map { $0 + t * ($1 - $0) }
+        }
+        // Directions by slerp, length by linear interpolation of the two norms.
+        let (a, b) = (sin((1 - t) * angle) / sin(angle), sin(t * angle) / sin(angle))
+        let direction = zip(start, end).map { a * $0 / startNorm + b * $1 / endNorm }
+        let length = startNorm + t * (endNorm - startNorm)
+        return direction.map { $0 * length }
+    }
 }

@@ -15,6 +15,8 @@ enum ImageTrainStage: StageKind {
     static let settings = imageTrainingSettings + [
         SettingSpec("snapshot-every", .integer(1...1_000_000), "10"),
         SettingSpec("last-fakes-grid", .integer(0...8), "0"),
+        SettingSpec("grid-size", .integer(2...16), "8"),
+        SettingSpec("latent-walk", .integer(0...16), "0"),
     ]
 
     static func crossCheck(_ settings: StageSettings) -> [String] { checkImageTraining(settings) }
@@ -26,7 +28,8 @@ enum ImageTrainStage: StageKind {
         let run = try ImageGAN(settings, images: try ImageGAN.load(set), stage: context.plan.number, quick: context.quick, random: &random)
         let (trainer, loop, epochs) = (run.trainer, run.loop, run.epochs)
         let snapshotEvery = context.quick ? 1 : settings.integer("snapshot-every")
-        let fixedNoise = trainer.sampleNoise(count: 64, using: &random)
+        let side = settings.integer("grid-size")
+        let fixedNoise = trainer.sampleNoise(count: side * side, using: &random)
         console.line("  " + run.description)
 
         let judgeEvery = settings.integer("judge-every")
@@ -52,7 +55,7 @@ enum ImageTrainStage: StageKind {
         func snapshot(_ epoch: Int) throws {
             let label = String(repeating: "0", count: max(0, digits - String(epoch).count)) + String(epoch)
             let when = "Epoch \(epoch) of \(epochs) (step \(grouped(loop.step)))"
-            let grid = run.grid(run.generated(fixedNoise), title: "\(when): 64 images from the same noise", columns: 8)
+            let grid = run.grid(run.generated(fixedNoise), title: "\(when): \(side * side) images from the same noise", columns: side)
             frames.append(grid)
             figures.append(try context.write(grid, name: "samples-epoch-\(label)"))
             if let fakes = lastFakes, epoch > 0 {
@@ -91,6 +94,9 @@ enum ImageTrainStage: StageKind {
         figures.append(try context.write(stepChart(loop.rows, title: "Training, step by step"), name: "metrics"))
         if run.generatorHasModes {
             figures.append(try context.write(modesChart(run, fixedNoise), name: "generator-modes"))
+        }
+        if settings.integer("latent-walk") > 0 {
+            figures.append(try context.write(latentWalk(run, rows: settings.integer("latent-walk"), random: &random), name: "latent-walk"))
         }
         let checkpoint = try context.folder.path(stage: context.plan.number, name: "generator.safetensors")
         do {
@@ -134,13 +140,33 @@ enum ImageTrainStage: StageKind {
                 "d_fakes_training": Double(run.trainer.discriminate(training).mean())]
     }
 
-    /// The same 64 noise vectors through G in inference mode and in training mode, side by side.
+    /// The classic DCGAN figure: each row walks from one noise vector to another in 10 steps, G's
+    /// image at each (inference mode). Normal noise walks along the sphere (slerp), uniform noise
+    /// in a straight line.
+    static func latentWalk(_ run: ImageGAN, rows: Int, random: inout RandomSource) -> ImageGridChart {
+        let steps = 10
+        let trainer = run.trainer
+        let ends = trainer.sampleNoise(count: 2 * rows, using: &random)
+        let size = trainer.latentSize
+        let spherical = trainer.configuration.noise == .normal
+        var points: [Float] = []
+        for row in 0..<rows {
+            let (start, end) = (Array(ends.scalars[(2 * row) * size..<(2 * row + 1) * size]), Array(ends.scalars[(2 * row + 1) * size..<(2 * row + 2) * size]))
+            points += interpolate(from: start, to: end, count: steps, spherical: spherical).flatMap { $0 }
+        }
+        let images = run.generated(Tensor(shape: [rows * steps, size], scalars: points))
+        return run.grid(images, title: "Walks through the noise: each row goes from one z to another in \(steps) "
+                        + (spherical ? "steps along the sphere (slerp)" : "equal steps"), columns: steps)
+    }
+
+    /// The same noise vectors through G in inference mode and in training mode, side by side.
     static func modesChart(_ run: ImageGAN, _ noise: Tensor) -> SmallMultiplesChart {
         let measures = modeMeasures(run, noise)
         func panel(_ mode: NetworkMode) -> ImageGridChart {
             let key = mode == .inference ? "inference" : "training"
             return run.grid(run.generated(noise, mode: mode), title: "\(mode == .inference ? "Inference" : "Training") mode: D(G(z)) "
-                            + "\(fixed(measures["d_fakes_\(key)"]!, 2)), pixel s.d. \(fixed(measures["fake_std_\(key)"]!, 2))", columns: 8)
+                            + "\(fixed(measures["d_fakes_\(key)"]!, 2)), pixel s.d. \(fixed(measures["fake_std_\(key)"]!, 2))",
+                            columns: Int(Double(noise.shape[0]).squareRoot().rounded()))
         }
         return SmallMultiplesChart(title: "One generator, two modes: the same noise, mean |difference| \(fixed(measures["mode_gap"]!, 2))",
                                    panels: [panel(.inference), panel(.training)], columns: 2, shareAxes: false, shareLegend: false)

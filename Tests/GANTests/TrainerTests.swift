@@ -283,3 +283,19 @@ final class KerasLoopTests: XCTestCase {
         for value in fakes.scalars { XCTAssertEqual(abs(value), 1, accuracy: 1e-3) }
     }
 }
+
+final class InterpolationTests: XCTestCase {
+    func testLinearAndSphericalWalks() {
+        let (a, b): ([Float], [Float]) = ([3, 0], [0, 4])
+        let line = interpolate(from: a, to: b, count: 3, spherical: false)
+        XCTAssertEqual(line, [[3, 0], [1.5, 2], [0, 4]])
+        let arc = interpolate(from: a, to: b, count: 3, spherical: true)
+        XCTAssertEqual(arc[0][0], 3, accuracy: 1e-5)
+        XCTAssertEqual(arc[2][1], 4, accuracy: 1e-5)
+        // Halfway along the quarter circle: at 45°, with the mean of the two norms (3.5).
+        XCTAssertEqual(arc[1][0], 3.5 / Float(2).squareRoot(), accuracy: 1e-5)
+        XCTAssertEqual(arc[1][1], 3.5 / Float(2).squareRoot(), accuracy: 1e-5)
+        // Parallel ends fall back to the straight line.
+        XCTAssertEqual(interpolate(from: [1, 1], to: [2, 2], count: 2, spherical: true), [[1, 1], [2, 2]])
+    }
+}

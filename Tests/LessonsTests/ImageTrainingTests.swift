@@ -28,6 +28,8 @@ final class ImageTrainingTests: XCTestCase {
     epochs: 3
     judge-every: 1
     set-size: 100
+    grid-size: 4
+    latent-walk: 3
     ```
     """
 
@@ -37,7 +39,8 @@ final class ImageTrainingTests: XCTestCase {
         try lesson.write(toFile: path, atomically: true, encoding: .utf8)
         let (result, printed) = try runLesson(path, out: folder + "/out")  // quick: 2 epochs of 4 steps
         XCTAssertTrue(printed.contains("judge: FID"), printed)
-        for name in ["samples-epoch-0000.png", "samples-epoch-0002.png", "samples.gif", "metrics.png", "judge.png"] {
+        for name in ["samples-epoch-0000.png", "samples-epoch-0002.png", "samples.gif", "metrics.png", "judge.png", "latent-walk.png",
+                     "generator-modes.png"] {
             XCTAssertTrue(result.figures.contains { $0.hasSuffix("stage-1/" + name) }, name)
         }
         let lines = try String(contentsOfFile: result.folder + "/metrics.csv", encoding: .utf8).split(separator: "\n").map(String.init)
