@@ -4,7 +4,8 @@ import Kernels
 // is built from the other two, so gradients of gradients (WGAN-GP) work through them.
 
 /// The 2-D convolution of `input` [N, C, H, W] by `weight` [Co, C, kh, kw] (+ `bias` [Co]).
-/// When the weight may need a gradient, the forward pass keeps its im2col matrices for it.
+/// When the weight may need a gradient, the forward pass keeps its im2col matrices for it (on the
+/// im2col path; oneDNN reads the input again).
 public func conv2d(_ input: Variable, _ weight: Variable, bias: Variable? = nil, geometry: ConvolutionGeometry) -> Variable {
     let keepsColumns = GradientRecording.isEnabled && weight.node != nil
     let (value, columns) = keepsColumns
