@@ -37,7 +37,7 @@ public func transposedConv2d(_ input: Variable, _ weight: Variable, bias: Variab
 public func convolutionInputGradient(_ outputGradient: Variable, _ weight: Variable, geometry: ConvolutionGeometry) -> Variable {
     let value = convolutionInputGradient(outputGradient.value, weight.value, geometry: geometry)
     return Variable.record(value, parents: [outputGradient, weight]) { h, _, needs in
-        if needs[0] && needs[1] && !GradientRecording.isEnabled {  // one im2col of h serves both
+        if needs[0] && needs[1] && !GradientRecording.isEnabled {  // one im2col (or reorder) of h serves both
             let (input, weightGradient) = convolvedWithWeightGradient(h.value, weight.value, outputGradient.value, geometry: geometry)
             return [Variable(input), Variable(weightGradient)]
         }
