@@ -179,37 +179,40 @@ extension ConvolutionGeometry {
 
 /// `convolved` on oneDNN's passes `plan`.
 func convolvedOnDNNL(_ input: Tensor, _ weight: Tensor, bias: Tensor?, _ g: ConvolutionGeometry, _ plan: DNNLChunkedPass) -> Tensor {
-    let weights = plan.passes.map { $0.weights.inner(weight) }
-    var output = Tensor(uninitializedShape: g.outputShape)
-    output.withUnsafeMutableBufferPointer { buffer in
-        let y = SharedPointer(base: buffer.baseAddress!)
-        plan.forEachChunk(batch: g.batch) { _, pass, index, first, _ in
-            pass.source.reading(input.storage.pointer + first * g.inputSample) { x in
-                pass.destination.writing(y.base + first * g.outputSample) { y in
-                    pass.run(source: x, weights: weights[index].storage.pointer, destination: y, bias: bias?.storage.pointer)
-                }
-            }
-        }
+    chunkwise(plan, weight, reading: input, as: \.source, writing: g.outputShape, as: \.destination) { pass, x, w, y in
+        pass.run(source: x, weights: w, destination: y, bias: bias?.storage.pointer)
     }
-    return output
 }
 
 /// `convolutionInputGradient` (a transposed convolution) on oneDNN's backward-data passes `plan`.
 func convolutionInputGradientOnDNNL(_ outputGradient: Tensor, _ weight: Tensor, _ g: ConvolutionGeometry,
                                     _ plan: DNNLChunkedPass) -> Tensor {
+    chunkwise(plan, weight, reading: outputGradient, as: \.destination, writing: g.inputShape, as: \.source) { pass, dy, w, dx in
+        pass.run(source: dx, weights: w, destination: dy)
+    }
+}
+
+/// A pass that reads `input` as operand `read` and the weights and writes a tensor of `shape` as
+/// operand `written` (the forward pass, backward-data), chunk by chunk; `run(pass, read, weights,
+/// written)` runs one chunk on data in the pass's layouts.
+private func chunkwise(_ plan: DNNLChunkedPass, _ weight: Tensor, reading input: Tensor, as read: KeyPath<DNNLConvolution, DNNLOperand>,
+                       writing shape: [Int], as written: KeyPath<DNNLConvolution, DNNLOperand>,
+                       _ run: (DNNLConvolution, UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>) -> Void)
+    -> Tensor {
     let weights = plan.passes.map { $0.weights.inner(weight) }
-    var input = Tensor(uninitializedShape: g.inputShape)
-    input.withUnsafeMutableBufferPointer { buffer in
-        let x = SharedPointer(base: buffer.baseAddress!)
-        plan.forEachChunk(batch: g.batch) { _, pass, index, first, _ in
-            pass.destination.reading(outputGradient.storage.pointer + first * g.outputSample) { dy in
-                pass.source.writing(x.base + first * g.inputSample) { dx in
-                    pass.run(source: dx, weights: weights[index].storage.pointer, destination: dy)
+    let readSample = input.count / input.shape[0], writtenSample = shape.dropFirst().reduce(1, *)
+    var output = Tensor(uninitializedShape: shape)
+    output.withUnsafeMutableBufferPointer { buffer in
+        let target = SharedPointer(base: buffer.baseAddress!)
+        plan.forEachChunk(batch: shape[0]) { _, pass, index, first, _ in
+            pass[keyPath: read].reading(input.storage.pointer + first * readSample) { x in
+                pass[keyPath: written].writing(target.base + first * writtenSample) { y in
+                    run(pass, x, weights[index].storage.pointer, y)
                 }
             }
         }
     }
-    return input
+    return output
 }
 
 /// `convolutionWeightGradient` on oneDNN's backward-weights passes `plan`: each chunk's share,
