@@ -108,6 +108,7 @@ struct ConvolutionLayouts {
     }
 }
 
+/// Runs `body` with a pointer to `value`, or nil.
 func withOptionalPointer<T, R>(to value: T?, _ body: (UnsafePointer<T>?) -> R) -> R {
     guard let value else { return body(nil) }
     return withUnsafePointer(to: value) { body($0) }

@@ -8,7 +8,7 @@ import Synchronization
 
 /// Stops the program with oneDNN's status when a call that cannot fail by design fails.
 @inline(__always)
-func check(_ status: dnnl_status_t, _ what: @autoclosure () -> String) {
+func checkDNNL(_ status: dnnl_status_t, _ what: @autoclosure () -> String) {
     if status != dnnl_success { fatalError("oneDNN: \(what()) failed (status \(status.rawValue))") }
 }
 
@@ -21,7 +21,7 @@ final class DNNLContext: @unchecked Sendable {
 
     private init() {
         var engine: dnnl_engine_t?
-        check(dnnl_engine_create(&engine, dnnl_cpu, 0), "creating the CPU engine")
+        checkDNNL(dnnl_engine_create(&engine, dnnl_cpu, 0), "creating the CPU engine")
         self.engine = engine!
     }
 
@@ -29,7 +29,7 @@ final class DNNLContext: @unchecked Sendable {
     func withStream<R>(_ body: (dnnl_stream_t) -> R) -> R {
         let stream = idleStreams.withLock { $0.popLast() } ?? {
             var stream: dnnl_stream_t?
-            check(dnnl_stream_create(&stream, engine, dnnl_stream_default_flags.rawValue), "creating a stream")
+            checkDNNL(dnnl_stream_create(&stream, engine, dnnl_stream_default_flags.rawValue), "creating a stream")
             return stream!
         }()
         defer { idleStreams.withLock { $0.append(stream) } }
@@ -37,10 +37,10 @@ final class DNNLContext: @unchecked Sendable {
     }
 }
 
-/// A 4-D f32 memory layout of `dimensions` in `format` (`dnnl_format_tag_any`: the primitive's choice).
+/// An f32 memory layout of `dimensions` in `format` (`dnnl_format_tag_any`: the primitive's choice).
 func memoryLayout(_ dimensions: [Int], _ format: dnnl_format_tag_t) -> dnnl_memory_desc_t {
     var layout = dnnl_memory_desc_t()
-    withDimensions(dimensions) { check(dnnl_memory_desc_init_by_tag(&layout, Int32(dimensions.count), $0, dnnl_f32, format),
+    withDimensions(dimensions) { checkDNNL(dnnl_memory_desc_init_by_tag(&layout, Int32(dimensions.count), $0, dnnl_f32, format),
                                        "describing \(dimensions)") }
     return layout
 }
@@ -60,6 +60,7 @@ func floatCount(_ layout: dnnl_memory_desc_t) -> Int {
     withUnsafePointer(to: layout) { (dnnl_memory_desc_get_size($0) + 3) / 4 }
 }
 
+/// Whether two memory layouts are one.
 func sameLayout(_ a: dnnl_memory_desc_t, _ b: dnnl_memory_desc_t) -> Bool {
     withUnsafePointer(to: a) { a in withUnsafePointer(to: b) { b in dnnl_memory_desc_equal(a, b) != 0 } }
 }
@@ -76,12 +77,12 @@ final class DNNLPrimitive {
     init(_ descriptor: dnnl_primitive_desc_t) {
         defer { dnnl_primitive_desc_destroy(descriptor) }
         var name: UnsafePointer<CChar>?
-        check(dnnl_primitive_desc_query(descriptor, dnnl_query_impl_info_str, 0, &name), "asking a primitive's name")
+        checkDNNL(dnnl_primitive_desc_query(descriptor, dnnl_query_impl_info_str, 0, &name), "asking a primitive's name")
         implementation = String(cString: name!)
         scratchpad = dnnl_primitive_desc_query_md(descriptor, dnnl_query_scratchpad_md, 0).pointee
         scratchpadCount = floatCount(scratchpad)
         var handle: dnnl_primitive_t?
-        check(dnnl_primitive_create(&handle, descriptor), "creating \(implementation)")
+        checkDNNL(dnnl_primitive_create(&handle, descriptor), "creating \(implementation)")
         self.handle = handle!
     }
 
@@ -94,7 +95,7 @@ final class DNNLPrimitive {
         withSingleThreadAttributes { attributes in
             withUnsafePointer(to: source) { source in
                 withUnsafePointer(to: target) { target in
-                    check(dnnl_reorder_primitive_desc_create(&descriptor, source, engine, target, engine, attributes), "a reorder")
+                    checkDNNL(dnnl_reorder_primitive_desc_create(&descriptor, source, engine, target, engine, attributes), "a reorder")
                 }
             }
         }
@@ -110,15 +111,15 @@ final class DNNLPrimitive {
         let memories = all.map { argument -> dnnl_memory_t in
             var memory: dnnl_memory_t?
             withUnsafePointer(to: argument.layout) {
-                check(dnnl_memory_create(&memory, $0, engine, argument.data), "wrapping an operand of \(implementation)")
+                checkDNNL(dnnl_memory_create(&memory, $0, engine, argument.data), "wrapping an operand of \(implementation)")
             }
             return memory!
         }
         defer { for memory in memories { dnnl_memory_destroy(memory) } }
         let executionArguments = zip(all, memories).map { dnnl_exec_arg_t(arg: $0.role, memory: $1) }
         DNNLContext.shared.withStream { stream in
-            check(dnnl_primitive_execute(handle, stream, Int32(executionArguments.count), executionArguments), "running \(implementation)")
-            check(dnnl_stream_wait(stream), "waiting for \(implementation)")
+            checkDNNL(dnnl_primitive_execute(handle, stream, Int32(executionArguments.count), executionArguments), "running \(implementation)")
+            checkDNNL(dnnl_stream_wait(stream), "waiting for \(implementation)")
         }
         withExtendedLifetime(scratch) {}
     }
@@ -130,9 +131,9 @@ final class DNNLPrimitive {
 func withSingleThreadAttributes<R>(_ body: (dnnl_primitive_attr_t) -> R) -> R {
     omp_set_num_threads(1)
     var attributes: dnnl_primitive_attr_t?
-    check(dnnl_primitive_attr_create(&attributes), "creating attributes")
+    checkDNNL(dnnl_primitive_attr_create(&attributes), "creating attributes")
     defer { dnnl_primitive_attr_destroy(attributes) }
-    check(dnnl_primitive_attr_set_scratchpad_mode(attributes, dnnl_scratchpad_mode_user), "asking for a user scratchpad")
+    checkDNNL(dnnl_primitive_attr_set_scratchpad_mode(attributes, dnnl_scratchpad_mode_user), "asking for a user scratchpad")
     return body(attributes!)
 }
 
