@@ -23,12 +23,14 @@ let package = Package(
         .systemLibrary(name: "CZlib", path: "Sources/CZlib", providers: [.apt(["zlib1g-dev"])]),
         .systemLibrary(name: "CGIF", path: "Sources/CGIF", providers: [.apt(["libgif-dev"])]),
         .systemLibrary(name: "CPNG", path: "Sources/CPNG", pkgConfig: "libpng16", providers: [.apt(["libpng-dev"])]),
+        .systemLibrary(name: "CDNNL", path: "Sources/CDNNL", providers: [.apt(["libdnnl-dev"])]),
 
         // 2–5. The engine and the GAN layer. OpenBLAS is loaded at run time (Kernels/ProductKernels.swift),
-        // after the lab has chosen its kernel set; the fixed-order micro-kernels are C because Swift cannot
+        // after the lab has chosen its kernel set; oneDNN, which picks its kernels from the CPU's
+        // instruction-set flags itself, is linked; the fixed-order micro-kernels are C because Swift cannot
         // enable an instruction set for one function.
         .target(name: "CMicroKernels", path: "Sources/CMicroKernels", cSettings: [.unsafeFlags(["-O3"])]),
-        .target(name: "Kernels", dependencies: ["CMicroKernels"], swiftSettings: engine),
+        .target(name: "Kernels", dependencies: ["CMicroKernels", "CDNNL"], swiftSettings: engine),
         .target(name: "Autodiff", dependencies: ["Kernels"], swiftSettings: engine),
         .target(name: "NN", dependencies: ["Autodiff"], swiftSettings: engine),
         .target(name: "GAN", dependencies: ["NN"], swiftSettings: optimized),

@@ -141,6 +141,11 @@ case("conv2d_k4_s1_same_bias", shape=(1, 3, 8, 7), out_channels=4, kernel=4, str
      padding="same", bias=True)(conv2d)
 case("conv2d_k4_s2_same_odd_bias", shape=(2, 2, 9, 9), out_channels=3, kernel=4, stride=2,
      padding="same", bias=True)(conv2d)
+# Enough channels for oneDNN's blocked layouts (16 a block), and one input channel (kept plain).
+case("conv2d_k3_s2_same_c16_bias", shape=(2, 16, 8, 8), out_channels=16, kernel=3, stride=2,
+     padding="same", bias=True)(conv2d)
+case("conv2d_k5_s2_same_c1_nobias", shape=(2, 1, 12, 12), out_channels=16, kernel=5, stride=2,
+     padding="same", bias=False)(conv2d)
 
 
 # -------------------------------------------------------------------------------- conv_transpose2d
@@ -205,6 +210,11 @@ case("conv_transpose2d_k4_s1_same_bias", shape=(1, 3, 6, 5), out_channels=2, ker
      bias=True)(conv_transpose2d)
 case("conv_transpose2d_k5_s2_p2_op1_bias", shape=(2, 3, 4, 5), out_channels=2, kernel=5, stride=2,
      bias=True, padding=2, output_padding=1)(conv_transpose2d)
+# oneDNN's blocked layouts, and one output channel (the DCGAN generator's last layer).
+case("conv_transpose2d_k3_s2_same_c16_bias", shape=(2, 16, 4, 4), out_channels=16, kernel=3,
+     stride=2, bias=True)(conv_transpose2d)
+case("conv_transpose2d_k5_s2_same_c1_bias", shape=(2, 16, 6, 6), out_channels=1, kernel=5,
+     stride=2, bias=True)(conv_transpose2d)
 
 
 # -------------------------------------------------------------------------------------- batch_norm

@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # Installs what gan-lab needs on a Debian machine that has the Swift toolchain:
-# the C libraries it links (cairo, OpenBLAS, giflib, zlib, libpng), fonts, and the data sets
+# the C libraries it links (cairo, OpenBLAS, oneDNN, giflib, zlib, libpng), fonts, and the data sets
 # the image lessons read. Safe to run again: it installs only what is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-packages=(pkg-config libcairo2-dev libopenblas-dev libgif-dev zlib1g-dev libpng-dev fonts-dejavu-core dataset-fashion-mnist)
+packages=(pkg-config libcairo2-dev libopenblas-dev libdnnl-dev libgif-dev zlib1g-dev libpng-dev fonts-dejavu-core dataset-fashion-mnist)
 missing=()
 for package in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")

@@ -4,7 +4,8 @@ import Kernels
 // is built from the other two, so gradients of gradients (WGAN-GP) work through them.
 
 /// The 2-D convolution of `input` [N, C, H, W] by `weight` [Co, C, kh, kw] (+ `bias` [Co]).
-/// When the weight may need a gradient, the forward pass keeps its im2col matrices for it.
+/// When the weight may need a gradient, the forward pass keeps its im2col matrices for it (on the
+/// im2col path; oneDNN reads the input again).
 public func conv2d(_ input: Variable, _ weight: Variable, bias: Variable? = nil, geometry: ConvolutionGeometry) -> Variable {
     let keepsColumns = GradientRecording.isEnabled && weight.node != nil
     let (value, columns) = keepsColumns
@@ -36,7 +37,7 @@ public func transposedConv2d(_ input: Variable, _ weight: Variable, bias: Variab
 public func convolutionInputGradient(_ outputGradient: Variable, _ weight: Variable, geometry: ConvolutionGeometry) -> Variable {
     let value = convolutionInputGradient(outputGradient.value, weight.value, geometry: geometry)
     return Variable.record(value, parents: [outputGradient, weight]) { h, _, needs in
-        if needs[0] && needs[1] && !GradientRecording.isEnabled {  // one im2col of h serves both
+        if needs[0] && needs[1] && !GradientRecording.isEnabled {  // one im2col (or reorder) of h serves both
             let (input, weightGradient) = convolvedWithWeightGradient(h.value, weight.value, outputGradient.value, geometry: geometry)
             return [Variable(input), Variable(weightGradient)]
         }

@@ -32,7 +32,7 @@ struct Bench: ParsableCommand {
     @Option(name: .long, help: "Run only this workload (mlp-gaussian, mlp-quadratic, mlp-fashion, dcgan-mnist).")
     var only: String?
 
-    @Option(name: .long, help: "Kernels for every workload's products: portable (the same bits on every machine), fastest (OpenBLAS for this CPU), or lesson (what each workload's lesson uses: portable for the toy MLPs).")
+    @Option(name: .long, help: "Kernels for every workload's products and convolutions: portable (the same bits on every machine), fastest (OpenBLAS for this CPU, convolutions on oneDNN), or lesson (what each workload's lesson uses: portable for the toy MLPs).")
     var kernels = "lesson"
 
     @Flag(name: .long, help: "Time the chart kit instead: a 2,000-point scatter and a 30×30 heatmap at 1600×1200.")
@@ -113,9 +113,12 @@ struct Bench: ParsableCommand {
             }
         }
         if !json {
-            print("products alone: the step's matrix products and nothing else (dcgan-mnist's: its im2col products, the whole "
-                  + "batch at once) on the workload's kernels; on OpenBLAS the faster of its own \(threads) thread\(threads == 1 ? "" : "s") "
-                  + "and the lab's row blocks: about the least a step can cost an engine built on those kernels")
+            let convolutionKernels = convolutionImplementations()
+            print("products alone: the step's matrix products and nothing else (dcgan-mnist's: its convolutions' im2col products, the "
+                  + "whole batch at once) on the workload's kernels; on OpenBLAS the faster of its own \(threads) thread\(threads == 1 ? "" : "s") "
+                  + "and the lab's row blocks: about the least a step can cost an engine built on those kernels"
+                  + (convolutionKernels.isEmpty ? "" : "; the steps ran their convolutions on oneDNN's \(convolutionKernels.joined(separator: ", ")) "
+                     + "kernels instead"))
         }
         let overrides = matrixEnvironmentOverrides()
         if json {
@@ -123,7 +126,8 @@ struct Bench: ParsableCommand {
                                            "portable_gflops": rounded(portableRate), "portable_kernels": report.portable,
                                            "blas_kernels": report.openBLAS ?? "none", "blas_reason": report.openBLASReason,
                                            "processor": report.processor, "instruction_set": report.instructionSet,
-                                           "blas_environment": overrides]
+                                           "blas_environment": overrides, "convolution_library": report.convolutions,
+                                           "convolution_kernels": convolutionImplementations()]
             if let peak { document["peak_rss_mb"] = rounded(peak) }
             let data = try JSONSerialization.data(withJSONObject: document, options: [.prettyPrinted, .sortedKeys])
             print(String(decoding: data, as: UTF8.self))

@@ -20,8 +20,9 @@ public enum BenchmarkWorkload: String, CaseIterable {
     /// The forward product of every layer of (generator, discriminator) that has one, first
     /// layer first, at the workload's batch: Dense is x·Wᵀ; a convolution is its im2col product,
     /// weight [Co, C·k²] times im2col [C·k², N·Ho·Wo]; a transposed convolution is its col2im
-    /// product, Wᵀ [Co·k², C] times the input [C, N·H·W]. The shapes `gemm` gets when a batch is
-    /// one chunk.
+    /// product, Wᵀ [Co·k², C] times the input [C, N·H·W]. The shapes `gemm` gets on the portable
+    /// kernels when a batch is one chunk (the fastest run convolutions on oneDNN; these count the
+    /// same arithmetic).
     public var layerProducts: (generator: [LayerProduct], discriminator: [LayerProduct]) {
         let batch = batchSize
         func dense(_ input: Int, _ output: Int) -> LayerProduct {

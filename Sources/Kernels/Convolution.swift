@@ -1,4 +1,5 @@
-// Convolution as im2col + GEMM. The im2col matrix of a chunk of samples has one row per
+// Convolution as im2col + GEMM, the portable kernels' path (the fastest kernels' path is oneDNN,
+// Kernels/ConvolutionDNNL.swift, with this one where oneDNN has only its reference loops). The im2col matrix of a chunk of samples has one row per
 // (input channel, ky, kx) and one column per (sample, oy, ox), so one GEMM serves the chunk:
 //   output[co, (n, p)] = Σ_r weight[co, r] · columns[r, (n, p)].
 // Chunks bound the scratch memory and are the unit of threading: chunks run side by side, each
@@ -251,20 +252,24 @@ func scatterChannels(_ source: UnsafePointer<Float>, channels: Int, plane: Int, 
 
 /// The convolution of `input` [N, C, H, W] by `weight` [Co, C, kh, kw], plus `bias` [Co] if given.
 public func convolved(_ input: Tensor, _ weight: Tensor, bias: Tensor? = nil, geometry g: ConvolutionGeometry) -> Tensor {
-    convolved(input, weight, bias: bias, geometry: g, keptColumns: nil)
+    precondition(input.shape == g.inputShape && weight.shape == g.weightShape, "convolution shapes \(input.shape), \(weight.shape) do not match \(g)")
+    if let plan = DNNLChunkedPass(g, bias == nil ? .forward : .forwardWithBias) { return convolvedOnDNNL(input, weight, bias: bias, g, plan) }
+    return convolved(input, weight, bias: bias, geometry: g, keptColumns: nil)
 }
 
-/// `convolved`, and the im2col matrices of its chunks, which give the weight gradient without a
-/// second im2col (`convolutionWeightGradient(columns:outputGradient:geometry:)`).
+/// `convolved`, and on the im2col path the im2col matrices of its chunks, which give the weight
+/// gradient without a second im2col (`convolutionWeightGradient(columns:outputGradient:geometry:)`);
+/// no columns on oneDNN, whose weight gradient reads the input itself.
 public func convolvedKeepingColumns(_ input: Tensor, _ weight: Tensor, bias: Tensor? = nil,
-                                    geometry g: ConvolutionGeometry) -> (output: Tensor, columns: Tensor) {
+                                    geometry g: ConvolutionGeometry) -> (output: Tensor, columns: Tensor?) {
+    precondition(input.shape == g.inputShape && weight.shape == g.weightShape, "convolution shapes \(input.shape), \(weight.shape) do not match \(g)")
+    if let plan = DNNLChunkedPass(g, bias == nil ? .forward : .forwardWithBias) { return (convolvedOnDNNL(input, weight, bias: bias, g, plan), nil) }
     let columns = Tensor(uninitializedShape: [ChunkPlan(g).columnCount])
     return (convolved(input, weight, bias: bias, geometry: g, keptColumns: columns.storage.pointer), columns)
 }
 
 private func convolved(_ input: Tensor, _ weight: Tensor, bias: Tensor?, geometry g: ConvolutionGeometry,
                        keptColumns: UnsafeMutablePointer<Float>?) -> Tensor {
-    precondition(input.shape == g.inputShape && weight.shape == g.weightShape, "convolution shapes \(input.shape), \(weight.shape) do not match \(g)")
     var output = Tensor(uninitializedShape: g.outputShape)
     let biasPointer = bias.map { UnsafePointer($0.storage.pointer) }
     output.withUnsafeMutableBufferPointer { buffer in
@@ -293,6 +298,7 @@ func convolveChunk(_ input: Tensor, _ weight: Tensor, _ g: ConvolutionGeometry, 
 public func convolutionInputGradient(_ outputGradient: Tensor, _ weight: Tensor, geometry g: ConvolutionGeometry) -> Tensor {
     precondition(outputGradient.shape == g.outputShape && weight.shape == g.weightShape,
                  "convolution gradient shapes \(outputGradient.shape), \(weight.shape) do not match \(g)")
+    if let plan = DNNLChunkedPass(g, .backwardData) { return convolutionInputGradientOnDNNL(outputGradient, weight, g, plan) }
     var input = Tensor(uninitializedShape: g.inputShape)
     input.withUnsafeMutableBufferPointer { buffer in
         let x = SharedPointer(base: buffer.baseAddress!)
@@ -310,7 +316,9 @@ public func convolutionInputGradient(_ outputGradient: Tensor, _ weight: Tensor,
 /// outputGradient · im2col(input)ᵀ, shape [Co, C, kh, kw]. Each chunk's share is a product of
 /// its own; the shares are added in chunk order.
 public func convolutionWeightGradient(_ input: Tensor, _ outputGradient: Tensor, geometry g: ConvolutionGeometry) -> Tensor {
-    precondition(input.shape == g.inputShape, "convolution gradient input \(input.shape) does not match \(g)")
+    precondition(input.shape == g.inputShape && outputGradient.shape == g.outputShape,
+                 "convolution gradient shapes \(input.shape), \(outputGradient.shape) do not match \(g)")
+    if let plan = DNNLChunkedPass(g, .backwardWeights) { return convolutionWeightGradientOnDNNL(input, outputGradient, g, plan) }
     return convolutionWeightGradient(outputGradient, geometry: g) { first, count, columns, _ in
         im2col(input.storage.pointer, g, first: first, count: count, columns)
     }
@@ -330,6 +338,9 @@ public func convolvedWithWeightGradient(_ input: Tensor, _ weight: Tensor, _ out
                                         geometry g: ConvolutionGeometry) -> (output: Tensor, weightGradient: Tensor) {
     precondition(input.shape == g.inputShape && weight.shape == g.weightShape,
                  "convolution shapes \(input.shape), \(weight.shape) do not match \(g)")
+    if let forward = DNNLChunkedPass(g, .forward), let backward = DNNLChunkedPass(g, .backwardWeights) {
+        return convolvedWithWeightGradientOnDNNL(input, weight, outputGradient, g, forward: forward, backward: backward)
+    }
     var output = Tensor(uninitializedShape: g.outputShape)
     let weightGradient = output.withUnsafeMutableBufferPointer { buffer in
         let out = SharedPointer(base: buffer.baseAddress!)

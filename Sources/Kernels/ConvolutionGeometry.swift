@@ -15,7 +15,7 @@ public enum Padding: Equatable {
 
 /// The sizes of one 2-D convolution (NCHW, cross-correlation, dilation 1). Every input position
 /// `oy·stride − padTop + ky` outside the input reads zero.
-public struct ConvolutionGeometry: Equatable {
+public struct ConvolutionGeometry: Hashable {
     public var batch: Int
     public var inputChannels: Int, inputHeight: Int, inputWidth: Int
     public var outputChannels: Int, outputHeight: Int, outputWidth: Int
@@ -92,6 +92,11 @@ public struct ConvolutionGeometry: Equatable {
     public var patchSize: Int { inputChannels * kernelHeight * kernelWidth }
     public var outputPlane: Int { outputHeight * outputWidth }
     public var inputPlane: Int { inputHeight * inputWidth }
+    /// Rows and columns of zeros the windows read past the input's bottom and right edges (Keras's
+    /// "same" at stride 2 pads 1 before and 2 after); negative when the last rows or columns of
+    /// the input lie beyond every window.
+    var padBottom: Int { (outputHeight - 1) * stride + kernelHeight - inputHeight - padTop }
+    var padRight: Int { (outputWidth - 1) * stride + kernelWidth - inputWidth - padLeft }
     /// Multiply–adds of the forward product.
     public var multiplyAdds: Int { batch * outputChannels * outputPlane * patchSize }
 

@@ -1,4 +1,4 @@
-// Direct convolution loops in Double: the references the im2col + GEMM kernels are tested against.
+// Direct convolution loops in Double: the references the im2col and oneDNN kernels are tested against.
 
 /// Calls `body(inputIndex, weightIndex, outputIndex)` for every tap of the convolution that
 /// reads inside the input.

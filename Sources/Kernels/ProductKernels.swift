@@ -3,24 +3,34 @@ import CMicroKernels
 import Glibc
 #endif
 
-/// Which kernels run the lab's matrix products.
+/// Which kernels run the lab's matrix products and convolutions.
 public enum ProductKernels: String, CaseIterable, Sendable {
     /// Every element one chain of fused multiply–adds in a fixed order (the lab's own kernels,
-    /// AVX-512, AVX2 or scalar): the same bits on every x86-64 machine. The toy lessons use it.
+    /// AVX-512, AVX2 or scalar), convolutions as im2col and such products: the same bits on
+    /// every x86-64 machine. The toy lessons and the judge use it.
     case portable
-    /// OpenBLAS with the kernel set for this CPU's instruction set: the fastest for large
-    /// products; the last bits depend on the kernel set.
+    /// OpenBLAS with the kernel set for this CPU's instruction set, and convolutions on oneDNN,
+    /// which picks its kernels from the CPU's instruction-set flags: the fastest for large
+    /// products and for convolutions; the last bits depend on the kernel sets.
     case fastest
 }
 
-/// The kernels `gemm` uses now (process-wide, like the thread count).
+/// The kernels `gemm` and the convolutions use now (process-wide, like the thread count).
 nonisolated(unsafe) var activeProductKernels = ProductKernels.portable
 
-/// Sets the kernels the lab's matrix products run on.
+/// Sets the kernels the lab's matrix products and convolutions run on.
 public func setProductKernels(_ kernels: ProductKernels) { activeProductKernels = kernels }
 
 /// The kernels the lab's matrix products run on now.
 public func productKernels() -> ProductKernels { activeProductKernels }
+
+/// Runs `body` with the lab's products and convolutions on `kernels`, then puts the setting back.
+public func withProductKernels<R>(_ kernels: ProductKernels, _ body: () throws -> R) rethrows -> R {
+    let saved = activeProductKernels
+    activeProductKernels = kernels
+    defer { activeProductKernels = saved }
+    return try body()
+}
 
 /// What this CPU can do, read with CPUID once.
 public struct ProcessorFeatures: Sendable {
@@ -165,7 +175,8 @@ struct OpenBLAS {
     }
 }
 
-/// What runs the lab's products on this machine, for a run's header, `summary.json` and the bench.
+/// What runs the lab's products and convolutions on this machine, for a run's header,
+/// `summary.json` and the bench.
 public struct MatrixKernelReport: Sendable {
     /// The processor's brand string, family and model.
     public let processor: String
@@ -177,12 +188,16 @@ public struct MatrixKernelReport: Sendable {
     public let openBLAS: String?
     /// Why that kernel set (or why OpenBLAS is missing).
     public let openBLASReason: String
+    /// What runs the fastest kernels' convolutions: "oneDNN 2.6.3 (avx512_core)".
+    public let convolutions: String
     /// A one-line warning when only slow kernels are possible here.
     public let warning: String?
 
-    /// One line: "portable kernels (AVX2) · OpenBLAS Haswell kernels, chosen by the lab for this CPU's AVX2+FMA".
+    /// One line: "portable kernels (AVX2) · OpenBLAS Haswell kernels, chosen by the lab for this CPU's
+    /// AVX2+FMA · convolutions on oneDNN 2.6.3 (avx2)".
     public var line: String {
         "portable kernels (\(portable)) · " + (openBLAS.map { "OpenBLAS \($0) kernels, \(openBLASReason)" } ?? openBLASReason)
+            + " · convolutions on \(convolutions)"
     }
 }
 
@@ -194,7 +209,7 @@ public func matrixKernelReport() -> MatrixKernelReport {
     return MatrixKernelReport(
         processor: "\(features.brand) (family \(features.family), model \(features.model))",
         instructionSet: features.instructionSet, portable: portableKernelName(), openBLAS: library?.coreName,
-        openBLASReason: library?.reason ?? OpenBLAS.loadError,
+        openBLASReason: library?.reason ?? OpenBLAS.loadError, convolutions: convolutionLibraryName(),
         warning: library == nil ? "warning: \(OpenBLAS.loadError); every product runs on the portable kernels"
             : slow ? "warning: this machine runs matrix products on SSE kernels (no AVX2+FMA), several times slower than a current laptop"
             : nil)

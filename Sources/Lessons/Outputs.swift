@@ -135,12 +135,12 @@ struct RunSummary: Encodable {
     static func machineFields(kernels: Set<ProductKernels>) -> (String, [String: String]) {
         let report = matrixKernelReport()
         let fixedBy = kernels.contains(.fastest)
-            ? "the seed, the settings and OpenBLAS's kernel set (\(report.openBLAS ?? "none")): stages with products: fastest give "
-                + "other last bits on other kernel sets"
+            ? "the seed, the settings, OpenBLAS's kernel set (\(report.openBLAS ?? "none")) and \(report.convolutions): stages with "
+                + "products: fastest give other last bits on other kernel sets"
             : "the seed and the settings: every product ran on the portable kernels, the same numbers on every x86-64 machine"
         return (fixedBy, ["processor": report.processor, "instruction_set": report.instructionSet,
                           "portable_kernels": report.portable, "blas_kernels": report.openBLAS ?? "none",
-                          "blas_reason": report.openBLASReason])
+                          "blas_reason": report.openBLASReason, "convolution_kernels": report.convolutions])
     }
 
     func json() throws -> Data {

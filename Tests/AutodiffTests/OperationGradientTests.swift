@@ -50,25 +50,41 @@ final class OperationGradientTests: XCTestCase {
         checkGradients([x, w]) { linear($0[0], $0[1], bias: nil) }
     }
 
+    /// On both kernel sets: im2col, and oneDNN (its GEMM-based kernels in the plain layout for
+    /// these few channels, its blocked layouts and direct kernels for 16).
     func testConvolutionsAndTheirGradients() {
+        for kernels in ProductKernels.allCases {
+            withProductKernels(kernels) { convolutionsAndTheirGradients(channels: 2) }
+        }
+        withProductKernels(.fastest) { convolutionsAndTheirGradients(channels: 16) }
+    }
+
+    private func convolutionsAndTheirGradients(channels: Int) {
         for (stride, padding, kernel) in [(1, Padding.same, 5), (2, .same, 5), (2, .valid, 4), (2, .uniform(1), 4)] {
-            let x = Tensor.uniform(shape: [2, 2, 7, 6], low: -1, high: 1, using: &random)
-            let w = Tensor.uniform(shape: [3, 2, kernel, kernel], low: -1, high: 1, using: &random)
-            let b = Tensor.uniform(shape: [3], low: -1, high: 1, using: &random)
+            let x = Tensor.uniform(shape: [2, channels, 7, 6], low: -1, high: 1, using: &random)
+            let w = Tensor.uniform(shape: [channels + 1, channels, kernel, kernel], low: -1, high: 1, using: &random)
+            let b = Tensor.uniform(shape: [channels + 1], low: -1, high: 1, using: &random)
             let g = ConvolutionGeometry.convolution(inputShape: x.shape, weightShape: w.shape, stride: stride, padding: padding)
             checkGradients([x, w, b], step: 1e-2) { conv2d($0[0], $0[1], bias: $0[2], geometry: g) }
             let dy = Tensor.uniform(shape: g.outputShape, low: -1, high: 1, using: &random)
             checkGradients([dy, w]) { convolutionInputGradient($0[0], $0[1], geometry: g) }
             checkGradients([x, dy]) { convolutionWeightGradient($0[0], $0[1], geometry: g) }
         }
-        let x = Tensor.uniform(shape: [2, 3, 4, 3], low: -1, high: 1, using: &random)
-        let w = Tensor.uniform(shape: [3, 2, 5, 5], low: -1, high: 1, using: &random)
-        let b = Tensor.uniform(shape: [2], low: -1, high: 1, using: &random)
+        let x = Tensor.uniform(shape: [2, channels + 1, 4, 3], low: -1, high: 1, using: &random)
+        let w = Tensor.uniform(shape: [channels + 1, channels, 5, 5], low: -1, high: 1, using: &random)
+        let b = Tensor.uniform(shape: [channels], low: -1, high: 1, using: &random)
         let up = ConvolutionGeometry.transposedConvolution(inputShape: x.shape, weightShape: w.shape, stride: 2, padding: .same)
         checkGradients([x, w, b]) { transposedConv2d($0[0], $0[1], bias: $0[2], geometry: up) }
     }
 
+    /// On both kernel sets.
     func testGradientPenaltyThroughConvolution() {
+        for kernels in ProductKernels.allCases {
+            withProductKernels(kernels) { gradientPenaltyThroughConvolution() }
+        }
+    }
+
+    private func gradientPenaltyThroughConvolution() {
         // penalty(W) = Σ (∂/∂x Σ D(x))² for D = Conv2D 5×5 s2 "same" → LeakyReLU → Dense,
         // differentiated in both weights and checked by finite differences on the penalty.
         var random = RandomSource(seed: 12)

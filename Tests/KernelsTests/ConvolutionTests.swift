@@ -1,10 +1,13 @@
-import Kernels
+@testable import Kernels
 import XCTest
 
 final class ConvolutionTests: XCTestCase {
     var random = RandomSource(seed: 21)
 
-    /// (input shape, weight shape, stride, padding) cases with odd and even sizes.
+    /// (input shape, weight shape, stride, padding) cases with odd and even sizes: 1 to 3 channels
+    /// (oneDNN keeps them in the plain layout) and 16 to 33 (its blocked layouts), batches of one
+    /// sample and of several chunks with a smaller last one, Keras's "same" (1, 2 at stride 2),
+    /// "valid" with input rows no window reaches, and explicit asymmetric padding.
     var cases: [([Int], [Int], Int, Padding)] {
         [([2, 3, 9, 10], [4, 3, 5, 5], 1, .uniform(2)),
          ([2, 3, 9, 11], [2, 3, 5, 5], 1, .valid),
@@ -14,35 +17,68 @@ final class ConvolutionTests: XCTestCase {
          ([2, 2, 11, 11], [3, 2, 4, 4], 2, .valid),
          ([1, 3, 8, 7], [4, 3, 4, 4], 1, .same),
          ([1, 1, 3, 3], [2, 1, 5, 5], 1, .same),
-         ([5, 1, 28, 28], [6, 1, 5, 5], 2, .same)]
+         ([5, 1, 28, 28], [6, 1, 5, 5], 2, .same),
+         ([11, 1, 12, 13], [16, 1, 5, 5], 2, .same),
+         ([3, 16, 9, 7], [1, 16, 5, 5], 2, .same),
+         ([2, 33, 7, 9], [20, 33, 3, 3], 1, .explicit(top: 1, bottom: 2, left: 0, right: 3)),
+         ([9, 32, 14, 13], [48, 32, 5, 5], 2, .same),
+         ([1, 24, 7, 7], [17, 24, 5, 5], 1, .same),
+         ([10, 16, 11, 11], [32, 16, 4, 4], 2, .valid),
+         ([4, 17, 6, 8], [3, 17, 3, 5], 2, .explicit(top: 2, bottom: 0, left: 1, right: 2))]
     }
 
-    func assertClose(_ a: Tensor, _ b: Tensor, _ message: String, file: StaticString = #filePath, line: UInt = #line) {
+    /// Equal shapes, and every element within a millionth of the reference's largest magnitude
+    /// times the square root of the terms each element sums (float rounding grows about so).
+    func assertClose(_ a: Tensor, _ b: Tensor, terms: Int = 100, _ message: String, file: StaticString = #filePath, line: UInt = #line) {
         XCTAssertEqual(a.shape, b.shape, message, file: file, line: line)
-        let scale = b.scalars.map(abs).max() ?? 1
-        for (x, y) in zip(a.scalars, b.scalars) {
-            XCTAssertEqual(x, y, accuracy: 1e-5 * max(scale, 1), message, file: file, line: line)
+        let scale = max(b.scalars.map(abs).max() ?? 1, 1)
+        let tolerance = 1e-6 * scale * Float(max(terms, 100)).squareRoot()
+        let worst = zip(a.scalars, b.scalars).map { abs($0 - $1) }.max() ?? 0
+        XCTAssertLessThanOrEqual(worst, tolerance, message, file: file, line: line)
+    }
+
+    func testBothKernelSetsMatchDirectLoops() {
+        for kernels in ProductKernels.allCases {
+            withProductKernels(kernels) { matchesDirectLoops("\(kernels)") }
         }
     }
 
-    func testIm2colConvolutionMatchesDirectLoops() {
+    private func matchesDirectLoops(_ kernels: String) {
         for (inputShape, weightShape, stride, padding) in cases {
             let g = ConvolutionGeometry.convolution(inputShape: inputShape, weightShape: weightShape, stride: stride, padding: padding)
             let x = Tensor.uniform(shape: inputShape, low: -1, high: 1, using: &random)
             let w = Tensor.uniform(shape: weightShape, low: -1, high: 1, using: &random)
             let b = Tensor.uniform(shape: [weightShape[0]], low: -1, high: 1, using: &random)
             let dy = Tensor.uniform(shape: g.outputShape, low: -1, high: 1, using: &random)
-            let name = "\(inputShape) * \(weightShape) s\(stride) \(padding)"
-            assertClose(convolved(x, w, bias: b, geometry: g), convolvedNaive(x, w, bias: b, geometry: g), name)
-            assertClose(convolutionInputGradient(dy, w, geometry: g), convolutionInputGradientNaive(dy, w, geometry: g), name)
-            assertClose(convolutionWeightGradient(x, dy, geometry: g), convolutionWeightGradientNaive(x, dy, geometry: g), name)
+            let name = "\(kernels): \(inputShape) * \(weightShape) s\(stride) \(padding)"
+            let terms = (forward: g.patchSize, input: g.outputChannels * g.kernelHeight * g.kernelWidth, weight: g.batch * g.outputPlane)
+            let y = convolvedNaive(x, w, bias: b, geometry: g), dw = convolutionWeightGradientNaive(x, dy, geometry: g)
+            assertClose(convolved(x, w, bias: b, geometry: g), y, terms: terms.forward, "forward " + name)
+            assertClose(convolvedKeepingColumns(x, w, bias: b, geometry: g).output, y, terms: terms.forward, "forward, kept " + name)
+            assertClose(convolutionInputGradient(dy, w, geometry: g), convolutionInputGradientNaive(dy, w, geometry: g),
+                        terms: terms.input, "input gradient " + name)
+            assertClose(convolutionWeightGradient(x, dy, geometry: g), dw, terms: terms.weight, "weight gradient " + name)
+            let fused = convolvedWithWeightGradient(x, w, dy, geometry: g)
+            assertClose(fused.output, convolvedNaive(x, w, geometry: g), terms: terms.forward, "fused forward " + name)
+            assertClose(fused.weightGradient, dw, terms: terms.weight, "fused weight gradient " + name)
         }
     }
 
     /// Chunks of the batch run side by side, each on one thread: two threads give the direct
-    /// loops' numbers, and one thread's to the bit.
+    /// loops' numbers, and one thread's to the bit, on both kernel sets (oneDNN's own threads
+    /// would change the last bits of its weight gradients), for a plain, a 1-channel and a
+    /// blocked geometry (the last with a smaller last chunk).
     func testTwoThreadsMatchDirectLoopsAndOneThreadToTheBit() {
-        let g = ConvolutionGeometry.convolution(inputShape: [24, 16, 20, 19], weightShape: [4, 16, 5, 5], stride: 1, padding: .same)
+        for kernels in ProductKernels.allCases {
+            for (inputShape, weightShape, stride) in [([24, 16, 20, 19], [4, 16, 5, 5], 1), ([20, 1, 28, 28], [64, 1, 5, 5], 2),
+                                                      ([19, 32, 14, 14], [48, 32, 5, 5], 2)] {
+                let g = ConvolutionGeometry.convolution(inputShape: inputShape, weightShape: weightShape, stride: stride, padding: .same)
+                withProductKernels(kernels) { twoThreadsMatchOne(g, "\(kernels) \(inputShape) * \(weightShape)") }
+            }
+        }
+    }
+
+    private func twoThreadsMatchOne(_ g: ConvolutionGeometry, _ name: String) {
         let x = Tensor.uniform(shape: g.inputShape, low: -1, high: 1, using: &random)
         let w = Tensor.uniform(shape: g.weightShape, low: -1, high: 1, using: &random)
         let dy = Tensor.uniform(shape: g.outputShape, low: -1, high: 1, using: &random)
@@ -52,44 +88,79 @@ final class ConvolutionTests: XCTestCase {
             let fused = convolvedWithWeightGradient(x, w, dy, geometry: g)
             let kept = convolvedKeepingColumns(x, w, geometry: g)
             return [convolved(x, w, geometry: g), convolutionInputGradient(dy, w, geometry: g),
-                    convolutionWeightGradient(x, dy, geometry: g), fused.output, fused.weightGradient,
-                    kept.output, convolutionWeightGradient(columns: kept.columns, outputGradient: dy, geometry: g)]
+                    convolutionWeightGradient(x, dy, geometry: g), fused.output, fused.weightGradient, kept.output]
+                + (kept.columns.map { [convolutionWeightGradient(columns: $0, outputGradient: dy, geometry: g)] } ?? [])
         }
         let (one, two) = (kernels(threads: 1), kernels(threads: 2))
         // The kept im2col gives the forward and the weight gradient of a second im2col, to the bit.
         for result in [one, two] {
-            XCTAssertEqual(zip(result[5].scalars, result[0].scalars).filter { $0 != $1 }.count, 0, "kept forward")
-            XCTAssertEqual(zip(result[6].scalars, result[2].scalars).filter { $0 != $1 }.count, 0, "kept weight gradient")
+            XCTAssertEqual(zip(result[5].scalars, result[0].scalars).filter { $0 != $1 }.count, 0, "kept forward, " + name)
+            if result.count > 6 {
+                XCTAssertEqual(zip(result[6].scalars, result[2].scalars).filter { $0 != $1 }.count, 0, "kept weight gradient, " + name)
+            }
         }
-        assertClose(two[0], convolvedNaive(x, w, geometry: g), "forward")
-        assertClose(two[1], convolutionInputGradientNaive(dy, w, geometry: g), "input gradient")
-        assertClose(two[2], convolutionWeightGradientNaive(x, dy, geometry: g), "weight gradient")
-        for (a, b) in zip(one, two) { XCTAssertEqual(zip(a.scalars, b.scalars).filter { $0 != $1 }.count, 0) }
+        assertClose(two[0], convolvedNaive(x, w, geometry: g), terms: g.patchSize, "forward, " + name)
+        assertClose(two[1], convolutionInputGradientNaive(dy, w, geometry: g), terms: g.outputChannels * 25, "input gradient, " + name)
+        assertClose(two[2], convolutionWeightGradientNaive(x, dy, geometry: g), terms: g.batch * g.outputPlane, "weight gradient, " + name)
+        for (a, b) in zip(one, two) { XCTAssertEqual(zip(a.scalars, b.scalars).filter { $0 != $1 }.count, 0, name) }
     }
 
     func testChunkedBatchesMatchOneSampleAtATime() {
-        // A batch large enough to be split into several im2col chunks.
+        for kernels in ProductKernels.allCases {
+            withProductKernels(kernels) { chunkedBatchesMatchOneSampleAtATime("\(kernels)") }
+        }
+    }
+
+    private func chunkedBatchesMatchOneSampleAtATime(_ kernels: String) {
+        // A batch large enough to be split into several chunks.
         let g = ConvolutionGeometry.convolution(inputShape: [70, 64, 14, 14], weightShape: [8, 64, 5, 5], stride: 2, padding: .same)
         let x = Tensor.uniform(shape: g.inputShape, low: -1, high: 1, using: &random)
         let w = Tensor.uniform(shape: g.weightShape, low: -1, high: 1, using: &random)
         let y = convolved(x, w, geometry: g)
         for n in [0, 37, 69] {
             let one = convolved(x.sliced(alongAxis: 0, n..<(n + 1)), w, geometry: g.with(batch: 1))
-            assertClose(y.sliced(alongAxis: 0, n..<(n + 1)), one, "sample \(n)")
+            assertClose(y.sliced(alongAxis: 0, n..<(n + 1)), one, terms: g.patchSize, "\(kernels): sample \(n)")
         }
     }
 
     /// The fused kernel of a transposed convolution's pullback gives the two separate kernels'
-    /// numbers to the bit, over several im2col chunks.
+    /// numbers to the bit, over several chunks, on both kernel sets.
     func testConvolutionWithWeightGradientEqualsTheTwoAlone() {
-        let g = ConvolutionGeometry.convolution(inputShape: [70, 64, 14, 14], weightShape: [8, 64, 5, 5], stride: 2, padding: .same)
-        let x = Tensor.uniform(shape: g.inputShape, low: -1, high: 1, using: &random)
-        let w = Tensor.uniform(shape: g.weightShape, low: -1, high: 1, using: &random)
-        let dy = Tensor.uniform(shape: g.outputShape, low: -1, high: 1, using: &random)
-        let (y, dw) = convolvedWithWeightGradient(x, w, dy, geometry: g)
-        XCTAssertEqual(y.scalars, convolved(x, w, geometry: g).scalars)
-        XCTAssertEqual(dw.scalars, convolutionWeightGradient(x, dy, geometry: g).scalars)
-        XCTAssertEqual(dw.shape, g.weightShape)
+        for kernels in ProductKernels.allCases {
+            for outputChannels in [8, 32] {
+                let g = ConvolutionGeometry.convolution(inputShape: [70, 64, 14, 14], weightShape: [outputChannels, 64, 5, 5],
+                                                        stride: 2, padding: .same)
+                let x = Tensor.uniform(shape: g.inputShape, low: -1, high: 1, using: &random)
+                let w = Tensor.uniform(shape: g.weightShape, low: -1, high: 1, using: &random)
+                let dy = Tensor.uniform(shape: g.outputShape, low: -1, high: 1, using: &random)
+                withProductKernels(kernels) {
+                    let (y, dw) = convolvedWithWeightGradient(x, w, dy, geometry: g)
+                    XCTAssertEqual(y.scalars, convolved(x, w, geometry: g).scalars, "\(kernels)")
+                    XCTAssertEqual(dw.scalars, convolutionWeightGradient(x, dy, geometry: g).scalars, "\(kernels)")
+                    XCTAssertEqual(dw.shape, g.weightShape)
+                }
+            }
+        }
+    }
+
+    /// The DCGAN's convolutions (the same three geometries serve its generator's transposed
+    /// convolutions) run on oneDNN's own kernels on the fastest kernel set, none on im2col.
+    func testDCGANLayersRunOnOneDNN() {
+        withProductKernels(.fastest) {
+            for (inputShape, weightShape, stride) in [([16, 1, 28, 28], [64, 1, 5, 5], 2), ([16, 64, 14, 14], [128, 64, 5, 5], 2),
+                                                      ([16, 128, 7, 7], [256, 128, 5, 5], 1)] {
+                let g = ConvolutionGeometry.convolution(inputShape: inputShape, weightShape: weightShape, stride: stride, padding: .same)
+                for kind in [ConvolutionPassKind.forward, .forwardWithBias, .backwardData, .backwardWeights] {
+                    XCTAssertNotNil(DNNLChunkedPass(g, kind), "\(kind) of \(inputShape) * \(weightShape)")
+                }
+            }
+        }
+        XCTAssertFalse(convolutionImplementations().isEmpty)
+        XCTAssertTrue(convolutionLibraryName().hasPrefix("oneDNN "), convolutionLibraryName())
+        withProductKernels(.portable) {
+            let g = ConvolutionGeometry.convolution(inputShape: [2, 64, 14, 14], weightShape: [8, 64, 5, 5], stride: 2, padding: .same)
+            XCTAssertNil(DNNLChunkedPass(g, .forward), "the portable kernels run convolutions on im2col")
+        }
     }
 
     func testKerasSameAndTransposedSizes() {

@@ -2,14 +2,6 @@ import CMicroKernels
 import Kernels
 import XCTest
 
-/// Runs `body` with the lab's products on `kernels`, then puts the start-up setting back.
-func withProductKernels<R>(_ kernels: ProductKernels, _ body: () throws -> R) rethrows -> R {
-    let saved = productKernels()
-    setProductKernels(kernels)
-    defer { setProductKernels(saved) }
-    return try body()
-}
-
 final class MatrixMultiplyTests: XCTestCase {
     func testBothKernelSetsMatchNaiveOnOddShapes() {
         for kernels in ProductKernels.allCases {

@@ -62,7 +62,14 @@ final class TorchFixtureTests: XCTestCase {
         }
     }
 
+    /// On both kernel sets: im2col, and oneDNN.
     func testConvolutions() throws {
+        for kernels in ProductKernels.allCases {
+            try withProductKernels(kernels) { try convolutionsMatch("\(kernels)") }
+        }
+    }
+
+    private func convolutionsMatch(_ kernels: String) throws {
         var random = RandomSource(seed: 2)
         for (name, data) in try fixtures("conv2d_") {
             let weight = data["weight"]!
@@ -75,7 +82,7 @@ final class TorchFixtureTests: XCTestCase {
                 let g = layer.geometry(for: data["input"]!.shape)
                 XCTAssertEqual([g.padTop, g.padLeft], [integer(data, "pad_top"), integer(data, "pad_left")], name)
             }
-            checkLayer(layer, data, name)
+            checkLayer(layer, data, "\(kernels) \(name)")
         }
         for (name, data) in try fixtures("conv_transpose2d_") {
             let weight = data["weight"]!
@@ -84,7 +91,7 @@ final class TorchFixtureTests: XCTestCase {
             let layer = ConvTranspose2D(inputChannels: weight.shape[0], outputChannels: weight.shape[1], kernelSize: weight.shape[2],
                                         stride: integer(data, "stride"), padding: padding, useBias: data.metadata["bias"] == "true",
                                         using: &random)
-            checkLayer(layer, data, name)
+            checkLayer(layer, data, "\(kernels) \(name)")
         }
     }
 

@@ -1,0 +1,275 @@
+import CDNNL
+import Synchronization
+
+// Convolutions on oneDNN, the fastest kernels' path: forward, backward-data (which is also the
+// transposed convolution) and backward-weights primitives, created once per geometry and kept.
+// Each primitive picks its own layouts (oneDNN's blocked ones, 16 channels a block with
+// AVX-512); reorders from and to NCHW run at the edges. The batch is cut into chunks that run
+// side by side on the lab's threads, each chunk a single-threaded primitive, so that no number
+// depends on the thread count: the weight gradient adds the chunks' shares in chunk order.
+
+/// The most chunks a batch is cut into: eight chunks of 32 samples run as fast per sample as
+/// the whole batch of 256 on one primitive, and let two threads share the work evenly when the
+/// machine's other load slows one of them.
+let dnnlChunkLimit = 8
+
+/// A tensor with fewer channels than a blocked layout's block keeps the plain layout: oneDNN
+/// would pad one channel to 16 and run its 1-channel layers several times slower (its
+/// 1-channel backward-data then runs on a GEMM-based kernel in the plain layout instead).
+let blockedChannels = 16
+
+/// The three passes of a convolution.
+enum ConvolutionPassKind: Hashable {
+    case forward, forwardWithBias, backwardData, backwardWeights
+}
+
+/// One convolution pass on oneDNN for one batch size: the primitive and its operands, the
+/// convolution's input (source), weights and output (destination), or their gradients where the
+/// pass computes them.
+final class DNNLConvolution {
+    let primitive: DNNLPrimitive
+    let source: DNNLOperand, weights: DNNLOperand, destination: DNNLOperand
+    let bias: DNNLOperand?
+
+    /// nil when oneDNN has no kernel for `g` but its reference loops (slower than im2col by far).
+    init?(_ g: ConvolutionGeometry, _ kind: ConvolutionPassKind) {
+        let plain = (source: memoryLayout(g.inputShape, dnnl_nchw), weights: memoryLayout(g.weightShape, dnnl_oihw),
+                     destination: memoryLayout(g.outputShape, dnnl_nchw))
+        func chosen(_ shape: [Int], channels: Int) -> dnnl_memory_desc_t {
+            memoryLayout(shape, channels < blockedChannels ? dnnl_nchw : dnnl_format_tag_any)
+        }
+        var layouts = ConvolutionLayouts(source: chosen(g.inputShape, channels: g.inputChannels),
+                                         weights: memoryLayout(g.weightShape, dnnl_format_tag_any),
+                                         destination: chosen(g.outputShape, channels: g.outputChannels),
+                                         bias: kind == .forwardWithBias ? memoryLayout([g.outputChannels], dnnl_a) : nil)
+        guard let descriptor = layouts.primitiveDescriptor(g, kind) else { return nil }
+        func layout(_ query: dnnl_query_t) -> dnnl_memory_desc_t { dnnl_primitive_desc_query_md(descriptor, query, 0).pointee }
+        let isForward = kind == .forward || kind == .forwardWithBias
+        let inner = (source: layout(kind == .backwardData ? dnnl_query_diff_src_md : dnnl_query_src_md),
+                     weights: layout(kind == .backwardWeights ? dnnl_query_diff_weights_md : dnnl_query_weights_md),
+                     destination: layout(isForward ? dnnl_query_dst_md : dnnl_query_diff_dst_md))
+        primitive = DNNLPrimitive(descriptor)
+        if primitive.implementation.hasPrefix("ref") { return nil }
+        source = DNNLOperand(role: kind == .backwardData ? DNNL_ARG_DIFF_SRC : DNNL_ARG_SRC, plain: plain.source,
+                             inner: inner.source, written: kind == .backwardData)
+        weights = DNNLOperand(role: kind == .backwardWeights ? DNNL_ARG_DIFF_WEIGHTS : DNNL_ARG_WEIGHTS, plain: plain.weights,
+                              inner: inner.weights, written: kind == .backwardWeights)
+        destination = DNNLOperand(role: isForward ? DNNL_ARG_DST : DNNL_ARG_DIFF_DST, plain: plain.destination,
+                                  inner: inner.destination, written: isForward)
+        bias = layouts.bias.map { DNNLOperand(role: DNNL_ARG_BIAS, plain: $0, inner: $0, written: false) }
+    }
+
+    /// Runs the pass on data already in the primitive's layouts (`bias` only for `.forwardWithBias`).
+    func run(source: UnsafeMutablePointer<Float>, weights: UnsafeMutablePointer<Float>, destination: UnsafeMutablePointer<Float>,
+             bias: UnsafeMutablePointer<Float>? = nil) {
+        primitive.run([self.source.argument(source), self.weights.argument(weights), self.destination.argument(destination)]
+                      + (self.bias.flatMap { operand in bias.map { [operand.argument($0)] } } ?? []))
+    }
+}
+
+/// The layouts a convolution descriptor is made of, and the descriptor of each pass.
+struct ConvolutionLayouts {
+    var source, weights, destination: dnnl_memory_desc_t
+    var bias: dnnl_memory_desc_t?
+
+    /// The primitive descriptor of pass `kind` of `g` on one thread, or nil when oneDNN has none.
+    /// A backward pass is described with its forward pass as a hint, as oneDNN asks.
+    mutating func primitiveDescriptor(_ g: ConvolutionGeometry, _ kind: ConvolutionPassKind) -> dnnl_primitive_desc_t? {
+        let strides = [g.stride, g.stride], before = [g.padTop, g.padLeft], after = [g.padBottom, g.padRight]
+        return withDimensions(strides) { strides in
+            withDimensions(before) { before in
+                withDimensions(after) { after in
+                    var forward = dnnl_convolution_desc_t()
+                    let described = withOptionalPointer(to: bias) { bias in
+                        dnnl_convolution_forward_desc_init(&forward, dnnl_forward_training, dnnl_convolution_direct, &source,
+                                                           &weights, bias, &destination, strides, before, after)
+                    }
+                    guard described == dnnl_success, let hint = create(&forward, hint: nil) else { return nil }
+                    if kind == .forward || kind == .forwardWithBias { return hint }
+                    defer { dnnl_primitive_desc_destroy(hint) }
+                    var backward = dnnl_convolution_desc_t()
+                    let status = kind == .backwardData
+                        ? dnnl_convolution_backward_data_desc_init(&backward, dnnl_convolution_direct, &source, &weights, &destination,
+                                                                   strides, before, after)
+                        : dnnl_convolution_backward_weights_desc_init(&backward, dnnl_convolution_direct, &source, &weights, nil,
+                                                                      &destination, strides, before, after)
+                    return status == dnnl_success ? create(&backward, hint: hint) : nil
+                }
+            }
+        }
+    }
+
+    private func create(_ operation: inout dnnl_convolution_desc_t, hint: dnnl_primitive_desc_t?) -> dnnl_primitive_desc_t? {
+        var descriptor: dnnl_primitive_desc_t?
+        let status = withSingleThreadAttributes { attributes in
+            dnnl_primitive_desc_create(&descriptor, &operation, attributes, DNNLContext.shared.engine, hint)
+        }
+        return status == dnnl_success ? descriptor : nil
+    }
+}
+
+/// Runs `body` with a pointer to `value`, or nil.
+func withOptionalPointer<T, R>(to value: T?, _ body: (UnsafePointer<T>?) -> R) -> R {
+    guard let value else { return body(nil) }
+    return withUnsafePointer(to: value) { body($0) }
+}
+
+/// The passes of one convolution at the batch sizes its chunks have, or nil when the lab
+/// runs it on im2col: on the portable kernels, or where oneDNN would fall back to its
+/// reference loops.
+struct DNNLChunkedPass {
+    /// Samples per chunk (the last chunk may have fewer) and the number of chunks.
+    let size: Int, count: Int
+    /// The pass for a full chunk, and for the last one.
+    let full: DNNLConvolution, last: DNNLConvolution
+
+    init?(_ g: ConvolutionGeometry, _ kind: ConvolutionPassKind) {
+        guard activeProductKernels == .fastest else { return nil }
+        size = (g.batch + min(g.batch, dnnlChunkLimit) - 1) / min(g.batch, dnnlChunkLimit)
+        count = (g.batch + size - 1) / size
+        guard let full = dnnlConvolution(g.with(batch: size), kind),
+              let last = dnnlConvolution(g.with(batch: g.batch - (count - 1) * size), kind) else { return nil }
+        (self.full, self.last) = (full, last)
+    }
+
+    /// The distinct passes: the full chunks' and, when the last chunk is smaller, its own.
+    var passes: [DNNLConvolution] { full === last ? [full] : [full, last] }
+
+    /// Runs `body(chunk, pass, passIndex, first, count)` for every chunk side by side on the
+    /// lab's threads; `passIndex` indexes `passes`.
+    func forEachChunk(batch: Int, _ body: (_ chunk: Int, _ pass: DNNLConvolution, _ passIndex: Int, _ first: Int, _ count: Int) -> Void) {
+        // Jobs cannot fail here: forEachJob rethrows only what the job throws.
+        try! forEachJob(count, threads: loopThreads, { chunk in
+            let isLast = chunk == count - 1 && full !== last
+            body(chunk, isLast ? last : full, isLast ? 1 : 0, chunk * size, min(size, batch - chunk * size))
+        }, completed: { _, _ in })
+    }
+}
+
+private struct PassKey: Hashable {
+    let geometry: ConvolutionGeometry
+    let kind: ConvolutionPassKind
+}
+
+/// Every pass made so far, kept for the life of the process (nil: oneDNN has none for it).
+private let madePasses = Mutex<[PassKey: DNNLConvolution?]>([:])
+
+/// The pass `kind` of `g`, made on first use.
+func dnnlConvolution(_ g: ConvolutionGeometry, _ kind: ConvolutionPassKind) -> DNNLConvolution? {
+    madePasses.withLock { passes in
+        let key = PassKey(geometry: g, kind: kind)
+        if let made = passes[key] { return made }
+        let made = DNNLConvolution(g, kind)
+        passes[key] = made
+        return made
+    }
+}
+
+/// The names of the oneDNN kernels the lab's convolutions have run on so far, sorted
+/// ("jit:avx512_core", "x64:gemm:jit", …).
+public func convolutionImplementations() -> [String] {
+    madePasses.withLock { passes in Set(passes.values.compactMap { $0?.primitive.implementation }).sorted() }
+}
+
+extension ConvolutionGeometry {
+    /// Elements of one sample of the input and of the output.
+    var inputSample: Int { inputChannels * inputPlane }
+    var outputSample: Int { outputChannels * outputPlane }
+    var weightCount: Int { outputChannels * patchSize }
+}
+
+/// `convolved` on oneDNN's passes `plan`.
+func convolvedOnDNNL(_ input: Tensor, _ weight: Tensor, bias: Tensor?, _ g: ConvolutionGeometry, _ plan: DNNLChunkedPass) -> Tensor {
+    chunkwise(plan, weight, reading: input, as: \.source, writing: g.outputShape, as: \.destination) { pass, x, w, y in
+        pass.run(source: x, weights: w, destination: y, bias: bias?.storage.pointer)
+    }
+}
+
+/// `convolutionInputGradient` (a transposed convolution) on oneDNN's backward-data passes `plan`.
+func convolutionInputGradientOnDNNL(_ outputGradient: Tensor, _ weight: Tensor, _ g: ConvolutionGeometry,
+                                    _ plan: DNNLChunkedPass) -> Tensor {
+    chunkwise(plan, weight, reading: outputGradient, as: \.destination, writing: g.inputShape, as: \.source) { pass, dy, w, dx in
+        pass.run(source: dx, weights: w, destination: dy)
+    }
+}
+
+/// A pass that reads `input` as operand `read` and the weights and writes a tensor of `shape` as
+/// operand `written` (the forward pass, backward-data), chunk by chunk; `run(pass, read, weights,
+/// written)` runs one chunk on data in the pass's layouts.
+private func chunkwise(_ plan: DNNLChunkedPass, _ weight: Tensor, reading input: Tensor, as read: KeyPath<DNNLConvolution, DNNLOperand>,
+                       writing shape: [Int], as written: KeyPath<DNNLConvolution, DNNLOperand>,
+                       _ run: (DNNLConvolution, UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>) -> Void)
+    -> Tensor {
+    let weights = plan.passes.map { $0.weights.inner(weight) }
+    let readSample = input.count / input.shape[0], writtenSample = shape.dropFirst().reduce(1, *)
+    var output = Tensor(uninitializedShape: shape)
+    output.withUnsafeMutableBufferPointer { buffer in
+        let target = SharedPointer(base: buffer.baseAddress!)
+        plan.forEachChunk(batch: shape[0]) { _, pass, index, first, _ in
+            pass[keyPath: read].reading(input.storage.pointer + first * readSample) { x in
+                pass[keyPath: written].writing(target.base + first * writtenSample) { y in
+                    run(pass, x, weights[index].storage.pointer, y)
+                }
+            }
+        }
+    }
+    return output
+}
+
+/// `convolutionWeightGradient` on oneDNN's backward-weights passes `plan`: each chunk's share,
+/// added in chunk order.
+func convolutionWeightGradientOnDNNL(_ input: Tensor, _ outputGradient: Tensor, _ g: ConvolutionGeometry,
+                                     _ plan: DNNLChunkedPass) -> Tensor {
+    let shares = Tensor(uninitializedShape: [plan.count * g.weightCount])
+    plan.forEachChunk(batch: g.batch) { chunk, pass, _, first, _ in
+        pass.source.reading(input.storage.pointer + first * g.inputSample) { x in
+            weightShare(pass, source: x, outputGradient: outputGradient.storage.pointer + first * g.outputSample,
+                        into: shares.storage.pointer + chunk * g.weightCount)
+        }
+    }
+    return summed(shares, g, count: plan.count)
+}
+
+/// `convolvedWithWeightGradient` on oneDNN's forward passes `forward` and backward-weights passes
+/// `backward`, each chunk's input reordered once for both where their layouts agree.
+func convolvedWithWeightGradientOnDNNL(_ input: Tensor, _ weight: Tensor, _ outputGradient: Tensor, _ g: ConvolutionGeometry,
+                                       forward: DNNLChunkedPass, backward: DNNLChunkedPass) -> (output: Tensor, weightGradient: Tensor) {
+    let weights = forward.passes.map { $0.weights.inner(weight) }
+    let shares = Tensor(uninitializedShape: [forward.count * g.weightCount])
+    var output = Tensor(uninitializedShape: g.outputShape)
+    output.withUnsafeMutableBufferPointer { buffer in
+        let y = SharedPointer(base: buffer.baseAddress!)
+        forward.forEachChunk(batch: g.batch) { chunk, pass, index, first, _ in
+            let weightPass = backward.passes[index], inputChunk = input.storage.pointer + first * g.inputSample
+            let share = shares.storage.pointer + chunk * g.weightCount
+            let outputGradientChunk = outputGradient.storage.pointer + first * g.outputSample
+            pass.source.reading(inputChunk) { x in
+                pass.destination.writing(y.base + first * g.outputSample) { y in
+                    pass.run(source: x, weights: weights[index].storage.pointer, destination: y)
+                }
+                if sameLayout(pass.source.inner, weightPass.source.inner) {
+                    weightShare(weightPass, source: x, outputGradient: outputGradientChunk, into: share)
+                } else {
+                    weightPass.source.reading(inputChunk) { weightShare(weightPass, source: $0, outputGradient: outputGradientChunk, into: share) }
+                }
+            }
+        }
+    }
+    return (output, summed(shares, g, count: forward.count))
+}
+
+/// One chunk's share of the weight gradient, in OIHW, from its input in `pass`'s layout and its
+/// output gradient in NCHW.
+private func weightShare(_ pass: DNNLConvolution, source: UnsafeMutablePointer<Float>, outputGradient: UnsafeMutablePointer<Float>,
+                         into share: UnsafeMutablePointer<Float>) {
+    pass.destination.reading(outputGradient) { dy in
+        pass.weights.writing(share) { dw in pass.run(source: source, weights: dw, destination: dy) }
+    }
+}
+
+/// The weight gradient from `count` shares laid end to end, added in order.
+private func summed(_ shares: Tensor, _ g: ConvolutionGeometry, count: Int) -> Tensor {
+    var weight = Tensor(uninitializedShape: g.weightShape)
+    weight.withUnsafeMutableBufferPointer { sumInOrder(shares.storage.pointer, count, count: g.weightCount, into: $0.baseAddress!) }
+    return weight
+}
