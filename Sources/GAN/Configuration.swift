@@ -101,6 +101,16 @@ public enum NetworkMode: String, Equatable, CaseIterable {
     case inference
 }
 
+extension Sequential {
+    /// `body`'s result with the network in `mode`, then back in the mode it was in.
+    public func running<T>(in mode: NetworkMode, _ body: () -> T) -> T {
+        let wasTraining = isTraining
+        isTraining = mode == .training
+        defer { isTraining = wasTraining }
+        return body()
+    }
+}
+
 /// Everything that decides how a GAN trains, besides its two networks.
 public struct GANConfiguration: Equatable {
     public var batchSize = 64

@@ -136,11 +136,7 @@ public final class GANTrainer {
     /// G's samples for D's step, in the mode the configuration names (inference: batch
     /// normalisation on its running statistics, as Keras's `predict` makes them).
     public func fakesForDiscriminator(from noise: Tensor) -> Tensor {
-        guard configuration.fakesMode == .inference else { return generate(from: noise) }
-        let wasTraining = generator.isTraining
-        generator.isTraining = false
-        defer { generator.isTraining = wasTraining }
-        return generate(from: noise)
+        generator.running(in: configuration.fakesMode) { generate(from: noise) }
     }
 
     /// One generator update on the given noise, through D as it is now.

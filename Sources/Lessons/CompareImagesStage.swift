@@ -99,12 +99,13 @@ enum CompareImagesStage: StageKind {
         var random = context.random
         let seedValues = (0..<seeds).map { _ in random.nextBits() }  // the same seeds, so the same first weights, for every variant
         let plans = list.map { ($0, $0.applied(to: settings)) }
-        var probe = RandomSource(seed: seedValues[0])
-        let first = try ImageGAN(plans[0].1, images: images, stage: context.plan.number, quick: context.quick, random: &probe)
-        let judging = try ImageJudging(set, setSize: settings.integer("set-size"), trainer: first.trainer, console: console, random: &random)
-        let fixedNoise = first.trainer.sampleNoise(count: 64, using: &random)
-        console.line("  \(list.count) variants × \(seeds) seeds, each \(grouped(first.epochs * first.stepsPerEpoch)) steps; "
-            + "judged on \(judging.noise.shape[0]) images from fixed noise")
+        // Every run draws its judged and pictured noise from this one stream: the same z's for
+        // every variant whose noise distribution is the same.
+        let noiseSeed = random.nextBits()
+        let judging = try ImageJudging(set, setSize: settings.integer("set-size"), console: console)
+        let length = ImageGAN.length(settings, imageCount: images.count, quick: context.quick)
+        console.line("  \(list.count) variants × \(seeds) seeds, each \(grouped(length.epochs * length.stepsPerEpoch)) steps; "
+            + "judged on \(judging.count) images from fixed noise")
         for variant in list { console.line("    \(variant.label)") }
 
         var cells = [Cell](repeating: Cell(), count: list.count)
@@ -122,13 +123,15 @@ enum CompareImagesStage: StageKind {
                     console.progress("interrupted: the comparison needs every run, so no table is written", final: true)
                     throw TrainingInterrupted(outcome: StageOutcome())
                 }
-                let scores = judging.scorer.score(run.generated(judging.noise))
+                var noiseRandom = RandomSource(seed: noiseSeed)
+                let judgeNoise = run.trainer.sampleNoise(count: judging.count, using: &noiseRandom)
+                let scores = judging.scorer.score(run.generated(judgeNoise))
                 cells[index].scores.append(scores)
                 let last = run.loop.epochMeans.last ?? StepMetrics()
                 cells[index].discriminatorAccuracy.append(Double(last.realAccuracy + last.fakeAccuracy) / 2)
                 cells[index].fakeScore.append(Double(last.fakeScore))
                 cells[index].seconds.append(Date().timeIntervalSince(runStart))
-                if seed == 0 { cells[index].firstGrid = run.generated(fixedNoise) }
+                if seed == 0 { cells[index].firstGrid = run.generated(run.trainer.sampleNoise(count: 64, using: &noiseRandom)) }
                 console.line("    seed \(seed + 1)/\(seeds) · \(variant.name): " + judging.line(scores)
                     + " · D accuracy \(fixed(cells[index].discriminatorAccuracy.last!, 2)) · D(G(z)) \(fixed(cells[index].fakeScore.last!, 2))"
                     + " · \(fixed(cells[index].seconds.last!, 1)) s")
@@ -153,7 +156,7 @@ enum CompareImagesStage: StageKind {
 
         var figures = [try context.write(comparisonChart(variants: list, cells: cells, ceiling: judging.ceiling, seeds: seeds), name: "comparison")]
         let grids: [any Chart] = zip(list, cells).compactMap { variant, cell in
-            cell.firstGrid.map { first.grid($0, title: "\(variant.name): FID \(fixed(cell.scores[0].frechetFeatures, 1))", columns: 8) }
+            cell.firstGrid.map { imageGrid($0, title: "\(variant.name): FID \(fixed(cell.scores[0].frechetFeatures, 1))", columns: 8) }
         }
         figures.append(try context.write(SmallMultiplesChart(title: "The same 64 noise vectors after each variant's training (seed 1)",
                                                              panels: grids, columns: min(3, grids.count), shareAxes: false, shareLegend: false),

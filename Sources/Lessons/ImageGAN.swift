@@ -37,10 +37,7 @@ struct ImageGAN {
         let configuration = GANConfiguration(settings)
         trainer = GANTrainer(generator: generator, discriminator: discriminator, latentSize: generatorArchitecture.inputSize,
                              configuration: configuration)
-        let ownEpoch = settings.integer("epoch-steps")
-        let fullEpoch = ownEpoch > 0 ? ownEpoch : max(1, images.count / configuration.batchSize)
-        epochs = quick ? min(settings.integer("epochs"), 2) : settings.integer("epochs")
-        stepsPerEpoch = quick ? min(fullEpoch, 4) : fullEpoch
+        (epochs, stepsPerEpoch) = ImageGAN.length(settings, imageCount: images.count, quick: quick)
         var batches = ImageBatches(images, batchSize: configuration.batchSize, withReplacement: settings.text("batches") == "with-replacement")
         loop = TrainingLoop(trainer: trainer, stage: stage, totalSteps: epochs * stepsPerEpoch,
                             decayTo: Float(settings.number("decay-to")), recordsRows: recordsRows, random: random.split()) { count, random in
@@ -48,6 +45,13 @@ struct ImageGAN {
             if batch.count < count { batch = batches.next(using: &random) }  // an epoch's short last batch is dropped
             return batch.images
         }
+    }
+
+    /// Epochs and steps an epoch: `epoch-steps`, or one pass over the images (quick: 2 epochs of at most 4).
+    static func length(_ settings: StageSettings, imageCount: Int, quick: Bool) -> (epochs: Int, stepsPerEpoch: Int) {
+        let ownEpoch = settings.integer("epoch-steps")
+        let fullEpoch = ownEpoch > 0 ? ownEpoch : max(1, imageCount / settings.integer("batch-size"))
+        return quick ? (min(settings.integer("epochs"), 2), min(fullEpoch, 4)) : (settings.integer("epochs"), fullEpoch)
     }
 
     /// What the run does, for the terminal.
@@ -64,36 +68,43 @@ struct ImageGAN {
     /// training normalises with the batch's statistics, and its update of the running ones is undone.
     func generated(_ noise: Tensor, mode: NetworkMode = .inference) -> Tensor {
         let generator = trainer.generator
-        let wasTraining = generator.isTraining
         let saved = generator.buffers.map(\.value)
-        generator.isTraining = mode == .training
-        defer {
-            generator.isTraining = wasTraining
-            for (buffer, value) in zip(generator.buffers, saved) { buffer.value = value }
-        }
-        return trainer.generate(from: noise)
+        defer { for (buffer, value) in zip(generator.buffers, saved) { buffer.value = value } }
+        return generator.running(in: mode) { trainer.generate(from: noise) }
     }
 
-    /// A grid chart of images [n, C, H, W], `columns` wide.
-    func grid(_ images: Tensor, title: String, columns: Int) -> ImageGridChart {
-        ImageGridChart(title: title, images: (0..<images.shape[0]).map { index in
-            GridImage(pixels: images.sliced(alongAxis: 0, index..<index + 1).scalars, width: self.images.width,
-                      height: self.images.height, channels: self.images.channels)
-        }, columns: columns)
+    /// D's mean score of `images` in inference mode: no dropout drawn, no running statistics moved,
+    /// so measuring never changes the training that follows.
+    func meanScore(_ images: Tensor) -> Double {
+        Double(trainer.discriminator.running(in: .inference) { trainer.discriminate(images) }.mean())
     }
 }
 
-/// The judge of an image set with its scorer, and the noise the scored images come from.
+/// The images of a tensor [n, C, H, W], one grid cell each.
+func gridImages(_ images: Tensor) -> [GridImage] {
+    let (channels, height, width) = (images.shape[1], images.shape[2], images.shape[3])
+    return (0..<images.shape[0]).map { index in
+        GridImage(pixels: images.sliced(alongAxis: 0, index..<index + 1).scalars, width: width, height: height, channels: channels)
+    }
+}
+
+/// A grid chart of images [n, C, H, W], `columns` wide.
+func imageGrid(_ images: Tensor, title: String, columns: Int) -> ImageGridChart {
+    ImageGridChart(title: title, images: gridImages(images), columns: columns)
+}
+
+/// The judge of an image set with its scorer, how many images it scores at a time, and the
+/// ceiling: that many real images it never trained on.
 struct ImageJudging {
     let scorer: Scorer
-    let noise: Tensor
+    let count: Int
     let ceiling: ImageScores
 
-    init(_ set: JudgedSet, setSize: Int, trainer: GANTrainer, console: Console, random: inout RandomSource) throws {
+    init(_ set: JudgedSet, setSize: Int, console: Console) throws {
         let (data, judge) = try loadJudge(set) { console.progress($0, final: true) }
         scorer = Scorer(judge: judge, data: data)
-        noise = trainer.sampleNoise(count: min(setSize, data.heldOut.count), using: &random)
-        ceiling = scorer.ceiling(count: noise.shape[0])
+        count = min(setSize, data.heldOut.count)
+        ceiling = scorer.ceiling(count: count)
     }
 
     /// The judge's line for the terminal: each score beside its ceiling where one is meaningful.

@@ -33,10 +33,11 @@ enum ImageTrainStage: StageKind {
         console.line("  " + run.description)
 
         let judgeEvery = settings.integer("judge-every")
-        let judging = judgeEvery > 0
-            ? try ImageJudging(set, setSize: settings.integer("set-size"), trainer: trainer, console: console, random: &random) : nil
+        let judging = judgeEvery > 0 ? try ImageJudging(set, setSize: settings.integer("set-size"), console: console) : nil
+        let judgeNoise = judging.map { trainer.sampleNoise(count: $0.count, using: &random) }
 
-        // The tutorial's figure: the first fakes of the last D step before a snapshot, as D saw them.
+        // The tutorial's figure: the first fakes of the last D step before a snapshot, as D saw them
+        // (made again in the same mode; G's running statistics are left as they were).
         let lastFakesSide = settings.integer("last-fakes-grid")
         var lastFakes: Tensor?
         if lastFakesSide > 0 {
@@ -44,28 +45,31 @@ enum ImageTrainStage: StageKind {
             loop.observe = { network, real, noise, update in
                 observe(network, real, noise, update)
                 if network == .discriminator, loop.step % run.stepsPerEpoch == 0 {
-                    lastFakes = trainer.fakesForDiscriminator(from: noise).sliced(alongAxis: 0, 0..<min(lastFakesSide * lastFakesSide, noise.shape[0]))
+                    lastFakes = run.generated(noise, mode: trainer.configuration.fakesMode)
+                        .sliced(alongAxis: 0, 0..<min(lastFakesSide * lastFakesSide, noise.shape[0]))
                 }
             }
         }
 
         var figures: [String] = [], frames: [any Chart] = []
         var judged: [(step: Int, scores: ImageScores)] = []
+        var modes: ModeComparison?  // the last snapshot's: G's two modes on the fixed noise
         let digits = max(4, String(epochs).count)
         func snapshot(_ epoch: Int) throws {
             let label = String(repeating: "0", count: max(0, digits - String(epoch).count)) + String(epoch)
             let when = "Epoch \(epoch) of \(epochs) (step \(grouped(loop.step)))"
-            let grid = run.grid(run.generated(fixedNoise), title: "\(when): \(side * side) images from the same noise", columns: side)
+            modes = run.generatorHasModes ? ModeComparison(run, fixedNoise) : nil
+            let grid = imageGrid(modes?.inference ?? run.generated(fixedNoise), title: "\(when): \(side * side) images from the same noise",
+                                 columns: side)
             frames.append(grid)
             figures.append(try context.write(grid, name: "samples-epoch-\(label)"))
             if let fakes = lastFakes, epoch > 0 {
-                figures.append(try context.write(run.grid(fakes, title: "\(when): the last batch's first fakes", columns: lastFakesSide),
+                figures.append(try context.write(imageGrid(fakes, title: "\(when): the last batch's first fakes", columns: lastFakesSide),
                                                  name: "last-fakes-epoch-\(label)"))
             }
-            var values: [String: Double] = [:]
-            if run.generatorHasModes { values = modeMeasures(run, fixedNoise) }
-            if let judging, epoch % max(judgeEvery, 1) == 0 || epoch == epochs || context.quick {
-                let scores = judging.scorer.score(run.generated(judging.noise))
+            var values = modes?.values ?? [:]
+            if let judging, let judgeNoise, epoch % max(judgeEvery, 1) == 0 || epoch == epochs || context.quick {
+                let scores = judging.scorer.score(run.generated(judgeNoise))
                 judged.append((loop.step, scores))
                 values.merge(scores.values.filter { $0.key != "images" }) { $1 }
                 console.line("    epoch \(epoch): judge: " + judging.line(scores))
@@ -92,9 +96,7 @@ enum ImageTrainStage: StageKind {
             figures.append(path)
         }
         figures.append(try context.write(stepChart(loop.rows, title: "Training, step by step"), name: "metrics"))
-        if run.generatorHasModes {
-            figures.append(try context.write(modesChart(run, fixedNoise), name: "generator-modes"))
-        }
+        if let modes { figures.append(try context.write(modes.chart, name: "generator-modes")) }
         if settings.integer("latent-walk") > 0 {
             figures.append(try context.write(latentWalk(run, rows: settings.integer("latent-walk"), random: &random), name: "latent-walk"))
         }
@@ -121,23 +123,11 @@ enum ImageTrainStage: StageKind {
             metrics["discriminator_accuracy"] = Double(last.realAccuracy + last.fakeAccuracy) / 2
         }
         if let saturated = firstSaturatedStep(loop.rows) { metrics["discriminator_saturated_step"] = Double(saturated) }
-        if run.generatorHasModes { metrics.merge(modeMeasures(run, fixedNoise).mapKeys { "final_" + $0 }) { $1 } }
+        if let modes { metrics.merge(modes.values.mapKeys { "final_" + $0 }) { $1 } }
         if let last = judged.last {
             for (key, value) in last.scores.values where key != "images" { metrics["final_\(key)"] = value }
         }
         return StageOutcome(figures: figures, metrics: metrics, rows: loop.rows)
-    }
-
-    /// G's two modes on the same noise: how far apart their images are, their spread, and what D
-    /// makes of each (the images D trains on when fakes are made in inference mode, and the ones
-    /// G's own update is judged on).
-    static func modeMeasures(_ run: ImageGAN, _ noise: Tensor) -> [String: Double] {
-        let inference = run.generated(noise, mode: .inference), training = run.generated(noise, mode: .training)
-        let gap = (inference - training).mapped { abs($0) }.mean()
-        return ["mode_gap": Double(gap),
-                "fake_std_inference": Double(standardDeviation(inference)), "fake_std_training": Double(standardDeviation(training)),
-                "d_fakes_inference": Double(run.trainer.discriminate(inference).mean()),
-                "d_fakes_training": Double(run.trainer.discriminate(training).mean())]
     }
 
     /// The classic DCGAN figure: each row walks from one noise vector to another in 10 steps, G's
@@ -155,21 +145,8 @@ enum ImageTrainStage: StageKind {
             points += interpolate(from: start, to: end, count: steps, spherical: spherical).flatMap { $0 }
         }
         let images = run.generated(Tensor(shape: [rows * steps, size], scalars: points))
-        return run.grid(images, title: "Walks through the noise: each row goes from one z to another in \(steps) "
+        return imageGrid(images, title: "Walks through the noise: each row goes from one z to another in \(steps) "
                         + (spherical ? "steps along the sphere (slerp)" : "equal steps"), columns: steps)
-    }
-
-    /// The same noise vectors through G in inference mode and in training mode, side by side.
-    static func modesChart(_ run: ImageGAN, _ noise: Tensor) -> SmallMultiplesChart {
-        let measures = modeMeasures(run, noise)
-        func panel(_ mode: NetworkMode) -> ImageGridChart {
-            let key = mode == .inference ? "inference" : "training"
-            return run.grid(run.generated(noise, mode: mode), title: "\(mode == .inference ? "Inference" : "Training") mode: D(G(z)) "
-                            + "\(fixed(measures["d_fakes_\(key)"]!, 2)), pixel s.d. \(fixed(measures["fake_std_\(key)"]!, 2))",
-                            columns: Int(Double(noise.shape[0]).squareRoot().rounded()))
-        }
-        return SmallMultiplesChart(title: "One generator, two modes: the same noise, mean |difference| \(fixed(measures["mode_gap"]!, 2))",
-                                   panels: [panel(.inference), panel(.training)], columns: 2, shareAxes: false, shareLegend: false)
     }
 
     /// The first step from which D's accuracy, averaged over 100 steps, stays at 0.9 or more to
@@ -187,6 +164,34 @@ enum ImageTrainStage: StageKind {
         guard means.last! >= threshold else { return nil }
         let lastBelow = means.lastIndex { $0 < threshold }
         return rounds[(lastBelow.map { $0 + 1 } ?? 0) + window - 1].step
+    }
+}
+
+/// G's two modes on the same noise: both sets of images, how far apart they are, their spread,
+/// and what D makes of each (the images D trains on when fakes are made in inference mode, and the
+/// ones G's own update is judged on).
+struct ModeComparison {
+    let inference: Tensor, training: Tensor
+    let values: [String: Double]
+
+    init(_ run: ImageGAN, _ noise: Tensor) {
+        inference = run.generated(noise, mode: .inference)
+        training = run.generated(noise, mode: .training)
+        values = ["mode_gap": Double((inference - training).mapped { abs($0) }.mean()),
+                  "fake_std_inference": Double(standardDeviation(inference)), "fake_std_training": Double(standardDeviation(training)),
+                  "d_fakes_inference": run.meanScore(inference), "d_fakes_training": run.meanScore(training)]
+    }
+
+    /// Both grids side by side, with D's score and the spread of each.
+    var chart: SmallMultiplesChart {
+        let columns = Int(Double(inference.shape[0]).squareRoot().rounded())
+        func panel(_ images: Tensor, _ name: String) -> ImageGridChart {
+            imageGrid(images, title: "\(name.prefix(1).uppercased() + name.dropFirst()) mode: D(G(z)) \(fixed(values["d_fakes_\(name)"]!, 2)), "
+                      + "pixel s.d. \(fixed(values["fake_std_\(name)"]!, 2))", columns: columns)
+        }
+        return SmallMultiplesChart(title: "One generator, two modes: the same noise, mean |difference| \(fixed(values["mode_gap"]!, 2))",
+                                   panels: [panel(inference, "inference"), panel(training, "training")], columns: 2,
+                                   shareAxes: false, shareLegend: false)
     }
 }
 

@@ -68,9 +68,7 @@ enum JudgeStage: StageKind {
         }
 
         var figures: [String] = []
-        let samples = rows.flatMap { row in (0..<10).map { index in
-            GridImage(pixels: row.images.sliced(alongAxis: 0, index..<index + 1).scalars, width: 28, height: 28)
-        } }
+        let samples = rows.flatMap { row in gridImages(row.images.sliced(alongAxis: 0, 0..<10)) }
         figures.append(try context.write(ImageGridChart(title: "The sets the judge scores (\(grouped(size)) images each; 10 shown)",
                                                         images: samples, columns: 10, rowLabels: rows.map(\.kind.label)), name: "sets"))
         let others = rows.dropFirst()

@@ -64,7 +64,7 @@ extension GANConfiguration {
         labelNoise = Float(settings.number("label-noise"))
         labelFlip = Float(settings.number("label-flip"))
         discriminatorHalves = DiscriminatorHalves(rawValue: settings.text("discriminator-halves")) ?? .together
-        fakesMode = settings.text("fakes-made-in") == "inference-mode" ? .inference : .training
+        fakesMode = NetworkMode(rawValue: String(settings.text("fakes-made-in").dropLast("-mode".count))) ?? .training
         var optimizer = OptimizerConfiguration()
         optimizer.kind = OptimizerConfiguration.Kind(rawValue: settings.text("optimizer")) ?? .adam
         optimizer.convention = OptimizerConfiguration.Convention(rawValue: settings.text("optimizer-convention")) ?? .keras
@@ -109,10 +109,11 @@ extension GANConfiguration {
 func checkTraining(_ settings: StageSettings) -> [String] {
     var problems: [String] = []
     let update = settings.text("update")
-    if settings.integer("discriminator-steps") != 1, update == UpdateName.joint.rawValue || update == UpdateName.sharedFakes.rawValue {
+    // Joint and shared-fakes rounds make D's fakes and G's in one pass, and take one D step.
+    let onePass = update == UpdateName.joint.rawValue || update == UpdateName.sharedFakes.rawValue
+    if settings.integer("discriminator-steps") != 1, onePass {
         problems.append("discriminator-steps needs update: alternating or phases (update: \(update) takes one D step a round)")
     }
-    let onePass = update == UpdateName.joint.rawValue || update == UpdateName.sharedFakes.rawValue
     if settings.text("fakes-made-in") == "inference-mode", onePass {
         problems.append("fakes-made-in: inference-mode needs update: alternating or phases (update: \(update) makes D's fakes and G's in one training-mode pass)")
     }
