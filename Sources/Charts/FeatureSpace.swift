@@ -53,11 +53,15 @@ public struct FeatureSpaceChart: Chart {
     public var beforeTitle: String
     /// Title of the right panel.
     public var afterTitle: String
+    /// Where a vertical dashed line marks the discriminator's decision boundary (nil: none), e.g. 0
+    /// when the horizontal axis is D's logit.
+    public var boundaryX: Double?
 
     /// Creates the before/after feature-space figure.
     public init(title: String, x: Axis, y: Axis, before: FeatureSnapshot, after: FeatureSnapshot,
-                beforeTitle: String = "before the update", afterTitle: String = "after the update") {
+                beforeTitle: String = "before the update", afterTitle: String = "after the update", boundaryX: Double? = nil) {
         self.title = title
+        self.boundaryX = boundaryX
         self.x = x
         self.y = y
         self.before = before
@@ -88,6 +92,7 @@ public struct FeatureSpaceChart: Chart {
                       LegendEntry(name: "fake", color: Theme.fake, style: .point(.circle)),
                       LegendEntry(name: "centroids", color: Theme.text, style: .point(.diamond)),
                       LegendEntry(name: "fake centroid before", color: Theme.mutedText, style: .point(.cross))]
+            + (boundaryX == nil ? [] : [LegendEntry(name: "D's decision boundary", color: Theme.mutedText, style: .line(dashed: true))])
         let legendFrame = PlotFrame(title: "", x: x, y: y, secondaryY: nil, xValues: [], yValues: [], legend: legend)
         top += legendFrame.drawLegend(on: canvas, centerX: rectangle.midX, top: top, width: rectangle.width - 2 * padding)
         var skipped = SkipCounter()
@@ -101,7 +106,7 @@ public struct FeatureSpaceChart: Chart {
         let panelWidth = rectangle.width / 2
         let panels = [before, after]
         let names = [beforeTitle, afterTitle]
-        let sharedX = sharedAxis(x, values: panels.flatMap { $0.realXs + $0.fakeXs })
+        let sharedX = sharedAxis(x, values: panels.flatMap { $0.realXs + $0.fakeXs } + (boundaryX.map { [$0] } ?? []))
         let sharedY = sharedAxis(y, values: panels.flatMap { $0.realYs + $0.fakeYs })
         for (index, snapshot) in panels.enumerated() {
             let bounds = Rectangle(x: rectangle.x + Double(index) * panelWidth, y: top, width: panelWidth,
@@ -132,6 +137,10 @@ public struct FeatureSpaceChart: Chart {
         let fake = ScatterSeries(name: "fake", xs: snapshot.fakeXs, ys: snapshot.fakeYs, color: Theme.fake, alpha: 0.45)
         let frame = PlotFrame(title: title, x: x, y: y, secondaryY: nil, xValues: [], yValues: [], titleScale: 0.8)
         frame.draw(on: canvas, in: bounds) { area in
+            if let boundaryX {
+                let (top, bottom) = (area.point(boundaryX, y.domain!.upperBound), area.point(boundaryX, y.domain!.lowerBound))
+                canvas.line(from: top, to: bottom, color: Theme.mutedText, width: canvas.unit * 0.1, dashes: [canvas.unit * 0.5, canvas.unit * 0.35])
+            }
             real.draw(on: canvas, area: area)
             fake.draw(on: canvas, area: area)
             let size = canvas.unit * 1.1

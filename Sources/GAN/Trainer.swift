@@ -26,6 +26,7 @@ public struct StepMetrics: Equatable {
     public static func measuring(_ network: UpdatedNetwork) -> StepMetrics {
         var metrics = StepMetrics()
         switch network {
+        case .both: break
         case .discriminator: metrics.generatorLoss = .nan
         case .generator:
             (metrics.discriminatorLoss, metrics.realAccuracy, metrics.fakeAccuracy) = (.nan, .nan, .nan)
@@ -37,7 +38,8 @@ public struct StepMetrics: Equatable {
 }
 
 /// Which network an update changes.
-public enum UpdatedNetwork: Hashable { case discriminator, generator }
+/// `both`: one joint update of the two from one forward pass (the joint and shared-fakes schedules).
+public enum UpdatedNetwork: Hashable { case discriminator, generator, both }
 
 /// Runs one update of `network`, given the real batch and the noise it uses; a view may look at
 /// the networks before and after it. The default just runs the update.
@@ -230,21 +232,23 @@ public final class GANTrainer {
             }
         case .joint:
             let real = realBatch(count, &random), noise = sampleNoise(count: count, using: &random)
-            jointStep(real: real, noise: noise, into: &metrics, using: &random)
+            observe(.both, real, noise) { jointStep(real: real, noise: noise, into: &metrics, using: &random) }
         case .sharedFakes:
             let real = realBatch(count, &random), noise = sampleNoise(count: count, using: &random)
-            // G's graph lives inside the closure, so it is freed before G's update.
-            let parameterGradients = { () -> [Tensor] in
-                let samples = generator(Variable(noise))
-                discriminatorStep(real: real, fake: samples.value, into: &metrics, using: &random)
-                return generatorGradients(samples: samples, into: &metrics)
-            }()
-            generatorOptimizer.update(with: parameterGradients)
+            observe(.both, real, noise) {
+                // G's graph lives inside the closure, so it is freed before G's update.
+                let parameterGradients = { () -> [Tensor] in
+                    let samples = generator(Variable(noise))
+                    discriminatorStep(real: real, fake: samples.value, into: &metrics, using: &random)
+                    return generatorGradients(samples: samples, into: &metrics)
+                }()
+                generatorOptimizer.update(with: parameterGradients)
+            }
         }
     }
 
     /// One update of one network alone, on a fresh batch (step mode's d and g): it measures
-    /// nothing of the other network (NaN in the returned metrics).
+    /// nothing of the other network (NaN in the returned metrics). `both` is one joint update.
     public func singleUpdate(_ network: UpdatedNetwork, realBatch: (Int, inout RandomSource) -> Tensor, using random: inout RandomSource,
                              observe: UpdateObserver = { _, _, _, update in update() }) -> StepMetrics {
         var metrics = StepMetrics.measuring(network)
@@ -254,6 +258,7 @@ public final class GANTrainer {
             switch network {
             case .discriminator: discriminatorStep(real: real, fake: fakesForDiscriminator(from: noise), into: &metrics, using: &random)
             case .generator: generatorStep(noise: noise, into: &metrics)
+            case .both: jointStep(real: real, noise: noise, into: &metrics, using: &random)
             }
         }
         return metrics

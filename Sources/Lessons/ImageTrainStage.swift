@@ -17,9 +17,19 @@ enum ImageTrainStage: StageKind {
         SettingSpec("last-fakes-grid", .integer(0...8), "0"),
         SettingSpec("grid-size", .integer(2...16), "8"),
         SettingSpec("latent-walk", .integer(0...16), "0"),
+        SettingSpec("views", .text, "none"),
+        SettingSpec("pause-every", .integer(0...1_000_000), "0"),
     ]
 
-    static func crossCheck(_ settings: StageSettings) -> [String] { checkImageTraining(settings) }
+    /// The views an image stage can add to its grids: `features` (D's last hidden layer).
+    static let viewNames = ["features"]
+
+    static func crossCheck(_ settings: StageSettings) -> [String] {
+        let views = parseViews(settings.text("views")).filter { $0 != "none" }
+        return checkImageTraining(settings)
+            + views.filter { !viewNames.contains($0) }.map { "views: unknown view \"\($0)\" (an image stage draws \(viewNames.joined(separator: ", ")))" }
+            + (views.contains("features") ? ImageFeatureView.problems(settings.text("discriminator")) : [])
+    }
 
     static func run(_ context: StageContext) throws -> StageOutcome {
         let settings = context.settings, console = context.console
@@ -31,6 +41,22 @@ enum ImageTrainStage: StageKind {
         let side = settings.integer("grid-size")
         let fixedNoise = trainer.sampleNoise(count: side * side, using: &random)
         console.line("  " + run.description)
+
+        // D's feature space: drawn from a stream of its own, so adding the view changes no other number.
+        var viewRandom = RandomSource(seed: context.random.state &* 0x2545_F491_4F6C_DD1D &+ 0x7669_6577)
+        let features = parseViews(settings.text("views")).contains("features") ? ImageFeatureView(run, random: &viewRandom) : nil
+        var stepping = context.console.isInteractive
+        if let features {
+            let observe = loop.observe
+            loop.observe = { network, real, noise, update in
+                features.observe(network, real: real, noise: noise) { observe(network, real, noise, update) }
+            }
+            // Around the last round before each snapshot, and every update in step mode.
+            loop.beforeStep.append { step, networks in
+                features.probing = networks != .both || context.quick
+                    || (step % run.stepsPerEpoch == 0 && (loop.epoch % snapshotEvery == 0 || loop.epoch == epochs))
+            }
+        }
 
         let judgeEvery = settings.integer("judge-every")
         let judging = judgeEvery > 0 ? try ImageJudging(set, setSize: settings.integer("set-size"), console: console) : nil
@@ -44,7 +70,7 @@ enum ImageTrainStage: StageKind {
             let observe = loop.observe
             loop.observe = { network, real, noise, update in
                 observe(network, real, noise, update)
-                if network == .discriminator, loop.step % run.stepsPerEpoch == 0 {
+                if network != .generator, loop.step % run.stepsPerEpoch == 0 {
                     lastFakes = run.generated(noise, mode: trainer.configuration.fakesMode)
                         .sliced(alongAxis: 0, 0..<min(lastFakesSide * lastFakesSide, noise.shape[0]))
                 }
@@ -67,6 +93,15 @@ enum ImageTrainStage: StageKind {
                 figures.append(try context.write(imageGrid(fakes, title: "\(when): the last batch's first fakes", columns: lastFakesSide),
                                                  name: "last-fakes-epoch-\(label)"))
             }
+            if let features {
+                features.record(epoch == 0 ? "before training" : "epoch \(epoch), step \(grouped(loop.step))")
+                for (network, chart, line) in features.pairFigures(title: { "\(when): D's feature space around one \($0.name) update" })
+                where epoch > 0 {
+                    figures.append(try context.write(chart, name: "features-\(network.letter)-epoch-\(label)"))
+                    console.line("    " + line)
+                }
+                features.clear()
+            }
             var values = modes?.values ?? [:]
             if let judging, let judgeNoise, epoch % max(judgeEvery, 1) == 0 || epoch == epochs || context.quick {
                 let scores = judging.scorer.score(run.generated(judgeNoise))
@@ -78,9 +113,35 @@ enum ImageTrainStage: StageKind {
         }
         func outcome() -> StageOutcome { StageOutcome(figures: figures, rows: loop.rows) }
 
+        // Step mode: one update at a time, the fixed-noise grid before and after it, and D's features around it.
+        func take(_ networks: Networks) throws -> String {
+            let before = run.generated(fixedNoise)
+            let metrics = try loop.step(networks)
+            let name = String(format: "step-%05d-", loop.step) + networks.fileSuffix
+            let grids = SmallMultiplesChart(
+                title: "Step \(grouped(loop.step)), one \(networks.words): the same \(side * side) noise vectors before and after",
+                panels: [imageGrid(before, title: "before", columns: side), imageGrid(run.generated(fixedNoise), title: "after", columns: side)],
+                columns: 2, shareAxes: false, shareLegend: false)
+            var written = [try context.write(grids, name: name)]
+            let pairs = features?.pairFigures(title: { "Step \(grouped(loop.step)): D's feature space around the \($0.name) update" }) ?? []
+            for (network, chart, line) in pairs {
+                written.append(try context.write(chart, name: name + "-features" + (pairs.count > 1 ? "-" + network.letter : "")))
+                console.line("  " + line)
+            }
+            features?.clear()
+            figures += written
+            return "step \(loop.step) · \(networks.words) · " + metricsSummary(metrics) + " · drew "
+                + written.map { $0.components(separatedBy: "/").suffix(2).joined(separator: "/") }.joined(separator: ", ")
+        }
+
         let start = Date()
         try snapshot(0)
-        try loop.runEpochs(epochs, steps: run.stepsPerEpoch, console: console, afterEpoch: { epoch in
+        let pauseEvery = settings.integer("pause-every")
+        try loop.runEpochs(epochs, steps: run.stepsPerEpoch, console: console, beforeEpoch: { epoch in
+            if stepping, epoch == 1 || (pauseEvery > 0 && (epoch - 1) % pauseEvery == 0) {
+                stepping = try stepMode(console, epoch: epoch, outcome: outcome, take: take)
+            }
+        }, afterEpoch: { epoch in
             if epoch % snapshotEvery == 0 || epoch == epochs { try snapshot(epoch) }
         }, interrupted: { epoch in
             try snapshot(epoch)
@@ -97,6 +158,17 @@ enum ImageTrainStage: StageKind {
         }
         figures.append(try context.write(stepChart(loop.rows, title: "Training, step by step"), name: "metrics"))
         if let modes { figures.append(try context.write(modes.chart, name: "generator-modes")) }
+        var metrics: [String: Double] = [:]
+        if let features, features.sequence.count >= 2 {
+            figures.append(try context.write(features.sequenceChart(), name: "features-sequence"))
+            for network in [UpdatedNetwork.discriminator, .generator, .both] {
+                guard let moves = features.centroidMoves[network], moves.observed > 0 else { continue }
+                let fraction = Double(moves.closer) / Double(moves.observed)
+                let name = network.name
+                console.line("  \(name) updates that moved the centroids closer together: \(grouped(moves.closer)) of \(grouped(moves.observed))")
+                metrics["\(name)_updates_closer_fraction"] = fraction
+            }
+        }
         if settings.integer("latent-walk") > 0 {
             figures.append(try context.write(latentWalk(run, rows: settings.integer("latent-walk"), random: &random), name: "latent-walk"))
         }
@@ -112,8 +184,9 @@ enum ImageTrainStage: StageKind {
             figures.append(try context.write(judgeChart(steps: judged.map { Double($0.step) }, scores: judged.map(\.scores),
                                                         ceiling: judging.ceiling, xLabel: "step"), name: "judge"))
         }
-        var metrics: [String: Double] = ["steps": Double(loop.step), "seconds": (seconds * 100).rounded() / 100,
-                                         "steps_per_second": (Double(loop.step) / max(seconds, 1e-9) * 10).rounded() / 10]
+        metrics["steps"] = Double(loop.step)
+        metrics["seconds"] = (seconds * 100).rounded() / 100
+        metrics["steps_per_second"] = (Double(loop.step) / max(seconds, 1e-9) * 10).rounded() / 10
         if let last = loop.epochMeans.last {
             metrics["discriminator_loss"] = Double(last.discriminatorLoss)
             metrics["generator_loss"] = Double(last.generatorLoss)

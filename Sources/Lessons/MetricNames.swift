@@ -73,6 +73,7 @@ public enum MetricNames {
         "left_fraction": "share of fakes with x < 0", "right_fraction": "share of fakes with x > 0",
         "discriminator_updates_closer_fraction": "share of D updates that brought the feature centroids closer",
         "generator_updates_closer_fraction": "share of G updates that brought the feature centroids closer",
+        "joint_updates_closer_fraction": "share of joint updates (D and G from one pass) that brought the feature centroids closer",
         "modes_captured": "modes captured", "high_quality_percent": "high-quality samples, %",
         "reverse_kl": "reverse KL(fake modes ‖ uniform) (−1: no high-quality sample)",
         "collapsed": "collapsed (1 yes, 0 no)",

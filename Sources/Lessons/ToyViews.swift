@@ -137,7 +137,7 @@ final class ToyViews {
     /// Runs one update; with the features view, keeps D's features of the update's own batch
     /// (as the tutorial plots them) before and after it.
     func observe(_ network: UpdatedNetwork, real: Tensor, noise: Tensor, _ update: () -> Void) {
-        guard kinds.contains(.features), probing else { return update() }
+        guard kinds.contains(.features), probing, network != .both else { return update() }
         let before = features(real: real, noise: noise)
         update()
         let after = features(real: real, noise: noise)

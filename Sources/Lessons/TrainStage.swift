@@ -94,32 +94,38 @@ enum TrainStage: StageKind {
         return result
     }
 
-    /// Step mode at a pause point: d, g or b take one update and redraw the views; p plays to the next
-    /// pause point, Enter to the end of the stage (returns false: no more pauses), q stops the lesson.
+    /// Step mode at a pause point: each update redraws the scatter and the views.
     private static func stepThrough(_ session: TrainingSession, epoch: Int, outcome: () -> StageOutcome) throws -> Bool {
-        let console = session.context.console
-        let choices: [String: Networks] = ["d": .discriminator, "g": .generator, "b": .both]
-        while true {
-            guard let answer = console.ask("epoch \(epoch) · d: one D update · g: one G update · b: both · p: to next pause · Enter: play · q: quit ›")
-            else { return false }
-            switch answer.lowercased() {
-            case "": return false
-            case "p": return true
-            case "q": throw StageStopped(outcome: outcome())
-            default:
-                guard let networks = choices[answer.lowercased()] else {
-                    console.line("  (\"\(answer)\" is not a choice here)")
-                    continue
-                }
-                let metrics = try session.loop.step(networks)
-                let label = String(format: "step-%05d-", session.step) + (networks == .both ? "both" : networks == .generator ? "g" : "d")
-                try session.snapshot(label: label, title: "After step \(session.step) · \(networks.words): real (blue) vs generated (orange)")
-                let figure = session.figures.last!.components(separatedBy: "/").suffix(2).joined(separator: "/")
-                console.line("  step \(session.step) · \(networks.words) · " + metricsSummary(metrics) + " · drew \(figure)")
-            }
+        try stepMode(session.context.console, epoch: epoch, outcome: outcome) { networks in
+            let metrics = try session.loop.step(networks)
+            let label = String(format: "step-%05d-", session.step) + networks.fileSuffix
+            try session.snapshot(label: label, title: "After step \(session.step) · \(networks.words): real (blue) vs generated (orange)")
+            let figure = session.figures.last!.components(separatedBy: "/").suffix(2).joined(separator: "/")
+            return "step \(session.step) · \(networks.words) · " + metricsSummary(metrics) + " · drew \(figure)"
         }
     }
+}
 
+/// Step mode at a pause point: d, g or b take one update (`take` runs it, draws, and says what it
+/// did); p plays to the next pause point, Enter to the end of the stage (returns false: no more
+/// pauses), q stops the lesson with what the stage has done.
+func stepMode(_ console: Console, epoch: Int, outcome: () -> StageOutcome, take: (Networks) throws -> String) throws -> Bool {
+    let choices: [String: Networks] = ["d": .discriminator, "g": .generator, "b": .both]
+    while true {
+        guard let answer = console.ask("epoch \(epoch) · d: one D update · g: one G update · b: both · p: to next pause · Enter: play · q: quit ›")
+        else { return false }
+        switch answer.lowercased() {
+        case "": return false
+        case "p": return true
+        case "q": throw StageStopped(outcome: outcome())
+        default:
+            guard let networks = choices[answer.lowercased()] else {
+                console.line("  (\"\(answer)\" is not a choice here)")
+                continue
+            }
+            console.line("  " + (try take(networks)))
+        }
+    }
 }
 
 /// Losses and D's accuracy per epoch (epoch means), smoothed when there are many epochs.

@@ -6,6 +6,9 @@ import Kernels
 enum Networks: String {
     case discriminator = "D", generator = "G", both = "D+G"
 
+    /// How figure names end after a step of it.
+    var fileSuffix: String { self == .both ? "both" : self == .generator ? "g" : "d" }
+
     /// How a learner reads it.
     var words: String {
         switch self {

@@ -103,16 +103,7 @@ extension ToyViews {
     /// D's feature space at each snapshot, with the two centroids, on shared axes.
     func featureSequenceChart() -> SmallMultiplesChart {
         let panels = evenlyChosen(featureSequence, count: 6).map { moment -> any Chart in
-            let snapshot = moment.snapshot
-            var series = [ScatterSeries(name: "real", xs: snapshot.realXs, ys: snapshot.realYs, color: Theme.real, pointSize: 3, alpha: 0.5),
-                          ScatterSeries(name: "generated", xs: snapshot.fakeXs, ys: snapshot.fakeYs, color: Theme.fake, pointSize: 3, alpha: 0.5)]
-            if let real = snapshot.realCentroid, let fake = snapshot.fakeCentroid {
-                series.append(ScatterSeries(name: "real centroid", xs: [real.x], ys: [real.y], color: Theme.real, pointSize: 12,
-                                            alpha: 1, shape: .diamond))
-                series.append(ScatterSeries(name: "generated centroid", xs: [fake.x], ys: [fake.y], color: Theme.fake, pointSize: 12,
-                                            alpha: 1, shape: .diamond))
-            }
-            return ScatterChart(title: moment.label, x: Axis("feature 1"), y: Axis("feature 2"), series: series)
+            featureScatter(moment.snapshot, title: moment.label, x: Axis("feature 1"), y: Axis("feature 2"))
         }
         return SmallMultiplesChart(title: "What the discriminator sees: its 2-D feature layer during training", panels: panels,
                                    shareAxes: false)
