@@ -2,8 +2,8 @@ import CCairo
 import CZlib
 import Foundation
 
-/// Writes an opaque Cairo image surface as an 8-bit RGB PNG, faster than Cairo's own writer:
-/// every row uses the "up" filter and zlib's run-length strategy, which suits flat chart colours.
+/// Writes an opaque Cairo image surface as an 8-bit RGB PNG, faster than Cairo's own writer, and
+/// plain grey or RGB pixels as they are: every row uses the "up" filter and zlib's run-length strategy, which suits flat chart colours.
 /// The output depends only on the pixels, so the same figure gives the same bytes.
 enum PNGEncoder {
     static func encode(_ surface: OpaquePointer) throws -> Data {
@@ -32,12 +32,36 @@ enum PNGEncoder {
             for index in 0..<(width * 3) { raw[start + 1 + index] = current[index] &- previous[index] }
             swap(&previous, &current)
         }
+        return try assemble(raw, width: width, height: height, colourType: 2)
+    }
+
+    /// 8-bit pixels, row-major (grey: one byte a pixel; RGB: three, interleaved) as a grey
+    /// (colour type 0) or RGB (2) PNG, filtered and compressed as charts are.
+    static func encode(pixels: [UInt8], width: Int, height: Int, channels: Int) throws -> Data {
+        guard width > 0, height > 0, channels == 1 || channels == 3, pixels.count == width * height * channels else {
+            throw ChartError("cannot encode \(pixels.count) bytes as a \(width)×\(height) image of \(channels) channels")
+        }
+        let rowBytes = width * channels
+        var raw = [UInt8](repeating: 0, count: (1 + rowBytes) * height)
+        for row in 0..<height {
+            let start = row * (1 + rowBytes)
+            raw[start] = 2
+            for index in 0..<rowBytes {
+                let above = row == 0 ? 0 : pixels[(row - 1) * rowBytes + index]
+                raw[start + 1 + index] = pixels[row * rowBytes + index] &- above
+            }
+        }
+        return try assemble(raw, width: width, height: height, colourType: channels == 1 ? 0 : 2)
+    }
+
+    /// The PNG of filtered scanlines: signature, header, the compressed data and the end chunk.
+    private static func assemble(_ raw: [UInt8], width: Int, height: Int, colourType: UInt8) throws -> Data {
         let compressed = try deflate(raw)
         var png = Data([0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A])
         var header = Data()
         header.appendBigEndian(UInt32(width))
         header.appendBigEndian(UInt32(height))
-        header.append(contentsOf: [8, 2, 0, 0, 0])  // 8 bits, RGB, deflate, adaptive filtering, no interlace
+        header.append(contentsOf: [8, colourType, 0, 0, 0])  // 8 bits, grey or RGB, deflate, adaptive filtering, no interlace
         appendChunk("IHDR", header, to: &png)
         appendChunk("IDAT", compressed, to: &png)
         appendChunk("IEND", Data(), to: &png)
@@ -75,6 +99,12 @@ enum PNGEncoder {
         }
         png.appendBigEndian(UInt32(checksum))
     }
+}
+
+/// One image's 8-bit pixels (grey, or RGB interleaved per pixel), row-major, as PNG bytes: grey
+/// images stay grey. Pixels only, no chart around them; the same pixels give the same bytes.
+public func encodePNG(pixels: [UInt8], width: Int, height: Int, channels: Int) throws -> Data {
+    try PNGEncoder.encode(pixels: pixels, width: width, height: height, channels: channels)
 }
 
 extension Data {

@@ -42,6 +42,28 @@ public struct ImageSet {
         return ImageSet(images: images, labels: labels, source: source)
     }
 
+    /// The images as 8-bit pixels, laid out as `fromBytes` reads them (row-major, channels
+    /// interleaved per pixel): p = round((v + 1) · 127.5), clamped to 0…255 (not-a-number: 0), so
+    /// reading the bytes back gives every value to within half a step and bytes → values → bytes
+    /// is exact.
+    public func pixelBytes() -> [UInt8] {
+        let plane = height * width
+        var bytes = [UInt8](repeating: 0, count: images.count)
+        images.withUnsafeBufferPointer { values in
+            for image in 0..<count {
+                let base = image * channels * plane
+                for pixel in 0..<plane {
+                    for channel in 0..<channels {
+                        let value = values[base + channel * plane + pixel]
+                        guard value.isFinite else { continue }
+                        bytes[base + pixel * channels + channel] = UInt8(max(0, min(255, ((value + 1) * 127.5).rounded())))
+                    }
+                }
+            }
+        }
+        return bytes
+    }
+
     /// The images with these indices, in this order (with their labels).
     public func subset(_ indices: [Int]) -> ImageSet {
         let size = channels * height * width

@@ -39,12 +39,17 @@ final class OutputFolder {
 
     /// Writes `data` to `name` in the lesson folder, atomically (temporary file, then rename).
     func write(_ data: Data, name: String) throws {
-        let path = (root as NSString).appendingPathComponent(name)
-        do {
-            try data.write(to: URL(fileURLWithPath: path), options: .atomic)
-        } catch {
-            throw LessonError(["cannot write \(path) (\(reason(error))); choose another folder with --out"])
-        }
+        try writeAtomically(data, to: (root as NSString).appendingPathComponent(name))
+    }
+}
+
+/// Writes `data` to `path` atomically: a temporary file in the same folder, then a rename, so that
+/// a reader never sees half a file.
+func writeAtomically(_ data: Data, to path: String) throws {
+    do {
+        try data.write(to: URL(fileURLWithPath: path), options: .atomic)
+    } catch {
+        throw LessonError(["cannot write \(path) (\(reason(error))); choose another folder with --out"])
     }
 }
 

@@ -1,10 +1,8 @@
-import Autodiff
 import Data
 import Evaluation
 import Foundation
 import GAN
 import Kernels
-import NN
 
 /// `gan-lab score`: judges a set of images with the lab's classifier for their data set and
 /// prints every score beside its ceiling (real images the judge never trained on, as many).
@@ -128,58 +126,5 @@ func loadJudge(_ set: JudgedSet, progress: (String) -> Void) throws -> (JudgeDat
         return (data, try Judge.load(set, data: data, dataFolder: dataFolder, progress: progress))
     } catch let error as DataError {
         throw LessonError([error.message])
-    }
-}
-
-/// A generator as `train-images` saves it: its weights (PyTorch's `state_dict` names) and, in the
-/// file's metadata, what it takes to make images again: its network text, its noise and its data set.
-struct GeneratorCheckpoint {
-    let set: JudgedSet
-    let architecture: String
-    let noise: NoiseDistribution
-
-    static let kind = "gan-lab generator"
-
-    func save(_ generator: Sequential, to path: String) throws {
-        let noiseText: String
-        switch noise {
-        case .normal: noiseText = "normal"
-        case .uniform(let low, let high): noiseText = "uniform \(low) \(high)"
-        }
-        try Checkpoint(model: generator).save(to: URL(fileURLWithPath: path),
-                                              metadata: ["kind": Self.kind, "data": set.rawValue, "generator": architecture, "noise": noiseText])
-    }
-
-    /// `count` images from the checkpoint's generator (inference mode), noise drawn with a fixed seed.
-    static func generate(from path: String, set: JudgedSet, count: Int) throws -> ImageSet {
-        guard FileManager.default.fileExists(atPath: path) else {
-            throw LessonError(["\(path): no such checkpoint (a `train-images` stage writes generator.safetensors in its folder)"])
-        }
-        let file: SafeTensors
-        do {
-            file = try SafeTensors(contentsOf: URL(fileURLWithPath: path))
-        } catch {
-            throw LessonError(["\(path): not a checkpoint the lab can read (\(error))"])
-        }
-        guard file.metadata["kind"] == kind, let text = file.metadata["generator"], let data = file.metadata["data"] else {
-            throw LessonError(["\(path): not a generator checkpoint of the lab's (a `train-images` stage writes generator.safetensors)"])
-        }
-        guard data == set.rawValue else { throw LessonError(["\(path): a generator of \(data) images; score it with --data \(data)"]) }
-        var random = RandomSource(seed: 0x7363_6f72_65)
-        let architecture: Architecture, generator: Sequential
-        do {
-            architecture = try Architecture(parsing: text)
-            generator = architecture.build(using: &random)
-            try Checkpoint(model: generator).load(file)
-        } catch {
-            throw LessonError(["\(path): the generator it describes cannot be rebuilt (\(error))"])
-        }
-        let parts = (file.metadata["noise"] ?? "normal").split(separator: " ")
-        let noise: NoiseDistribution = parts.first == "uniform" && parts.count == 3
-            ? .uniform(low: Float(parts[1]) ?? -1, high: Float(parts[2]) ?? 1) : .normal
-        generator.isTraining = false
-        let z = noise.sample(count: count, size: architecture.inputSize, using: &random)
-        let images = withoutGradients { generator(Variable(z)).value }
-        return ImageSet(images: images, labels: nil, source: path)
     }
 }

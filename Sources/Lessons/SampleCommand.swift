@@ -1,0 +1,162 @@
+import Charts
+import Data
+import Evaluation
+import Foundation
+import GAN
+import Kernels
+import NN
+
+/// `gan-lab sample`: images from a generator checkpoint, and the noise that made them, as files
+/// to look at, to score and to reproduce.
+public struct SampleRequest {
+    /// A generator.safetensors a `train-images` stage wrote.
+    public var checkpoint: String
+    public var count: Int
+    /// Seeds the noise: the same checkpoint and seed give byte-identical files.
+    public var seed: UInt64
+    /// Created if missing; files already there with the same names are replaced.
+    public var folder: String
+    /// Threads for the generator's products and convolutions (the files do not depend on it).
+    public var threads = 2
+
+    /// How many images one run makes.
+    public static let counts = 1...100_000
+    /// `grid.png` shows the first this many images (all of them when there are fewer): 8×8 tiles
+    /// stay readable on a page or a projector.
+    public static let gridLimit = 64
+
+    public init(checkpoint: String, count: Int, seed: UInt64, folder: String) {
+        self.checkpoint = checkpoint
+        self.count = count
+        self.seed = seed
+        self.folder = folder
+    }
+}
+
+/// What `gan-lab sample` wrote.
+public struct SampleResult {
+    public let set: JudgedSet
+    public let count: Int
+    /// Images in `grid.png`.
+    public let gridCount: Int
+    /// Numbers in each noise vector.
+    public let latentSize: Int
+    /// Every file written, inside the folder.
+    public let files: [String]
+
+    /// What was written, for the terminal.
+    public func lines(folder: String, seed: UInt64) -> [String] {
+        func path(_ name: String) -> String { (folder as NSString).appendingPathComponent(name) }
+        let last = String(format: "%05d", count - 1)
+        return [
+            "gan-lab · \(grouped(count)) \(set.rawValue) image\(count == 1 ? "" : "s") from noise seed \(seed)",
+            "  \(path("grid.png")): " + (gridCount == count ? "all of them" : "the first \(gridCount)"),
+            "  \(path("images"))/00000.png" + (count > 1 ? " … \(last).png" : "") + ": one grey 28×28 PNG each",
+            "  \(path("samples-idx3-ubyte")): all of them as IDX bytes, for `gan-lab score --data \(set.rawValue) \(path("samples-idx3-ubyte"))`",
+            "  \(path("noise.safetensors")): the noise, [\(count), \(latentSize)] under \"noise\"",
+        ]
+    }
+}
+
+/// Makes `request.count` images with the checkpoint's generator (inference mode) from noise drawn
+/// with `request.seed`, and writes them into the folder: `grid.png`, `images/NNNNN.png` (from
+/// 00000), `samples-idx3-ubyte` and `noise.safetensors`. Everything is checked before anything is
+/// written, and every file is written atomically (a temporary file beside it, then a rename).
+public func sampleImages(_ request: SampleRequest, progress: (String) -> Void = { _ in }) throws -> SampleResult {
+    let count = request.count
+    guard SampleRequest.counts.contains(count) else {
+        throw LessonError(["--n \(count): choose \(SampleRequest.counts.lowerBound) to \(SampleRequest.counts.upperBound) images"])
+    }
+    let generator = try TrainedGenerator(path: request.checkpoint)
+    let folder = request.folder, imageFolder = (request.folder as NSString).appendingPathComponent("images")
+    try makeSampleFolder(folder)
+    try makeSampleFolder(imageFolder)
+
+    setMatrixThreads(request.threads)
+    defer { resetMatrixThreads() }
+    let noise = generator.noise(count: count, seed: request.seed)
+    var reported = 0  // tenths of the images made, said for long runs
+    let images = ImageSet(images: generator.images(from: noise) { made in
+        guard count >= 10 * TrainedGenerator.batchSize, made * 10 / count > reported else { return }
+        reported = made * 10 / count
+        progress("made \(grouped(made)) of \(grouped(count)) images")
+    }, labels: nil, source: request.checkpoint)
+
+    var files: [String] = []
+    func write(_ data: Data, _ name: String) throws {
+        try writeAtomically(data, to: (folder as NSString).appendingPathComponent(name))
+        files.append(name)
+    }
+    let metadata = ["kind": "gan-lab noise", "seed": String(request.seed), "noise": GeneratorCheckpoint.text(of: generator.noise),
+                    "data": generator.set.rawValue, "generator": generator.architecture.description]
+    try write(SafeTensors(tensors: [("noise", noise)], metadata: metadata).encoded(), "noise.safetensors")
+    do {
+        try images.writeIDX(to: (folder as NSString).appendingPathComponent("samples-idx3-ubyte"))
+    } catch let error as DataError {
+        throw LessonError([error.message])
+    }
+    files.append("samples-idx3-ubyte")
+
+    let bytes = images.pixelBytes(), size = images.channels * images.height * images.width
+    for index in 0..<count {
+        let png: Data
+        do {
+            png = try encodePNG(pixels: Array(bytes[index * size..<(index + 1) * size]), width: images.width, height: images.height,
+                                channels: images.channels)
+        } catch let error as ChartError {
+            throw LessonError([error.message])
+        }
+        try write(png, "images/" + imageName(index))
+    }
+    try removeStaleImages(in: imageFolder, from: count)
+
+    let shown = min(count, SampleRequest.gridLimit)
+    let columns = Int(Double(shown).squareRoot().rounded(.up))
+    let title = (shown == count ? "\(grouped(count)) generated image\(count == 1 ? "" : "s")" : "The first \(shown) of \(grouped(count)) generated images")
+        + " (\(generator.set.rawValue), noise seed \(request.seed))"
+    let grid = imageGrid(shown == count ? images.images : images.images.sliced(alongAxis: 0, 0..<shown), title: title, columns: columns)
+    do {
+        try render(grid, to: (folder as NSString).appendingPathComponent("grid.png"))
+    } catch let error as ChartError {
+        throw LessonError([error.message])
+    }
+    files.append("grid.png")
+    return SampleResult(set: generator.set, count: count, gridCount: shown, latentSize: generator.latentSize, files: files)
+}
+
+/// `images/` names: five digits from 00000, so that a folder listing is in the IDX file's order.
+func imageName(_ index: Int) -> String { String(format: "%05d.png", index) }
+
+/// Creates the folder (and its missing parents) if missing, or says in one line why it cannot be
+/// written into, in the system's words.
+private func makeSampleFolder(_ path: String) throws {
+    var isFolder: ObjCBool = false
+    if FileManager.default.fileExists(atPath: path, isDirectory: &isFolder), !isFolder.boolValue {
+        throw LessonError(["\(path) is a file, not a folder; move it or give another folder with --out"])
+    }
+    var missing: [String] = []
+    var folder = path
+    while !folder.isEmpty, folder != "/", !FileManager.default.fileExists(atPath: folder) {
+        missing.append(folder)
+        folder = (folder as NSString).deletingLastPathComponent
+    }
+    for folder in missing.reversed() where mkdir(folder, 0o755) != 0 && errno != EEXIST {
+        throw LessonError(["cannot create the folder \(folder) (\(String(cString: strerror(errno)))); choose another with --out"])
+    }
+    guard access(path, W_OK | X_OK) == 0 else {
+        throw LessonError(["the folder \(path) is not writable; choose another with --out"])
+    }
+}
+
+/// Removes `images/NNNNN.png` from an earlier run with more images than this one, so that the
+/// folder holds exactly this run's images (other files are left alone).
+private func removeStaleImages(in folder: String, from count: Int) throws {
+    for name in (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? [] {
+        guard name.count == 9, name.hasSuffix(".png"), let index = Int(name.prefix(5)), name.prefix(5).allSatisfy(\.isNumber),
+              index >= count else { continue }
+        let path = (folder as NSString).appendingPathComponent(name)
+        do { try FileManager.default.removeItem(atPath: path) } catch {
+            throw LessonError(["cannot remove \(path), an image of an earlier run (\(error.localizedDescription)); remove it by hand"])
+        }
+    }
+}

@@ -1,0 +1,57 @@
+@testable import Data
+import Foundation
+import Kernels
+import XCTest
+
+/// The IDX writer against the reader beside it.
+final class IDXWriterTests: XCTestCase {
+    func testBytesToValuesToBytesIsExactAndValuesMapAsTanhOutputs() {
+        let all = (0..<256).map(UInt8.init)
+        let set = all.withUnsafeBufferPointer { ImageSet.fromBytes($0, count: 1, channels: 1, height: 16, width: 16, labels: nil, source: "test") }
+        XCTAssertEqual(set.pixelBytes(), all)
+        // tanh's ends and middle, values beyond them clamped, not-a-number black.
+        let values = Tensor(shape: [1, 1, 1, 7], scalars: [-1, 1, 0, -2, 3, .nan, 0.5])
+        XCTAssertEqual(ImageSet(images: values, labels: nil, source: "test").pixelBytes(), [0, 255, 128, 0, 255, 0, 191])
+    }
+
+    func testColourPixelsAreInterleavedAsFilesStoreThem() {
+        // Two pixels of three channels, planar in the tensor: red 0, 1; green 2, 3; blue 4, 5.
+        let bytes: [UInt8] = [10, 20, 30, 40, 50, 60]  // file order: r g b, r g b
+        let set = bytes.withUnsafeBufferPointer { ImageSet.fromBytes($0, count: 1, channels: 3, height: 1, width: 2, labels: nil, source: "test") }
+        XCTAssertEqual(set.pixelBytes(), bytes)
+    }
+
+    func testWrittenIDXReadsBack() throws {
+        let folder = scratchFolder()
+        var random = RandomSource(seed: 4)
+        let images = Tensor.uniform(shape: [3, 1, 5, 7], low: -1, high: 1, using: &random)
+        let path = folder + "/samples-idx3-ubyte"
+        try ImageSet(images: images, labels: nil, source: "test").writeIDX(to: path)
+        let (dimensions, values) = try IDX.read(path)
+        XCTAssertEqual(dimensions, [3, 5, 7])
+        XCTAssertEqual(values.count, 3 * 5 * 7)
+        let read = try ImageSource.idx(images: path, labels: nil).load()
+        XCTAssertEqual(read.images.shape, [3, 1, 5, 7])
+        for (value, back) in zip(images.scalars, read.images.scalars) { XCTAssertEqual(value, back, accuracy: 0.5 / 127.5 + 1e-6) }
+        // Written again over itself from what was read: the same bytes.
+        let first = try Data(contentsOf: URL(fileURLWithPath: path))
+        try read.writeIDX(to: path)
+        XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: path)), first)
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: folder), ["samples-idx3-ubyte"])
+    }
+
+    func testWriterRefusesColourAndSaysWhyItCannotWrite() {
+        let colour = ImageSet(images: Tensor(shape: [1, 3, 2, 2]), labels: nil, source: "test")
+        XCTAssertThrowsError(try colour.writeIDX(to: scratchFolder() + "/colour")) { error in
+            XCTAssertEqual((error as? DataError)?.message.hasSuffix("IDX image files hold grey images; these have 3 channels"), true, "\(error)")
+        }
+        let grey = ImageSet(images: Tensor(shape: [1, 1, 2, 2]), labels: nil, source: "test")
+        let path = scratchFolder() + "/no-such-folder/samples"
+        XCTAssertThrowsError(try grey.writeIDX(to: path)) { error in
+            let message = (error as? DataError)?.message ?? ""
+            XCTAssertTrue(message.hasPrefix("\(path): cannot be written ("), message)
+            XCTAssertTrue(message.hasSuffix("); choose another folder"), message)
+            XCTAssertFalse(message.contains("\n"))
+        }
+    }
+}
