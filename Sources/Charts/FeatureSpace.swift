@@ -1,7 +1,7 @@
 import Foundation
 
 /// Real and fake points of one moment (e.g. the discriminator's 2-D features before an update).
-public struct FeatureSnapshot: Sendable {
+public struct FeatureSnapshot: Sendable, Codable {
     /// Coordinates of the real and the fake points.
     public var realXs, realYs, fakeXs, fakeYs: [Double]
 
@@ -77,9 +77,13 @@ public struct FeatureSpaceChart: Chart {
             return "(\(TickFormatter.number(value.x)), \(TickFormatter.number(value.y)))"
         }
         func distance(_ value: Double?) -> String { value.map { TickFormatter.number($0) } ?? "none" }
-        return ["real centroid \(point(after.realCentroid)) · fake centroid \(point(before.fakeCentroid)) → "
-                    + point(after.fakeCentroid),
-                "distance between the centroids \(distance(before.distance)) → \(distance(after.distance))"]
+        let fake = "fake centroid \(point(before.fakeCentroid)) → \(point(after.fakeCentroid))"
+        let distances = "distance between the centroids \(distance(before.distance)) → \(distance(after.distance))"
+        // The real centroid moves only when D changed; then both of its places are given, on a line of their own.
+        guard point(before.realCentroid) == point(after.realCentroid) else {
+            return ["real centroid \(point(before.realCentroid)) → \(point(after.realCentroid))", fake, distances]
+        }
+        return ["real centroid \(point(after.realCentroid)) · " + fake, distances]
     }
 
     /// Draws the chart into `rectangle` of `canvas`.
