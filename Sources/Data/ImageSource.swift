@@ -84,6 +84,13 @@ public struct ImageBatches {
         self.withReplacement = withReplacement
     }
 
+    /// Where the batches are: this pass's order, the next batch's start in it, and the passes
+    /// completed (a training checkpoint saves and restores it).
+    public var state: (order: [Int], next: Int, epoch: Int) {
+        get { (order, position, epoch) }
+        set { (order, position, epoch) = (newValue.order, newValue.next, newValue.epoch) }
+    }
+
     /// The next batch: [batchSize, C, H, W] and its labels. In shuffled mode a batch never spans
     /// two epochs: the last one of an epoch may be smaller.
     public mutating func next(using random: inout RandomSource) -> ImageSet {

@@ -69,7 +69,7 @@ public func seed000InceptionScore(probabilities: Tensor) -> Double {
 
 /// The histogram of predicted classes (the most probable class of each row of probabilities
 /// [n, C]; the lowest index on a tie): mode collapse on images, counted as lesson 4 counts modes.
-public struct ClassCoverage {
+public struct ClassCoverage: Codable {
     /// Rows predicted as each class; C elements summing to n.
     public let counts: [Int]
     /// Classes holding a fair share: at least a quarter of the n/C rows a uniform spread gives

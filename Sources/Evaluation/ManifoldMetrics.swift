@@ -11,7 +11,7 @@ import Kernels
 ///   (1 on average for fakes drawn like the reals; above 1 where fakes crowd dense real regions);
 /// - coverage: the share of reals whose own ball holds at least one fake (recall that outlying
 ///   fakes cannot inflate).
-public struct ManifoldMetrics {
+public struct ManifoldMetrics: Codable {
     public let precision: Double, recall: Double, density: Double, coverage: Double
     public let k: Int, realCount: Int, fakeCount: Int
 }

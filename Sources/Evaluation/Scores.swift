@@ -28,6 +28,37 @@ public struct ImageScores {
     }
 }
 
+/// Scores kept with a run's history (a training checkpoint stores those of its snapshots).
+extension ImageScores: Codable {
+    private enum CodingKeys: String, CodingKey {
+        case count, inceptionScore, inceptionScoreDeviation, frechetFeatures, frechetLogits, manifold, classes, confidentShare
+    }
+
+    public init(from decoder: Decoder) throws {
+        let values = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(count: try values.decode(Int.self, forKey: .count),
+                  inceptionScore: (try values.decode(Double.self, forKey: .inceptionScore),
+                                   try values.decode(Double.self, forKey: .inceptionScoreDeviation)),
+                  frechetFeatures: try values.decode(Double.self, forKey: .frechetFeatures),
+                  frechetLogits: try values.decode(Double.self, forKey: .frechetLogits),
+                  manifold: try values.decode(ManifoldMetrics.self, forKey: .manifold),
+                  classes: try values.decode(ClassCoverage.self, forKey: .classes),
+                  confidentShare: try values.decode(Double.self, forKey: .confidentShare))
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var values = encoder.container(keyedBy: CodingKeys.self)
+        try values.encode(count, forKey: .count)
+        try values.encode(inceptionScore.mean, forKey: .inceptionScore)
+        try values.encode(inceptionScore.standardDeviation, forKey: .inceptionScoreDeviation)
+        try values.encode(frechetFeatures, forKey: .frechetFeatures)
+        try values.encode(frechetLogits, forKey: .frechetLogits)
+        try values.encode(manifold, forKey: .manifold)
+        try values.encode(classes, forKey: .classes)
+        try values.encode(confidentShare, forKey: .confidentShare)
+    }
+}
+
 /// Scores images with a judge against real reference images, and scores real images the judge
 /// never trained on the same way: the ceiling every score is printed beside.
 public final class Scorer {

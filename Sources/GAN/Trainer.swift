@@ -4,7 +4,7 @@ import NN
 
 /// What one D step and one G step measured. Scores are probabilities D(x) and D(G(z)) for the
 /// cross-entropy families, mean outputs for the others.
-public struct StepMetrics: Equatable {
+public struct StepMetrics: Equatable, Codable {
     public var discriminatorLoss: Float = 0
     public var generatorLoss: Float = 0
     /// Fraction of real samples D calls real: D(x) > 0.5 (least squares: output > 0.5; a critic:

@@ -58,6 +58,12 @@ public final class Dropout: Layer {
     public let kind = "Dropout"
     private var random: RandomSource
 
+    /// Where its stream of masks is (a training checkpoint saves and restores it).
+    public var randomStream: RandomSource {
+        get { random }
+        set { random = newValue }
+    }
+
     public init(rate: Float, using random: inout RandomSource) {
         precondition(rate >= 0 && rate < 1, "dropout rate \(rate) outside [0, 1)")
         self.rate = rate
