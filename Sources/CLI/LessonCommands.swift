@@ -26,7 +26,8 @@ struct RunLesson: ParsableCommand {
     var number: Int? { Int(lesson) }
 
     func run() throws {
-        try flags.run(path: number.map { try LessonCatalog.locate().path(ofLesson: $0) } ?? lessonFilePath(lesson))
+        try flags.run(path: number.map { try LessonCatalog.locate().path(ofLesson: $0) } ?? lessonFilePath(lesson),
+                      command: "gan-lab lesson " + shellQuoted(lesson))
     }
 }
 
@@ -49,7 +50,7 @@ struct RunFile: ParsableCommand {
 
     @OptionGroup var flags: RunFlags
 
-    func run() throws { try flags.run(path: file) }
+    func run() throws { try flags.run(path: file, command: "gan-lab run " + shellQuoted(file)) }
 }
 
 struct CheckLesson: ParsableCommand {

@@ -29,6 +29,10 @@ struct RunFlags: ParsableArguments {
     @Option(name: .customLong("set"), help: ArgumentHelp("Change a setting: key=value (every stage) or stage.key=value.", valueName: "setting"))
     var overrides: [String] = []
 
+    @Option(name: .long, help: ArgumentHelp("Continue a stopped train-images stage from its checkpoint (training.safetensors in its folder).",
+                                            valueName: "file"))
+    var resume: String?
+
     func validate() throws {
         guard (1...64).contains(threads) else { throw ValidationError("--threads \(threads): choose 1 to 64") }
         guard ImageFormat(rawValue: format) != nil else {
@@ -36,7 +40,9 @@ struct RunFlags: ParsableArguments {
         }
     }
 
-    func run(path: String) throws {
+    /// Runs the lesson file at `path`; `command` is how the user named it ("gan-lab lesson 6"), for
+    /// the line that says how to continue an interrupted run.
+    func run(path: String, command: String) throws {
         let lesson = try Lesson(path: path, overrides: overrides)
         var options = RunOptions()
         options.outputRoot = out
@@ -45,8 +51,33 @@ struct RunFlags: ParsableArguments {
         options.format = ImageFormat(rawValue: format)!
         options.startStage = stage
         options.threads = threads
+        options.resume = resume
         Interruption.install()
         let result = try LessonRunner(lesson: lesson, options: options, console: .standard(pause: !noPause)).run()
-        if result.interrupted { throw ExitCode(130) }
+        if result.interrupted {
+            if let checkpoint = result.checkpoint { print("  to continue: " + resumeCommand(command, checkpoint: checkpoint)) }
+            throw ExitCode(130)
+        }
     }
+
+    /// The command that continues this run from `checkpoint`: the same flags, `--resume` instead of `--stage` and `--seed`.
+    func resumeCommand(_ command: String, checkpoint: String) -> String {
+        var words = [command]
+        if out != "Output" { words += ["--out", shellQuoted(out)] }
+        if threads != 2 { words += ["--threads", String(threads)] }
+        if quick { words.append("--quick") }
+        if noPause { words.append("--no-pause") }
+        if format != "png" { words += ["--format", format] }
+        for setting in overrides { words += ["--set", shellQuoted(setting)] }
+        return (words + ["--resume", shellQuoted(checkpoint)]).joined(separator: " ")
+    }
+}
+
+/// `text` as one shell word: as it is when that is safe, else in single quotes.
+func shellQuoted(_ text: String) -> String {
+    let plain = CharacterSet.alphanumerics.union(CharacterSet(charactersIn: "-_./=:,+@%"))
+    guard !text.isEmpty, text.unicodeScalars.allSatisfy(plain.contains) else {
+        return "'" + text.replacingOccurrences(of: "'", with: #"'\''"#) + "'"
+    }
+    return text
 }

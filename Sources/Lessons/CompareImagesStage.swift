@@ -118,7 +118,7 @@ enum CompareImagesStage: StageKind {
                 let runStart = Date()
                 do {
                     try run.loop.runEpochs(run.epochs, steps: run.stepsPerEpoch, console: console, afterEpoch: { _ in },
-                                           interrupted: { _ in StageOutcome() })
+                                           interrupted: { _, _ in StageOutcome() })
                 } catch is TrainingInterrupted {
                     console.progress("interrupted: the comparison needs every run, so no table is written", final: true)
                     throw TrainingInterrupted(outcome: StageOutcome())

@@ -188,6 +188,32 @@ final class ImageFeatureView {
     /// Forgets the pairs observed so far (a snapshot draws only those since the last).
     func clear() { lastPairs = [:] }
 
+    /// What the view has gathered over training that its final figure and numbers need.
+    struct History: Codable {
+        var sequence: [Moment]
+        /// Updates observed and those that brought the centroids closer, by network letter.
+        var moves: [String: [Int]]
+
+        struct Moment: Codable {
+            var label: String
+            var snapshot: FeatureSnapshot
+        }
+    }
+
+    var history: History {
+        History(sequence: sequence.map { History.Moment(label: $0.label, snapshot: $0.snapshot) },
+                moves: Dictionary(uniqueKeysWithValues: centroidMoves.map { ($0.key.letter, [$0.value.observed, $0.value.closer]) }))
+    }
+
+    /// Continues from a stopped run's history.
+    func restore(_ history: History) {
+        sequence = history.sequence.map { ($0.label, $0.snapshot) }
+        centroidMoves = [:]
+        for network in [UpdatedNetwork.discriminator, .generator, .both] {
+            if let counts = history.moves[network.letter], counts.count == 2 { centroidMoves[network] = (counts[0], counts[1]) }
+        }
+    }
+
     /// The fixed images' features at up to six moments of training, on one scale.
     func sequenceChart() -> SmallMultiplesChart {
         let panels = evenlyChosen(sequence, count: 6).map { moment -> any Chart in

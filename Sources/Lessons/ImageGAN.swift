@@ -16,6 +16,8 @@ struct ImageGAN {
     let loop: TrainingLoop
     let epochs: Int
     let stepsPerEpoch: Int
+    /// The real batches the loop draws (a training checkpoint saves and restores their position).
+    let batches: BatchSource
 
     /// The image set a stage's `data` names (mnist or fashion-mnist), as a one-line error when missing or corrupt.
     static func load(_ set: JudgedSet) throws -> ImageSet {
@@ -38,11 +40,13 @@ struct ImageGAN {
         trainer = GANTrainer(generator: generator, discriminator: discriminator, latentSize: generatorArchitecture.inputSize,
                              configuration: configuration)
         (epochs, stepsPerEpoch) = ImageGAN.length(settings, imageCount: images.count, quick: quick)
-        var batches = ImageBatches(images, batchSize: configuration.batchSize, withReplacement: settings.text("batches") == "with-replacement")
+        let batches = BatchSource(ImageBatches(images, batchSize: configuration.batchSize,
+                                               withReplacement: settings.text("batches") == "with-replacement"))
+        self.batches = batches
         loop = TrainingLoop(trainer: trainer, stage: stage, totalSteps: epochs * stepsPerEpoch,
                             decayTo: Float(settings.number("decay-to")), recordsRows: recordsRows, random: random.split()) { count, random in
-            var batch = batches.next(using: &random)
-            if batch.count < count { batch = batches.next(using: &random) }  // an epoch's short last batch is dropped
+            var batch = batches.batches.next(using: &random)
+            if batch.count < count { batch = batches.batches.next(using: &random) }  // an epoch's short last batch is dropped
             return batch.images
         }
     }
@@ -78,6 +82,13 @@ struct ImageGAN {
     func meanScore(_ images: Tensor) -> Double {
         Double(trainer.discriminator.running(in: .inference) { trainer.discriminate(images) }.mean())
     }
+}
+
+/// Image batches shared by the loop that draws them and the checkpoint that saves where they are.
+final class BatchSource {
+    var batches: ImageBatches
+
+    init(_ batches: ImageBatches) { self.batches = batches }
 }
 
 /// The images of a tensor [n, C, H, W], one grid cell each.

@@ -19,6 +19,7 @@ enum ImageTrainStage: StageKind {
         SettingSpec("latent-walk", .integer(0...16), "0"),
         SettingSpec("views", .text, "none"),
         SettingSpec("pause-every", .integer(0...1_000_000), "0"),
+        SettingSpec("checkpoint-every", .integer(0...1_000_000), "0"),
     ]
 
     /// The views an image stage can add to its grids: `features` (D's last hidden layer).
@@ -77,7 +78,7 @@ enum ImageTrainStage: StageKind {
             }
         }
 
-        var figures: [String] = [], frames: [any Chart] = []
+        var figures: [String] = [], frames: [(title: String, images: Tensor)] = []  // frames: the animation's grids
         var judged: [(step: Int, scores: ImageScores)] = []
         var modes: ModeComparison?  // the last snapshot's: G's two modes on the fixed noise
         let digits = max(4, String(epochs).count)
@@ -85,9 +86,9 @@ enum ImageTrainStage: StageKind {
             let label = String(repeating: "0", count: max(0, digits - String(epoch).count)) + String(epoch)
             let when = "Epoch \(epoch) of \(epochs) (step \(grouped(loop.step)))"
             modes = run.generatorHasModes ? ModeComparison(run, fixedNoise) : nil
-            let grid = imageGrid(modes?.inference ?? run.generated(fixedNoise), title: "\(when): \(side * side) images from the same noise",
-                                 columns: side)
-            frames.append(grid)
+            let frame = (title: "\(when): \(side * side) images from the same noise", images: modes?.inference ?? run.generated(fixedNoise))
+            let grid = imageGrid(frame.images, title: frame.title, columns: side)
+            frames.append(frame)
             figures.append(try context.write(grid, name: "samples-epoch-\(label)"))
             if let fakes = lastFakes, epoch > 0 {
                 figures.append(try context.write(imageGrid(fakes, title: "\(when): the last batch's first fakes", columns: lastFakesSide),
@@ -112,6 +113,26 @@ enum ImageTrainStage: StageKind {
             loop.annotateLastRow(values)
         }
         func outcome() -> StageOutcome { StageOutcome(figures: figures, rows: loop.rows) }
+        func snapshots(_ epoch: Int) -> Bool { epoch % snapshotEvery == 0 || epoch == epochs }
+
+        // The whole training state, at every snapshot (or every `checkpoint-every` epochs), at the end and on Ctrl-C.
+        let checkpoint = try context.folder.path(stage: context.plan.number, name: TrainingCheckpoint.fileName)
+        let checkpointEvery = settings.integer("checkpoint-every")
+        var (savedStep, earlierSeconds) = (-1, 0.0)
+        let start = Date()
+        func saveCheckpoint() throws {
+            guard let owner = context.owner, loop.step != savedStep else { return }
+            let position = run.batches.batches.state
+            let progress = ImageTrainProgress(
+                loop: loop.state, batchesNext: position.next, batchesEpoch: position.epoch,
+                dropoutStreams: (dropoutLayers(trainer.generator) + dropoutLayers(trainer.discriminator)).map(\.randomStream.state),
+                figures: figures.map(context.folder.relative), frameTitles: frames.map(\.title),
+                judged: judged.map { .init(step: $0.step, scores: $0.scores) }, features: features?.history,
+                seconds: earlierSeconds + Date().timeIntervalSince(start))
+            try TrainingCheckpoint.write(to: checkpoint, owner: owner, plan: context.plan, quick: context.quick, run: run,
+                                         progress: progress, frames: frames.map(\.images))
+            savedStep = loop.step
+        }
 
         // Step mode: one update at a time, the fixed-noise grid before and after it, and D's features around it.
         func take(_ networks: Networks) throws -> String {
@@ -134,24 +155,45 @@ enum ImageTrainStage: StageKind {
                 + written.map { $0.components(separatedBy: "/").suffix(2).joined(separator: "/") }.joined(separator: ", ")
         }
 
-        let start = Date()
-        try snapshot(0)
+        if let resume = context.resume {
+            try resume.restore(run)
+            figures = resume.progress.figures.map { (context.folder.root as NSString).appendingPathComponent($0) }
+            figures.forEach(context.folder.recordFigure)
+            frames = Array(zip(resume.progress.frameTitles, try resume.frames()))
+            judged = resume.progress.judged.map { ($0.step, $0.scores) }
+            if let history = resume.progress.features { features?.restore(history) }
+            if loop.epochMeans.count == epochs, run.generatorHasModes { modes = ModeComparison(run, fixedNoise) }
+            (savedStep, earlierSeconds) = (loop.step, resume.progress.seconds)
+            console.line("  continuing from \(resume.path): \(loop.roundsIntoEpoch == 0 ? "after " : "")epoch \(loop.epoch) of \(epochs), "
+                         + "step \(grouped(loop.step))")
+        } else {
+            try snapshot(0)
+        }
         let pauseEvery = settings.integer("pause-every")
         try loop.runEpochs(epochs, steps: run.stepsPerEpoch, console: console, beforeEpoch: { epoch in
             if stepping, epoch == 1 || (pauseEvery > 0 && (epoch - 1) % pauseEvery == 0) {
                 stepping = try stepMode(console, epoch: epoch, outcome: outcome, take: take)
             }
         }, afterEpoch: { epoch in
-            if epoch % snapshotEvery == 0 || epoch == epochs { try snapshot(epoch) }
-        }, interrupted: { epoch in
-            try snapshot(epoch)
-            return outcome()
+            if snapshots(epoch) { try snapshot(epoch) }
+            if (checkpointEvery > 0 ? epoch % checkpointEvery == 0 : snapshots(epoch)) || epoch == epochs { try saveCheckpoint() }
+        }, interrupted: { epoch, ended in
+            var stopped = StageOutcome()
+            if context.owner != nil {
+                try saveCheckpoint()  // the state at the end of the step, before the figures of the stop
+                console.line("  wrote \(checkpoint): the training so far, to continue with --resume")
+                stopped.checkpoint = checkpoint
+            }
+            if !ended || !snapshots(epoch) { try snapshot(epoch) }
+            (stopped.figures, stopped.rows) = (figures, loop.rows)
+            return stopped
         })
-        let seconds = Date().timeIntervalSince(start)
+        let seconds = earlierSeconds + Date().timeIntervalSince(start)
         if frames.count >= 2 {
             let path = try context.folder.path(stage: context.plan.number, name: "samples.gif")
             do {
-                try renderAnimation(frames, to: path, options: RenderOptions(width: 800, height: 800), frameDelay: 0.4)
+                try renderAnimation(frames.map { imageGrid($0.images, title: $0.title, columns: side) }, to: path,
+                                    options: RenderOptions(width: 800, height: 800), frameDelay: 0.4)
             } catch let error as ChartError { throw LessonError([error.message]) }
             context.folder.recordFigure(path)
             figures.append(path)
@@ -172,14 +214,15 @@ enum ImageTrainStage: StageKind {
         if settings.integer("latent-walk") > 0 {
             figures.append(try context.write(latentWalk(run, rows: settings.integer("latent-walk"), random: &random), name: "latent-walk"))
         }
-        let checkpoint = try context.folder.path(stage: context.plan.number, name: "generator.safetensors")
+        let generatorFile = try context.folder.path(stage: context.plan.number, name: "generator.safetensors")
         do {
             try GeneratorCheckpoint(set: set, architecture: run.generatorArchitecture.description, noise: trainer.configuration.noise)
-                .save(trainer.generator, to: checkpoint)
+                .save(trainer.generator, to: generatorFile)
         } catch let error as SafeTensorsError {
             throw LessonError([error.description])
         }
-        console.line("  wrote \(checkpoint): the generator, for `gan-lab score --data \(set.rawValue) --checkpoint \(checkpoint) --samples 10000`")
+        console.line("  wrote \(generatorFile): the generator, for `gan-lab score --data \(set.rawValue) --checkpoint \(generatorFile) --samples 10000`")
+        if context.owner != nil { console.line("  wrote \(checkpoint): the whole training state, to continue from with --resume") }
         if let judging, judged.count >= 2 {
             figures.append(try context.write(judgeChart(steps: judged.map { Double($0.step) }, scores: judged.map(\.scores),
                                                         ceiling: judging.ceiling, xLabel: "step"), name: "judge"))

@@ -62,7 +62,7 @@ private func reason(_ error: Error) -> String {
 }
 
 /// One row of metrics.csv: the columns every training step has, and any a stage adds (`extra`).
-struct MetricsRow {
+struct MetricsRow: Codable {
     var stage: Int
     var step: Int
     var epoch: Int

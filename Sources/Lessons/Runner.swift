@@ -15,6 +15,8 @@ public struct RunOptions {
     /// Threads for matrix products and convolutions. The engine cuts work so that every number
     /// comes out the same on any thread count (a GAN would amplify a last-bit difference).
     public var threads = 2
+    /// A training checkpoint to continue from: the run starts at its stage, with its seed.
+    public var resume: String?
 
     public init() {}
 }
@@ -22,6 +24,8 @@ public struct RunOptions {
 /// Set by Ctrl-C; training stops at the end of the current step.
 public enum Interruption {
     public internal(set) static var requested = false
+    /// Asks to stop after this step of a stage, as Ctrl-C would then (tests stop a run where they choose).
+    static var afterStep: Int?
 
     /// Installs the Ctrl-C handler: the first press asks to stop, a second one exits at once.
     public static func install() {
@@ -38,6 +42,8 @@ public struct RunResult {
     public let figures: [String]
     public let interrupted: Bool
     public let quit: Bool
+    /// The training checkpoint the interrupted stage wrote (`--resume` continues from it).
+    public let checkpoint: String?
     /// Final metrics of each stage, by stage id.
     public let metrics: [String: [String: Double]]
 }
@@ -56,14 +62,18 @@ public final class LessonRunner {
 
     public func run() throws -> RunResult {
         let start = Date()
-        let seed = options.seed ?? lesson.seed
-        let startIndex = try firstStageIndex()
+        if let stage = options.startStage, options.resume != nil {
+            throw LessonError(["--stage \(stage) and --resume: a checkpoint continues its own stage; leave out --stage"])
+        }
+        let resume = try options.resume.map { try TrainingCheckpoint(reading: $0) }
+        let seed = resume?.owner.seed ?? options.seed ?? lesson.seed
+        let startIndex = try resume?.stageIndex(in: lesson, seed: options.seed, quick: options.quick) ?? firstStageIndex()
         setMatrixThreads(options.threads)
         let folder = try OutputFolder(outputRoot: options.outputRoot, lessonNumber: lesson.number)
         var metricsRows: [MetricsRow] = []
         var earlierSamples: [String: Tensor] = [:]
         var stageSummaries: [RunSummary.Stage] = []
-        var interrupted = false, quit = false, failure: Error?
+        var interrupted = false, quit = false, failure: Error?, checkpoint: String?
 
         console.line("gan-lab · Lesson \(lesson.number): \(lesson.title)")
         let kernels = matrixKernelReport()
@@ -82,7 +92,9 @@ public final class LessonRunner {
             console.prose(plan.introduction)
             let context = StageContext(plan: plan, folder: folder, console: console, quick: options.quick,
                                        format: options.format, random: RandomSource(seed: stageSeed(seed, plan.number)),
-                                       earlierSamples: earlierSamples, threads: options.threads)
+                                       earlierSamples: earlierSamples, threads: options.threads,
+                                       owner: RunOwner(lesson: lesson.number, title: lesson.title, seed: seed),
+                                       resume: index == startIndex && stageSummaries.isEmpty ? resume : nil)
             var outcome = StageOutcome()
             do {
                 outcome = try plan.run(context)
@@ -96,6 +108,7 @@ public final class LessonRunner {
                 failure = error
             }
             earlierSamples[plan.id] = outcome.finalSamples
+            checkpoint = outcome.checkpoint
             metricsRows.removeAll { $0.stage == plan.number }  // a re-run replaces the stage's rows
             metricsRows += outcome.rows
             stageSummaries.removeAll { $0.number == plan.number }
@@ -135,7 +148,7 @@ public final class LessonRunner {
         if let failure { throw failure }
         console.line(interrupted ? "Interrupted: what was done is saved." : quit ? "Stopped here; what was done is saved." : "Lesson \(lesson.number) done.")
         console.line("  page: \(folder.root)/index.html · summary.json · metrics.csv")
-        return RunResult(folder: folder.root, figures: folder.figures, interrupted: interrupted, quit: quit,
+        return RunResult(folder: folder.root, figures: folder.figures, interrupted: interrupted, quit: quit, checkpoint: checkpoint,
                          metrics: Dictionary(uniqueKeysWithValues: stageSummaries.map { ($0.id, $0.metrics) }))
     }
 

@@ -16,6 +16,10 @@ struct StageContext {
     var earlierSamples: [String: Tensor] = [:]
     /// The run's thread count (`--threads`): stages of independent runs run that many at once.
     var threads = 1
+    /// The lesson run this stage belongs to, named in the training checkpoints it writes (nil: it writes none).
+    var owner: RunOwner?
+    /// The checkpoint this stage continues from (`--resume`).
+    var resume: TrainingCheckpoint?
 
     var settings: StageSettings { plan.settings }
 
@@ -115,6 +119,8 @@ struct StageOutcome {
     var rows: [MetricsRow] = []
     /// A training stage's final generated points, for later stages to compare with (`compare-with`).
     var finalSamples: Tensor?
+    /// The training checkpoint a stopped stage wrote, to continue from with `--resume`.
+    var checkpoint: String?
 }
 
 /// Thrown when Ctrl-C stopped a stage; carries what the stage had done.

@@ -50,8 +50,8 @@ enum TrainStage: StageKind {
             }
         }, afterEpoch: { epoch in
             if epoch % snapshotEvery == 0 || epoch == epochs { try snapshot(epoch) }
-        }, interrupted: { epoch in
-            try snapshot(epoch)
+        }, interrupted: { epoch, ended in
+            if !ended || !(epoch % snapshotEvery == 0 || epoch == epochs) { try snapshot(epoch) }
             try session.write(epochChart(loop.epochMeans), name: "metrics")
             return outcome()
         })

@@ -63,32 +63,58 @@ final class TrainingLoop {
     private(set) var epochMeans: [StepMetrics] = []
     private var epochSum = StepMetrics(), epochRounds = 0
 
-    /// `epochs` epochs of `steps` rounds: sets `epoch`, keeps each epoch's mean metrics, calls
-    /// `beforeEpoch` (step mode's pause points) and `afterEpoch` (snapshots), and reports progress
-    /// (every 0.1 s on a terminal, every 5 s otherwise, and at the end). On Ctrl-C it says so, asks
-    /// `interrupted` for what the stage saved, and stops the stage with it.
+    /// `epochs` epochs of `steps` rounds, from where the loop is (a resumed run continues inside
+    /// its epoch): sets `epoch`, keeps each epoch's mean metrics, calls `beforeEpoch` (step mode's
+    /// pause points) and `afterEpoch` (snapshots), and reports progress (every 0.1 s on a terminal,
+    /// every 5 s otherwise, and at the end). On Ctrl-C it stops at the end of the step, or of the
+    /// epoch when the step ends one (`ended`: `afterEpoch` has run), says so, asks `interrupted`
+    /// for what the stage saved, and stops the stage with it.
     func runEpochs(_ epochs: Int, steps: Int, console: Console, beforeEpoch: (Int) throws -> Void = { _ in },
-                   afterEpoch: (Int) throws -> Void, interrupted: (Int) throws -> StageOutcome) throws {
-        let start = Date()
+                   afterEpoch: (Int) throws -> Void, interrupted: (_ epoch: Int, _ ended: Bool) throws -> StageOutcome) throws {
+        let (start, firstStep, firstEpoch) = (Date(), step, epochMeans.count)
         var lastReport = Date.distantPast
-        for epoch in 1...epochs {
+        func stop(_ epoch: Int, ended: Bool) throws -> Never {
+            console.progress("interrupted at epoch \(epoch), step \(step): saving what was done", final: true)
+            throw TrainingInterrupted(outcome: try interrupted(epoch, ended))
+        }
+        for epoch in epochMeans.count + 1 ..< epochs + 1 {
             self.epoch = epoch
-            try beforeEpoch(epoch)
-            (epochSum, epochRounds) = (StepMetrics(), 0)
-            do {
-                try train(steps: steps)
-            } catch is TrainingInterrupted {
-                console.progress("interrupted at epoch \(epoch), step \(step): saving what was done", final: true)
-                throw TrainingInterrupted(outcome: try interrupted(epoch))
+            if roundsIntoEpoch == 0 {
+                try beforeEpoch(epoch)
+                (epochSum, epochRounds) = (StepMetrics(), 0)
             }
+            while roundsIntoEpoch < steps {
+                try self.step(.both)
+                roundsIntoEpoch += 1
+                if Interruption.requested, roundsIntoEpoch < steps { try stop(epoch, ended: false) }  // after the step: it is kept
+            }
+            roundsIntoEpoch = 0
             epochMeans.append(scaled(epochSum, 1 / Float(max(epochRounds, 1))))
             try afterEpoch(epoch)
+            if Interruption.requested { try stop(epoch, ended: true) }
             let now = Date()
             if epoch == epochs || now.timeIntervalSince(lastReport) > (console.isTerminal ? 0.1 : 5) {
                 lastReport = now
-                console.progress(progressLine(epoch: epoch, of: epochs, start: start, metrics: epochMeans.last!), final: epoch == epochs)
+                console.progress(progressLine(epoch: epoch, of: epochs, start: start, since: (firstStep, firstEpoch), metrics: epochMeans.last!),
+                                 final: epoch == epochs)
             }
         }
+    }
+
+    /// Rounds of the current epoch `runEpochs` has trained.
+    private(set) var roundsIntoEpoch = 0
+
+    /// Everything the loop keeps that the next steps depend on or report: a resumed run restores it.
+    var state: TrainingLoopState {
+        TrainingLoopState(step: step, epoch: epoch, roundsIntoEpoch: roundsIntoEpoch, random: random.state, rows: rows,
+                          lastMetrics: lastMetrics, epochMeans: epochMeans, epochSum: epochSum, epochRounds: epochRounds,
+                          lastFiniteRound: lastFiniteRound)
+    }
+
+    func restore(_ state: TrainingLoopState) {
+        (step, epoch, roundsIntoEpoch, random) = (state.step, state.epoch, state.roundsIntoEpoch, RandomSource(seed: state.random))
+        (rows, lastMetrics, lastFiniteRound) = (state.rows, state.lastMetrics, state.lastFiniteRound)
+        (epochMeans, epochSum, epochRounds) = (state.epochMeans, state.epochSum, state.epochRounds)
     }
 
     /// `count` steps of both networks. Throws `TrainingInterrupted` (with nothing to save of its
@@ -115,6 +141,7 @@ final class TrainingLoop {
         case .generator: metrics = trainer.singleUpdate(.generator, realBatch: realBatch, using: &random, observe: observe)
         }
         try checkFinite(metrics, networks: networks)
+        if step == Interruption.afterStep { Interruption.requested = true }
         lastMetrics = metrics
         if networks == .both {
             accumulate(&epochSum, metrics)
@@ -148,20 +175,45 @@ final class TrainingLoop {
             throw LessonError(["the \(network) loss became \(loss.isNaN ? "NaN" : "infinite") at step \(step) (\(last)); training diverged: "
                 + "try a lower learning rate (--set learning-rate=…) or a gradient penalty"])
         }
-        if networks == .both { lastFiniteRound = (step, metrics.discriminatorLoss, metrics.generatorLoss) }
+        if networks == .both {
+            lastFiniteRound = FiniteRound(step: step, discriminatorLoss: metrics.discriminatorLoss, generatorLoss: metrics.generatorLoss)
+        }
     }
 
-    private var lastFiniteRound: (step: Int, discriminatorLoss: Float, generatorLoss: Float)?
+    private var lastFiniteRound: FiniteRound?
 
-    /// The progress line: where training is, how fast it goes, and the last numbers, in words.
-    func progressLine(epoch: Int, of epochs: Int, start: Date, metrics: StepMetrics) -> String {
+    /// The progress line: where training is, how fast it goes (since `start`, at `since`'s step and
+    /// epoch), and the last numbers, in words.
+    func progressLine(epoch: Int, of epochs: Int, start: Date, since: (step: Int, epoch: Int) = (0, 0), metrics: StepMetrics) -> String {
         let elapsed = Date().timeIntervalSince(start)
-        let rate = Double(step) / max(elapsed, 1e-9)
-        let remaining = elapsed / Double(max(epoch, 1)) * Double(epochs - epoch)
+        let rate = Double(step - since.step) / max(elapsed, 1e-9)
+        let remaining = elapsed / Double(max(epoch - since.epoch, 1)) * Double(epochs - epoch)
         return "epoch \(epoch)/\(epochs) · step \(grouped(step)) · \(Int(rate)) steps/s · \(fixed(elapsed, 1)) s"
             + (epoch < epochs ? " · ETA \(fixed(remaining, 1)) s" : "")
             + " · " + metricsSummary(metrics)
     }
+}
+
+/// A training loop's state after a step (`TrainingLoop.state`), as a training checkpoint stores it.
+struct TrainingLoopState: Codable {
+    var step: Int
+    var epoch: Int
+    var roundsIntoEpoch: Int
+    /// The loop's stream (batches, noise, labels), by its SplitMix64 state.
+    var random: UInt64
+    var rows: [MetricsRow]
+    var lastMetrics: StepMetrics
+    var epochMeans: [StepMetrics]
+    var epochSum: StepMetrics
+    var epochRounds: Int
+    var lastFiniteRound: FiniteRound?
+}
+
+/// The last round whose losses were finite (a divergence's message cites it).
+struct FiniteRound: Codable {
+    var step: Int
+    var discriminatorLoss: Float
+    var generatorLoss: Float
 }
 
 /// Losses and scores that were measured, in one line, named as a learner reads them.
