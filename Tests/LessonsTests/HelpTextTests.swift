@@ -12,7 +12,7 @@ final class HelpTextTests: XCTestCase {
         XCTAssertEqual(help(RunLesson.self), #"""
 OVERVIEW: Walk through lesson N of Lessons/, or a lesson file given by its path.
 
-USAGE: gan-lab lesson <lesson> [--out <folder>] [--seed <n>] [--threads <n>] [--quick] [--no-pause] [--format <format>] [--stage <stage>] [--set <setting> ...]
+USAGE: gan-lab lesson <lesson> [--out <folder>] [--seed <n>] [--threads <n>] [--quick] [--no-pause] [--format <format>] [--stage <stage>] [--set <setting> ...] [--resume <file>]
 
 ARGUMENTS:
   <lesson>                A lesson number (see `gan-lab lessons`) or the path
@@ -31,6 +31,8 @@ OPTIONS:
   --stage <stage>         Start at this stage (number or id).
   --set <setting>         Change a setting: key=value (every stage) or
                           stage.key=value.
+  --resume <file>         Continue a stopped train-images stage from its
+                          checkpoint (training.safetensors in its folder).
   -h, --help              Show help information.
 
 """#)
@@ -40,7 +42,7 @@ OPTIONS:
         XCTAssertEqual(help(RunFile.self), #"""
 OVERVIEW: Run a lesson file from anywhere.
 
-USAGE: gan-lab run <file> [--out <folder>] [--seed <n>] [--threads <n>] [--quick] [--no-pause] [--format <format>] [--stage <stage>] [--set <setting> ...]
+USAGE: gan-lab run <file> [--out <folder>] [--seed <n>] [--threads <n>] [--quick] [--no-pause] [--format <format>] [--stage <stage>] [--set <setting> ...] [--resume <file>]
 
 ARGUMENTS:
   <file>                  Path of a lesson file (Markdown with ```stage blocks).
@@ -58,6 +60,8 @@ OPTIONS:
   --stage <stage>         Start at this stage (number or id).
   --set <setting>         Change a setting: key=value (every stage) or
                           stage.key=value.
+  --resume <file>         Continue a stopped train-images stage from its
+                          checkpoint (training.safetensors in its folder).
   -h, --help              Show help information.
 
 """#)
