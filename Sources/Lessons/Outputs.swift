@@ -12,14 +12,24 @@ final class OutputFolder {
         try OutputFolder.makeFolder(root)
     }
 
+    /// Creates the folder (and its missing parents) if missing, or says in one line why it cannot be
+    /// written into, in the system's words.
     static func makeFolder(_ path: String) throws {
-        do {
-            try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-        } catch {
-            throw LessonError(["cannot create the output folder \(path) (\(reason(error))); choose another with --out"])
+        var isFolder: ObjCBool = false
+        if FileManager.default.fileExists(atPath: path, isDirectory: &isFolder), !isFolder.boolValue {
+            throw LessonError(["\(path) is a file, not a folder; move it or give another folder with --out"])
         }
-        guard FileManager.default.isWritableFile(atPath: path) else {
-            throw LessonError(["the output folder \(path) is not writable; choose another with --out"])
+        var missing: [String] = []
+        var folder = path
+        while !folder.isEmpty, folder != "/", !FileManager.default.fileExists(atPath: folder) {
+            missing.append(folder)
+            folder = (folder as NSString).deletingLastPathComponent
+        }
+        for folder in missing.reversed() where mkdir(folder, 0o755) != 0 && errno != EEXIST {
+            throw LessonError(["cannot create the folder \(folder) (\(String(cString: strerror(errno)))); choose another with --out"])
+        }
+        guard access(path, W_OK | X_OK) == 0 else {
+            throw LessonError(["the folder \(path) is not writable; choose another with --out"])
         }
     }
 

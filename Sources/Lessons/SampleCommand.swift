@@ -69,8 +69,8 @@ public func sampleImages(_ request: SampleRequest, progress: (String) -> Void = 
     }
     let generator = try TrainedGenerator(path: request.checkpoint)
     let folder = request.folder, imageFolder = (request.folder as NSString).appendingPathComponent("images")
-    try makeSampleFolder(folder)
-    try makeSampleFolder(imageFolder)
+    try OutputFolder.makeFolder(folder)
+    try OutputFolder.makeFolder(imageFolder)
 
     setMatrixThreads(request.threads)
     defer { resetMatrixThreads() }
@@ -127,26 +127,6 @@ public func sampleImages(_ request: SampleRequest, progress: (String) -> Void = 
 /// `images/` names: five digits from 00000, so that a folder listing is in the IDX file's order.
 func imageName(_ index: Int) -> String { String(format: "%05d.png", index) }
 
-/// Creates the folder (and its missing parents) if missing, or says in one line why it cannot be
-/// written into, in the system's words.
-private func makeSampleFolder(_ path: String) throws {
-    var isFolder: ObjCBool = false
-    if FileManager.default.fileExists(atPath: path, isDirectory: &isFolder), !isFolder.boolValue {
-        throw LessonError(["\(path) is a file, not a folder; move it or give another folder with --out"])
-    }
-    var missing: [String] = []
-    var folder = path
-    while !folder.isEmpty, folder != "/", !FileManager.default.fileExists(atPath: folder) {
-        missing.append(folder)
-        folder = (folder as NSString).deletingLastPathComponent
-    }
-    for folder in missing.reversed() where mkdir(folder, 0o755) != 0 && errno != EEXIST {
-        throw LessonError(["cannot create the folder \(folder) (\(String(cString: strerror(errno)))); choose another with --out"])
-    }
-    guard access(path, W_OK | X_OK) == 0 else {
-        throw LessonError(["the folder \(path) is not writable; choose another with --out"])
-    }
-}
 
 /// Removes `images/NNNNN.png` from an earlier run with more images than this one, so that the
 /// folder holds exactly this run's images (other files are left alone).

@@ -143,7 +143,7 @@ final class LessonFileTests: XCTestCase {
         let blocker = temporaryFolder() + "/file"
         _ = FileManager.default.createFile(atPath: blocker, contents: Data())
         XCTAssertThrowsError(try runLesson(lessonPath(1), out: blocker)) { error in
-            XCTAssertTrue("\(error)".hasPrefix("cannot create the output folder \(blocker)/lesson-01"), "\(error)")
+            XCTAssertTrue("\(error)".hasPrefix("cannot create the folder \(blocker)/lesson-01 (Not a directory)"), "\(error)")
             XCTAssertTrue("\(error)".hasSuffix("choose another with --out"), "\(error)")
         }
     }
