@@ -17,13 +17,15 @@ enum ImageTrainStage: StageKind {
         SettingSpec("last-fakes-grid", .integer(0...8), "0"),
         SettingSpec("grid-size", .integer(2...16), "8"),
         SettingSpec("latent-walk", .integer(0...16), "0"),
-        SettingSpec("views", .text, "none"),
+        SettingSpec("views", .text, "samples"),
         SettingSpec("pause-every", .integer(0...1_000_000), "0"),
         SettingSpec("checkpoint-every", .integer(0...1_000_000), "0"),
     ]
 
-    /// The views an image stage can add to its grids: `features` (D's last hidden layer).
-    static let viewNames = ["features"]
+    /// The views of an image stage: `samples` (the fixed-noise grid, drawn at every snapshot
+    /// whatever the setting says; named so `views` means one thing in every stage kind) and
+    /// `features` (D's last hidden layer).
+    static let viewNames = ["samples", "features"]
 
     static func crossCheck(_ settings: StageSettings) -> [String] {
         let views = parseViews(settings.text("views")).filter { $0 != "none" }
