@@ -8,9 +8,10 @@ struct Export: ParsableCommand {
         commandName: "export",
         abstract: "Hand a checkpoint's networks, weights and optimiser state to PyTorch.",
         discussion: "Writes into the folder (created if missing): models.py (the networks as nn.Module classes, "
-            + "state_dict names as the lab's), weights.safetensors (load_state_dict(strict=True)), optimizer.safetensors "
-            + "(from a training checkpoint), noise.safetensors and lab-samples.safetensors (noise and the lab's images of it), "
-            + "sample.py (makes the images again in PyTorch and prints how far they are from the lab's), labfiles.py and README.md.")
+            + "state_dict names as the lab's), weights.safetensors (load_state_dict(strict=True)), noise.safetensors and "
+            + "lab-samples.safetensors (noise and the lab's images of it), sample.py (makes the images again in PyTorch and prints "
+            + "how far they are from the lab's), labfiles.py and README.md; from a training checkpoint also optimizer.safetensors "
+            + "and train.py (continues the training with the stage's recipe, under torchrun too).")
 
     @Flag(name: .long, help: "Write PyTorch code and files (the only format so far).")
     var pytorch = false

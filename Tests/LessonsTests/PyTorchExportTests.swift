@@ -295,4 +295,33 @@ final class PyTorchExportTests: XCTestCase {
         }
         XCTAssertFalse(FileManager.default.fileExists(atPath: folder + "/none"))
     }
+
+    func testHelpOfExport() {
+        XCTAssertEqual(GanLab.helpMessage(for: Export.self, columns: 80), #"""
+OVERVIEW: Hand a checkpoint's networks, weights and optimiser state to PyTorch.
+
+Writes into the folder (created if missing): models.py (the networks as
+nn.Module classes, state_dict names as the lab's), weights.safetensors
+(load_state_dict(strict=True)), noise.safetensors and lab-samples.safetensors
+(noise and the lab's images of it), sample.py (makes the images again in
+PyTorch and prints how far they are from the lab's), labfiles.py and README.md;
+from a training checkpoint also optimizer.safetensors and train.py (continues
+the training with the stage's recipe, under torchrun too).
+
+USAGE: gan-lab export [--pytorch] --checkpoint <file> --out <folder> [--n <n>] [--seed <n>]
+
+OPTIONS:
+  --pytorch               Write PyTorch code and files (the only format so far).
+  --checkpoint <file>     A training.safetensors (both networks) or
+                          generator.safetensors (the generator) a train-images
+                          stage wrote.
+  --out <folder>          Folder to write into (created if missing).
+  --n <n>                 How many noise vectors to export with the lab's
+                          images of them (1 to 1000). (default: 64)
+  --seed <n>              Seed of the noise (as gan-lab sample --seed).
+                          (default: 1)
+  -h, --help              Show help information.
+
+"""#)
+    }
 }

@@ -199,12 +199,12 @@ enum PyTorchFiles {
 
     def write_grid(path, images, columns=None, gap=2, scale=4):
         """Grey or colour images [N, C, H, W] in [-1, 1] as one PNG: ⌈√N⌉ to a row (as `gan-lab sample`
-        lays out its grid), `gap` pixels apart on black, each pixel drawn `scale` times larger."""
+        lays out its grid), `gap` pixels apart on grey, each pixel drawn `scale` times larger."""
         count, channels, height, width = images.shape
         columns = columns or math.ceil(math.sqrt(count))
         rows = math.ceil(count / columns)
         pixels = pixel_bytes(images)
-        canvas = torch.zeros(channels, rows * (height + gap) + gap, columns * (width + gap) + gap, dtype=torch.uint8)
+        canvas = torch.full((channels, rows * (height + gap) + gap, columns * (width + gap) + gap), 128, dtype=torch.uint8)
         for index in range(count):
             top, left = gap + (index // columns) * (height + gap), gap + (index % columns) * (width + gap)
             canvas[:, top:top + height, left:left + width] = pixels[index]

@@ -25,7 +25,8 @@ struct PyTorchNetwork {
         var result: [Module] = []
         for (index, layer) in architecture.layers.enumerated() {
             let input = index == 0 ? architecture.inputShape : shapes[index - 1], output = shapes[index]
-            let written = Architecture.text(of: layer)
+            var written = Architecture.text(of: layer)
+            if case .dense(let width, true) = layer { written = "dense \(width)" }  // the shorthand's bare width, in words
             func module(_ code: String, _ note: String = "") {
                 result.append(Module(code: code, comment: "\(written)\(note) → \(Architecture.shapeText(output))"))
             }
