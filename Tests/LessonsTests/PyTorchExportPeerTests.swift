@@ -129,6 +129,32 @@ final class PyTorchExportPeerTests: XCTestCase {
         }
     }
 
+    /// torchrun with two processes on the CPU (gloo) trains a few steps and writes a generator the lab reads back.
+    func testTorchrunTrainsOnTwoProcessesAndTheLabReadsTheResult() throws {
+        guard let python = Self.python else { throw XCTSkip("no .venv-peers/bin/python in the package (scripts/peer_env.py makes it)") }
+        let folder = temporaryFolder()
+        let checkpoint = try PyTorchExportTests.trainingCheckpoint(in: folder, generator: PyTorchExportTests.mlpGenerator,
+                                                                   discriminator: PyTorchExportTests.mlpDiscriminator)
+        _ = try exportToPyTorch(PyTorchExportRequest(checkpoint: checkpoint, folder: folder + "/export"))
+        // A small data file in the lab's CSV format: 784 pixels and a label a row.
+        var random = RandomSource(seed: 4)
+        let rows = (0..<200).map { _ in ((0..<784).map { _ in String(random.index(below: 256)) } + ["0"]).joined(separator: ",") }
+        try Data(rows.joined(separator: "\n").utf8).write(to: URL(fileURLWithPath: folder + "/digits.csv"))
+        let torchrun = (python as NSString).deletingLastPathComponent + "/torchrun"
+        let (status, output) = try run(torchrun, ["--nproc_per_node=2", "train.py", "--steps", "4", "--log-every", "2", "--sample-every", "2",
+                                                  "--data", folder + "/digits.csv", "--out", folder + "/run"], in: folder + "/export")
+        XCTAssertEqual(status, 0, output)
+        XCTAssertTrue(output.contains("step 4: D loss"), output)
+        for name in ["samples-step-000002.png", "weights.safetensors", "optimizer.safetensors", "generator.safetensors"] {
+            XCTAssertTrue(FileManager.default.fileExists(atPath: folder + "/run/" + name), name)
+        }
+        let optimizer = try SafeTensors(contentsOf: URL(fileURLWithPath: folder + "/run/optimizer.safetensors"))
+        XCTAssertEqual(optimizer["generator_optimizer.step"]?.scalar, 4)
+        // Back in the lab: `gan-lab sample --checkpoint` on what PyTorch wrote.
+        let result = try sampleImages(SampleRequest(checkpoint: folder + "/run/generator.safetensors", count: 4, seed: 1, folder: folder + "/lab"))
+        XCTAssertEqual(result.count, 4)
+    }
+
     private func maximumDifference(_ left: Tensor, _ right: Tensor) -> Float {
         XCTAssertEqual(left.shape, right.shape)
         return zip(left.scalars, right.scalars).map { abs($0 - $1) }.max() ?? .infinity
