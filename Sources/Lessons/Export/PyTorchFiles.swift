@@ -318,6 +318,7 @@ extension PyTorchFiles {
             torchrun --nproc_per_node=2 train.py --steps 1000 --out run   # several processes (GPUs, or CPUs with gloo)
             gan-lab sample --checkpoint run/generator.safetensors --out run/lab-samples   # back in the lab
 
+
         """
         let optimizerNote = source.optimizerTensors.isEmpty ? "" : """
 
@@ -334,13 +335,15 @@ extension PyTorchFiles {
 
         """
         return """
-        # \(source.generator.description)
+        # A gan-lab checkpoint in PyTorch
 
         Exported by `gan-lab export --pytorch` from \(source.summary).
 
+        - generator: `\(source.generator.description)`\(source.discriminator.map { "\n- discriminator: `\($0.description)`" } ?? "")
+
         | file | what it is |
         |---|---|
-        | `models.py` | `Generator`\(both ? " and `Discriminator`" : ""): `nn.Sequential` classes written from the lab's network text, module i = the lab's layer i; `Networks` holds them as `generator`\(both ? " and `discriminator`" : ""); `sample_noise` draws the lab's noise (\(GeneratorCheckpoint.text(of: source.noise))) |
+        | `models.py` | `Generator`\(both ? " and `Discriminator`" : ""): `nn.Sequential` class\(both ? "es" : "") written from the lab's network text, module i = the lab's layer i; `Networks` holds them as `generator`\(both ? " and `discriminator`" : ""); `sample_noise` draws the lab's noise (\(GeneratorCheckpoint.text(of: source.noise))) |
         | `weights.safetensors` | every parameter and buffer under its state_dict name (`generator.0.weight`, `generator.1.running_mean`, `generator.1.num_batches_tracked`, …) |
         \(optimizer)| `noise.safetensors` | \(count) noise vectors (`noise`), drawn as `gan-lab sample --seed \(seed) --n \(count)` draws them |
         | `lab-samples.safetensors` | the lab's images of that noise (`images`, inference mode)\(both ? " and its discriminator's logits of them (`logits`)" : "") |
