@@ -8,7 +8,7 @@ struct GanLab: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "gan-lab",
         abstract: "A step-through GAN laboratory: lessons that explain, train and draw.",
-        subcommands: [ListLessons.self, RunLesson.self, RunFile.self, CheckLesson.self, SweepStage.self, Score.self, Sample.self, Gallery.self, Bench.self])
+        subcommands: [ListLessons.self, RunLesson.self, RunFile.self, CheckLesson.self, SweepStage.self, Score.self, Sample.self, Export.self, Gallery.self, Bench.self])
 }
 
 /// Runs the command; errors become one line each on standard error and a non-zero status.

@@ -101,14 +101,15 @@ struct TrainedGenerator {
         streamAfterRebuild = random
     }
 
-    /// The file as safetensors, or a line saying why it is not a checkpoint the lab can read.
-    private static func read(_ path: String) throws -> SafeTensors {
+    /// The file as safetensors, or a line saying why it is not a checkpoint the lab can read;
+    /// `wanted` names the files that would do ("generator.safetensors").
+    static func read(_ path: String, wanted: String = "generator.safetensors") throws -> SafeTensors {
         var isFolder: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isFolder) else {
-            throw LessonError(["\(path): no such checkpoint (a `train-images` stage writes generator.safetensors in its stage folder)"])
+            throw LessonError(["\(path): no such checkpoint (a `train-images` stage writes \(wanted) in its stage folder)"])
         }
         guard !isFolder.boolValue else {
-            throw LessonError(["\(path) is a folder; give the generator.safetensors file a `train-images` stage wrote in it"])
+            throw LessonError(["\(path) is a folder; give the \(wanted) file a `train-images` stage wrote in it"])
         }
         guard let data = FileManager.default.contents(atPath: path) else {
             throw LessonError(["\(path): cannot be read (check its permissions)"])
@@ -119,7 +120,7 @@ struct TrainedGenerator {
         let headerLength = data.prefix(8).enumerated().reduce(UInt64(0)) { $0 | UInt64($1.element) << (8 * UInt64($1.offset)) }
         let startsLikeSafeTensors = data.count < 9 || (data[data.startIndex + 8] == UInt8(ascii: "{") && headerLength <= UInt64(SafeTensors.maximumHeaderLength))
         guard startsLikeSafeTensors else {
-            throw LessonError([unreadable + "not a safetensors file; give the generator.safetensors a `train-images` stage writes"])
+            throw LessonError([unreadable + "not a safetensors file; give the \(wanted) a `train-images` stage writes"])
         }
         if data.count < 8 || headerLength > UInt64(data.count - 8) {
             throw LessonError([unreadable + "it is truncated (\(data.count) bytes, shorter than its own header); save or copy it again"])

@@ -1,12 +1,15 @@
 import Foundation
 import Kernels
 
-/// A safetensors file of F32 tensors: an 8-byte little-endian header length, a JSON header
-/// naming each tensor's dtype, shape and byte range, then the raw little-endian data.
-/// Reading validates every length and offset before touching the data.
+/// A safetensors file of F32 tensors (and I64 ones, which PyTorch's BatchNorm counts its batches
+/// in): an 8-byte little-endian header length, a JSON header naming each tensor's dtype, shape and
+/// byte range, then the raw little-endian data. Reading validates every length and offset before
+/// touching the data.
 public struct SafeTensors {
-    /// The tensors in the order of their data.
+    /// The F32 tensors in the order of their data.
     public var tensors: [(name: String, tensor: Tensor)]
+    /// The I64 tensors, written after the F32 ones.
+    public var integerTensors: [(name: String, shape: [Int], values: [Int64])] = []
     /// Free-form string metadata (`__metadata__`).
     public var metadata: [String: String]
 
@@ -39,7 +42,7 @@ public struct SafeTensors {
         guard let header = try? JSONSerialization.jsonObject(with: data.subdata(in: 8..<headerEnd)) as? [String: Any] else {
             throw SafeTensorsError("header is not a JSON object")
         }
-        var entries: [(name: String, shape: [Int], range: Range<Int>)] = []
+        var entries: [(name: String, shape: [Int], range: Range<Int>, integer: Bool)] = []
         metadata = [:]
         for (name, value) in header {
             if name == "__metadata__" {
@@ -51,9 +54,10 @@ public struct SafeTensors {
                 continue
             }
             guard let entry = value as? [String: Any] else { throw SafeTensorsError("tensor \"\(name)\": entry is not an object") }
-            guard let dtype = entry["dtype"] as? String, dtype == "F32" else {
-                throw SafeTensorsError("tensor \"\(name)\": dtype \(entry["dtype"] ?? "missing") is not supported (only F32)")
+            guard let dtype = entry["dtype"] as? String, dtype == "F32" || dtype == "I64" else {
+                throw SafeTensorsError("tensor \"\(name)\": dtype \(entry["dtype"] ?? "missing") is not supported (only F32, and I64 counts)")
             }
+            let elementSize = dtype == "F32" ? 4 : 8
             guard let shape = (entry["shape"] as? [Any])?.compactMap(exactInteger), shape.count == (entry["shape"] as? [Any])?.count,
                   shape.allSatisfy({ $0 >= 0 }) else {
                 throw SafeTensorsError("tensor \"\(name)\": shape is not a list of non-negative integers")
@@ -65,18 +69,28 @@ public struct SafeTensors {
             guard begin >= 0, begin <= end, end <= dataLength else {
                 throw SafeTensorsError("tensor \"\(name)\": offsets [\(begin), \(end)] outside the \(dataLength) bytes of data")
             }
-            var bytes = 4, overflow = false
+            var bytes = elementSize, overflow = false
             for dimension in shape where !overflow { (bytes, overflow) = bytes.multipliedReportingOverflow(by: dimension) }
             guard !overflow, bytes == end - begin else {
                 throw SafeTensorsError("tensor \"\(name)\": shape \(shape) needs \(overflow ? "too many" : "\(bytes)") bytes, offsets give \(end - begin)")
             }
-            entries.append((name, shape, begin..<end))
+            entries.append((name, shape, begin..<end, dtype == "I64"))
         }
         entries.sort { ($0.range.lowerBound, $0.range.upperBound) < ($1.range.lowerBound, $1.range.upperBound) }
         for (previous, next) in zip(entries, entries.dropFirst()) where next.range.lowerBound < previous.range.upperBound {
             throw SafeTensorsError("tensors \"\(previous.name)\" and \"\(next.name)\" overlap")
         }
-        tensors = entries.map { entry in
+        var integers: [(name: String, shape: [Int], values: [Int64])] = []
+        for entry in entries where entry.integer {
+            let values: [Int64] = data.withUnsafeBytes { raw in
+                (0..<(entry.range.count / 8)).map { i in
+                    Int64(littleEndian: raw.loadUnaligned(fromByteOffset: headerEnd + entry.range.lowerBound + 8 * i, as: Int64.self))
+                }
+            }
+            integers.append((entry.name, entry.shape, values))
+        }
+        integerTensors = integers
+        tensors = entries.filter { !$0.integer }.map { entry in
             var tensor = Tensor(uninitializedShape: entry.shape)
             tensor.withUnsafeMutableBufferPointer { target in
                 data.withUnsafeBytes { raw in
@@ -99,6 +113,10 @@ public struct SafeTensors {
             header[name] = ["dtype": "F32", "shape": tensor.shape, "data_offsets": [offset, offset + 4 * tensor.count]] as [String: Any]
             offset += 4 * tensor.count
         }
+        for (name, shape, values) in integerTensors {
+            header[name] = ["dtype": "I64", "shape": shape, "data_offsets": [offset, offset + 8 * values.count]] as [String: Any]
+            offset += 8 * values.count
+        }
         var json = (try? JSONSerialization.data(withJSONObject: header, options: [.sortedKeys])) ?? Data("{}".utf8)
         while (8 + json.count) % 8 != 0 { json.append(0x20) }
         var data = Data(capacity: 8 + json.count + offset)
@@ -112,6 +130,9 @@ public struct SafeTensors {
                 }
                 data.append(contentsOf: bytes)
             }
+        }
+        for (_, _, values) in integerTensors {
+            for value in values { withUnsafeBytes(of: value.littleEndian) { data.append(contentsOf: $0) } }
         }
         return data
     }

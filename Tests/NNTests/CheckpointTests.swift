@@ -70,6 +70,21 @@ final class CheckpointTests: XCTestCase {
         }
     }
 
+    /// I64 tensors (PyTorch's BatchNorm counts batches in one) are written after the F32 ones and read back.
+    func testIntegerTensorsRoundTrip() throws {
+        var written = SafeTensors(tensors: [("w", Tensor(shape: [2], scalars: [1, -2]))])
+        written.integerTensors = [("1.num_batches_tracked", [], [12_345_678_901]), ("counts", [3], [-1, 0, 7])]
+        let data = written.encoded()
+        let read = try SafeTensors(data: data)
+        XCTAssertEqual(read["w"]?.scalars, [1, -2])
+        XCTAssertEqual(read.integerTensors.map(\.name), ["1.num_batches_tracked", "counts"])
+        XCTAssertEqual(read.integerTensors.map(\.shape), [[], [3]])
+        XCTAssertEqual(read.integerTensors.map(\.values), [[12_345_678_901], [-1, 0, 7]])
+        let header = String(decoding: data.dropFirst(8).prefix(Int(data[0]) | Int(data[1]) << 8), as: UTF8.self)
+        XCTAssertTrue(header.contains(#""1.num_batches_tracked":{"data_offsets":[8,16],"dtype":"I64","shape":[]}"#), header)
+        assertRejected(file(header: #"{"a":{"dtype":"I64","shape":[2],"data_offsets":[0,8]}}"#), "needs 16 bytes")
+    }
+
     func testHostileFilesAreRejected() {
         let good = #"{"a":{"dtype":"F32","shape":[2,2],"data_offsets":[0,16]}}"#
         XCTAssertEqual(try SafeTensors(data: file(header: good))["a"]?.shape, [2, 2])

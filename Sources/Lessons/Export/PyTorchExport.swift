@@ -1,0 +1,201 @@
+import Autodiff
+import Data
+import Evaluation
+import Foundation
+import GAN
+import Kernels
+import NN
+
+/// `gan-lab export --pytorch`: a checkpoint's networks, weights, optimiser state and noise as a
+/// folder PyTorch runs as it is.
+public struct PyTorchExportRequest {
+    /// A training.safetensors (both networks and their optimisers) or a generator.safetensors
+    /// (the generator alone) that a `train-images` stage wrote.
+    public var checkpoint: String
+    /// Created if missing; files already there with the same names are replaced.
+    public var folder: String
+    /// Noise vectors in noise.safetensors (and images in lab-samples.safetensors).
+    public var count = 64
+    /// Seeds the noise as `gan-lab sample --seed` does: the same seed and count give the same noise.
+    public var seed: UInt64 = 1
+    /// Threads for the lab's own images of the noise (the files do not depend on it).
+    public var threads = 2
+
+    public static let counts = 1...1_000
+
+    public init(checkpoint: String, folder: String) {
+        self.checkpoint = checkpoint
+        self.folder = folder
+    }
+}
+
+/// What `gan-lab export --pytorch` wrote.
+public struct PyTorchExportResult {
+    /// Every file written, inside the folder, in the order written.
+    public let files: [String]
+    public let hasDiscriminator: Bool
+    public let hasOptimizers: Bool
+
+    /// What was written and how to run it, for the terminal.
+    public func lines(folder: String) -> [String] {
+        func path(_ name: String) -> String { (folder as NSString).appendingPathComponent(name) }
+        return ["gan-lab · exported to PyTorch in \(folder)",
+                "  \(path("models.py")): the generator\(hasDiscriminator ? " and discriminator" : "") as nn.Module classes",
+                "  \(path("weights.safetensors")): their state_dict (load_state_dict(strict=True))"]
+            + (hasOptimizers ? ["  \(path("optimizer.safetensors")): both optimisers' state and the stage's settings",
+                                "  \(path("train.py")): continues the training (python train.py --steps N; torchrun --nproc_per_node=2 train.py …)"] : [])
+            + ["  \(path("noise.safetensors")), \(path("lab-samples.safetensors")): the noise, and the lab's images\(hasDiscriminator ? " and logits" : "") of it",
+               "  run: cd \(folder) && python sample.py   (compares PyTorch's images with the lab's; see README.md)"]
+    }
+}
+
+/// Reads the checkpoint, rebuilds its networks, makes the lab's images of fresh noise, and writes
+/// the folder: models.py, labfiles.py, sample.py, README.md, weights.safetensors, optimizer.safetensors
+/// (training checkpoints), noise.safetensors and lab-samples.safetensors. Everything is checked and
+/// made before the first file is written, and each file is written atomically.
+public func exportToPyTorch(_ request: PyTorchExportRequest) throws -> PyTorchExportResult {
+    guard PyTorchExportRequest.counts.contains(request.count) else {
+        throw LessonError(["--n \(request.count): choose \(PyTorchExportRequest.counts.lowerBound) to \(PyTorchExportRequest.counts.upperBound) noise vectors"])
+    }
+    let source = try ExportSource(path: request.checkpoint)
+    setMatrixThreads(request.threads)
+    defer { resetMatrixThreads() }
+
+    var random = RandomSource(seed: request.seed)
+    let noise = source.noise.sample(count: request.count, size: source.generator.inputSize, using: &random)
+    let images = withoutGradients { source.generatorNetwork(Variable(noise)).value }
+    var labOutputs: [(name: String, tensor: Tensor)] = [("images", images)]
+    if let discriminator = source.discriminatorNetwork {
+        labOutputs.append(("logits", withoutGradients { discriminator(Variable(images)).value }))
+    }
+    let facts = ["kind": "gan-lab pytorch export", "checkpoint": request.checkpoint, "generator": source.generator.description]
+        .merging(source.discriminator.map { ["discriminator": $0.description] } ?? [:]) { first, _ in first }
+    let noiseFacts = ["kind": "gan-lab noise", "seed": String(request.seed), "noise": GeneratorCheckpoint.text(of: source.noise),
+                      "data": source.set.rawValue, "generator": source.generator.description]
+
+    var files: [(name: String, data: Data)] = [
+        ("models.py", Data(PyTorchFiles.models(generator: source.generator, discriminator: source.discriminator, noise: source.noise,
+                                               data: source.set.rawValue, source: source.summary).utf8)),
+        ("labfiles.py", Data(PyTorchFiles.labFiles.utf8)),
+        ("sample.py", Data(PyTorchFiles.sample(hasDiscriminator: source.discriminator != nil).utf8)),
+        ("README.md", Data(PyTorchFiles.readme(source: source, count: request.count, seed: request.seed).utf8)),
+        ("weights.safetensors", source.weights(metadata: facts).encoded()),
+    ]
+    if !source.optimizerTensors.isEmpty {
+        files.append(("train.py", Data(PyTorchFiles.train(defaultData: source.dataFile).utf8)))
+        let settings = String(decoding: try JSONSerialization.data(withJSONObject: source.settings, options: [.sortedKeys]), as: UTF8.self)
+        files.append(("optimizer.safetensors", SafeTensors(tensors: source.optimizerTensors, metadata: facts.merging(["settings": settings]) { first, _ in first }).encoded()))
+    }
+    files.append(("noise.safetensors", SafeTensors(tensors: [("noise", noise)], metadata: noiseFacts).encoded()))
+    files.append(("lab-samples.safetensors", SafeTensors(tensors: labOutputs, metadata: noiseFacts).encoded()))
+
+    try OutputFolder.makeFolder(request.folder)
+    for (name, data) in files { try writeAtomically(data, to: (request.folder as NSString).appendingPathComponent(name)) }
+    return PyTorchExportResult(files: files.map(\.name), hasDiscriminator: source.discriminator != nil,
+                               hasOptimizers: !source.optimizerTensors.isEmpty)
+}
+
+/// A checkpoint read for export: the networks rebuilt with their weights (inference mode), the
+/// noise and data set they were trained with, and, from a training checkpoint, the optimisers'
+/// state, the stage's settings and how many steps each network took.
+struct ExportSource {
+    let path: String
+    let generator: Architecture
+    let discriminator: Architecture?
+    let generatorNetwork: Sequential
+    let discriminatorNetwork: Sequential?
+    let noise: NoiseDistribution
+    let set: JudgedSet
+    /// "generator_optimizer.generator.0.weight.exp_avg", …, "generator_optimizer.step", as the lab names them.
+    let optimizerTensors: [(name: String, tensor: Tensor)]
+    /// The stage's settings (empty for a generator checkpoint).
+    let settings: [String: String]
+    /// Where it comes from, in words ("lesson 6, stage "class" (3), seed 1").
+    let summary: String
+    /// Optimiser steps each network took (0 when unknown), PyTorch's num_batches_tracked.
+    let generatorSteps: Int
+    let discriminatorSteps: Int
+
+    static let wanted = "training.safetensors or generator.safetensors"
+
+    init(path: String) throws {
+        self.path = path
+        let file = try TrainedGenerator.read(path, wanted: Self.wanted)
+        switch file.metadata["kind"] ?? "" {
+        case GeneratorCheckpoint.kind:
+            let trained = try TrainedGenerator(path: path)
+            (generator, discriminator, generatorNetwork, discriminatorNetwork) = (trained.architecture, nil, trained.network, nil)
+            (noise, set, optimizerTensors, settings) = (trained.noise, trained.set, [], [:])
+            (generatorSteps, discriminatorSteps) = (0, 0)
+            summary = "\(path) (a generator checkpoint: the generator alone)"
+        case TrainingCheckpoint.kind:
+            let metadata = file.metadata
+            func refuse(_ problem: String) -> LessonError { LessonError(["\(path): \(problem)"]) }
+            guard let settingsText = metadata["settings"],
+                  let settings = try? JSONDecoder().decode([String: String].self, from: Data(settingsText.utf8)),
+                  let generatorText = metadata["generator"], let discriminatorText = metadata["discriminator"] else {
+                throw refuse("a training checkpoint whose metadata is damaged (its settings or networks are missing); export another")
+            }
+            guard let data = settings["data"], let set = JudgedSet(rawValue: data) else {
+                throw refuse("a training checkpoint of \"\(settings["data"] ?? "no")\" images, a data set the lab does not know")
+            }
+            let generator: Architecture, discriminator: Architecture
+            do {
+                (generator, discriminator) = (try Architecture(parsing: generatorText), try Architecture(parsing: discriminatorText))
+            } catch {
+                throw refuse("the networks it describes cannot be rebuilt (\(error))")
+            }
+            guard generator.inputShape.count == 1, generator.outputShape.count == 3, discriminator.inputShape == generator.outputShape else {
+                throw refuse("its generator makes \(Architecture.shapeDescription(generator.outputShape)) and its discriminator reads "
+                    + "\(Architecture.shapeDescription(discriminator.inputShape)): not an image GAN the export can write")
+            }
+            var random = RandomSource(seed: TrainedGenerator.rebuildSeed)
+            let (generatorNetwork, discriminatorNetwork) = (generator.build(using: &random), discriminator.build(using: &random))
+            let networks = Checkpoint(entries: generatorNetwork.namedTensors.map { ("generator." + $0.name, $0.parameter) }
+                                      + discriminatorNetwork.namedTensors.map { ("discriminator." + $0.name, $0.parameter) })
+            let isNetwork = { (name: String) in name.hasPrefix("generator.") || name.hasPrefix("discriminator.") }
+            do { try networks.load(SafeTensors(tensors: file.tensors.filter { isNetwork($0.name) })) } catch {
+                throw refuse("the networks it describes cannot be rebuilt (\(error))")
+            }
+            generatorNetwork.isTraining = false
+            discriminatorNetwork.isTraining = false
+            (self.generator, self.discriminator, self.generatorNetwork, self.discriminatorNetwork) = (generator, discriminator, generatorNetwork, discriminatorNetwork)
+            (self.set, self.settings) = (set, settings)
+            noise = settings["noise"] == "normal" ? .normal : .uniform(low: -1, high: 1)
+            optimizerTensors = file.tensors.filter { $0.name.hasPrefix("generator_optimizer.") || $0.name.hasPrefix("discriminator_optimizer.") }
+            generatorSteps = file["generator_optimizer.step"].map { Int($0.scalar) } ?? 0
+            discriminatorSteps = file["discriminator_optimizer.step"].map { Int($0.scalar) } ?? 0
+            summary = "\(path) (lesson \(metadata["lesson"] ?? "?"), stage \"\(metadata["stage"] ?? "?")\", seed \(metadata["seed"] ?? "?")"
+                + (metadata["quick"] == "true" ? ", quick mode" : "") + ")"
+        default:
+            throw LessonError(["\(path): a safetensors file but not a checkpoint of the lab's (a judge or another program's weights); "
+                + "give the \(Self.wanted) a `train-images` stage writes"])
+        }
+    }
+
+    /// The file the lab reads the stage's images from (train.py's default), as an absolute path.
+    var dataFile: String {
+        if set == .fashionMNIST { return (ImageSource.fashionMNISTFolder as NSString).appendingPathComponent("train-images-idx3-ubyte.gz") }
+        let folder = URL(fileURLWithPath: ImageDataView.dataFolder).standardizedFileURL.path
+        return ImageSource.fullMNIST(in: folder)?.images ?? (folder as NSString).appendingPathComponent("mnist_5k.csv.gz")
+    }
+
+    /// Both networks' tensors under their state_dict names ("generator.0.weight"), with each
+    /// BatchNorm's num_batches_tracked (its network's optimiser steps; PyTorch reads it only when
+    /// momentum is None, which models.py never writes).
+    func weights(metadata: [String: String]) -> SafeTensors {
+        var tensors: [(name: String, tensor: Tensor)] = []
+        var counts: [(name: String, shape: [Int], values: [Int64])] = []
+        let networks = [("generator", generatorNetwork, generatorSteps)]
+            + (discriminatorNetwork.map { [("discriminator", $0, discriminatorSteps)] } ?? [])
+        for (prefix, network, steps) in networks {
+            tensors += network.namedTensors.map { ("\(prefix).\($0.name)", $0.parameter.value) }
+            for (index, layer) in network.layers.enumerated() where layer is BatchNormalization {
+                counts.append(("\(prefix).\(index).num_batches_tracked", [], [Int64(steps)]))
+            }
+        }
+        var file = SafeTensors(tensors: tensors, metadata: metadata)
+        file.integerTensors = counts
+        return file
+    }
+}

@@ -1,0 +1,179 @@
+import Foundation
+import GAN
+import Kernels
+@testable import Lessons
+import NN
+import XCTest
+
+/// The exported folder run by PyTorch: sample.py must make the lab's images of the same noise, and
+/// the discriminator the lab's logits of the same images, within 1e-4. Opt-in: runs only when the
+/// repository has `.venv-peers/bin/python` with torch (scripts/peer_env.py makes it); CI skips it.
+/// `GAN_LAB_EXPORT_CHECKPOINTS` (paths joined by ":") adds checkpoints of real lesson runs.
+final class PyTorchExportPeerTests: XCTestCase {
+    /// The repository's peer Python, if it has one.
+    static let python: String? = {
+        var url = URL(fileURLWithPath: #filePath)
+        for _ in 0..<3 { url.deleteLastPathComponent() }  // Tests/LessonsTests/file → the package
+        let path = url.appendingPathComponent(".venv-peers/bin/python").path
+        return FileManager.default.isExecutableFile(atPath: path) ? path : nil
+    }()
+
+    func testPyTorchReproducesTheLab() throws {
+        guard let python = Self.python else { throw XCTSkip("no .venv-peers/bin/python in the package (scripts/peer_env.py makes it)") }
+        let folder = temporaryFolder()
+        var checkpoints: [(name: String, path: String)] = []
+        for (name, generator, discriminator) in [
+            ("DCGAN", PyTorchExportTests.dcganGenerator, PyTorchExportTests.dcganDiscriminator),
+            ("Fashion MLP", PyTorchExportTests.mlpGenerator, PyTorchExportTests.mlpDiscriminator),
+        ] {
+            try FileManager.default.createDirectory(atPath: folder + "/" + name, withIntermediateDirectories: true)
+            checkpoints.append((name, try PyTorchExportTests.trainingCheckpoint(in: folder + "/" + name, generator: generator, discriminator: discriminator)))
+        }
+        let extra = ProcessInfo.processInfo.environment["GAN_LAB_EXPORT_CHECKPOINTS"] ?? ""
+        checkpoints += extra.split(separator: ":").map { ("given", String($0)) }
+
+        for (index, (name, path)) in checkpoints.enumerated() {
+            let out = folder + "/export-\(index)"
+            var request = PyTorchExportRequest(checkpoint: path, folder: out)
+            request.count = 64
+            let result = try exportToPyTorch(request)
+            let (status, output) = try run(python, ["sample.py"], in: out)
+            XCTAssertEqual(status, 0, "\(name): sample.py failed:\n\(output)")
+            guard status == 0 else { continue }
+            let lab = try SafeTensors(contentsOf: URL(fileURLWithPath: out + "/lab-samples.safetensors"))
+            let torch = try SafeTensors(contentsOf: URL(fileURLWithPath: out + "/samples.safetensors"))
+            let images = maximumDifference(try XCTUnwrap(torch["images"]), try XCTUnwrap(lab["images"]))
+            XCTAssertLessThanOrEqual(images, 1e-4, "\(name) (\(path)): images")
+            var line = "\(name) (\(path)): max |PyTorch − lab| images \(images)"
+            if result.hasDiscriminator {
+                let logits = maximumDifference(try XCTUnwrap(torch["logits_of_lab_images"]), try XCTUnwrap(lab["logits"]))
+                let ownImages = maximumDifference(try XCTUnwrap(torch["logits"]), try XCTUnwrap(lab["logits"]))
+                XCTAssertLessThanOrEqual(logits, 1e-4, "\(name) (\(path)): logits of the lab's images")
+                line += ", logits of the same images \(logits), logits of each one's own images \(ownImages)"
+            }
+            print(line)
+            XCTAssertTrue(output.contains("generator: max |PyTorch − lab|"), output)
+            XCTAssertTrue(FileManager.default.fileExists(atPath: out + "/samples.png"))
+        }
+    }
+
+    /// train.py continues the lab's training: from a checkpoint written after two rounds, it replays
+    /// the lab's next rounds (the same real batches and noise) and its losses follow the lab's.
+    func testTrainFollowsTheLabsLosses() throws {
+        guard let python = Self.python else { throw XCTSkip("no .venv-peers/bin/python in the package (scripts/peer_env.py makes it)") }
+        let folder = temporaryFolder()
+        let withoutDropout = PyTorchExportTests.dcganDiscriminator.replacingOccurrences(of: " -> dropout 0.3", with: "")
+        for (name, generator, discriminator, settings) in [
+            ("Fashion MLP: alternating, D's halves separately, fakes in inference mode, Keras's Adam",
+             PyTorchExportTests.mlpGenerator, PyTorchExportTests.mlpDiscriminator,
+             ["update": "alternating", "discriminator-halves": "separately", "fakes-made-in": "inference-mode", "learning-rate": "1e-3",
+              "batch-size": "16", "noise": "normal"]),
+            ("DCGAN without dropout: joint, real label 0.9, Adam β1 0.5",
+             PyTorchExportTests.dcganGenerator, withoutDropout,
+             ["update": "joint", "learning-rate": "2e-4", "beta1": "0.5", "real-label": "0.9", "batch-size": "8", "noise": "normal"]),
+        ] {
+            let out = folder + "/" + String(name.prefix { $0 != ":" }).replacingOccurrences(of: " ", with: "-")
+            try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
+            let stageSettings = StageSettings(values: settings.merging(["data": "mnist", "generator": generator, "discriminator": discriminator]) { $1 },
+                                              kind: ImageTrainStage.self)
+            let configuration = GANConfiguration(stageSettings)
+            var random = RandomSource(seed: 21)
+            let trainer = GANTrainer(generator: try Architecture(parsing: generator).build(using: &random),
+                                     discriminator: try Architecture(parsing: discriminator).build(using: &random),
+                                     latentSize: 100, configuration: configuration)
+            let pool = Tensor.uniform(shape: [4 * configuration.batchSize, 1, 28, 28], low: -1, high: 1, using: &random)
+            var next = 0
+            let realBatch: (Int, inout RandomSource) -> Tensor = { count, _ in
+                defer { next = (next + count) % pool.shape[0] }
+                return pool.sliced(alongAxis: 0, next..<(next + count))
+            }
+            for _ in 0..<2 {
+                var metrics = StepMetrics()
+                trainer.round(realBatch: realBatch, into: &metrics, using: &random)
+            }
+            let checkpoint = out + "/training.safetensors"
+            try PyTorchExportTests.save(try TrainingCheckpoint.networks(trainer), to: checkpoint, generator: generator, discriminator: discriminator,
+                                        settings: stageSettings.effective)
+            // The lab's next rounds, with what they drew.
+            var replay: [(name: String, tensor: Tensor)] = [], reals = 0, noises = 0, labLosses: [(Float, Float)] = []
+            for _ in 0..<3 {
+                var metrics = StepMetrics()
+                trainer.round(realBatch: realBatch, into: &metrics, using: &random) { network, real, noise, update in
+                    if network != .generator {
+                        replay.append(("real.\(reals)", real))
+                        reals += 1
+                    }
+                    replay.append(("noise.\(noises)", noise))
+                    noises += 1
+                    update()
+                }
+                labLosses.append((metrics.discriminatorLoss, metrics.generatorLoss))
+            }
+            try SafeTensors(tensors: replay).write(to: URL(fileURLWithPath: out + "/replay.safetensors"))
+            _ = try exportToPyTorch(PyTorchExportRequest(checkpoint: checkpoint, folder: out + "/export"))
+            let (status, output) = try run(python, ["train.py", "--steps", "3", "--replay", out + "/replay.safetensors",
+                                                    "--losses", out + "/losses.safetensors", "--out", out + "/run"], in: out + "/export")
+            XCTAssertEqual(status, 0, "\(name): train.py failed:\n\(output)")
+            guard status == 0 else { continue }
+            let losses = try SafeTensors(contentsOf: URL(fileURLWithPath: out + "/losses.safetensors"))
+            let torchLosses = Array(zip(try XCTUnwrap(losses["discriminator_loss"]).scalars, try XCTUnwrap(losses["generator_loss"]).scalars))
+            XCTAssertEqual(torchLosses.count, 3)
+            var largest: Float = 0
+            for (lab, torch) in zip(labLosses, torchLosses) {
+                largest = max(largest, abs(lab.0 - torch.0), abs(lab.1 - torch.1))
+            }
+            XCTAssertLessThanOrEqual(largest, 1e-3, "\(name): lab \(labLosses), PyTorch \(torchLosses)")
+            print("\(name): 3 rounds, max |PyTorch − lab| over D and G losses \(largest); lab \(labLosses)")
+            // What train.py wrote, the lab reads back.
+            XCTAssertNoThrow(try TrainedGenerator(path: out + "/run/generator.safetensors"))
+        }
+    }
+
+    /// torchrun with two processes on the CPU (gloo) trains a few steps and writes a generator the lab reads back.
+    func testTorchrunTrainsOnTwoProcessesAndTheLabReadsTheResult() throws {
+        guard let python = Self.python else { throw XCTSkip("no .venv-peers/bin/python in the package (scripts/peer_env.py makes it)") }
+        let folder = temporaryFolder()
+        let checkpoint = try PyTorchExportTests.trainingCheckpoint(in: folder, generator: PyTorchExportTests.mlpGenerator,
+                                                                   discriminator: PyTorchExportTests.mlpDiscriminator)
+        _ = try exportToPyTorch(PyTorchExportRequest(checkpoint: checkpoint, folder: folder + "/export"))
+        // A small data file in the lab's CSV format: 784 pixels and a label a row.
+        var random = RandomSource(seed: 4)
+        let rows = (0..<200).map { _ in ((0..<784).map { _ in String(random.index(below: 256)) } + ["0"]).joined(separator: ",") }
+        try Data(rows.joined(separator: "\n").utf8).write(to: URL(fileURLWithPath: folder + "/digits.csv"))
+        let torchrun = (python as NSString).deletingLastPathComponent + "/torchrun"
+        let (status, output) = try run(torchrun, ["--nproc_per_node=2", "train.py", "--steps", "4", "--log-every", "2", "--sample-every", "2",
+                                                  "--data", folder + "/digits.csv", "--out", folder + "/run"], in: folder + "/export")
+        XCTAssertEqual(status, 0, output)
+        XCTAssertTrue(output.contains("step 4: D loss"), output)
+        for name in ["samples-step-000002.png", "weights.safetensors", "optimizer.safetensors", "generator.safetensors"] {
+            XCTAssertTrue(FileManager.default.fileExists(atPath: folder + "/run/" + name), name)
+        }
+        let optimizer = try SafeTensors(contentsOf: URL(fileURLWithPath: folder + "/run/optimizer.safetensors"))
+        XCTAssertEqual(optimizer["generator_optimizer.step"]?.scalar, 4)
+        // Back in the lab: `gan-lab sample --checkpoint` on what PyTorch wrote.
+        let result = try sampleImages(SampleRequest(checkpoint: folder + "/run/generator.safetensors", count: 4, seed: 1, folder: folder + "/lab"))
+        XCTAssertEqual(result.count, 4)
+    }
+
+    private func maximumDifference(_ left: Tensor, _ right: Tensor) -> Float {
+        XCTAssertEqual(left.shape, right.shape)
+        return zip(left.scalars, right.scalars).map { abs($0 - $1) }.max() ?? .infinity
+    }
+
+    private func run(_ executable: String, _ arguments: [String], in folder: String) throws -> (Int32, String) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        process.currentDirectoryURL = URL(fileURLWithPath: folder)
+        var environment = ProcessInfo.processInfo.environment
+        environment["OMP_NUM_THREADS"] = "2"
+        process.environment = environment
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = pipe
+        try process.run()
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+    }
+}

@@ -1,0 +1,327 @@
+import Autodiff
+@testable import CLI
+import Foundation
+import GAN
+import Kernels
+@testable import Lessons
+import NN
+import XCTest
+
+/// `gan-lab export --pytorch` on networks the tests save themselves: the PyTorch code written for
+/// them, the files, and the refusals. `testPyTorchReproducesTheLab` runs the exported sample.py
+/// when the repository has `.venv-peers/bin/python` (scripts/peer_env.py makes it), and skips otherwise.
+final class PyTorchExportTests: XCTestCase {
+    /// Lesson 6's networks (the TensorFlow tutorial's DCGAN) and lesson 5's (the Fashion MLP with BatchNorm).
+    static let dcganGenerator = "100 -> dense 12544 nobias -> batchnorm -> leaky 0.3 -> reshape 256x7x7 "
+        + "-> deconv 128 5x5 stride 1 same nobias -> batchnorm -> leaky 0.3 -> deconv 64 5x5 stride 2 same nobias -> batchnorm -> leaky 0.3 "
+        + "-> deconv 1 5x5 stride 2 same nobias -> tanh"
+    static let dcganDiscriminator = "1x28x28 -> conv 64 5x5 stride 2 same -> leaky 0.3 -> dropout 0.3 "
+        + "-> conv 128 5x5 stride 2 same -> leaky 0.3 -> dropout 0.3 -> flatten -> dense 1"
+    static let mlpGenerator = "100 -> 256 leaky 0.2 -> batchnorm momentum 0.8 -> 512 leaky 0.2 -> batchnorm momentum 0.8 "
+        + "-> 1024 leaky 0.2 -> batchnorm momentum 0.8 -> 784 tanh -> reshape 1x28x28"
+    static let mlpDiscriminator = "1x28x28 -> flatten -> 512 leaky 0.2 -> 256 leaky 0.2 -> 1"
+
+    private func codes(_ text: String) throws -> [String] {
+        PyTorchNetwork(className: "Net", architecture: try Architecture(parsing: text)).modules().map(\.code)
+    }
+
+    func testTheDCGANIsWrittenWithKerasPaddingMadeExplicit() throws {
+        XCTAssertEqual(try codes(Self.dcganGenerator), [
+            "nn.Linear(100, 12544, bias=False)",
+            "KerasBatchNorm1d(12544, eps=0.001, momentum=0.01)",
+            "nn.LeakyReLU(0.3)",
+            "Reshape(256, 7, 7)",
+            "nn.ConvTranspose2d(256, 128, 5, stride=1, padding=2, bias=False)",  // stride 1: symmetric, PyTorch's own
+            "KerasBatchNorm2d(128, eps=0.001, momentum=0.01)",
+            "nn.LeakyReLU(0.3)",
+            // 7 → full 17 → 14: one row cut at the top and left, two at the bottom and right.
+            "CroppedConvTranspose2d(128, 64, 5, stride=2, crop=(1, 2, 1, 2), bias=False)",
+            "KerasBatchNorm2d(64, eps=0.001, momentum=0.01)",
+            "nn.LeakyReLU(0.3)",
+            "CroppedConvTranspose2d(64, 1, 5, stride=2, crop=(1, 2, 1, 2), bias=False)",
+            "nn.Tanh()",
+        ])
+        XCTAssertEqual(try codes(Self.dcganDiscriminator), [
+            "PaddedConv2d(1, 64, 5, stride=2, pad=(1, 2, 1, 2))",  // 28 → 14 reads 1 zero row before and 2 after
+            "nn.LeakyReLU(0.3)",
+            "nn.Dropout(0.3)",
+            "PaddedConv2d(64, 128, 5, stride=2, pad=(1, 2, 1, 2))",
+            "nn.LeakyReLU(0.3)",
+            "nn.Dropout(0.3)",
+            "nn.Flatten()",
+            "nn.Linear(6272, 1)",
+        ])
+        // Module i is the lab's layer i: every state_dict name of the lab's network is a module that has it.
+        for text in [Self.dcganGenerator, Self.dcganDiscriminator] {
+            var random = RandomSource(seed: 1)
+            let network = try Architecture(parsing: text).build(using: &random)
+            let modules = try codes(text)
+            XCTAssertEqual(modules.count, network.layers.count)
+            for (name, _) in network.namedTensors {
+                let index = Int(name.prefix { $0.isNumber })!
+                let module = modules[index]
+                XCTAssertTrue(name.hasSuffix(".bias") ? !module.contains("bias=False") && !module.hasPrefix("nn.LeakyReLU")
+                              : name.contains("running") ? module.hasPrefix("KerasBatchNorm") : true, "\(name): \(module)")
+            }
+        }
+        let models = PyTorchFiles.models(generator: try Architecture(parsing: Self.dcganGenerator),
+                                         discriminator: try Architecture(parsing: Self.dcganDiscriminator), noise: .normal, data: "mnist", source: "a test")
+        for expected in ["class Generator(nn.Sequential):", "class Discriminator(nn.Sequential):", "self.discriminator = Discriminator()",
+                         "LATENT_SIZE = 100", "torch.randn(count, LATENT_SIZE", "input_shape = (100,)", "output_shape = (1, 28, 28)",
+                         "# 7: deconv 64 5x5 stride 2 same nobias (Keras crops the odd extra row and column at the bottom and right) → 64x14x14",
+                         "# 1: batchnorm (Keras momentum 0.99) → 12544"] {
+            XCTAssertTrue(models.contains(expected), expected)
+        }
+    }
+
+    func testTheMLPAndOtherLayersAreWrittenAsPyTorchHasThem() throws {
+        XCTAssertEqual(try codes(Self.mlpGenerator), [
+            "nn.Linear(100, 256)", "nn.LeakyReLU(0.2)", "KerasBatchNorm1d(256, eps=0.001, momentum=0.2)",
+            "nn.Linear(256, 512)", "nn.LeakyReLU(0.2)", "KerasBatchNorm1d(512, eps=0.001, momentum=0.2)",
+            "nn.Linear(512, 1024)", "nn.LeakyReLU(0.2)", "KerasBatchNorm1d(1024, eps=0.001, momentum=0.2)",
+            "nn.Linear(1024, 784)", "nn.Tanh()", "Reshape(1, 28, 28)",
+        ])
+        XCTAssertEqual(try codes(Self.mlpDiscriminator), ["nn.Flatten()", "nn.Linear(784, 512)", "nn.LeakyReLU(0.2)",
+                                                          "nn.Linear(512, 256)", "nn.LeakyReLU(0.2)", "nn.Linear(256, 1)"])
+        // Same padding at stride 1: symmetric for odd kernels, one more after for even ones; valid
+        // padding; a transposed convolution whose kernel is smaller than its stride grows by zeros.
+        XCTAssertEqual(try codes("3x9x9 -> conv 8 3x3 same -> conv 8 4x4 same nobias -> conv 4 3x3 stride 2 -> relu -> sigmoid "
+                                 + "-> deconv 2 1x1 stride 2 -> deconv 2 3x3 stride 2 -> batchnorm momentum 0.9 epsilon 1e-05 -> flatten -> 10 linear"), [
+            "nn.Conv2d(3, 8, 3, stride=1, padding=1)",
+            "PaddedConv2d(8, 8, 4, stride=1, pad=(1, 2, 1, 2), bias=False)",
+            "nn.Conv2d(8, 4, 3, stride=2)",
+            "nn.ReLU()", "nn.Sigmoid()",
+            "CroppedConvTranspose2d(4, 2, 1, stride=2, crop=(0, -1, 0, -1))",  // 4 → 7 in full, Keras makes 8
+            "nn.ConvTranspose2d(2, 2, 3, stride=2)",
+            "KerasBatchNorm2d(2, eps=1e-05, momentum=0.1)",
+            "nn.Flatten()", "nn.Linear(578, 10)",
+        ])
+        XCTAssertEqual(PyTorchNetwork.torchMomentum(0.99), "0.01")
+        XCTAssertEqual(PyTorchNetwork.torchMomentum(0.8), "0.2")
+        XCTAssertEqual(PyTorchNetwork.torchMomentum(1), "0")
+        let models = PyTorchFiles.models(generator: try Architecture(parsing: Self.mlpGenerator), discriminator: nil,
+                                         noise: .uniform(low: -1, high: 1), data: "mnist", source: "a test")
+        XCTAssertTrue(models.contains("torch.rand(count, LATENT_SIZE, generator=generator, device=device) * 2.0 + -1.0"))
+        XCTAssertFalse(models.contains("class Discriminator"))
+        XCTAssertTrue(models.contains("self.generator = Generator()\n"))
+    }
+
+    /// A training checkpoint as a train-images stage writes one: both networks (BatchNorm statistics
+    /// and biases set to other values than their first ones, so that a mix-up shows), both Adam
+    /// optimisers' state and the metadata the export reads.
+    static func trainingCheckpoint(in folder: String, generator: String, discriminator: String, noise: String = "normal") throws -> String {
+        var random = RandomSource(seed: 7)
+        let networks = [try Architecture(parsing: generator).build(using: &random), try Architecture(parsing: discriminator).build(using: &random)]
+        for network in networks {
+            for (name, parameter) in network.namedTensors where !name.hasSuffix(".weight") || name.contains("running") || isBatchNorm(network, name) {
+                let low: Double = name.hasSuffix("running_var") || (name.hasSuffix(".weight") && isBatchNorm(network, name)) ? 0.5 : -0.2
+                parameter.value = Tensor(shape: parameter.value.shape,
+                                         scalars: (0..<parameter.value.count).map { _ in Float(random.uniform(low, low + (low > 0 ? 1 : 0.4))) })
+            }
+        }
+        let optimizers = networks.map { Adam(parameters: $0.parameters) }
+        let checkpoint = Checkpoint(entries: networks[0].namedTensors.map { ("generator." + $0.name, $0.parameter) }
+                                    + networks[1].namedTensors.map { ("discriminator." + $0.name, $0.parameter) },
+                                    optimizers: [("generator_optimizer", optimizers[0]), ("discriminator_optimizer", optimizers[1])])
+        let settings = StageSettings(values: ["data": "mnist", "noise": noise, "learning-rate": "0.0002", "generator": generator,
+                                              "discriminator": discriminator], kind: ImageTrainStage.self)
+        let path = folder + "/training.safetensors"
+        try save(checkpoint, to: path, generator: generator, discriminator: discriminator, settings: settings.effective)
+        return path
+    }
+
+    /// Networks and optimisers saved as a train-images stage saves them, with the metadata the export reads.
+    static func save(_ checkpoint: Checkpoint, to path: String, generator: String, discriminator: String, settings: [String: String]) throws {
+        let settingsText = String(decoding: try JSONSerialization.data(withJSONObject: settings, options: [.sortedKeys]), as: UTF8.self)
+        try checkpoint.save(to: URL(fileURLWithPath: path), metadata: [
+            "kind": "gan-lab training", "lesson": "6", "lesson_title": "test", "seed": "1", "stage": "test", "stage_number": "1",
+            "quick": "true", "generator": generator, "discriminator": discriminator, "settings": settingsText, "progress": "{}"])
+    }
+
+    private static func isBatchNorm(_ network: Sequential, _ name: String) -> Bool {
+        network.layers[Int(name.prefix { $0.isNumber })!] is BatchNormalization
+    }
+
+    func testExportWritesTheFolderFromATrainingCheckpoint() throws {
+        let folder = temporaryFolder()
+        let path = try Self.trainingCheckpoint(in: folder, generator: Self.mlpGenerator, discriminator: Self.mlpDiscriminator)
+        var request = PyTorchExportRequest(checkpoint: path, folder: folder + "/new/export")
+        request.count = 10
+        let result = try exportToPyTorch(request)
+        XCTAssertEqual(Set(result.files), ["models.py", "labfiles.py", "sample.py", "README.md", "weights.safetensors", "train.py", "optimizer.safetensors",
+                                           "noise.safetensors", "lab-samples.safetensors"])
+        XCTAssertEqual(Set(try FileManager.default.contentsOfDirectory(atPath: request.folder)), Set(result.files))
+        XCTAssertTrue(result.hasDiscriminator && result.hasOptimizers)
+
+        // The weights: the lab's tensors under the lab's names, and num_batches_tracked (I64) for each BatchNorm.
+        let original = try SafeTensors(contentsOf: URL(fileURLWithPath: path))
+        let weights = try SafeTensors(contentsOf: URL(fileURLWithPath: request.folder + "/weights.safetensors"))
+        let networkNames = original.tensors.map(\.name).filter { $0.hasPrefix("generator.") || $0.hasPrefix("discriminator.") }
+        XCTAssertEqual(Set(weights.tensors.map(\.name)), Set(networkNames))
+        for name in networkNames { XCTAssertEqual(weights[name]?.scalars, original[name]?.scalars, name) }
+        XCTAssertEqual(weights.integerTensors.map(\.name), ["generator.2.num_batches_tracked", "generator.5.num_batches_tracked", "generator.8.num_batches_tracked"])
+        XCTAssertTrue(weights.integerTensors.allSatisfy { $0.shape == [] && $0.values == [0] })
+        let optimizer = try SafeTensors(contentsOf: URL(fileURLWithPath: request.folder + "/optimizer.safetensors"))
+        XCTAssertEqual(Set(optimizer.tensors.map(\.name)), Set(original.tensors.map(\.name).filter { $0.contains("_optimizer.") }))
+        XCTAssertTrue(optimizer.metadata["settings"]?.contains("\"learning-rate\":\"0.0002\"") ?? false)
+        XCTAssertTrue(optimizer.metadata["settings"]?.contains("\"update\":\"alternating\"") ?? false)  // every setting, defaults too
+
+        // The noise is `gan-lab sample`'s for the same seed and count; the lab's images and logits of it.
+        let noise = try XCTUnwrap(try SafeTensors(contentsOf: URL(fileURLWithPath: request.folder + "/noise.safetensors"))["noise"])
+        var random = RandomSource(seed: 1)
+        XCTAssertEqual(noise.scalars, NoiseDistribution.normal.sample(count: 10, size: 100, using: &random).scalars)
+        let lab = try SafeTensors(contentsOf: URL(fileURLWithPath: request.folder + "/lab-samples.safetensors"))
+        XCTAssertEqual(lab["images"]?.shape, [10, 1, 28, 28])
+        XCTAssertEqual(lab["logits"]?.shape, [10, 1])
+        var rebuild = RandomSource(seed: 99)
+        let generator = try Architecture(parsing: Self.mlpGenerator).build(using: &rebuild)
+        try Checkpoint(entries: generator.namedTensors.map { ("generator." + $0.name, $0.parameter) })
+            .load(SafeTensors(tensors: original.tensors.filter { $0.name.hasPrefix("generator.") }))
+        generator.isTraining = false
+        XCTAssertEqual(lab["images"]?.scalars, withoutGradients { generator(Variable(noise)).value }.scalars)
+
+        let models = try String(contentsOfFile: request.folder + "/models.py", encoding: .utf8)
+        XCTAssertTrue(models.contains("KerasBatchNorm1d(256, eps=0.001, momentum=0.2)"))
+        XCTAssertTrue(models.contains(path))
+        let readme = try String(contentsOfFile: request.folder + "/README.md", encoding: .utf8)
+        XCTAssertTrue(readme.contains("python sample.py") && readme.contains("optimizer.safetensors"))
+        XCTAssertFalse(try FileManager.default.contentsOfDirectory(atPath: request.folder).contains { $0.hasPrefix(".") })
+    }
+
+    func testExportOfAGeneratorCheckpointWritesTheGeneratorAlone() throws {
+        let folder = temporaryFolder()
+        var random = RandomSource(seed: 3)
+        let text = "4 -> 16 relu -> batchnorm -> 784 tanh -> reshape 1x28x28"
+        let network = try Architecture(parsing: text).build(using: &random)
+        let path = folder + "/generator.safetensors"
+        try GeneratorCheckpoint(set: .mnist, architecture: text, noise: .uniform(low: -1, high: 1)).save(network, to: path)
+        var request = PyTorchExportRequest(checkpoint: path, folder: folder + "/out")
+        (request.count, request.seed) = (12, 5)
+        let result = try exportToPyTorch(request)
+        XCTAssertFalse(result.hasDiscriminator || result.hasOptimizers)
+        XCTAssertFalse(result.files.contains("optimizer.safetensors") || result.files.contains("train.py"))
+        let weights = try SafeTensors(contentsOf: URL(fileURLWithPath: folder + "/out/weights.safetensors"))
+        XCTAssertEqual(weights.tensors.map(\.name), network.namedTensors.map { "generator." + $0.name })
+        XCTAssertEqual(weights.integerTensors.map(\.name), ["generator.2.num_batches_tracked"])
+        // The same noise and images as `gan-lab sample --seed 5 --n 12`.
+        let generator = try TrainedGenerator(path: path)
+        let noise = generator.noise(count: 12, seed: 5)
+        let lab = try SafeTensors(contentsOf: URL(fileURLWithPath: folder + "/out/lab-samples.safetensors"))
+        XCTAssertEqual(try SafeTensors(contentsOf: URL(fileURLWithPath: folder + "/out/noise.safetensors"))["noise"]?.scalars, noise.scalars)
+        XCTAssertEqual(lab["images"]?.scalars, generator.images(from: noise).scalars)
+        XCTAssertNil(lab["logits"])
+        let sample = try String(contentsOfFile: folder + "/out/sample.py", encoding: .utf8)
+        XCTAssertFalse(sample.contains("discriminator"))
+        XCTAssertTrue(result.lines(folder: folder + "/out").last?.contains("python sample.py") ?? false)
+    }
+
+    func testBadInputGetsOneClearLineAndWritesNothing() throws {
+        let folder = temporaryFolder()
+        let good = try Self.trainingCheckpoint(in: folder, generator: Self.mlpGenerator, discriminator: Self.mlpDiscriminator)
+        let out = folder + "/out"
+        func problem(_ checkpoint: String, count: Int = 4, out: String = out, file: StaticString = #filePath, line: UInt = #line) -> String {
+            var request = PyTorchExportRequest(checkpoint: checkpoint, folder: out)
+            request.count = count
+            do {
+                _ = try exportToPyTorch(request)
+                return "no error"
+            } catch let error as LessonError {
+                XCTAssertEqual(error.problems.count, 1, file: file, line: line)
+                XCTAssertFalse(error.description.contains("\n"), file: file, line: line)
+                return error.description
+            } catch {
+                return "not a LessonError: \(error)"
+            }
+        }
+        func write(_ bytes: Data, _ name: String) throws -> String {
+            let path = folder + "/" + name
+            try bytes.write(to: URL(fileURLWithPath: path))
+            return path
+        }
+        let bytes = try Data(contentsOf: URL(fileURLWithPath: good))
+        var cases: [(String, String)] = [
+            (problem(folder + "/nowhere.safetensors"), "nowhere.safetensors: no such checkpoint (a `train-images` stage writes training.safetensors or generator.safetensors"),
+            (problem(folder), "is a folder; give the training.safetensors or generator.safetensors file"),
+            (problem(try write(Data(), "empty.safetensors")), "empty.safetensors: not a checkpoint the lab can read: the file is empty"),
+            (problem(try write(Data("import torch\n".utf8), "text.safetensors")), "text.safetensors: not a checkpoint the lab can read: not a safetensors file"),
+        ]
+        for length in [7, 9, 300, bytes.count / 2, bytes.count - 1] {
+            cases.append((problem(try write(bytes.prefix(length), "cut-\(length).safetensors")), "cut-\(length).safetensors: not a checkpoint the lab can read: it is truncated"))
+        }
+        var random = RandomSource(seed: 2)
+        try Checkpoint(model: try Architecture(parsing: Self.mlpDiscriminator).build(using: &random)).save(to: URL(fileURLWithPath: folder + "/d.safetensors"))
+        cases.append((problem(folder + "/d.safetensors"), "d.safetensors: a safetensors file but not a checkpoint of the lab's"))
+        var file = try SafeTensors(contentsOf: URL(fileURLWithPath: good))
+        file.metadata["generator"] = "100 -> 32 relu -> 784 tanh -> reshape 1x28x28"
+        cases.append((problem(try write(file.encoded(), "mismatched.safetensors")),
+                       "mismatched.safetensors: the networks it describes cannot be rebuilt (checkpoint does not match the model"))
+        file = try SafeTensors(contentsOf: URL(fileURLWithPath: good))
+        file.metadata["settings"] = "{"
+        cases.append((problem(try write(file.encoded(), "damaged.safetensors")), "damaged.safetensors: a training checkpoint whose metadata is damaged"))
+        file = try SafeTensors(contentsOf: URL(fileURLWithPath: good))
+        file.metadata["discriminator"] = "2 -> 1"
+        cases.append((problem(try write(file.encoded(), "points.safetensors")),
+                       "its generator makes 1x28x28 images and its discriminator reads 2 numbers: not an image GAN the export can write"))
+        cases.append((problem(good, count: 0), "--n 0: choose 1 to 1000 noise vectors"))
+        cases.append((problem(good, count: 1001), "--n 1001: choose 1 to 1000 noise vectors"))
+        for (message, expected) in cases { XCTAssertTrue(message.contains(expected), "\(message)\n  expected: \(expected)") }
+        XCTAssertFalse(FileManager.default.fileExists(atPath: out), "nothing written for bad input")
+
+        let aFile = try write(Data("x".utf8), "a-file")
+        XCTAssertTrue(problem(good, out: aFile).contains("a-file is a file, not a folder; move it or give another folder with --out"))
+        XCTAssertTrue(problem(good, out: aFile + "/sub").contains("cannot create the folder \(aFile)/sub (Not a directory)"))
+        if geteuid() != 0 {  // permissions do not stop root
+            try FileManager.default.createDirectory(atPath: folder + "/locked", withIntermediateDirectories: true)
+            chmod(folder + "/locked", 0o555)
+            defer { chmod(folder + "/locked", 0o755) }
+            XCTAssertTrue(problem(good, out: folder + "/locked").contains("is not writable; choose another with --out"))
+        }
+    }
+
+    func testExportCommand() throws {
+        let folder = temporaryFolder()
+        let path = try Self.trainingCheckpoint(in: folder, generator: Self.mlpGenerator, discriminator: Self.mlpDiscriminator)
+        let command = try XCTUnwrap(GanLab.parseAsRoot(["export", "--pytorch", "--checkpoint", path, "--out", folder + "/out", "--n", "3", "--seed", "2"]) as? Export)
+        XCTAssertEqual(command.count, 3)
+        try command.run()
+        XCTAssertEqual(try SafeTensors(contentsOf: URL(fileURLWithPath: folder + "/out/noise.safetensors"))["noise"]?.shape, [3, 100])
+        let defaults = try XCTUnwrap(GanLab.parseAsRoot(["export", "--pytorch", "--checkpoint", path, "--out", folder + "/d"]) as? Export)
+        XCTAssertEqual(defaults.count, 64)
+        XCTAssertEqual(defaults.seed, 1)
+        XCTAssertThrowsError(try GanLab.parseAsRoot(["export", "--pytorch", "--checkpoint", path]))  // --out is required
+        let withoutFormat = try XCTUnwrap(GanLab.parseAsRoot(["export", "--checkpoint", path, "--out", folder + "/none"]) as? Export)
+        XCTAssertThrowsError(try withoutFormat.run()) { error in
+            XCTAssertEqual((error as? LessonError)?.problems, ["say what to export to: --pytorch (the only format so far)"])
+        }
+        XCTAssertFalse(FileManager.default.fileExists(atPath: folder + "/none"))
+    }
+
+    func testHelpOfExport() {
+        XCTAssertEqual(GanLab.helpMessage(for: Export.self, columns: 80), #"""
+OVERVIEW: Hand a checkpoint's networks, weights and optimiser state to PyTorch.
+
+Writes into the folder (created if missing): models.py (the networks as
+nn.Module classes, state_dict names as the lab's), weights.safetensors
+(load_state_dict(strict=True)), noise.safetensors and lab-samples.safetensors
+(noise and the lab's images of it), sample.py (makes the images again in
+PyTorch and prints how far they are from the lab's), labfiles.py and README.md;
+from a training checkpoint also optimizer.safetensors and train.py (continues
+the training with the stage's recipe, under torchrun too).
+
+USAGE: gan-lab export [--pytorch] --checkpoint <file> --out <folder> [--n <n>] [--seed <n>]
+
+OPTIONS:
+  --pytorch               Write PyTorch code and files (the only format so far).
+  --checkpoint <file>     A training.safetensors (both networks) or
+                          generator.safetensors (the generator) a train-images
+                          stage wrote.
+  --out <folder>          Folder to write into (created if missing).
+  --n <n>                 How many noise vectors to export with the lab's
+                          images of them (1 to 1000). (default: 64)
+  --seed <n>              Seed of the noise (as gan-lab sample --seed).
+                          (default: 1)
+  -h, --help              Show help information.
+
+"""#)
+    }
+}
