@@ -34,7 +34,7 @@ final class SampleCommandTests: XCTestCase {
         var result: [String: Data] = [:]
         for name in try XCTUnwrap(FileManager.default.subpathsOfDirectory(atPath: folder)) {
             var isFolder: ObjCBool = false
-            FileManager.default.fileExists(atPath: folder + "/" + name, isDirectory: &isFolder)
+            _ = FileManager.default.fileExists(atPath: folder + "/" + name, isDirectory: &isFolder)
             if !isFolder.boolValue { result[name] = try Data(contentsOf: URL(fileURLWithPath: folder + "/" + name)) }
         }
         return result
