@@ -34,3 +34,19 @@ func runLesson(_ path: String, out: String, quick: Bool = true, seed: UInt64? = 
 func lessonPath(_ number: Int) throws -> String {
     try LessonCatalog(folder: lessonsFolder).path(ofLesson: number)
 }
+
+/// The one line a refused command gives: `body`'s LessonError as text, after checking it is one
+/// problem on one line; "no error" when `body` succeeds, and the error itself when it is not a
+/// LessonError.
+func refusal(file: StaticString = #filePath, line: UInt = #line, _ body: () throws -> Void) -> String {
+    do {
+        try body()
+        return "no error"
+    } catch let error as LessonError {
+        XCTAssertEqual(error.problems.count, 1, file: file, line: line)
+        XCTAssertFalse(error.description.contains("\n"), file: file, line: line)
+        return error.description
+    } catch {
+        return "not a LessonError: \(error)"
+    }
+}

@@ -172,16 +172,7 @@ final class SampleCommandTests: XCTestCase {
         let good = try checkpoint(in: folder)
         let out = folder + "/out"
         func problem(_ checkpoint: String, count: Int = 4, out: String = out, file: StaticString = #filePath, line: UInt = #line) -> String {
-            do {
-                _ = try sample(checkpoint, count: count, seed: 1, out: out)
-                return "no error"
-            } catch let error as LessonError {
-                XCTAssertEqual(error.problems.count, 1, file: file, line: line)
-                XCTAssertFalse(error.description.contains("\n"), file: file, line: line)
-                return error.description
-            } catch {
-                return "not a LessonError: \(error)"
-            }
+            refusal(file: file, line: line) { _ = try sample(checkpoint, count: count, seed: 1, out: out) }
         }
         func write(_ bytes: Data, _ name: String) throws -> String {
             let path = folder + "/" + name
