@@ -18,6 +18,7 @@ final class LessonSixTests: XCTestCase {
         XCTAssertEqual(written.text("noise"), "normal")
         XCTAssertEqual(written.integer("grid-size"), 4)  // the tutorial's 16 fixed noise vectors
         XCTAssertEqual(written.text("products"), "fastest")
+        XCTAssertEqual(written.integer("epochs") * (5_000 / 256), 304)  // the steps the prose states
         // The class-time stage: the DCGAN paper's Adam, batches of 64, half the channels, the rest as written.
         let classTime = try XCTUnwrap(lesson.stages.first { $0.id == "class" }).settings
         XCTAssertEqual(classTime.number("learning-rate"), 2e-4)
@@ -51,6 +52,7 @@ final class LessonSixTests: XCTestCase {
         XCTAssertEqual(keras.number("learning-rate"), 2e-4)
         XCTAssertEqual(keras.number("beta1"), 0.5)
         XCTAssertEqual(keras.integer("batch-size"), 256)
+        XCTAssertEqual(keras.integer("epochs") * (5_000 / 256), 152)
         for (role, all) in [("generator", 2_343_681), ("discriminator", 212_865)] {
             let architecture = try Architecture(parsing: keras.text(role))
             let rows = architecture.build(using: &random).summary(inputShape: [1] + architecture.inputShape)
