@@ -135,15 +135,6 @@ func shiftedRandomly(_ images: Tensor, upTo limit: Int, using random: inout Rand
     return result
 }
 
-/// Runs `body` on the portable product kernels: a judge's weights, and so every score, are the
-/// same on every machine.
-func onPortableKernels<R>(_ body: () throws -> R) rethrows -> R {
-    let previous = productKernels()
-    setProductKernels(.portable)
-    defer { setProductKernels(previous) }
-    return try body()
-}
-
 /// A small CNN classifier trained by the lab on its own engine: the eye every image score sees with.
 public final class Judge {
     public let set: JudgedSet
@@ -183,7 +174,8 @@ public final class Judge {
             }
         }
         let start = Date()
-        onPortableKernels { train(network, on: data.training, recipe: recipe, using: &random, progress: progress) }
+        // On the portable kernels: a judge's weights, and so every score, are the same on every machine.
+        withProductKernels(.portable) { train(network, on: data.training, recipe: recipe, using: &random, progress: progress) }
         let judge = Judge(set: set, recipe: recipe, network: network, path: path, trainedNow: true, seconds: Date().timeIntervalSince(start))
         judge.heldOutAccuracy = judge.accuracy(on: data.heldOut)
         do {
@@ -246,7 +238,7 @@ public final class Judge {
     public func judge(_ images: Tensor, batchSize: Int = 500) -> Judgement {
         let n = images.shape[0]
         var features: [Tensor] = [], logits: [Tensor] = []
-        onPortableKernels {
+        withProductKernels(.portable) {  // the same scores on every machine
             withoutGradients {
                 for start in stride(from: 0, to: n, by: batchSize) {
                     let hidden = featureLayers(Variable(images.sliced(alongAxis: 0, start..<min(start + batchSize, n))))

@@ -218,12 +218,12 @@ public func measureProducts(_ products: [ProductShape], threads: Int, kernels: P
     // Both go through `gemm`: with the lab on one thread it makes one call, on OpenBLAS's threads.
     let blas = kernels == .fastest ? OpenBLAS.shared : nil
     let onBLASThreads = blas != nil && threading == .openBLAS
-    let (savedLoopThreads, savedKernels) = (loopThreads, activeProductKernels)
+    let savedLoopThreads = loopThreads
     blas?.setThreads(Int32(onBLASThreads ? threads : 1))
-    (loopThreads, activeProductKernels) = (onBLASThreads ? 1 : threads, kernels)
+    loopThreads = onBLASThreads ? 1 : threads
     defer {
         blas?.setThreads(1)
-        (loopThreads, activeProductKernels) = (savedLoopThreads, savedKernels)
+        loopThreads = savedLoopThreads
     }
     var random = RandomSource(seed: 1)
     let a = Tensor.uniform(shape: [products.map { $0.m * $0.k }.max() ?? 1], low: -1, high: 1, using: &random)
@@ -232,7 +232,9 @@ public func measureProducts(_ products: [ProductShape], threads: Int, kernels: P
     let (pa, pb, pc) = (a.storage.pointer, b.storage.pointer, c.storage.pointer)
     let times = (0...max(repeats, 1)).map { _ -> Double in
         let start = DispatchTime.now().uptimeNanoseconds
-        for p in products { gemm(p.transposeA, p.transposeB, p.m, p.n, p.k, pa, pb, 0, pc) }
+        withProductKernels(kernels) {
+            for p in products { gemm(p.transposeA, p.transposeB, p.m, p.n, p.k, pa, pb, 0, pc) }
+        }
         return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6
     }
     withExtendedLifetime((a, b, c)) {}  // the pointers point into their storage

@@ -24,10 +24,11 @@ public func forEachSlice(_ count: Int, minimumSlice: Int, _ body: (Range<Int>) -
         body(0..<count)
         return
     }
+    let kernels = activeProductKernels
     withoutActuallyEscaping(body) { body in
         let task = SliceTask(body: body)
         DispatchQueue.concurrentPerform(iterations: slices) { slice in
-            task.body(count * slice / slices..<count * (slice + 1) / slices)
+            withProductKernels(kernels) { task.body(count * slice / slices..<count * (slice + 1) / slices) }
         }
     }
 }
@@ -41,7 +42,9 @@ private struct SliceTask: @unchecked Sendable {
 /// time, in the order the jobs finish. The first error thrown stops further jobs from starting
 /// and is rethrown once the running ones are done. Jobs must not share mutable state. Every job
 /// runs its matrix products and loops on its own thread (the thread setting is process-wide, so
-/// no job may change it under another), so a job's numbers do not depend on `threads`.
+/// no job may change it under another), so a job's numbers do not depend on `threads`. Jobs run
+/// on the caller's product kernels, and one may change its own (`withProductKernels`) without
+/// changing another's.
 public func forEachJob<Result>(_ count: Int, threads: Int, _ job: (Int) throws -> Result,
                                completed: (Int, Result) -> Void) throws {
     let workers = max(1, min(threads, count))
@@ -53,13 +56,14 @@ public func forEachJob<Result>(_ count: Int, threads: Int, _ job: (Int) throws -
         return
     }
     let queue = JobQueue(count: count)
+    let kernels = activeProductKernels  // the jobs run on their caller's kernels
     try withoutActuallyEscaping(job) { job in
         try withoutActuallyEscaping(completed) { completed in
             let work = JobWork(job: job, completed: completed)
             DispatchQueue.concurrentPerform(iterations: workers) { _ in
                 while let index = queue.next() {
                     do {
-                        let result = try work.job(index)
+                        let result = try withProductKernels(kernels) { try work.job(index) }
                         queue.locked { work.completed(index, result) }
                     } catch {
                         queue.fail(error)

@@ -15,20 +15,44 @@ public enum ProductKernels: String, CaseIterable, Sendable {
     case fastest
 }
 
-/// The kernels `gemm` and the convolutions use now (process-wide, like the thread count).
-nonisolated(unsafe) var activeProductKernels = ProductKernels.portable
+/// The kernels `gemm` and the convolutions use now on this thread: its own choice inside
+/// `withProductKernels`, else the process's (`setProductKernels`). Jobs and slices that a thread
+/// hands to others run on its choice (`forEachJob`, `forEachSlice`), so a judge scoring on the
+/// portable kernels in one sweep run leaves the run beside it on the fastest.
+var activeProductKernels: ProductKernels { KernelChoice.thread ?? KernelChoice.process }
 
-/// Sets the kernels the lab's matrix products and convolutions run on.
-public func setProductKernels(_ kernels: ProductKernels) { activeProductKernels = kernels }
+/// Where the choice of kernels lives: one for the process, and one per thread over it.
+enum KernelChoice {
+    nonisolated(unsafe) static var process = ProductKernels.portable
 
-/// The kernels the lab's matrix products run on now.
+    /// This thread's own choice, or nil (the process's).
+    static var thread: ProductKernels? {
+        get { pthread_getspecific(key).map { ProductKernels.allCases[Int(bitPattern: $0) - 1] } }
+        set { pthread_setspecific(key, newValue.flatMap { kernels in ProductKernels.allCases.firstIndex(of: kernels) }
+                .flatMap { UnsafeRawPointer(bitPattern: $0 + 1) }) }
+    }
+
+    private static let key: pthread_key_t = {
+        var key = pthread_key_t()
+        let status = pthread_key_create(&key, nil)
+        if status != 0 { fatalError("no thread-specific key for the product kernels (error \(status))") }
+        return key
+    }()
+}
+
+/// Sets the kernels the lab's matrix products and convolutions run on, for the whole process
+/// (a thread inside `withProductKernels` keeps its own choice until it leaves).
+public func setProductKernels(_ kernels: ProductKernels) { KernelChoice.process = kernels }
+
+/// The kernels the lab's matrix products run on now, on this thread.
 public func productKernels() -> ProductKernels { activeProductKernels }
 
-/// Runs `body` with the lab's products and convolutions on `kernels`, then puts the setting back.
+/// Runs `body` with this thread's products and convolutions (and the jobs it hands out) on
+/// `kernels`, then puts its choice back. Other threads are not affected.
 public func withProductKernels<R>(_ kernels: ProductKernels, _ body: () throws -> R) rethrows -> R {
-    let saved = activeProductKernels
-    activeProductKernels = kernels
-    defer { activeProductKernels = saved }
+    let saved = KernelChoice.thread
+    KernelChoice.thread = kernels
+    defer { KernelChoice.thread = saved }
     return try body()
 }
 

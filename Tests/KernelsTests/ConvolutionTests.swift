@@ -163,6 +163,36 @@ final class ConvolutionTests: XCTestCase {
         }
     }
 
+    /// Convolutions run side by side in jobs (as `gan-lab sweep` runs seeds) give the bits they
+    /// give alone: the class-time DCGAN's layers at batch 64, every pass.
+    func testJobsSideBySideGiveTheNumbersOfOneAlone() throws {
+        let layers: [([Int], [Int], Int)] = [([64, 1, 28, 28], [32, 1, 5, 5], 2), ([64, 32, 14, 14], [64, 32, 5, 5], 2),
+                                             ([64, 64, 7, 7], [128, 64, 5, 5], 1)]
+        let problems = layers.map { inputShape, weightShape, stride in
+            let g = ConvolutionGeometry.convolution(inputShape: inputShape, weightShape: weightShape, stride: stride, padding: .same)
+            let x = Tensor.uniform(shape: inputShape, low: -1, high: 1, using: &random)
+            let w = Tensor.uniform(shape: weightShape, low: -0.1, high: 0.1, using: &random)
+            let dy = Tensor.uniform(shape: g.outputShape, low: -1, high: 1, using: &random)
+            return (g, x, w, dy)
+        }
+        func passes() -> [[Float]] {
+            problems.flatMap { g, x, w, dy in
+                [convolved(x, w, geometry: g).scalars, convolutionInputGradient(dy, w, geometry: g).scalars,
+                 convolutionWeightGradient(x, dy, geometry: g).scalars]
+            }
+        }
+        try withProductKernels(.fastest) {
+            let alone = passes()
+            var sideBySide: [[[Float]]] = []
+            try forEachJob(4, threads: 2, { _ in passes() }, completed: { sideBySide.append($1) })
+            for (job, results) in sideBySide.enumerated() {
+                for (index, (a, b)) in zip(alone, results).enumerated() {
+                    XCTAssertEqual(a, b, "pass \(index % 3) of layer \(index / 3), job \(job)")
+                }
+            }
+        }
+    }
+
     func testKerasSameAndTransposedSizes() {
         let same = ConvolutionGeometry.convolution(inputShape: [1, 1, 14, 11], weightShape: [1, 1, 5, 5], stride: 2, padding: .same)
         XCTAssertEqual([same.outputHeight, same.outputWidth, same.padTop, same.padLeft], [7, 6, 1, 2])

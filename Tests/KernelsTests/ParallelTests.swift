@@ -31,6 +31,30 @@ final class ParallelTests: XCTestCase {
         XCTAssertEqual(matrixThreads(), 2)
     }
 
+    /// Jobs run on their caller's product kernels, and a job that changes its own (as the judge
+    /// does, to score on the portable kernels) leaves the job beside it on the caller's: a sweep's
+    /// seeds side by side get the numbers each gets alone.
+    func testAJobsChoiceOfKernelsIsItsOwn() throws {
+        let changed = DispatchSemaphore(value: 0), looked = DispatchSemaphore(value: 0)
+        var seen: [Int: ProductKernels] = [:]
+        try withProductKernels(.fastest) {
+            try forEachJob(2, threads: 2, { job -> ProductKernels in
+                if job == 0 {
+                    return withProductKernels(.portable) {
+                        changed.signal()
+                        _ = looked.wait(timeout: .now() + 5)
+                        return productKernels()
+                    }
+                }
+                _ = changed.wait(timeout: .now() + 5)
+                defer { looked.signal() }
+                return productKernels()
+            }, completed: { seen[$0] = $1 })
+            XCTAssertEqual(productKernels(), .fastest)
+        }
+        XCTAssertEqual(seen, [0: .portable, 1: .fastest])
+    }
+
     /// Maths-library maps run in slices on two threads and give every element the value a plain
     /// call gives.
     func testLibraryMapsOnTwoThreadsMatchPlainCalls() {
