@@ -8,13 +8,14 @@ struct Export: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "export",
         abstract: "Hand a checkpoint's or a lesson stage's networks, weights and optimiser state to PyTorch.",
-        discussion: "Writes into the folder (created if missing): models.py (the networks as nn.Module classes, "
+        discussion: "Exports either a checkpoint (--checkpoint F) or a lesson's train or train-images stage before training "
+            + "(LESSON --stage ID: the networks `gan-lab lesson LESSON --stage ID` starts from, --seed and --set as there). "
+            + "Writes into the folder (created if missing): models.py (the networks as nn.Module classes, "
             + "state_dict names as the lab's), weights.safetensors (load_state_dict(strict=True)), noise.safetensors and "
-            + "lab-samples.safetensors (noise and the lab's images of it), sample.py (makes the images again in PyTorch and prints "
-            + "how far they are from the lab's), labfiles.py and README.md; from a training checkpoint also optimizer.safetensors "
-            + "and train.py (continues the training with the stage's recipe, under torchrun too). "
-            + "LESSON --stage S exports a train or train-images stage's networks as `gan-lab lesson LESSON --seed S --stage ID` "
-            + "starts them; for an image stage, train.py then trains them from scratch (fresh optimisers, step 0).")
+            + "lab-samples.safetensors (noise and the lab's images or points of it), sample.py (makes them again in PyTorch and prints "
+            + "how far they are from the lab's), labfiles.py and README.md; for an image GAN also optimizer.safetensors "
+            + "and train.py (continues a checkpoint's training with the stage's recipe, or starts a stage's from step 0 with fresh "
+            + "optimisers; under torchrun too). A stage on points gets no train.py: it reads image files.")
 
     @Flag(name: .long, help: "Write PyTorch code and files (the only format so far).")
     var pytorch = false
