@@ -7,7 +7,7 @@ import XCTest
 
 /// The exported folder run by PyTorch: sample.py must make the lab's images of the same noise, and
 /// the discriminator the lab's logits of the same images, within 1e-4, for checkpoints and for
-/// lessons' stages exported before training (a DCGAN and a toy GAN on points). Opt-in: runs only when the
+/// lessons' stages exported before training (a DCGAN and toy GANs on points). Opt-in: runs only when the
 /// repository has `.venv-peers/bin/python` with torch (scripts/peer_env.py makes it); CI skips it.
 /// `GAN_LAB_EXPORT_CHECKPOINTS` (paths joined by ":") adds checkpoints of real lesson runs.
 final class PyTorchExportPeerTests: XCTestCase {
@@ -36,8 +36,9 @@ final class PyTorchExportPeerTests: XCTestCase {
         var requests = checkpoints.enumerated().map { index, checkpoint in
             (checkpoint.name, checkpoint.path, PyTorchExportRequest(checkpoint: checkpoint.path, folder: folder + "/export-\(index)"))
         }
-        // Lessons' stages before training: lesson 6's class-time DCGAN and lesson 1's toy MLP GAN on points.
-        for (lesson, stage) in [(6, "class"), (1, "works")] {
+        // Lessons' stages before training: lesson 6's class-time DCGAN, lesson 1's toy MLP GAN on
+        // points and lesson 4's, whose networks have fixed scalings around them.
+        for (lesson, stage) in [(6, "class"), (1, "works"), (4, "collapse")] {
             let path = try lessonPath(lesson)
             requests.append(("lesson \(lesson) stage \(stage) before training", path,
                              PyTorchExportRequest(lesson: path, stage: stage, folder: folder + "/export-lesson-\(lesson)-\(stage)")))

@@ -372,6 +372,33 @@ final class PyTorchExportTests: XCTestCase {
         XCTAssertTrue(readme.contains("There is no `train.py`: it is only written for image stages"))
     }
 
+    /// Lesson 4's collapse stage: its networks with the lab's fixed scalings around them (Scale modules in models.py).
+    func testExportOfACollapseStageBeforeTraining() throws {
+        let folder = temporaryFolder()
+        var request = PyTorchExportRequest(lesson: try lessonPath(4), stage: "collapse", folder: folder + "/out")
+        (request.count, request.seed, request.overrides) = (4, 2, ["mixture=grid"])
+        let result = try exportToPyTorch(request)
+        XCTAssertTrue(result.withoutTrainPy && !result.files.contains("train.py"))
+        let lesson = try Lesson(path: try lessonPath(4), overrides: request.overrides)
+        let plan = try XCTUnwrap(lesson.stages.first { $0.id == "collapse" })
+        var random = RandomSource(seed: stageSeed(2, plan.number))
+        let run = CollapseRun(method: try CollapseMethod(plan.settings), mixture: plan.settings.mixture,
+                              seed: CollapseStage.runSeed(&random), totalSteps: 1)
+        let weights = try SafeTensors(contentsOf: URL(fileURLWithPath: request.folder + "/weights.safetensors"))
+        let expected = run.trainer.generator.namedTensors.map { ("generator." + $0.name, $0.parameter.value) }
+            + run.trainer.discriminator.namedTensors.map { ("discriminator." + $0.name, $0.parameter.value) }
+        XCTAssertEqual(weights.tensors.map(\.name), expected.map(\.0))
+        XCTAssertTrue(expected.contains { $0.0 == "discriminator.1.weight" })  // layer 0 is the fixed scaling
+        for (name, tensor) in expected { XCTAssertEqual(weights[name]?.scalars, tensor.scalars, name) }
+        let models = try String(contentsOfFile: request.folder + "/models.py", encoding: .utf8)
+        XCTAssertTrue(models.contains("class Scale(nn.Module):") && models.contains("Scale(4.0),") && models.contains("Scale(0.25),"))
+        XCTAssertTrue(models.contains("DATA = \"grid mixture\""))
+        let lab = try SafeTensors(contentsOf: URL(fileURLWithPath: request.folder + "/lab-samples.safetensors"))
+        XCTAssertEqual(lab["samples"]?.shape, [4, 2])
+        let plain = PyTorchFiles.models(generator: try Architecture(parsing: "2 -> 2"), discriminator: nil, noise: .normal, data: "gaussian", source: "a test")
+        XCTAssertFalse(plain.contains("class Scale"))
+    }
+
     func testStageExportRefusalsAreOneLineAndWriteNothing() throws {
         let folder = temporaryFolder()
         let out = folder + "/out"
@@ -388,7 +415,10 @@ final class PyTorchExportTests: XCTestCase {
             (try problem(lesson: 6, stage: "2"), "stage 2 (models) of lesson 6 is a models stage, which has no networks to export; \(exportable)"),
             (try problem(lesson: 6, stage: "nine"),
              "--stage nine: no such stage in lesson 6 (stages: 1 (digits), 2 (models), 3 (class), 4 (as-written), 5 (keras-style)); \(exportable)"),
-            (try problem(lesson: 4, stage: "scoreboard"), "is a scoreboard stage, which trains several GANs side by side"),
+            (try problem(lesson: 4, stage: "scoreboard"), "stage 4 (scoreboard) of lesson 4 is a scoreboard stage, which trains several GANs side by side, "
+                + "not one stage's two networks; stages that can be exported: 2 (collapse)"),
+            (try problem(lesson: 4, stage: "packed"), "stage 3 (packed) of lesson 4: its discriminator reads packs of 4 samples, "
+                + "which models.py does not write yet; stages that can be exported: 2 (collapse)"),
             (try problem(checkpoint: checkpoint, lesson: 6, stage: "class"), "give either --checkpoint F (a trained stage's file) or LESSON --stage S"),
             (try problem(), "say what to export: --checkpoint F"),
             (try problem(lesson: 6), "without --stage: say which of its stages to export with --stage S"),

@@ -103,7 +103,8 @@ public func exportToPyTorch(_ request: PyTorchExportRequest) throws -> PyTorchEx
 
     var files: [(name: String, data: Data)] = [
         ("models.py", Data(PyTorchFiles.models(generator: source.generator, discriminator: source.discriminator, noise: source.noise,
-                                               data: source.data, source: source.summary).utf8)),
+                                               data: source.data, source: source.summary,
+                                               generatorScale: source.generatorScale, discriminatorScale: source.discriminatorScale).utf8)),
         ("labfiles.py", Data(PyTorchFiles.labFiles.utf8)),
         ("sample.py", Data(PyTorchFiles.sample(hasDiscriminator: source.discriminator != nil, output: source.outputName).utf8)),
         ("README.md", Data(PyTorchFiles.readme(source: source, count: request.count, seed: seed).utf8)),
@@ -148,6 +149,9 @@ struct ExportSource {
     let origin: [String: String]
     /// The networks of a lesson's stage before training (no optimiser state, no steps taken).
     let untrained: Bool
+    /// The lab's fixed scalings after the generator's layers and before the discriminator's (lesson 4's networks), if any.
+    var generatorScale: Float?
+    var discriminatorScale: Float?
     /// Optimiser steps each network took (0 when unknown), PyTorch's num_batches_tracked.
     let generatorSteps: Int
     let discriminatorSteps: Int

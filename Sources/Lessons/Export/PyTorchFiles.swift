@@ -6,9 +6,28 @@ import GAN
 enum PyTorchFiles {
     /// models.py: the modules the networks need beyond `torch.nn`, the networks, both together
     /// (`Networks`, whose state_dict names are weights.safetensors'), and the lab's noise.
-    static func models(generator: Architecture, discriminator: Architecture?, noise: NoiseDistribution, data: String, source: String) -> String {
-        let networks = [PyTorchNetwork(className: "Generator", architecture: generator)]
-            + (discriminator.map { [PyTorchNetwork(className: "Discriminator", architecture: $0)] } ?? [])
+    /// `generatorScale` and `discriminatorScale`: the lab's fixed scalings after G and before D (lesson 4's networks).
+    static func models(generator: Architecture, discriminator: Architecture?, noise: NoiseDistribution, data: String, source: String,
+                       generatorScale: Float? = nil, discriminatorScale: Float? = nil) -> String {
+        let networks = [PyTorchNetwork(className: "Generator", architecture: generator, outputScale: generatorScale)]
+            + (discriminator.map { [PyTorchNetwork(className: "Discriminator", architecture: $0, inputScale: discriminatorScale)] } ?? [])
+        let scaleClass = generatorScale == nil && discriminatorScale == nil ? "" : #"""
+
+
+
+        class Scale(nn.Module):
+            """Multiplies by a fixed factor (the lab's FixedScale: no parameters)."""
+
+            def __init__(self, factor):
+                super().__init__()
+                self.factor = factor
+
+            def forward(self, x):
+                return x * self.factor
+
+            def extra_repr(self):
+                return str(self.factor)
+        """#
         let noiseCode: String
         switch noise {
         case .normal:
@@ -62,7 +81,7 @@ enum PyTorchFiles {
                 return x.reshape(x.shape[0], *self.shape)
 
             def extra_repr(self):
-                return ", ".join(map(str, self.shape))
+                return ", ".join(map(str, self.shape))\#(scaleClass)
 
 
         class KerasRunningVariance:
@@ -334,7 +353,7 @@ extension PyTorchFiles {
         """
         let noTrain = source.untrained && !source.writesTraining ? """
         There is no `train.py`: it is only written for image stages. It reads the lab's image files,
-        and this stage's points are drawn by the lab itself (`data: \(source.data)`); train the stage
+        and this stage's points are drawn by the lab itself (\(source.data)); train the stage
         in the lab (`gan-lab lesson`), or draw the points in Python and train with your own loop.
         The generator's samples here are what the network makes, in the units it trains in (for a
         stage with `standardize: yes`, standardised units).
