@@ -451,11 +451,11 @@ final class PyTorchExportTests: XCTestCase {
 OVERVIEW: Hand a checkpoint's or a lesson stage's networks, weights and
 optimiser state to PyTorch.
 
-Exports either a checkpoint (--checkpoint F) or a lesson's train or
-train-images stage before training (LESSON --stage ID: the networks `gan-lab
-lesson LESSON --stage ID` starts from, --seed and --set as there). Writes into
-the folder (created if missing): models.py (the networks as nn.Module classes,
-state_dict names as the lab's), weights.safetensors
+Exports either a checkpoint (--checkpoint F) or a lesson stage's GAN before
+training (a train, train-images or collapse stage; LESSON --stage ID: the
+networks `gan-lab lesson LESSON --stage ID` starts from, --seed and --set as
+there). Writes into the folder (created if missing): models.py (the networks as
+nn.Module classes, state_dict names as the lab's), weights.safetensors
 (load_state_dict(strict=True)), noise.safetensors and lab-samples.safetensors
 (noise and the lab's images or points of it), sample.py (makes them again in
 PyTorch and prints how far they are from the lab's), labfiles.py and README.md;
