@@ -23,7 +23,7 @@ enum CollapseStage: StageKind {
         let frames = context.quick ? min(settings.integer("frames"), 4) : settings.integer("frames")
         let sampleCount = settings.integer("samples")
         var seedSource = context.random
-        let run = CollapseRun(method: method, mixture: mixture, seed: seedSource.nextBits(), totalSteps: steps, stage: context.plan.number)
+        let run = CollapseRun(method: method, mixture: mixture, seed: runSeed(&seedSource), totalSteps: steps, stage: context.plan.number)
         let fixedNoise = run.trainer.sampleNoise(count: sampleCount, using: &seedSource)
         let shownReal = mixture.sample(count: 1000, using: &seedSource)
         console.line("  \(settings.text("mixture")) of \(mixture.modeCount) Gaussians, σ = \(fmt(mixture.std)); \(method.summary)")
@@ -71,6 +71,9 @@ enum CollapseStage: StageKind {
         ]
         return StageOutcome(figures: figures, metrics: metrics, rows: run.loop.rows)
     }
+
+    /// The seed of the stage's run (its networks and training), the first draw of its random source.
+    static func runSeed(_ random: inout RandomSource) -> UInt64 { random.nextBits() }
 
     /// Modes that held the majority share (over a quarter of samples) in at least one frame: the hops.
     static func distinctOccupied(_ occupancy: [[Int]], sampleCount: Int) -> Int {

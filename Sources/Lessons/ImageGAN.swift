@@ -33,11 +33,10 @@ struct ImageGAN {
     init(_ settings: StageSettings, images: ImageSet, stage: Int, quick: Bool, recordsRows: Bool = true,
          random: inout RandomSource) throws {
         self.images = images
-        generatorArchitecture = try Architecture(parsing: settings.text("generator"))
-        let generator = generatorArchitecture.build(using: &random)
-        let discriminator = try Architecture(parsing: settings.text("discriminator")).build(using: &random)
+        let networks = try StageNetworks(settings, using: &random)
+        generatorArchitecture = networks.generatorArchitecture
         let configuration = GANConfiguration(settings)
-        trainer = GANTrainer(generator: generator, discriminator: discriminator, latentSize: generatorArchitecture.inputSize,
+        trainer = GANTrainer(generator: networks.generator, discriminator: networks.discriminator, latentSize: generatorArchitecture.inputSize,
                              configuration: configuration)
         (epochs, stepsPerEpoch) = ImageGAN.length(settings, imageCount: images.count, quick: quick)
         let batches = BatchSource(ImageBatches(images, batchSize: configuration.batchSize,

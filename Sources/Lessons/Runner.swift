@@ -91,7 +91,7 @@ public final class LessonRunner {
             console.heading("Stage \(plan.number) of \(lesson.stages.count) · \(plan.title)")
             console.prose(plan.introduction)
             let context = StageContext(plan: plan, folder: folder, console: console, quick: options.quick,
-                                       format: options.format, random: RandomSource(seed: stageSeed(seed, plan.number)),
+                                       format: options.format, random: plan.startingRandom(seed: seed),
                                        earlierSamples: earlierSamples, threads: options.threads,
                                        owner: RunOwner(lesson: lesson.number, title: lesson.title, seed: seed),
                                        resume: index == startIndex && stageSummaries.isEmpty ? resume : nil)
@@ -177,6 +177,12 @@ public final class LessonRunner {
         let known = lesson.stages.map { "\($0.number) (\($0.id))" }.joined(separator: ", ")
         throw LessonError(["--stage \(start): no such stage in lesson \(lesson.number); stages are \(known)"])
     }
+}
+
+extension StagePlan {
+    /// The random source this stage starts from in a run of `seed` (a training stage's networks
+    /// are its first draws): what `gan-lab lesson N --seed S --stage ID` gives the stage.
+    func startingRandom(seed: UInt64) -> RandomSource { RandomSource(seed: stageSeed(seed, number)) }
 }
 
 /// Each stage gets its own generator, derived from the run's seed, so stages are reproducible alone.

@@ -96,11 +96,25 @@ final class TrainingSession {
     }
 
     static func makeTrainer(_ settings: StageSettings, using random: inout RandomSource) throws -> GANTrainer {
-        let generatorArchitecture = try Architecture(parsing: settings.text("generator"))
-        let discriminatorArchitecture = try Architecture(parsing: settings.text("discriminator"))
-        let generator = generatorArchitecture.build(using: &random)
-        let discriminator = discriminatorArchitecture.build(using: &random)
-        return GANTrainer(generator: generator, discriminator: discriminator, latentSize: generatorArchitecture.inputSize,
-                          configuration: GANConfiguration(settings))
+        let networks = try StageNetworks(settings, using: &random)
+        return GANTrainer(generator: networks.generator, discriminator: networks.discriminator,
+                          latentSize: networks.generatorArchitecture.inputSize, configuration: GANConfiguration(settings))
+    }
+}
+
+/// A training stage's two networks as its training starts (`train` and `train-images` stages):
+/// the generator's layers, then the discriminator's, initialised from the stage's random source in
+/// that order. The stages build their networks here, and `gan-lab export --pytorch LESSON --stage S` too.
+struct StageNetworks {
+    let generatorArchitecture: Architecture
+    let discriminatorArchitecture: Architecture
+    let generator: Sequential
+    let discriminator: Sequential
+
+    init(_ settings: StageSettings, using random: inout RandomSource) throws {
+        generatorArchitecture = try Architecture(parsing: settings.text("generator"))
+        discriminatorArchitecture = try Architecture(parsing: settings.text("discriminator"))
+        generator = generatorArchitecture.build(using: &random)
+        discriminator = discriminatorArchitecture.build(using: &random)
     }
 }

@@ -6,7 +6,8 @@ import NN
 import XCTest
 
 /// The exported folder run by PyTorch: sample.py must make the lab's images of the same noise, and
-/// the discriminator the lab's logits of the same images, within 1e-4. Opt-in: runs only when the
+/// the discriminator the lab's logits of the same images, within 1e-4, for checkpoints and for
+/// lessons' stages exported before training (a DCGAN and toy GANs on points). Opt-in: runs only when the
 /// repository has `.venv-peers/bin/python` with torch (scripts/peer_env.py makes it); CI skips it.
 /// `GAN_LAB_EXPORT_CHECKPOINTS` (paths joined by ":") adds checkpoints of real lesson runs.
 final class PyTorchExportPeerTests: XCTestCase {
@@ -32,9 +33,19 @@ final class PyTorchExportPeerTests: XCTestCase {
         let extra = ProcessInfo.processInfo.environment["GAN_LAB_EXPORT_CHECKPOINTS"] ?? ""
         checkpoints += extra.split(separator: ":").map { ("given", String($0)) }
 
-        for (index, (name, path)) in checkpoints.enumerated() {
-            let out = folder + "/export-\(index)"
-            var request = PyTorchExportRequest(checkpoint: path, folder: out)
+        var requests = checkpoints.enumerated().map { index, checkpoint in
+            (checkpoint.name, checkpoint.path, PyTorchExportRequest(checkpoint: checkpoint.path, folder: folder + "/export-\(index)"))
+        }
+        // Lessons' stages before training: lesson 6's class-time DCGAN, lesson 1's toy MLP GAN on
+        // points and lesson 4's, whose networks have fixed scalings around them.
+        for (lesson, stage) in [(6, "class"), (1, "works"), (4, "collapse")] {
+            let path = try lessonPath(lesson)
+            requests.append(("lesson \(lesson) stage \(stage) before training", path,
+                             PyTorchExportRequest(lesson: path, stage: stage, folder: folder + "/export-lesson-\(lesson)-\(stage)")))
+        }
+
+        for (name, path, var request) in requests {
+            let out = request.folder
             request.count = 64
             let result = try exportToPyTorch(request)
             let (status, output) = try run(python, ["sample.py"], in: out)
@@ -42,19 +53,41 @@ final class PyTorchExportPeerTests: XCTestCase {
             guard status == 0 else { continue }
             let lab = try SafeTensors(contentsOf: URL(fileURLWithPath: out + "/lab-samples.safetensors"))
             let torch = try SafeTensors(contentsOf: URL(fileURLWithPath: out + "/samples.safetensors"))
-            let images = maximumDifference(try XCTUnwrap(torch["images"]), try XCTUnwrap(lab["images"]))
-            XCTAssertLessThanOrEqual(images, 1e-4, "\(name) (\(path)): images")
-            var line = "\(name) (\(path)): max |PyTorch − lab| images \(images)"
+            let kind = result.outputName  // "images", or "samples" for points
+            let images = maximumDifference(try XCTUnwrap(torch[kind]), try XCTUnwrap(lab[kind]))
+            XCTAssertLessThanOrEqual(images, 1e-4, "\(name) (\(path)): \(kind)")
+            var line = "\(name) (\(path)): max |PyTorch − lab| \(kind) \(images)"
             if result.hasDiscriminator {
-                let logits = maximumDifference(try XCTUnwrap(torch["logits_of_lab_images"]), try XCTUnwrap(lab["logits"]))
+                let logits = maximumDifference(try XCTUnwrap(torch["logits_of_lab_\(kind)"]), try XCTUnwrap(lab["logits"]))
                 let ownImages = maximumDifference(try XCTUnwrap(torch["logits"]), try XCTUnwrap(lab["logits"]))
                 XCTAssertLessThanOrEqual(logits, 1e-4, "\(name) (\(path)): logits of the lab's images")
                 line += ", logits of the same images \(logits), logits of each one's own images \(ownImages)"
             }
             print(line)
             XCTAssertTrue(output.contains("generator: max |PyTorch − lab|"), output)
-            XCTAssertTrue(FileManager.default.fileExists(atPath: out + "/samples.png"))
+            XCTAssertTrue(FileManager.default.fileExists(atPath: out + (kind == "images" ? "/samples.png" : "/samples.csv")))
         }
+    }
+
+    /// train.py of a stage exported before training (no optimiser state) trains from step 0 with
+    /// fresh optimisers on the CPU, and writes what the lab reads back.
+    func testTrainFromScratchRunsOnTheCPU() throws {
+        guard let python = Self.python else { throw XCTSkip("no .venv-peers/bin/python in the package (scripts/peer_env.py makes it)") }
+        let folder = temporaryFolder()
+        _ = try exportToPyTorch(PyTorchExportRequest(lesson: try lessonPath(6), stage: "class", folder: folder + "/export"))
+        var random = RandomSource(seed: 5)
+        let rows = (0..<128).map { _ in ((0..<784).map { _ in String(random.index(below: 256)) } + ["0"]).joined(separator: ",") }
+        try Data(rows.joined(separator: "\n").utf8).write(to: URL(fileURLWithPath: folder + "/digits.csv"))
+        let (status, output) = try run(python, ["train.py", "--steps", "3", "--log-every", "1", "--sample-every", "3", "--device", "cpu",
+                                                "--data", folder + "/digits.csv", "--out", folder + "/run"], in: folder + "/export")
+        XCTAssertEqual(status, 0, output)
+        XCTAssertTrue(output.contains("step 1: D loss") && output.contains("step 3: D loss"), output)
+        print("lesson 6 stage class from scratch, 3 steps in PyTorch:", output.split(separator: "\n").joined(separator: "; "))
+        let optimizer = try SafeTensors(contentsOf: URL(fileURLWithPath: folder + "/run/optimizer.safetensors"))
+        XCTAssertEqual(optimizer["generator_optimizer.step"]?.scalar, 3)
+        XCTAssertEqual(optimizer["discriminator_optimizer.step"]?.scalar, 3)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: folder + "/run/samples-step-000003.png"))
+        XCTAssertEqual(try TrainedGenerator(path: folder + "/run/generator.safetensors").architecture.inputSize, 100)
     }
 
     /// train.py continues the lab's training: from a checkpoint written after two rounds, it replays

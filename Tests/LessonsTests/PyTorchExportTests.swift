@@ -1,4 +1,5 @@
 import Autodiff
+import Data
 @testable import CLI
 import Foundation
 import GAN
@@ -252,7 +253,7 @@ final class PyTorchExportTests: XCTestCase {
         file = try SafeTensors(contentsOf: URL(fileURLWithPath: good))
         file.metadata["discriminator"] = "2 -> 1"
         cases.append((problem(try write(file.encoded(), "points.safetensors")),
-                       "its generator makes 1x28x28 images and its discriminator reads 2 numbers: not an image GAN the export can write"))
+                       "its generator makes 1x28x28 images and its discriminator reads 2 numbers: networks that do not fit together"))
         cases.append((problem(good, count: 0), "--n 0: choose 1 to 1000 noise vectors"))
         cases.append((problem(good, count: 1001), "--n 1001: choose 1 to 1000 noise vectors"))
         for (message, expected) in cases { XCTAssertTrue(message.contains(expected), "\(message)\n  expected: \(expected)") }
@@ -278,7 +279,7 @@ final class PyTorchExportTests: XCTestCase {
         XCTAssertEqual(try SafeTensors(contentsOf: URL(fileURLWithPath: folder + "/out/noise.safetensors"))["noise"]?.shape, [3, 100])
         let defaults = try XCTUnwrap(GanLab.parseAsRoot(["export", "--pytorch", "--checkpoint", path, "--out", folder + "/d"]) as? Export)
         XCTAssertEqual(defaults.count, 64)
-        XCTAssertEqual(defaults.seed, 1)
+        XCTAssertNil(defaults.seed)  // the noise's seed 1 for a checkpoint, the lesson's own for a stage
         XCTAssertThrowsError(try GanLab.parseAsRoot(["export", "--pytorch", "--checkpoint", path]))  // --out is required
         let withoutFormat = try XCTUnwrap(GanLab.parseAsRoot(["export", "--checkpoint", path, "--out", folder + "/none"]) as? Export)
         XCTAssertThrowsError(try withoutFormat.run()) { error in
@@ -287,30 +288,203 @@ final class PyTorchExportTests: XCTestCase {
         XCTAssertFalse(FileManager.default.fileExists(atPath: folder + "/none"))
     }
 
+    /// Lesson 6's class-time stage before training: the networks `gan-lab lesson 6 --seed 3 --stage
+    /// class` starts from, the settings for train.py and no optimiser state.
+    func testExportOfAnImageStageBeforeTraining() throws {
+        let folder = temporaryFolder()
+        var request = PyTorchExportRequest(lesson: try lessonPath(6), stage: "class", folder: folder + "/out")
+        (request.count, request.seed, request.overrides) = (6, 3, ["class.batch-size=32"])
+        let result = try exportToPyTorch(request)
+        XCTAssertEqual(Set(result.files), ["models.py", "labfiles.py", "sample.py", "README.md", "weights.safetensors", "train.py",
+                                           "optimizer.safetensors", "noise.safetensors", "lab-samples.safetensors"])
+        XCTAssertTrue(result.untrained && result.hasOptimizers && result.hasDiscriminator && !result.withoutTrainPy)
+
+        // The stage's own networks at step 0: built as the stage builds them, from the random source a run of seed 3 gives it.
+        let lesson = try Lesson(path: try lessonPath(6), overrides: request.overrides)
+        let plan = try XCTUnwrap(lesson.stages.first { $0.id == "class" })
+        var random = RandomSource(seed: stageSeed(3, plan.number))
+        let images = ImageSet(images: Tensor(shape: [64, 1, 28, 28], scalars: Array(repeating: 0, count: 64 * 784)), labels: nil, source: "test")
+        let run = try ImageGAN(plan.settings, images: images, stage: plan.number, quick: true, random: &random)
+        let weights = try SafeTensors(contentsOf: URL(fileURLWithPath: request.folder + "/weights.safetensors"))
+        let expected = run.trainer.generator.namedTensors.map { ("generator." + $0.name, $0.parameter.value) }
+            + run.trainer.discriminator.namedTensors.map { ("discriminator." + $0.name, $0.parameter.value) }
+        XCTAssertEqual(weights.tensors.map(\.name), expected.map(\.0))
+        for (name, tensor) in expected { XCTAssertEqual(weights[name]?.scalars, tensor.scalars, name) }
+        XCTAssertEqual(weights.integerTensors.map(\.name), ["generator.1.num_batches_tracked", "generator.5.num_batches_tracked",
+                                                           "generator.8.num_batches_tracked"])
+        XCTAssertTrue(weights.integerTensors.allSatisfy { $0.values == [0] })
+        XCTAssertEqual(weights.metadata["stage"], "class")
+        XCTAssertEqual(weights.metadata["seed"], "3")
+
+        // No optimiser state (train.py starts fresh), the stage's settings with the override.
+        let optimizer = try SafeTensors(contentsOf: URL(fileURLWithPath: request.folder + "/optimizer.safetensors"))
+        XCTAssertTrue(optimizer.tensors.isEmpty && optimizer.integerTensors.isEmpty)
+        let settings = try JSONDecoder().decode([String: String].self, from: Data(try XCTUnwrap(optimizer.metadata["settings"]).utf8))
+        XCTAssertEqual(settings["batch-size"], "32")
+        XCTAssertEqual(settings["update"], "joint")
+        XCTAssertEqual(settings["beta1"], "0.5")
+        let train = try String(contentsOfFile: request.folder + "/train.py", encoding: .utf8)
+        XCTAssertTrue(train.contains("if step is None or step.item() == 0:"))
+
+        // The noise is seed 3's, as `gan-lab sample --seed 3` draws it; the lab's images and logits of it.
+        var noiseRandom = RandomSource(seed: 3)
+        let noise = NoiseDistribution.normal.sample(count: 6, size: 100, using: &noiseRandom)
+        XCTAssertEqual(try SafeTensors(contentsOf: URL(fileURLWithPath: request.folder + "/noise.safetensors"))["noise"]?.scalars, noise.scalars)
+        let lab = try SafeTensors(contentsOf: URL(fileURLWithPath: request.folder + "/lab-samples.safetensors"))
+        run.trainer.generator.isTraining = false
+        XCTAssertEqual(lab["images"]?.scalars, withoutGradients { run.trainer.generator(Variable(noise)).value }.scalars)
+        XCTAssertEqual(lab["logits"]?.shape, [6, 1])
+        let readme = try String(contentsOfFile: request.folder + "/README.md", encoding: .utf8)
+        XCTAssertTrue(readme.contains("before training") && readme.contains("trains the networks from scratch"))
+        XCTAssertTrue(result.lines(folder: request.folder).contains { $0.contains("train.py: trains from scratch") })
+    }
+
+    /// Lesson 1's toy GAN on points: models.py, weights, noise, the lab's points and sample.py; no train.py, and it says why.
+    func testExportOfAToyStageBeforeTraining() throws {
+        let folder = temporaryFolder()
+        var request = PyTorchExportRequest(lesson: try lessonPath(1), stage: "4", folder: folder + "/out")
+        request.count = 5
+        let result = try exportToPyTorch(request)
+        XCTAssertEqual(Set(result.files), ["models.py", "labfiles.py", "sample.py", "README.md", "weights.safetensors",
+                                           "noise.safetensors", "lab-samples.safetensors"])
+        XCTAssertTrue(result.untrained && !result.hasOptimizers && result.withoutTrainPy)
+        XCTAssertTrue(result.lines(folder: request.folder).contains { $0.contains("no train.py: it is only written for image stages") })
+
+        let lesson = try Lesson(path: try lessonPath(1))
+        let plan = lesson.stages[3]
+        var random = RandomSource(seed: stageSeed(lesson.seed, plan.number))  // the lesson's own seed
+        let trainer = try TrainingSession.makeTrainer(plan.settings, using: &random)
+        let weights = try SafeTensors(contentsOf: URL(fileURLWithPath: request.folder + "/weights.safetensors"))
+        let expected = trainer.generator.namedTensors.map { ("generator." + $0.name, $0.parameter.value) }
+            + trainer.discriminator.namedTensors.map { ("discriminator." + $0.name, $0.parameter.value) }
+        XCTAssertEqual(weights.tensors.map(\.name), expected.map(\.0))
+        for (name, tensor) in expected { XCTAssertEqual(weights[name]?.scalars, tensor.scalars, name) }
+        var noiseRandom = RandomSource(seed: lesson.seed)
+        let noise = NoiseDistribution.uniform(low: -1, high: 1).sample(count: 5, size: 100, using: &noiseRandom)
+        let lab = try SafeTensors(contentsOf: URL(fileURLWithPath: request.folder + "/lab-samples.safetensors"))
+        XCTAssertEqual(lab["samples"]?.scalars, withoutGradients { trainer.generator(Variable(noise)).value }.scalars)
+        XCTAssertEqual(lab["logits"]?.shape, [5, 1])
+        let models = try String(contentsOfFile: request.folder + "/models.py", encoding: .utf8)
+        XCTAssertTrue(models.contains("nn.Linear(2, 256)") && models.contains("output_shape = (2,)"))
+        let sample = try String(contentsOfFile: request.folder + "/sample.py", encoding: .utf8)
+        XCTAssertTrue(sample.contains("samples.csv") && !sample.contains("write_grid"))
+        let readme = try String(contentsOfFile: request.folder + "/README.md", encoding: .utf8)
+        XCTAssertTrue(readme.contains("There is no `train.py`: it is only written for image stages"))
+    }
+
+    /// Lesson 4's collapse stage: its networks with the lab's fixed scalings around them (Scale modules in models.py).
+    func testExportOfACollapseStageBeforeTraining() throws {
+        let folder = temporaryFolder()
+        var request = PyTorchExportRequest(lesson: try lessonPath(4), stage: "collapse", folder: folder + "/out")
+        (request.count, request.seed, request.overrides) = (4, 2, ["mixture=grid"])
+        let result = try exportToPyTorch(request)
+        XCTAssertTrue(result.withoutTrainPy && !result.files.contains("train.py"))
+        let lesson = try Lesson(path: try lessonPath(4), overrides: request.overrides)
+        let plan = try XCTUnwrap(lesson.stages.first { $0.id == "collapse" })
+        var random = RandomSource(seed: stageSeed(2, plan.number))
+        let run = CollapseRun(method: try CollapseMethod(plan.settings), mixture: plan.settings.mixture,
+                              seed: CollapseStage.runSeed(&random), totalSteps: 1)
+        let weights = try SafeTensors(contentsOf: URL(fileURLWithPath: request.folder + "/weights.safetensors"))
+        let expected = run.trainer.generator.namedTensors.map { ("generator." + $0.name, $0.parameter.value) }
+            + run.trainer.discriminator.namedTensors.map { ("discriminator." + $0.name, $0.parameter.value) }
+        XCTAssertEqual(weights.tensors.map(\.name), expected.map(\.0))
+        XCTAssertTrue(expected.contains { $0.0 == "discriminator.1.weight" })  // layer 0 is the fixed scaling
+        for (name, tensor) in expected { XCTAssertEqual(weights[name]?.scalars, tensor.scalars, name) }
+        let models = try String(contentsOfFile: request.folder + "/models.py", encoding: .utf8)
+        XCTAssertTrue(models.contains("class Scale(nn.Module):") && models.contains("Scale(4.0),") && models.contains("Scale(0.25),"))
+        XCTAssertTrue(models.contains("DATA = \"grid mixture\""))
+        let lab = try SafeTensors(contentsOf: URL(fileURLWithPath: request.folder + "/lab-samples.safetensors"))
+        XCTAssertEqual(lab["samples"]?.shape, [4, 2])
+        let plain = PyTorchFiles.models(generator: try Architecture(parsing: "2 -> 2"), discriminator: nil, noise: .normal, data: "gaussian", source: "a test")
+        XCTAssertFalse(plain.contains("class Scale"))
+    }
+
+    func testStageExportRefusalsAreOneLineAndWriteNothing() throws {
+        let folder = temporaryFolder()
+        let out = folder + "/out"
+        let checkpoint = try Self.trainingCheckpoint(in: folder, generator: Self.mlpGenerator, discriminator: Self.mlpDiscriminator)
+        func problem(checkpoint: String? = nil, lesson: Int? = nil, stage: String? = nil, overrides: [String] = [],
+                     line: UInt = #line) throws -> String {
+            var request = PyTorchExportRequest(folder: out)
+            (request.checkpoint, request.lesson, request.stage, request.overrides) = (checkpoint, try lesson.map(lessonPath), stage, overrides)
+            return refusal(line: line) { _ = try exportToPyTorch(request) }
+        }
+        let exportable = "stages that can be exported: 3 (class), 4 (as-written), 5 (keras-style)"
+        for (message, expected) in [
+            (try problem(lesson: 6, stage: "digits"), "stage 1 (digits) of lesson 6 is a data stage, which has no networks to export; \(exportable)"),
+            (try problem(lesson: 6, stage: "2"), "stage 2 (models) of lesson 6 is a models stage, which has no networks to export; \(exportable)"),
+            (try problem(lesson: 6, stage: "nine"),
+             "--stage nine: no such stage in lesson 6 (stages: 1 (digits), 2 (models), 3 (class), 4 (as-written), 5 (keras-style)); \(exportable)"),
+            (try problem(lesson: 4, stage: "scoreboard"), "stage 4 (scoreboard) of lesson 4 is a scoreboard stage, which trains several GANs side by side, "
+                + "not one stage's two networks; stages that can be exported: 2 (collapse)"),
+            (try problem(lesson: 4, stage: "packed"), "stage 3 (packed) of lesson 4: its discriminator reads packs of 4 samples, "
+                + "which models.py does not write yet; stages that can be exported: 2 (collapse)"),
+            (try problem(checkpoint: checkpoint, lesson: 6, stage: "class"), "give either --checkpoint F (a trained stage's file) or LESSON --stage S"),
+            (try problem(), "say what to export: --checkpoint F"),
+            (try problem(lesson: 6), "without --stage: say which of its stages to export with --stage S"),
+            (try problem(stage: "class"), "--stage class: say which lesson it is a stage of"),
+            (try problem(checkpoint: checkpoint, overrides: ["batch-size=8"]), "--set changes a lesson's settings, and a checkpoint keeps its own"),
+            (try problem(lesson: 6, stage: "class", overrides: ["class.batch-size=0"]), "batch-size"),
+        ] {
+            XCTAssertTrue(message.contains(expected), "\(message)\n  expected: \(expected)")
+        }
+        XCTAssertFalse(FileManager.default.fileExists(atPath: out), "nothing written for bad input")
+    }
+
+    func testExportCommandOfAStage() throws {
+        let folder = temporaryFolder()
+        let command = try XCTUnwrap(GanLab.parseAsRoot(["export", "--pytorch", "1", "--stage", "as-written", "--out", folder + "/toy",
+                                                        "--n", "3", "--seed", "4", "--set", "noise=normal"]) as? Export)
+        XCTAssertEqual(command.lesson, "1")
+        XCTAssertEqual(command.overrides, ["noise=normal"])
+        try command.run()
+        let noise = try SafeTensors(contentsOf: URL(fileURLWithPath: folder + "/toy/noise.safetensors"))
+        XCTAssertEqual(noise.metadata["seed"], "4")
+        XCTAssertEqual(noise.metadata["noise"], GeneratorCheckpoint.text(of: .normal))
+        let both = try XCTUnwrap(GanLab.parseAsRoot(["export", "--pytorch", "6", "--stage", "class", "--checkpoint", "x", "--out", folder + "/no"]) as? Export)
+        XCTAssertTrue(refusal { try both.run() }.contains("not both"))
+        XCTAssertFalse(FileManager.default.fileExists(atPath: folder + "/no"))
+    }
+
     func testHelpOfExport() {
         XCTAssertEqual(GanLab.helpMessage(for: Export.self, columns: 80), #"""
-OVERVIEW: Hand a checkpoint's networks, weights and optimiser state to PyTorch.
+OVERVIEW: Hand a checkpoint's or a lesson stage's networks, weights and
+optimiser state to PyTorch.
 
-Writes into the folder (created if missing): models.py (the networks as
+Exports either a checkpoint (--checkpoint F) or a lesson stage's GAN before
+training (a train, train-images or collapse stage; LESSON --stage ID: the
+networks `gan-lab lesson LESSON --stage ID` starts from, --seed and --set as
+there). Writes into the folder (created if missing): models.py (the networks as
 nn.Module classes, state_dict names as the lab's), weights.safetensors
 (load_state_dict(strict=True)), noise.safetensors and lab-samples.safetensors
-(noise and the lab's images of it), sample.py (makes the images again in
+(noise and the lab's images or points of it), sample.py (makes them again in
 PyTorch and prints how far they are from the lab's), labfiles.py and README.md;
-from a training checkpoint also optimizer.safetensors and train.py (continues
-the training with the stage's recipe, under torchrun too).
+for an image GAN also optimizer.safetensors and train.py (continues a
+checkpoint's training with the stage's recipe, or starts a stage's from step 0
+with fresh optimisers; under torchrun too). A stage on points gets no train.py:
+it reads image files.
 
-USAGE: gan-lab export [--pytorch] --checkpoint <file> --out <folder> [--n <n>] [--seed <n>]
+USAGE: gan-lab export [--pytorch] [<lesson>] [--stage <stage>] [--checkpoint <file>] --out <folder> [--set <setting> ...] [--n <n>] [--seed <n>]
+
+ARGUMENTS:
+  <lesson>                A lesson number or the path of a lesson file, with
+                          --stage: that stage's networks before training.
 
 OPTIONS:
   --pytorch               Write PyTorch code and files (the only format so far).
+  --stage <stage>         The stage of LESSON to export (number or id).
   --checkpoint <file>     A training.safetensors (both networks) or
                           generator.safetensors (the generator) a train-images
                           stage wrote.
   --out <folder>          Folder to write into (created if missing).
+  --set <setting>         With LESSON: change a setting, key=value (every
+                          stage) or stage.key=value.
   --n <n>                 How many noise vectors to export with the lab's
                           images of them (1 to 1000). (default: 64)
-  --seed <n>              Seed of the noise (as gan-lab sample --seed).
-                          (default: 1)
+  --seed <n>              With --checkpoint: seed of the noise (as gan-lab
+                          sample --seed; default 1). With LESSON: the lesson's
+                          seed (default its own), for the networks and the
+                          noise.
   -h, --help              Show help information.
 
 """#)

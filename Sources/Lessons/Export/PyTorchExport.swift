@@ -6,18 +6,26 @@ import GAN
 import Kernels
 import NN
 
-/// `gan-lab export --pytorch`: a checkpoint's networks, weights, optimiser state and noise as a
-/// folder PyTorch runs as it is.
+/// `gan-lab export --pytorch`: a checkpoint's networks, weights, optimiser state and noise, or a
+/// lesson stage's networks before training, as a folder PyTorch runs as it is.
 public struct PyTorchExportRequest {
     /// A training.safetensors (both networks and their optimisers) or a generator.safetensors
     /// (the generator alone) that a `train-images` stage wrote.
-    public var checkpoint: String
+    public var checkpoint: String?
+    /// A lesson file's path, with `stage`: that stage's networks as its training starts.
+    public var lesson: String?
+    /// The stage of `lesson` (number or id).
+    public var stage: String?
+    /// Settings changed in the lesson, as `--set` gives them (key=value or stage.key=value).
+    public var overrides: [String] = []
     /// Created if missing; files already there with the same names are replaced.
     public var folder: String
     /// Noise vectors in noise.safetensors (and images in lab-samples.safetensors).
     public var count = 64
-    /// Seeds the noise as `gan-lab sample --seed` does: the same seed and count give the same noise.
-    public var seed: UInt64 = 1
+    /// For a checkpoint, seeds the noise as `gan-lab sample --seed` does (nil: 1). For a lesson's
+    /// stage, the lesson's seed (nil: the lesson's own), which initialises the networks as
+    /// `gan-lab lesson N --seed S --stage ID` does and seeds the noise as `gan-lab sample --seed S`.
+    public var seed: UInt64?
     /// Threads for the lab's own images of the noise (the files do not depend on it).
     public var threads = 2
 
@@ -27,6 +35,15 @@ public struct PyTorchExportRequest {
         self.checkpoint = checkpoint
         self.folder = folder
     }
+
+    public init(lesson: String, stage: String, folder: String) {
+        (self.lesson, self.stage, self.folder) = (lesson, stage, folder)
+    }
+
+    /// Neither source given yet: set `checkpoint`, or `lesson` and `stage`.
+    public init(folder: String) {
+        self.folder = folder
+    }
 }
 
 /// What `gan-lab export --pytorch` wrote.
@@ -34,7 +51,14 @@ public struct PyTorchExportResult {
     /// Every file written, inside the folder, in the order written.
     public let files: [String]
     public let hasDiscriminator: Bool
+    /// train.py and optimizer.safetensors were written (image GANs with the stage's settings).
     public let hasOptimizers: Bool
+    /// The networks are a stage's before training (LESSON --stage S), not a checkpoint's.
+    public let untrained: Bool
+    /// A stage's networks whose data train.py cannot read (points drawn in the lab): no train.py.
+    public let withoutTrainPy: Bool
+    /// What the generator makes: "images", or "samples" (points and other vectors).
+    public let outputName: String
 
     /// What was written and how to run it, for the terminal.
     public func lines(folder: String) -> [String] {
@@ -42,10 +66,13 @@ public struct PyTorchExportResult {
         return ["gan-lab · exported to PyTorch in \(folder)",
                 "  \(path("models.py")): the generator\(hasDiscriminator ? " and discriminator" : "") as nn.Module classes",
                 "  \(path("weights.safetensors")): their state_dict (load_state_dict(strict=True))"]
-            + (hasOptimizers ? ["  \(path("optimizer.safetensors")): both optimisers' state and the stage's settings",
-                                "  \(path("train.py")): continues the training (python train.py --steps N; torchrun --nproc_per_node=2 train.py …)"] : [])
-            + ["  \(path("noise.safetensors")), \(path("lab-samples.safetensors")): the noise, and the lab's images\(hasDiscriminator ? " and logits" : "") of it",
-               "  run: cd \(folder) && python sample.py   (compares PyTorch's images with the lab's; see README.md)"]
+            + (hasOptimizers && !untrained ? ["  \(path("optimizer.safetensors")): both optimisers' state and the stage's settings",
+                                              "  \(path("train.py")): continues the training (python train.py --steps N; torchrun --nproc_per_node=2 train.py …)"] : [])
+            + (hasOptimizers && untrained ? ["  \(path("optimizer.safetensors")): the stage's settings, no optimiser state yet (train.py starts fresh optimisers at step 0)",
+                                             "  \(path("train.py")): trains from scratch with the stage's recipe (python train.py --steps N; torchrun --nproc_per_node=2 train.py …)"] : [])
+            + (withoutTrainPy ? ["  no train.py: it is only written for image stages (it reads image files; this stage's points are drawn in the lab)"] : [])
+            + ["  \(path("noise.safetensors")), \(path("lab-samples.safetensors")): the noise, and the lab's \(outputName)\(hasDiscriminator ? " and logits" : "") of it",
+               "  run: cd \(folder) && python sample.py   (compares PyTorch's \(outputName) with the lab's; see README.md)"]
     }
 }
 
@@ -57,31 +84,33 @@ public func exportToPyTorch(_ request: PyTorchExportRequest) throws -> PyTorchEx
     guard PyTorchExportRequest.counts.contains(request.count) else {
         throw LessonError(["--n \(request.count): choose \(PyTorchExportRequest.counts.lowerBound) to \(PyTorchExportRequest.counts.upperBound) noise vectors"])
     }
-    let source = try ExportSource(path: request.checkpoint)
+    let (source, seed) = try ExportSource.read(request)
     setMatrixThreads(request.threads)
     defer { resetMatrixThreads() }
 
-    var random = RandomSource(seed: request.seed)
+    var random = RandomSource(seed: seed)
     let noise = source.noise.sample(count: request.count, size: source.generator.inputSize, using: &random)
     let images = withoutGradients { source.generatorNetwork(Variable(noise)).value }
-    var labOutputs: [(name: String, tensor: Tensor)] = [("images", images)]
+    var labOutputs: [(name: String, tensor: Tensor)] = [(source.outputName, images)]
     if let discriminator = source.discriminatorNetwork {
         labOutputs.append(("logits", withoutGradients { discriminator(Variable(images)).value }))
     }
-    let facts = ["kind": "gan-lab pytorch export", "checkpoint": request.checkpoint, "generator": source.generator.description]
+    let facts = ["kind": "gan-lab pytorch export", "generator": source.generator.description]
         .merging(source.discriminator.map { ["discriminator": $0.description] } ?? [:]) { first, _ in first }
-    let noiseFacts = ["kind": "gan-lab noise", "seed": String(request.seed), "noise": GeneratorCheckpoint.text(of: source.noise),
-                      "data": source.set.rawValue, "generator": source.generator.description]
+        .merging(source.origin) { first, _ in first }
+    let noiseFacts = ["kind": "gan-lab noise", "seed": String(seed), "noise": GeneratorCheckpoint.text(of: source.noise),
+                      "data": source.data, "generator": source.generator.description]
 
     var files: [(name: String, data: Data)] = [
         ("models.py", Data(PyTorchFiles.models(generator: source.generator, discriminator: source.discriminator, noise: source.noise,
-                                               data: source.set.rawValue, source: source.summary).utf8)),
+                                               data: source.data, source: source.summary,
+                                               generatorScale: source.generatorScale, discriminatorScale: source.discriminatorScale).utf8)),
         ("labfiles.py", Data(PyTorchFiles.labFiles.utf8)),
-        ("sample.py", Data(PyTorchFiles.sample(hasDiscriminator: source.discriminator != nil).utf8)),
-        ("README.md", Data(PyTorchFiles.readme(source: source, count: request.count, seed: request.seed).utf8)),
+        ("sample.py", Data(PyTorchFiles.sample(hasDiscriminator: source.discriminator != nil, output: source.outputName).utf8)),
+        ("README.md", Data(PyTorchFiles.readme(source: source, count: request.count, seed: seed).utf8)),
         ("weights.safetensors", source.weights(metadata: facts).encoded()),
     ]
-    if !source.optimizerTensors.isEmpty {
+    if source.writesTraining {
         files.append(("train.py", Data(PyTorchFiles.train(defaultData: source.dataFile).utf8)))
         let settings = String(decoding: try JSONSerialization.data(withJSONObject: source.settings, options: [.sortedKeys]), as: UTF8.self)
         files.append(("optimizer.safetensors", SafeTensors(tensors: source.optimizerTensors, metadata: facts.merging(["settings": settings]) { first, _ in first }).encoded()))
@@ -92,7 +121,8 @@ public func exportToPyTorch(_ request: PyTorchExportRequest) throws -> PyTorchEx
     try OutputFolder.makeFolder(request.folder)
     for (name, data) in files { try writeAtomically(data, to: (request.folder as NSString).appendingPathComponent(name)) }
     return PyTorchExportResult(files: files.map(\.name), hasDiscriminator: source.discriminator != nil,
-                               hasOptimizers: !source.optimizerTensors.isEmpty)
+                               hasOptimizers: source.writesTraining, untrained: source.untrained,
+                               withoutTrainPy: source.untrained && !source.writesTraining, outputName: source.outputName)
 }
 
 /// A checkpoint read for export: the networks rebuilt with their weights (inference mode), the
@@ -105,13 +135,23 @@ struct ExportSource {
     let generatorNetwork: Sequential
     let discriminatorNetwork: Sequential?
     let noise: NoiseDistribution
-    let set: JudgedSet
+    /// The data set's name as the lesson writes it (mnist, fashion-mnist; gaussian, disk… for points).
+    let data: String
+    /// The image set, for an image GAN (nil: points drawn in the lab, which train.py cannot read).
+    let set: JudgedSet?
     /// "generator_optimizer.generator.0.weight.exp_avg", …, "generator_optimizer.step", as the lab names them.
     let optimizerTensors: [(name: String, tensor: Tensor)]
     /// The stage's settings (empty for a generator checkpoint).
     let settings: [String: String]
     /// Where it comes from, in words ("lesson 6, stage "class" (3), seed 1").
     let summary: String
+    /// Where it comes from, for the files' metadata ("checkpoint": path; or "lesson", "stage", "seed").
+    let origin: [String: String]
+    /// The networks of a lesson's stage before training (no optimiser state, no steps taken).
+    let untrained: Bool
+    /// The lab's fixed scalings after the generator's layers and before the discriminator's (lesson 4's networks), if any.
+    var generatorScale: Float?
+    var discriminatorScale: Float?
     /// Optimiser steps each network took (0 when unknown), PyTorch's num_batches_tracked.
     let generatorSteps: Int
     let discriminatorSteps: Int
@@ -125,7 +165,8 @@ struct ExportSource {
         case GeneratorCheckpoint.kind:
             let trained = try TrainedGenerator(path: path)
             (generator, discriminator, generatorNetwork, discriminatorNetwork) = (trained.architecture, nil, trained.network, nil)
-            (noise, set, optimizerTensors, settings) = (trained.noise, trained.set, [], [:])
+            (noise, set, data, optimizerTensors, settings) = (trained.noise, trained.set, trained.set.rawValue, [], [:])
+            (origin, untrained) = (["checkpoint": path], false)
             (generatorSteps, discriminatorSteps) = (0, 0)
             summary = "\(path) (a generator checkpoint: the generator alone)"
         case TrainingCheckpoint.kind:
@@ -145,9 +186,9 @@ struct ExportSource {
             } catch {
                 throw refuse("the networks it describes cannot be rebuilt (\(error))")
             }
-            guard generator.inputShape.count == 1, generator.outputShape.count == 3, discriminator.inputShape == generator.outputShape else {
+            guard generator.inputShape.count == 1, discriminator.inputShape == generator.outputShape else {
                 throw refuse("its generator makes \(Architecture.shapeDescription(generator.outputShape)) and its discriminator reads "
-                    + "\(Architecture.shapeDescription(discriminator.inputShape)): not an image GAN the export can write")
+                    + "\(Architecture.shapeDescription(discriminator.inputShape)): networks that do not fit together")
             }
             var random = RandomSource(seed: TrainedGenerator.rebuildSeed)
             let (generatorNetwork, discriminatorNetwork) = (generator.build(using: &random), discriminator.build(using: &random))
@@ -160,7 +201,7 @@ struct ExportSource {
             generatorNetwork.isTraining = false
             discriminatorNetwork.isTraining = false
             (self.generator, self.discriminator, self.generatorNetwork, self.discriminatorNetwork) = (generator, discriminator, generatorNetwork, discriminatorNetwork)
-            (self.set, self.settings) = (set, settings)
+            (self.set, self.data, self.settings, origin, untrained) = (set, set.rawValue, settings, ["checkpoint": path], false)
             noise = settings["noise"] == "normal" ? .normal : .uniform(low: -1, high: 1)
             optimizerTensors = file.tensors.filter { $0.name.hasPrefix("generator_optimizer.") || $0.name.hasPrefix("discriminator_optimizer.") }
             generatorSteps = file["generator_optimizer.step"].map { Int($0.scalar) } ?? 0
@@ -172,6 +213,37 @@ struct ExportSource {
                 + "give the \(Self.wanted) a `train-images` stage writes"])
         }
     }
+
+    /// Reads the source the request names, after checking it names exactly one; returns it with
+    /// the noise's seed.
+    static func read(_ request: PyTorchExportRequest) throws -> (source: ExportSource, seed: UInt64) {
+        switch (request.checkpoint, request.lesson, request.stage) {
+        case (let checkpoint?, nil, nil):
+            guard request.overrides.isEmpty else {
+                throw LessonError(["--set changes a lesson's settings, and a checkpoint keeps its own; leave out --set or export LESSON --stage S"])
+            }
+            return (try ExportSource(path: checkpoint), request.seed ?? 1)
+        case (nil, let lesson?, let stage?):
+            let lesson = try Lesson(path: lesson, overrides: request.overrides)
+            let seed = request.seed ?? lesson.seed
+            return (try ExportSource(lesson: lesson, stage: stage, seed: seed), seed)
+        case (.some, _, _):
+            throw LessonError(["give either --checkpoint F (a trained stage's file) or LESSON --stage S (a lesson's stage before training), not both"])
+        case (nil, let lesson?, nil):
+            throw LessonError(["LESSON \(lesson) without --stage: say which of its stages to export with --stage S (a number or id)"])
+        case (nil, nil, let stage?):
+            throw LessonError(["--stage \(stage): say which lesson it is a stage of (gan-lab export --pytorch LESSON --stage \(stage) --out DIR)"])
+        case (nil, nil, nil):
+            throw LessonError(["say what to export: --checkpoint F (a stage's training.safetensors or generator.safetensors) "
+                + "or LESSON --stage S (a lesson's stage before training)"])
+        }
+    }
+
+    /// Whether train.py and optimizer.safetensors are written: an image GAN with its stage's settings.
+    var writesTraining: Bool { self.set != nil && !settings.isEmpty && discriminator != nil }
+
+    /// What the generator makes, as lab-samples.safetensors and sample.py name it.
+    var outputName: String { generator.outputShape.count == 3 ? "images" : "samples" }
 
     /// The file the lab reads the stage's images from (train.py's default), as an absolute path.
     var dataFile: String {

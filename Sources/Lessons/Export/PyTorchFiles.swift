@@ -6,9 +6,28 @@ import GAN
 enum PyTorchFiles {
     /// models.py: the modules the networks need beyond `torch.nn`, the networks, both together
     /// (`Networks`, whose state_dict names are weights.safetensors'), and the lab's noise.
-    static func models(generator: Architecture, discriminator: Architecture?, noise: NoiseDistribution, data: String, source: String) -> String {
-        let networks = [PyTorchNetwork(className: "Generator", architecture: generator)]
-            + (discriminator.map { [PyTorchNetwork(className: "Discriminator", architecture: $0)] } ?? [])
+    /// `generatorScale` and `discriminatorScale`: the lab's fixed scalings after G and before D (lesson 4's networks).
+    static func models(generator: Architecture, discriminator: Architecture?, noise: NoiseDistribution, data: String, source: String,
+                       generatorScale: Float? = nil, discriminatorScale: Float? = nil) -> String {
+        let networks = [PyTorchNetwork(className: "Generator", architecture: generator, outputScale: generatorScale)]
+            + (discriminator.map { [PyTorchNetwork(className: "Discriminator", architecture: $0, inputScale: discriminatorScale)] } ?? [])
+        let scaleClass = generatorScale == nil && discriminatorScale == nil ? "" : #"""
+
+
+
+        class Scale(nn.Module):
+            """Multiplies by a fixed factor (the lab's FixedScale: no parameters)."""
+
+            def __init__(self, factor):
+                super().__init__()
+                self.factor = factor
+
+            def forward(self, x):
+                return x * self.factor
+
+            def extra_repr(self):
+                return str(self.factor)
+        """#
         let noiseCode: String
         switch noise {
         case .normal:
@@ -62,7 +81,7 @@ enum PyTorchFiles {
                 return x.reshape(x.shape[0], *self.shape)
 
             def extra_repr(self):
-                return ", ".join(map(str, self.shape))
+                return ", ".join(map(str, self.shape))\#(scaleClass)
 
 
         class KerasRunningVariance:
@@ -231,47 +250,64 @@ enum PyTorchFiles {
 
     """#
 
-    /// sample.py: the generator's images of the lab's noise, D's logits of them, and how far both
-    /// are from the lab's own numbers.
-    static func sample(hasDiscriminator: Bool) -> String {
+    /// sample.py: the generator's images (or points: `output` "samples") of the lab's noise, D's
+    /// logits of them, and how far both are from the lab's own numbers.
+    static func sample(hasDiscriminator: Bool, output: String = "images") -> String {
+        let images = output == "images"
         let discriminatorPart = hasDiscriminator ? #"""
-                logits = networks.discriminator(images)
+                logits = networks.discriminator(samples)
                 outputs["logits"] = logits.cpu()
                 if lab is not None:
-                    on_lab_images = networks.discriminator(lab["images"].to(args.device)).cpu()
-                    outputs["logits_of_lab_images"] = on_lab_images
+                    on_lab_samples = networks.discriminator(lab[OUTPUT].to(args.device)).cpu()
+                    outputs["logits_of_lab_\#(output)"] = on_lab_samples
         """# : ""
         let discriminatorReport = hasDiscriminator ? #"""
             if lab is not None:
-                difference = (outputs["logits_of_lab_images"] - lab["logits"]).abs().max().item()
-                print(f"  discriminator: max |PyTorch − lab| {difference:.3g} over the logits of the lab's images")
+                difference = (outputs["logits_of_lab_\#(output)"] - lab["logits"]).abs().max().item()
+                print(f"  discriminator: max |PyTorch − lab| {difference:.3g} over the logits of the lab's \#(output)")
         """# : ""
+        let written = images
+            ? "samples.png (the images in a grid) and samples.safetensors (\"images\" [N, C, H, W] in\n[-1, 1]"
+            : "samples.csv (one sample a row) and samples.safetensors (\"samples\" [N, …]"
+        let picture = images
+            ? #"write_grid(os.path.join(args.out, "samples.png"), outputs[OUTPUT])"#
+            : #"write_csv(os.path.join(args.out, "samples.csv"), outputs[OUTPUT])"#
+        let pictureName = images ? "samples.png" : "samples.csv"
+        let writeCSV = images ? "" : #"""
+
+
+        def write_csv(path, samples):
+            """One sample a row, its values comma-separated, as the lab's points files."""
+            with open(path, "w") as file:
+                for row in samples.reshape(len(samples), -1).tolist():
+                    file.write(",".join(repr(value) for value in row) + "\n")
+        """#
         return #"""
-        """Images from the exported generator, made from the lab's own noise (noise.safetensors), in
+        """\#(images ? "Images" : "Samples") from the exported generator, made from the lab's own noise (noise.safetensors), in
         inference mode as `gan-lab sample` makes them:
 
             python sample.py [--device cuda] [--noise noise.safetensors] [--out .]
 
-        writes samples.png (the images in a grid) and samples.safetensors ("images" [N, C, H, W] in
-        [-1, 1]\#(hasDiscriminator ? ", and \"logits\", the discriminator's logits of them" : "")), and, when the noise is the one
+        writes \#(written)\#(hasDiscriminator ? ", and \"logits\", the discriminator's logits of them" : "")), and, when the noise is the one
         exported beside lab-samples.safetensors, prints how far they are from the lab's numbers."""
         import argparse
         import os
 
         import torch
 
-        from labfiles import load_tensors, save_tensors, write_grid
+        from labfiles import load_tensors, save_tensors\#(images ? ", write_grid" : "")
         from models import Networks
 
         HERE = os.path.dirname(os.path.abspath(__file__))
+        OUTPUT = "\#(output)"\#(writeCSV)
 
 
         def main():
-            parser = argparse.ArgumentParser(description="Images from the exported generator and the lab's noise.")
+            parser = argparse.ArgumentParser(description="\#(images ? "Images" : "Samples") from the exported generator and the lab's noise.")
             parser.add_argument("--device", default="cpu", help="cpu, cuda, cuda:1, mps … (default: cpu)")
             parser.add_argument("--weights", default=os.path.join(HERE, "weights.safetensors"))
             parser.add_argument("--noise", default=os.path.join(HERE, "noise.safetensors"), help="safetensors with \"noise\" [N, latent size]")
-            parser.add_argument("--out", default=HERE, help="folder for samples.png and samples.safetensors (default: this one)")
+            parser.add_argument("--out", default=HERE, help="folder for \#(pictureName) and samples.safetensors (default: this one)")
             args = parser.parse_args()
 
             networks = Networks()
@@ -283,105 +319,21 @@ enum PyTorchFiles {
             lab = load_tensors(lab_path)[0] if same_noise and os.path.exists(lab_path) else None
 
             with torch.no_grad():
-                images = networks.generator(noise.to(args.device))
-                outputs = {"images": images.cpu()}
+                samples = networks.generator(noise.to(args.device))
+                outputs = {OUTPUT: samples.cpu()}
         \#(discriminatorPart)
             os.makedirs(args.out, exist_ok=True)
             save_tensors(os.path.join(args.out, "samples.safetensors"), outputs)
-            write_grid(os.path.join(args.out, "samples.png"), outputs["images"])
-            print(f"{len(noise)} images from {args.noise}: {os.path.join(args.out, 'samples.png')}, {os.path.join(args.out, 'samples.safetensors')}")
+            \#(picture)
+            print(f"{len(noise)} \#(output) from {args.noise}: {os.path.join(args.out, '\#(pictureName)')}, {os.path.join(args.out, 'samples.safetensors')}")
             if lab is not None:
-                difference = (outputs["images"] - lab["images"]).abs().max().item()
-                print(f"  generator: max |PyTorch − lab| {difference:.3g} over the images' values in [-1, 1]")
+                difference = (outputs[OUTPUT] - lab[OUTPUT]).abs().max().item()
+                print(f"  generator: max |PyTorch − lab| {difference:.3g} over the \#(images ? "images' values in [-1, 1]" : "samples' values")")
         \#(discriminatorReport)
 
         if __name__ == "__main__":
             main()
 
         """#
-    }
-}
-
-extension PyTorchFiles {
-    /// README.md: what each file is and how to run it.
-    static func readme(source: ExportSource, count: Int, seed: UInt64) -> String {
-        let both = source.discriminator != nil
-        let optimizer = source.optimizerTensors.isEmpty ? "" : """
-        | `optimizer.safetensors` | both optimisers' state under the lab's names (`generator_optimizer.generator.0.weight.exp_avg`, …, `generator_optimizer.step`); the stage's settings in its metadata (`settings`) |
-        | `train.py` | continues the training with the stage's recipe, read from those settings |
-
-        """
-        let trainRun = source.optimizerTensors.isEmpty ? "" : """
-        To continue the training (the top of train.py says what it follows and every option):
-
-            python train.py --steps 1000 --out run                        # CPU, or --device cuda
-            torchrun --nproc_per_node=2 train.py --steps 1000 --out run   # several processes (GPUs, or CPUs with gloo)
-            gan-lab sample --checkpoint run/generator.safetensors --out run/lab-samples   # back in the lab
-
-
-        """
-        let optimizerNote = source.optimizerTensors.isEmpty ? "" : """
-
-        ## The optimisers
-        `optimizer.safetensors` holds, for each network's optimiser, its per-parameter state under
-        PyTorch's state names (Adam: `exp_avg`, `exp_avg_sq`; RMSProp: `square_avg`; SGD:
-        `momentum_buffer`) and its step count, and the stage's settings as JSON in the metadata
-        (`optimizer`, `learning-rate`, `beta1`, `beta2`, `epsilon`, `optimizer-convention`, `batch-size`, …).
-        With `optimizer-convention: keras` (the lab's default) Adam adds ε to √v before the bias
-        correction, PyTorch's `torch.optim.Adam` after it: the two agree only when PyTorch's ε is the
-        lab's divided by √(1 − β2ᵗ), a number that changes every step. train.py therefore brings its own
-        `KerasAdam` (and, for RMSProp, `RootEpsilonRMSprop`, ε inside the root as Keras has it) and uses
-        PyTorch's own optimisers where the stage asked for `optimizer-convention: pytorch`.
-
-        """
-        return """
-        # A gan-lab checkpoint in PyTorch
-
-        Exported by `gan-lab export --pytorch` from \(source.summary).
-
-        - generator: `\(source.generator.description)`\(source.discriminator.map { "\n- discriminator: `\($0.description)`" } ?? "")
-
-        | file | what it is |
-        |---|---|
-        | `models.py` | `Generator`\(both ? " and `Discriminator`" : ""): `nn.Sequential` class\(both ? "es" : "") written from the lab's network text, module i = the lab's layer i; `Networks` holds them as `generator`\(both ? " and `discriminator`" : ""); `sample_noise` draws the lab's noise (\(GeneratorCheckpoint.text(of: source.noise))) |
-        | `weights.safetensors` | every parameter and buffer under its state_dict name (`generator.0.weight`, `generator.1.running_mean`, `generator.1.num_batches_tracked`, …) |
-        \(optimizer)| `noise.safetensors` | \(count) noise vectors (`noise`), drawn as `gan-lab sample --seed \(seed) --n \(count)` draws them |
-        | `lab-samples.safetensors` | the lab's images of that noise (`images`, inference mode)\(both ? " and its discriminator's logits of them (`logits`)" : "") |
-        | `sample.py` | makes the images again in PyTorch and says how far they are from the lab's |
-        | `labfiles.py` | reads and writes safetensors and PNG files with torch alone |
-
-        ## Run it
-        Python 3 with `torch` (and `numpy`, which torch uses to write files):
-
-            python sample.py                 # samples.png, samples.safetensors, and the differences from the lab
-            python sample.py --device cuda   # the same on a GPU
-
-        \(trainRun)`samples.png` shows the images in rows of ⌈√n⌉, each pixel round((x + 1)·127.5) as the lab
-        writes it. The differences printed are the largest over all values; the lab and PyTorch sum
-        in other orders, so expect about 1e-6, not 0.
-
-        ## Use the networks
-        ```python
-        from labfiles import load_tensors
-        from models import Networks, sample_noise
-
-        networks = Networks()
-        networks.load_state_dict(load_tensors("weights.safetensors")[0], strict=True)
-        networks.eval()                       # inference mode, as the lab's samples
-        images = networks.generator(sample_noise(16))
-        ```
-        `safetensors.torch.load_file("weights.safetensors")` reads the same file.
-
-        ## What changed on the way
-        The lab writes its networks in Keras's conventions; `models.py` writes them in PyTorch's.
-        Keras's "same" padding puts the odd extra row and column at the bottom and right, which
-        `nn.Conv2d`'s symmetric padding cannot: such a convolution is a `PaddedConv2d` with its pads
-        written out, and a transposed one a `CroppedConvTranspose2d` cropped as Keras crops it.
-        BatchNorm's momentum is PyTorch's (1 − Keras's: 0.99 becomes 0.01) with the same ε, and
-        `KerasBatchNorm1d`/`2d` feed the running variance the batch variance over n as Keras does
-        (PyTorch's own layers divide by n − 1). Dropout draws other masks than the lab: training
-        continues the lab's recipe, not its exact numbers.
-        \(optimizerNote)
-        """
     }
 }

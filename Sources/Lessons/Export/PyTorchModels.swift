@@ -11,6 +11,10 @@ struct PyTorchNetwork {
     /// "Generator" or "Discriminator".
     let className: String
     let architecture: Architecture
+    /// A fixed scaling (`FixedScale`) the lab puts before the first layer or after the last one
+    /// (lesson 4's networks work in units where the mixture reaches ±1); nil: none.
+    var inputScale: Float?
+    var outputScale: Float?
 
     /// One module of the Sequential: its constructor call, and what the lab wrote and what it gives.
     struct Module: Equatable {
@@ -23,6 +27,10 @@ struct PyTorchNetwork {
         let shapes: [[Int]]
         do { shapes = try architecture.layerShapes() } catch { preconditionFailure("\(architecture): \(error)") }
         var result: [Module] = []
+        func scale(_ factor: Float, _ shape: [Int]) -> Module {
+            Module(code: "Scale(\(python(factor)))", comment: "the lab's fixed scaling by \(python(factor)) → \(Architecture.shapeText(shape))")
+        }
+        if let inputScale { result.append(scale(inputScale, architecture.inputShape)) }
         for (index, layer) in architecture.layers.enumerated() {
             let input = index == 0 ? architecture.inputShape : shapes[index - 1], output = shapes[index]
             var written = Architecture.text(of: layer)
@@ -75,6 +83,7 @@ struct PyTorchNetwork {
                 }
             }
         }
+        if let outputScale { result.append(scale(outputScale, architecture.outputShape)) }
         return result
     }
 

@@ -9,7 +9,9 @@ extension PyTorchFiles {
         """Continues the lab's training in PyTorch with the stage's own recipe, read from the settings in
         optimizer.safetensors: its loss family, update schedule, label tricks, D and G steps, packing,
         optimisers (Adam and RMSProp with the lab's ε placement) and batch size, from the lab's data file,
-        on a CPU or a GPU, in one process or several under torchrun:
+        on a CPU or a GPU, in one process or several under torchrun. A stage exported before training
+        has no optimiser state in optimizer.safetensors: the training then starts from step 0 with fresh
+        optimisers, as the lab's stage starts.
 
             python train.py --steps 1000 --out run
             python train.py --steps 1000 --out run --device cuda
@@ -109,10 +111,12 @@ extension PyTorchFiles {
 
 
         def load_optimizer(optimizer, network, name, tensors, kind):
-            """The lab's state ("generator_optimizer.generator.0.weight.exp_avg", "….step") into a torch optimizer."""
-            step = tensors[f"{name}_optimizer.step"].reshape(()).float()
-            if step.item() == 0:
+            """The lab's state ("generator_optimizer.generator.0.weight.exp_avg", "….step") into a torch optimizer;
+            none (a stage exported before training) or step 0: a fresh optimizer."""
+            step = tensors.get(f"{name}_optimizer.step")
+            if step is None or step.item() == 0:
                 return
+            step = step.reshape(()).float()
             for parameter_name, parameter in network.named_parameters():
                 state = {"step": step.clone()}
                 for state_name in STATE_NAMES[kind]:
