@@ -230,12 +230,12 @@ public func measureProducts(_ products: [ProductShape], threads: Int, kernels: P
     let b = Tensor.uniform(shape: [products.map { $0.k * $0.n }.max() ?? 1], low: -1, high: 1, using: &random)
     let c = Tensor(uninitializedShape: [products.map { $0.m * $0.n }.max() ?? 1])
     let (pa, pb, pc) = (a.storage.pointer, b.storage.pointer, c.storage.pointer)
-    let times = (0...max(repeats, 1)).map { _ -> Double in
-        let start = DispatchTime.now().uptimeNanoseconds
-        withProductKernels(kernels) {
+    let times = withProductKernels(kernels) {
+        (0...max(repeats, 1)).map { _ -> Double in
+            let start = DispatchTime.now().uptimeNanoseconds
             for p in products { gemm(p.transposeA, p.transposeB, p.m, p.n, p.k, pa, pb, 0, pc) }
+            return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6
         }
-        return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6
     }
     withExtendedLifetime((a, b, c)) {}  // the pointers point into their storage
     let sorted = times.dropFirst().sorted()

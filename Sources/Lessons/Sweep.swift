@@ -50,7 +50,7 @@ public struct Sweep {
         let parallel = stage.kind == ScoreboardStage.name ? 1 : threads
         try forEachJob(seeds.count, threads: parallel, { index in
             let context = StageContext(plan: stage, folder: folders[index], console: Console(write: { _ in }), quick: quick,
-                                       format: .png, random: RandomSource(seed: stageSeed(seeds[index], stage.number)),
+                                       format: .png, random: stage.startingRandom(seed: seeds[index]),
                                        threads: parallel == 1 ? threads : 1)
             guard let kind = stageKind(named: stage.kind) else { throw LessonError(["unknown stage kind \(stage.kind)"]) }
             return Run(seed: seeds[index], metrics: try kind.run(context).metrics)
