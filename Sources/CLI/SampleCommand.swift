@@ -26,10 +26,16 @@ struct Sample: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Threads for the generator (the files do not depend on it).", valueName: "n"))
     var threads = 2
 
+    @Option(name: .customLong("class"), help: ArgumentHelp(
+        "A conditional generator: the class to ask for (0 to 9). Without it, a conditional generator is asked for every class in turn.",
+        valueName: "k"))
+    var label: Int?
+
     func run() throws {
         guard (1...64).contains(threads) else { throw LessonError(["--threads \(threads): choose 1 to 64"]) }
         var request = SampleRequest(checkpoint: checkpoint, count: count, seed: seed, folder: out)
         request.threads = threads
+        request.label = label
         let result = try sampleImages(request) { line in FileHandle.standardError.write(Data(("  " + line + "\n").utf8)) }
         for line in result.lines(folder: out, seed: seed) { print(line) }
     }

@@ -115,3 +115,31 @@ private func classMeans(_ probabilities: Tensor, rows: Range<Int>, classes: Int)
     }
     return means.map { $0 / Double(rows.count) }
 }
+
+/// How often the judge puts an image in the class it was meant to be: for a conditional
+/// generator, the class it was asked for ("label fidelity"); for real images, their true label
+/// (the judge's accuracy, the ceiling fidelity is read against). Per class and over all images.
+public struct LabelFidelity: Codable, Equatable {
+    /// For each class, the share of its images the judge puts in it (NaN for a class with no images).
+    public let perClass: [Double]
+    /// The share of all images the judge puts in their class.
+    public let overall: Double
+
+    public init(predicted: [Int], intended: [Int], classes: Int) {
+        precondition(predicted.count == intended.count && !intended.isEmpty, "one prediction per image, and some images")
+        var hits = [Int](repeating: 0, count: classes), counts = [Int](repeating: 0, count: classes)
+        for (prediction, label) in zip(predicted, intended) {
+            counts[label] += 1
+            if prediction == label { hits[label] += 1 }
+        }
+        perClass = zip(hits, counts).map { $1 == 0 ? .nan : Double($0) / Double($1) }
+        overall = Double(hits.reduce(0, +)) / Double(intended.count)
+    }
+
+    /// The numbers by key: `label_fidelity` and `label_fidelity_K` for each class K.
+    public func values(prefix: String = "label_fidelity") -> [String: Double] {
+        var values = [prefix: overall]
+        for (label, share) in perClass.enumerated() where share.isFinite { values["\(prefix)_\(label)"] = share }
+        return values
+    }
+}

@@ -137,6 +137,10 @@ public struct GANConfiguration: Equatable {
     public var discriminatorHalves = DiscriminatorHalves.together
     /// The mode G makes D's fakes in (the G step always runs G in training mode).
     public var fakesMode = NetworkMode.training
+    /// A conditional GAN's classes (0: unconditional). G reads each sample's one-hot label after its
+    /// noise (the trainer's noise is then [z | one-hot]); D reads it as this many constant channels
+    /// after the image's. Fakes are asked for the labels of the real batch beside them.
+    public var classes = 0
 
     public init(schedule: UpdateSchedule = .alternating(discriminatorSteps: 1)) {
         self.schedule = schedule

@@ -47,6 +47,8 @@ public typealias UpdateObserver = (_ network: UpdatedNetwork, _ real: Tensor, _ 
 
 /// A generator, a discriminator (outputting logits or critic values), their optimizers, and the
 /// one D step and one G step every stage kind and the benchmark train with.
+/// A conditional GAN's noise is G's whole input, [z | one-hot label], and its samples carry their
+/// labels as channels (`labelled`); `generate` gives the images alone.
 public final class GANTrainer {
     public let generator: Sequential
     public let discriminator: Sequential
@@ -73,8 +75,18 @@ public final class GANTrainer {
         self.configuration = configuration
     }
 
+    /// Noise for `count` samples; a conditional GAN's asks for labels drawn uniformly from its classes.
     public func sampleNoise(count: Int, using random: inout RandomSource) -> Tensor {
-        configuration.noise.sample(count: count, size: latentSize, using: &random)
+        let z = configuration.noise.sample(count: count, size: latentSize, using: &random)
+        guard configuration.classes > 0 else { return z }
+        return conditionedNoise(z, labels: (0..<count).map { _ in random.index(below: configuration.classes) })
+    }
+
+    /// Noise for the fakes beside a real batch: a conditional GAN's asks for the real batch's labels
+    /// (as Keras's conditional GAN example does), so D sees each class equally often on both sides.
+    public func sampleNoise(matching real: Tensor, using random: inout RandomSource) -> Tensor {
+        let z = configuration.noise.sample(count: real.shape[0], size: latentSize, using: &random)
+        return configuration.classes > 0 ? conditionedNoise(z, labels: labels(ofSamples: real)) : z
     }
 
     /// G(z) for `count` fresh noise vectors, without recording a graph.
@@ -138,13 +150,13 @@ public final class GANTrainer {
     /// G's samples for D's step, in the mode the configuration names (inference: batch
     /// normalisation on its running statistics, as Keras's `predict` makes them).
     public func fakesForDiscriminator(from noise: Tensor) -> Tensor {
-        generator.running(in: configuration.fakesMode) { generate(from: noise) }
+        labelled(generator.running(in: configuration.fakesMode) { generate(from: noise) }, noise: noise)
     }
 
     /// One generator update on the given noise, through D as it is now.
     public func generatorStep(noise: Tensor, into metrics: inout StepMetrics) {
         let parameterGradients = { () -> [Tensor] in
-            generatorGradients(samples: generator(Variable(noise)), into: &metrics)
+            generatorGradients(samples: labelled(generator(Variable(noise)), noise: noise), into: &metrics)
         }()
         generatorOptimizer.update(with: parameterGradients)
     }
@@ -163,7 +175,16 @@ public final class GANTrainer {
         var loss = family.discriminatorLoss(real: realOutputs, fake: fakeOutputs, realTargets: realTargets, fakeTargets: fakeTargets,
                                             combination: configuration.halvesCombination)
         if case .wassersteinGradientPenalty(let weight) = family {
-            loss = loss + gradientPenalty(critic: { self.discriminator($0) }, real: realInput, fake: fakeInput, weight: weight, using: &random)
+            if configuration.classes > 0 {
+                // The penalty is on the gradient at the image; the labels (the same on both sides) stay as they are.
+                let channels = realInput.shape[1] - configuration.classes
+                let maps = Variable(realInput.sliced(alongAxis: 1, channels..<realInput.shape[1]))
+                loss = loss + gradientPenalty(critic: { self.discriminator(Variable.concatenated([$0, maps], alongAxis: 1)) },
+                                              real: realInput.sliced(alongAxis: 1, 0..<channels),
+                                              fake: fakeInput.sliced(alongAxis: 1, 0..<channels), weight: weight, using: &random)
+            } else {
+                loss = loss + gradientPenalty(critic: { self.discriminator($0) }, real: realInput, fake: fakeInput, weight: weight, using: &random)
+            }
         }
         record(loss: loss.value.scalar, realOutputs: realOutputs.value, fakeOutputs: fakeOutputs.value, into: &metrics)
         return loss
@@ -217,13 +238,13 @@ public final class GANTrainer {
             var real = Tensor(shape: [0])
             for _ in 0..<max(discriminatorSteps, 1) {
                 real = realBatch(count, &random)
-                let noise = sampleNoise(count: count, using: &random)
+                let noise = sampleNoise(matching: real, using: &random)
                 observe(.discriminator, real, noise) { discriminatorStep(real: real, fake: fakesForDiscriminator(from: noise), into: &metrics, using: &random) }
             }
-            let noise = sampleNoise(count: count, using: &random)
+            let noise = sampleNoise(matching: real, using: &random)
             observe(.generator, real, noise) { generatorStep(noise: noise, into: &metrics) }
         case .phases(let discriminatorSteps, let generatorSteps):
-            let real = realBatch(count, &random), noise = sampleNoise(count: count, using: &random)
+            let real = realBatch(count, &random), noise = sampleNoise(matching: real, using: &random)
             for _ in 0..<discriminatorSteps {
                 observe(.discriminator, real, noise) { discriminatorStep(real: real, fake: fakesForDiscriminator(from: noise), into: &metrics, using: &random) }
             }
@@ -231,14 +252,14 @@ public final class GANTrainer {
                 observe(.generator, real, noise) { generatorStep(noise: noise, into: &metrics) }
             }
         case .joint:
-            let real = realBatch(count, &random), noise = sampleNoise(count: count, using: &random)
+            let real = realBatch(count, &random), noise = sampleNoise(matching: real, using: &random)
             observe(.both, real, noise) { jointStep(real: real, noise: noise, into: &metrics, using: &random) }
         case .sharedFakes:
-            let real = realBatch(count, &random), noise = sampleNoise(count: count, using: &random)
+            let real = realBatch(count, &random), noise = sampleNoise(matching: real, using: &random)
             observe(.both, real, noise) {
                 // G's graph lives inside the closure, so it is freed before G's update.
                 let parameterGradients = { () -> [Tensor] in
-                    let samples = generator(Variable(noise))
+                    let samples = labelled(generator(Variable(noise)), noise: noise)
                     discriminatorStep(real: real, fake: samples.value, into: &metrics, using: &random)
                     return generatorGradients(samples: samples, into: &metrics)
                 }()
@@ -253,7 +274,7 @@ public final class GANTrainer {
                              observe: UpdateObserver = { _, _, _, update in update() }) -> StepMetrics {
         var metrics = StepMetrics.measuring(network)
         let count = configuration.samplesPerUpdate
-        let real = realBatch(count, &random), noise = sampleNoise(count: count, using: &random)
+        let real = realBatch(count, &random), noise = sampleNoise(matching: real, using: &random)
         observe(network, real, noise) {
             switch network {
             case .discriminator: discriminatorStep(real: real, fake: fakesForDiscriminator(from: noise), into: &metrics, using: &random)
@@ -268,7 +289,7 @@ public final class GANTrainer {
     /// gradients are taken at the same parameters and then both optimizers step.
     public func jointStep(real: Tensor, noise: Tensor, into metrics: inout StepMetrics, using random: inout RandomSource) {
         let (generatorUpdate, discriminatorUpdate) = { () -> ([Tensor], [Tensor]) in
-            let samples = generator(Variable(noise))  // recorded: G's loss reaches G through it
+            let samples = labelled(generator(Variable(noise)), noise: noise)  // recorded: G's loss reaches G through it
             let realInput = packed(real), fake = packed(samples)
             let fakeOutputs = discriminator(fake)
             let discriminatorLoss = discriminatorLoss(realOutputs: discriminator(Variable(realInput)), fakeOutputs: fakeOutputs,
@@ -289,6 +310,66 @@ public final class GANTrainer {
         let fraction = 1 - (1 - decayTo) * Float(step) / Float(max(total, 1))
         generatorOptimizer.learningRate = configuration.generatorOptimizer.learningRate * fraction
         discriminatorOptimizer.learningRate = configuration.discriminatorOptimizer.learningRate * fraction
+    }
+
+    // MARK: Conditioning on labels
+
+    /// G's input for these noise vectors [n, latent] and labels: each row followed by its one-hot label.
+    public func conditionedNoise(_ z: Tensor, labels: [Int]) -> Tensor {
+        precondition(configuration.classes > 0 && labels.count == z.shape[0], "one label per noise vector of a conditional GAN")
+        return Tensor.concatenated([z, oneHot(labels, classes: configuration.classes)], alongAxis: 1)
+    }
+
+    /// The labels a conditional GAN's noise asks for (its last `classes` numbers, one-hot).
+    public func labels(ofNoise noise: Tensor) -> [Int] {
+        let classes = configuration.classes, width = noise.shape[1]
+        let scalars = noise.scalars
+        return (0..<noise.shape[0]).map { row in
+            let start = row * width + width - classes
+            return (0..<classes).max { scalars[start + $0] < scalars[start + $1] }!
+        }
+    }
+
+    /// The labels of D's input samples [n, C + classes, H, W]: their one-hot channels, read at the first pixel.
+    public func labels(ofSamples samples: Tensor) -> [Int] {
+        let classes = configuration.classes, channels = samples.shape[1]
+        let plane = samples.shape[2...].reduce(1, *)
+        let scalars = samples.scalars
+        return (0..<samples.shape[0]).map { n in
+            let start = (n * channels + channels - classes) * plane
+            return (0..<classes).max { scalars[start + $0 * plane] < scalars[start + $1 * plane] }!
+        }
+    }
+
+    /// Images [n, C, H, W] as D reads them: followed by `classes` channels, one of them all ones
+    /// (the sample's label), the others zeros.
+    public static func labelled(_ images: Tensor, labels: [Int], classes: Int) -> Tensor {
+        Tensor.concatenated([images, labelMaps(labels, classes: classes, like: images.shape)], alongAxis: 1)
+    }
+
+    /// D's input for G's samples: the images with the labels the noise asked for (unconditional: the images).
+    public func labelled(_ images: Tensor, noise: Tensor) -> Tensor {
+        guard configuration.classes > 0 else { return images }
+        return Self.labelled(images, labels: labels(ofNoise: noise), classes: configuration.classes)
+    }
+
+    func labelled(_ images: Variable, noise: Tensor) -> Variable {
+        guard configuration.classes > 0 else { return images }
+        let maps = Self.labelMaps(labels(ofNoise: noise), classes: configuration.classes, like: images.shape)
+        return Variable.concatenated([images, Variable(maps)], alongAxis: 1)
+    }
+
+    private static func labelMaps(_ labels: [Int], classes: Int, like shape: [Int]) -> Tensor {
+        precondition(shape.count == 4 && labels.count == shape[0], "labels go with images [n, C, H, W], one each")
+        let plane = shape[2] * shape[3]
+        var maps = Tensor(shape: [shape[0], classes, shape[2], shape[3]])
+        maps.withUnsafeMutableBufferPointer { values in
+            for (n, label) in labels.enumerated() {
+                let start = (n * classes + label) * plane
+                for i in start..<start + plane { values[i] = 1 }
+            }
+        }
+        return maps
     }
 
     // MARK: Packing and labels

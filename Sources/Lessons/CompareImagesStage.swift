@@ -124,14 +124,14 @@ enum CompareImagesStage: StageKind {
                     throw TrainingInterrupted(outcome: StageOutcome())
                 }
                 var noiseRandom = RandomSource(seed: noiseSeed)
-                let judgeNoise = run.trainer.sampleNoise(count: judging.count, using: &noiseRandom)
+                let judgeNoise = run.judgeNoise(count: judging.count, using: &noiseRandom)
                 let scores = judging.scorer.score(run.generated(judgeNoise))
                 cells[index].scores.append(scores)
                 let last = run.loop.epochMeans.last ?? StepMetrics()
                 cells[index].discriminatorAccuracy.append(Double(last.realAccuracy + last.fakeAccuracy) / 2)
                 cells[index].fakeScore.append(Double(last.fakeScore))
                 cells[index].seconds.append(Date().timeIntervalSince(runStart))
-                if seed == 0 { cells[index].firstGrid = run.generated(run.trainer.sampleNoise(count: 64, using: &noiseRandom)) }
+                if seed == 0 { cells[index].firstGrid = run.generated(run.gridNoise(columns: 8, using: &noiseRandom)) }
                 console.line("    seed \(seed + 1)/\(seeds) · \(variant.name): " + judging.line(scores)
                     + " · D accuracy \(fixed(cells[index].discriminatorAccuracy.last!, 2)) · D(G(z)) \(fixed(cells[index].fakeScore.last!, 2))"
                     + " · \(fixed(cells[index].seconds.last!, 1)) s")

@@ -12,13 +12,15 @@ struct GeneratorCheckpoint {
     let set: JudgedSet
     let architecture: String
     let noise: NoiseDistribution
+    /// A conditional generator's classes (its input ends with a one-hot label of this many); 0: unconditional.
+    var classes = 0
 
     static let kind = "gan-lab generator"
 
     func save(_ generator: Sequential, to path: String) throws {
-        try Checkpoint(model: generator).save(to: URL(fileURLWithPath: path),
-                                              metadata: ["kind": Self.kind, "data": set.rawValue, "generator": architecture,
-                                                         "noise": Self.text(of: noise)])
+        var metadata = ["kind": Self.kind, "data": set.rawValue, "generator": architecture, "noise": Self.text(of: noise)]
+        if classes > 0 { metadata["classes"] = String(classes) }
+        try Checkpoint(model: generator).save(to: URL(fileURLWithPath: path), metadata: metadata)
     }
 
     /// The noise as the metadata writes it: "normal" or "uniform LOW HIGH".
@@ -57,6 +59,8 @@ struct TrainedGenerator {
     let set: JudgedSet
     let architecture: Architecture
     let noise: NoiseDistribution
+    /// A conditional generator's classes; 0: unconditional.
+    let classes: Int
     let network: Sequential
     /// The stream seeded `rebuildSeed` after the draws of rebuilding the network (weights the
     /// checkpoint then replaces): where `gan-lab score` draws its fixed noise.
@@ -82,11 +86,16 @@ struct TrainedGenerator {
         guard let noise = GeneratorCheckpoint.noise(parsing: file.metadata["noise"]) else {
             throw LessonError(["\(path): its noise \"\(file.metadata["noise"] ?? "")\" is not one the lab draws (normal, or uniform LOW HIGH)"])
         }
+        let classes = Int(file.metadata["classes"] ?? "0") ?? -1
+        guard classes == 0 || classes == set.classNames.count else {
+            throw LessonError(["\(path): a generator conditioned on \"\(file.metadata["classes"] ?? "")\" classes, but \(set.rawValue) has "
+                + "\(set.classNames.count); give a generator.safetensors a `train-images` stage wrote"])
+        }
         let rebuildFailure = "\(path): the generator it describes cannot be rebuilt"
         let architecture: Architecture
         do { architecture = try Architecture(parsing: text) } catch { throw LessonError(["\(rebuildFailure) (\(error))"]) }
         // Both sets the lab knows are grey 28×28 images, the judge's input.
-        guard architecture.inputShape.count == 1, architecture.outputShape == [1, 28, 28] else {
+        guard architecture.inputShape.count == 1, architecture.inputSize > classes, architecture.outputShape == [1, 28, 28] else {
             throw LessonError(["\(rebuildFailure) as an image generator: it makes \(Architecture.shapeDescription(architecture.outputShape)) "
                 + "from \(Architecture.shapeDescription(architecture.inputShape)), not grey 28×28 images from noise vectors"])
         }
@@ -97,6 +106,7 @@ struct TrainedGenerator {
         self.set = set
         self.architecture = architecture
         self.noise = noise
+        self.classes = classes
         self.network = network
         streamAfterRebuild = random
     }
@@ -132,17 +142,22 @@ struct TrainedGenerator {
         }
     }
 
-    var latentSize: Int { architecture.inputSize }
+    /// Numbers of noise in the generator's input (a conditional generator's one-hot label follows them).
+    var latentSize: Int { architecture.inputSize - classes }
 
     /// `count` noise vectors [count, latentSize] from the checkpoint's distribution, drawn by the
-    /// lab's generator seeded `seed`.
-    func noise(count: Int, seed: UInt64) -> Tensor {
+    /// lab's generator seeded `seed`; a conditional generator's ask for `label`, or for every class
+    /// in turn (0, 1, …, 9, 0, …) when it is nil.
+    func noise(count: Int, seed: UInt64, label: Int? = nil) -> Tensor {
         var random = RandomSource(seed: seed)
-        return noise(count: count, using: &random)
+        return noise(count: count, label: label, using: &random)
     }
 
-    func noise(count: Int, using random: inout RandomSource) -> Tensor {
-        noise.sample(count: count, size: latentSize, using: &random)
+    func noise(count: Int, label: Int? = nil, using random: inout RandomSource) -> Tensor {
+        let z = noise.sample(count: count, size: latentSize, using: &random)
+        guard classes > 0 else { return z }
+        let labels = (0..<count).map { label ?? $0 % classes }
+        return Tensor.concatenated([z, oneHot(labels, classes: classes)], alongAxis: 1)
     }
 
     /// G(z) for each noise vector, [n, 1, 28, 28] in [-1, 1], a batch at a time; `progress` gets

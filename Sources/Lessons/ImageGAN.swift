@@ -35,9 +35,12 @@ struct ImageGAN {
         self.images = images
         let networks = try StageNetworks(settings, using: &random)
         generatorArchitecture = networks.generatorArchitecture
-        let configuration = GANConfiguration(settings)
-        trainer = GANTrainer(generator: networks.generator, discriminator: networks.discriminator, latentSize: generatorArchitecture.inputSize,
-                             configuration: configuration)
+        var configuration = GANConfiguration(settings)
+        configuration.classes = conditioningClasses(settings)
+        trainer = GANTrainer(generator: networks.generator, discriminator: networks.discriminator,
+                             latentSize: generatorArchitecture.inputSize - configuration.classes, configuration: configuration)
+        let classes = configuration.classes
+        precondition(classes == 0 || images.labels != nil, "a conditional GAN trains on labelled images")
         (epochs, stepsPerEpoch) = ImageGAN.length(settings, imageCount: images.count, quick: quick)
         let batches = BatchSource(ImageBatches(images, batchSize: configuration.batchSize,
                                                withReplacement: settings.text("batches") == "with-replacement"))
@@ -46,7 +49,7 @@ struct ImageGAN {
                             decayTo: Float(settings.number("decay-to")), recordsRows: recordsRows, random: random.split()) { count, random in
             var batch = batches.batches.next(using: &random)
             if batch.count < count { batch = batches.batches.next(using: &random) }  // an epoch's short last batch is dropped
-            return batch.images
+            return classes > 0 ? GANTrainer.labelled(batch.images, labels: batch.labels!, classes: classes) : batch.images
         }
     }
 
@@ -76,10 +79,31 @@ struct ImageGAN {
         return generator.running(in: mode) { trainer.generate(from: noise) }
     }
 
-    /// D's mean score of `images` in inference mode: no dropout drawn, no running statistics moved,
-    /// so measuring never changes the training that follows.
-    func meanScore(_ images: Tensor) -> Double {
-        Double(trainer.discriminator.running(in: .inference) { trainer.discriminate(images) }.mean())
+    /// D's mean score of G's images for `noise` in inference mode: no dropout drawn, no running
+    /// statistics moved, so measuring never changes the training that follows.
+    func meanScore(_ images: Tensor, noise: Tensor) -> Double {
+        let input = trainer.labelled(images, noise: noise)
+        return Double(trainer.discriminator.running(in: .inference) { trainer.discriminate(input) }.mean())
+    }
+
+    /// Whether G is asked for a class with each image (a conditional GAN).
+    var classes: Int { trainer.configuration.classes }
+
+    /// Noise for a grid with one row per class: the same `columns` noise vectors in every row, so
+    /// each column keeps its style across classes (unconditional: `columns × columns` vectors).
+    func gridNoise(columns: Int, using random: inout RandomSource) -> Tensor {
+        guard classes > 0 else { return trainer.sampleNoise(count: columns * columns, using: &random) }
+        let z = trainer.configuration.noise.sample(count: columns, size: trainer.latentSize, using: &random)
+        let rows = (0..<classes).map { _ in z }
+        return trainer.conditionedNoise(Tensor.concatenated(rows, alongAxis: 0),
+                                        labels: (0..<classes).flatMap { Array(repeating: $0, count: columns) })
+    }
+
+    /// Noise for `count` images to judge: a conditional GAN's asks for every class in turn (0, 1, …, 9, 0, …).
+    func judgeNoise(count: Int, using random: inout RandomSource) -> Tensor {
+        guard classes > 0 else { return trainer.sampleNoise(count: count, using: &random) }
+        let z = trainer.configuration.noise.sample(count: count, size: trainer.latentSize, using: &random)
+        return trainer.conditionedNoise(z, labels: (0..<count).map { $0 % classes })
     }
 }
 
@@ -98,9 +122,9 @@ func gridImages(_ images: Tensor) -> [GridImage] {
     }
 }
 
-/// A grid chart of images [n, C, H, W], `columns` wide.
-func imageGrid(_ images: Tensor, title: String, columns: Int) -> ImageGridChart {
-    ImageGridChart(title: title, images: gridImages(images), columns: columns)
+/// A grid chart of images [n, C, H, W], `columns` wide, each row labelled when `rowLabels` are given.
+func imageGrid(_ images: Tensor, title: String, columns: Int, rowLabels: [String] = []) -> ImageGridChart {
+    ImageGridChart(title: title, images: gridImages(images), columns: columns, rowLabels: rowLabels)
 }
 
 /// The judge of an image set with its scorer, how many images it scores at a time, and the
@@ -109,12 +133,26 @@ struct ImageJudging {
     let scorer: Scorer
     let count: Int
     let ceiling: ImageScores
+    /// Real images the judge never trained on, with their labels.
+    let heldOut: ImageSet
 
     init(_ set: JudgedSet, setSize: Int, console: Console) throws {
         let (data, judge) = try loadJudge(set) { console.progress($0, final: true) }
         scorer = Scorer(judge: judge, data: data)
         count = min(setSize, data.heldOut.count)
         ceiling = scorer.ceiling(count: count)
+        heldOut = data.heldOut
+    }
+
+    /// How often the judge gives G's images the class their noise asked for.
+    func fidelity(_ images: Tensor, asked noise: Tensor, trainer: GANTrainer) -> LabelFidelity {
+        LabelFidelity(predicted: scorer.judge.judge(images).predictions, intended: trainer.labels(ofNoise: noise),
+                      classes: trainer.configuration.classes)
+    }
+
+    /// The judge's accuracy on the held-out real images, per class: the ceiling of label fidelity.
+    func realFidelity(classes: Int) -> LabelFidelity {
+        LabelFidelity(predicted: scorer.judge.judge(heldOut.images).predictions, intended: heldOut.labels!, classes: classes)
     }
 
     /// The judge's line for the terminal: each score beside its ceiling where one is meaningful.
@@ -171,4 +209,21 @@ func stepChart(_ rows: [MetricsRow], title: String) -> SmallMultiplesChart {
                            series: series("D(x)", \.realScore, color: Theme.real) + series("D(G(z)), D step", \.fakeScore, color: Theme.fake)
                                + series("D(G(z)), G step", \.generatorStepFakeScore, color: Theme.palette[4]))
     return SmallMultiplesChart(title: title, panels: [losses, scores], columns: 1, shareAxes: true, shareLegend: false)
+}
+
+/// A conditional generator's label fidelity: over training (the share of 500 images the judge puts
+/// in the class asked for, dashed: its accuracy on real held-out images), and per class at the end
+/// beside the judge's accuracy on real images of that class.
+func fidelityChart(steps: [Double], fidelities: [LabelFidelity], real: LabelFidelity, classNames: [String]) -> SmallMultiplesChart {
+    let ends = [steps.first!, steps.last!]
+    let overTime = LineChart(title: "Over training (dashed: the judge's accuracy on real images)", x: Axis("step"), y: Axis("share", domain: 0...1),
+                             series: [LineSeries(name: "label fidelity", xs: steps, ys: fidelities.map(\.overall), color: Theme.fake),
+                                      LineSeries(name: "", xs: ends, ys: [real.overall, real.overall], color: Theme.fake, dashed: true)])
+    let last = fidelities.last!
+    let perClass = BarChart(title: "Per class, at step \(grouped(Int(steps.last!)))", categories: classNames.count > 10 ? classNames.indices.map(String.init) : classNames,
+                            y: Axis("share", domain: 0...1),
+                            series: [BarSeries(name: "generated, asked for the class", values: last.perClass.map { $0.isFinite ? $0 : 0 }, color: Theme.fake),
+                                     BarSeries(name: "real images of the class", values: real.perClass.map { $0.isFinite ? $0 : 0 }, color: Theme.real)])
+    return SmallMultiplesChart(title: "Label fidelity: how often the judge gives a generated image the class it was asked for",
+                               panels: [overTime, perClass], columns: 1, shareAxes: false, shareLegend: false)
 }

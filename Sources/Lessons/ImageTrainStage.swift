@@ -32,6 +32,8 @@ enum ImageTrainStage: StageKind {
         return checkImageTraining(settings)
             + views.filter { !viewNames.contains($0) }.map { "views: unknown view \"\($0)\" (an image stage draws \(viewNames.joined(separator: ", ")))" }
             + (views.contains("features") ? ImageFeatureView.problems(settings.text("discriminator")) : [])
+            + (views.contains("features") && settings.text("conditioning") != "none"
+                ? ["views: the features view draws unconditional GANs; a conditional stage draws samples only"] : [])
     }
 
     static func run(_ context: StageContext) throws -> StageOutcome {
@@ -42,7 +44,10 @@ enum ImageTrainStage: StageKind {
         let (trainer, loop, epochs) = (run.trainer, run.loop, run.epochs)
         let snapshotEvery = context.quick ? 1 : settings.integer("snapshot-every")
         let side = settings.integer("grid-size")
-        let fixedNoise = trainer.sampleNoise(count: side * side, using: &random)
+        let fixedNoise = run.gridNoise(columns: side, using: &random)
+        let rowLabels = run.classes > 0 ? set.classNames : []  // a conditional GAN's grid: one row per class
+        let gridTitle = run.classes > 0 ? "rows ask for classes 0 to \(run.classes - 1), each column one noise vector"
+            : "\(side * side) images from the same noise"
         console.line("  " + run.description)
 
         // D's feature space: drawn from a stream of its own, so adding the view changes no other number.
@@ -63,7 +68,9 @@ enum ImageTrainStage: StageKind {
 
         let judgeEvery = settings.integer("judge-every")
         let judging = judgeEvery > 0 ? try ImageJudging(set, setSize: settings.integer("set-size"), console: console) : nil
-        let judgeNoise = judging.map { trainer.sampleNoise(count: $0.count, using: &random) }
+        let judgeNoise = judging.map { run.judgeNoise(count: $0.count, using: &random) }
+        let realFidelity = run.classes > 0 ? judging?.realFidelity(classes: run.classes) : nil
+        if let realFidelity { console.line("  the judge's accuracy on real held-out images, the ceiling of label fidelity: \(fixed(realFidelity.overall, 3))") }
 
         // The tutorial's figure: the first fakes of the last D step before a snapshot, as D saw them
         // (made again in the same mode; G's running statistics are left as they were).
@@ -81,15 +88,15 @@ enum ImageTrainStage: StageKind {
         }
 
         var figures: [String] = [], frames: [(title: String, images: Tensor)] = []  // frames: the animation's grids
-        var judged: [(step: Int, scores: ImageScores)] = []
+        var judged: [(step: Int, scores: ImageScores, fidelity: LabelFidelity?)] = []
         var modes: ModeComparison?  // the last snapshot's: G's two modes on the fixed noise
         let digits = max(4, String(epochs).count)
         func snapshot(_ epoch: Int) throws {
             let label = String(repeating: "0", count: max(0, digits - String(epoch).count)) + String(epoch)
             let when = "Epoch \(epoch) of \(epochs) (step \(grouped(loop.step)))"
-            modes = run.generatorHasModes ? ModeComparison(run, fixedNoise) : nil
-            let frame = (title: "\(when): \(side * side) images from the same noise", images: modes?.inference ?? run.generated(fixedNoise))
-            let grid = imageGrid(frame.images, title: frame.title, columns: side)
+            modes = run.generatorHasModes ? ModeComparison(run, fixedNoise, columns: side, rowLabels: rowLabels) : nil
+            let frame = (title: "\(when): \(gridTitle)", images: modes?.inference ?? run.generated(fixedNoise))
+            let grid = imageGrid(frame.images, title: frame.title, columns: side, rowLabels: rowLabels)
             frames.append(frame)
             figures.append(try context.write(grid, name: "samples-epoch-\(label)"))
             if let fakes = lastFakes, epoch > 0 {
@@ -107,10 +114,13 @@ enum ImageTrainStage: StageKind {
             }
             var values = modes?.values ?? [:]
             if let judging, let judgeNoise, epoch % max(judgeEvery, 1) == 0 || epoch == epochs || context.quick {
-                let scores = judging.scorer.score(run.generated(judgeNoise))
-                judged.append((loop.step, scores))
+                let images = run.generated(judgeNoise)
+                let scores = judging.scorer.score(images)
+                let fidelity = run.classes > 0 ? judging.fidelity(images, asked: judgeNoise, trainer: trainer) : nil
+                judged.append((loop.step, scores, fidelity))
                 values.merge(scores.values.filter { $0.key != "images" }) { $1 }
-                console.line("    epoch \(epoch): judge: " + judging.line(scores))
+                values.merge(fidelity?.values() ?? [:]) { $1 }
+                console.line("    epoch \(epoch): judge: " + judging.line(scores) + (fidelity.map { " · label fidelity \(fixed($0.overall, 2))" } ?? ""))
             }
             loop.annotateLastRow(values)
         }
@@ -129,7 +139,7 @@ enum ImageTrainStage: StageKind {
                 loop: loop.state, batchesNext: position.next, batchesEpoch: position.epoch,
                 dropoutStreams: (dropoutLayers(trainer.generator) + dropoutLayers(trainer.discriminator)).map(\.randomStream.state),
                 figures: figures.map(context.folder.relative), frameTitles: frames.map(\.title),
-                judged: judged.map { .init(step: $0.step, scores: $0.scores) }, features: features?.history,
+                judged: judged.map { .init(step: $0.step, scores: $0.scores, fidelity: $0.fidelity) }, features: features?.history,
                 seconds: earlierSeconds + Date().timeIntervalSince(start))
             try TrainingCheckpoint.write(to: checkpoint, owner: owner, plan: context.plan, quick: context.quick, run: run,
                                          progress: progress, frames: frames.map(\.images))
@@ -142,8 +152,9 @@ enum ImageTrainStage: StageKind {
             let metrics = try loop.step(networks)
             let name = String(format: "step-%05d-", loop.step) + networks.fileSuffix
             let grids = SmallMultiplesChart(
-                title: "Step \(grouped(loop.step)), one \(networks.words): the same \(side * side) noise vectors before and after",
-                panels: [imageGrid(before, title: "before", columns: side), imageGrid(run.generated(fixedNoise), title: "after", columns: side)],
+                title: "Step \(grouped(loop.step)), one \(networks.words): the same \(fixedNoise.shape[0]) noise vectors before and after",
+                panels: [imageGrid(before, title: "before", columns: side, rowLabels: rowLabels),
+                         imageGrid(run.generated(fixedNoise), title: "after", columns: side, rowLabels: rowLabels)],
                 columns: 2, shareAxes: false, shareLegend: false)
             var written = [try context.write(grids, name: name)]
             let pairs = features?.pairFigures(title: { "Step \(grouped(loop.step)): D's feature space around the \($0.name) update" }) ?? []
@@ -162,9 +173,9 @@ enum ImageTrainStage: StageKind {
             figures = resume.progress.figures.map { (context.folder.root as NSString).appendingPathComponent($0) }
             figures.forEach(context.folder.recordFigure)
             frames = Array(zip(resume.progress.frameTitles, try resume.frames()))
-            judged = resume.progress.judged.map { ($0.step, $0.scores) }
+            judged = resume.progress.judged.map { ($0.step, $0.scores, $0.fidelity) }
             if let history = resume.progress.features { features?.restore(history) }
-            if loop.epochMeans.count == epochs, run.generatorHasModes { modes = ModeComparison(run, fixedNoise) }
+            if loop.epochMeans.count == epochs, run.generatorHasModes { modes = ModeComparison(run, fixedNoise, columns: side, rowLabels: rowLabels) }
             (savedStep, earlierSeconds) = (loop.step, resume.progress.seconds)
             console.line("  continuing from \(resume.path): \(loop.roundsIntoEpoch == 0 ? "after " : "")epoch \(loop.epoch) of \(epochs), "
                          + "step \(grouped(loop.step))")
@@ -194,7 +205,7 @@ enum ImageTrainStage: StageKind {
         if frames.count >= 2 {
             let path = try context.folder.path(stage: context.plan.number, name: "samples.gif")
             do {
-                try renderAnimation(frames.map { imageGrid($0.images, title: $0.title, columns: side) }, to: path,
+                try renderAnimation(frames.map { imageGrid($0.images, title: $0.title, columns: side, rowLabels: rowLabels) }, to: path,
                                     options: RenderOptions(width: 800, height: 800), frameDelay: 0.4)
             } catch let error as ChartError { throw LessonError([error.message]) }
             context.folder.recordFigure(path)
@@ -218,8 +229,8 @@ enum ImageTrainStage: StageKind {
         }
         let generatorFile = try context.folder.path(stage: context.plan.number, name: "generator.safetensors")
         do {
-            try GeneratorCheckpoint(set: set, architecture: run.generatorArchitecture.description, noise: trainer.configuration.noise)
-                .save(trainer.generator, to: generatorFile)
+            try GeneratorCheckpoint(set: set, architecture: run.generatorArchitecture.description, noise: trainer.configuration.noise,
+                                    classes: run.classes).save(trainer.generator, to: generatorFile)
         } catch let error as SafeTensorsError {
             throw LessonError([error.description])
         }
@@ -228,6 +239,10 @@ enum ImageTrainStage: StageKind {
         if let judging, judged.count >= 2 {
             figures.append(try context.write(judgeChart(steps: judged.map { Double($0.step) }, scores: judged.map(\.scores),
                                                         ceiling: judging.ceiling, xLabel: "step"), name: "judge"))
+            if let realFidelity, judged.allSatisfy({ $0.fidelity != nil }) {
+                figures.append(try context.write(fidelityChart(steps: judged.map { Double($0.step) }, fidelities: judged.map { $0.fidelity! },
+                                                               real: realFidelity, classNames: set.classNames), name: "label-fidelity"))
+            }
         }
         metrics["steps"] = Double(loop.step)
         metrics["seconds"] = (seconds * 100).rounded() / 100
@@ -244,7 +259,9 @@ enum ImageTrainStage: StageKind {
         if let modes { metrics.merge(modes.values.mapKeys { "final_" + $0 }) { $1 } }
         if let last = judged.last {
             for (key, value) in last.scores.values where key != "images" { metrics["final_\(key)"] = value }
+            for (key, value) in last.fidelity?.values() ?? [:] { metrics["final_\(key)"] = value }
         }
+        for (key, value) in realFidelity?.values(prefix: "real_label_fidelity") ?? [:] { metrics[key] = value }
         return StageOutcome(figures: figures, metrics: metrics, rows: loop.rows)
     }
 
@@ -254,17 +271,21 @@ enum ImageTrainStage: StageKind {
     static func latentWalk(_ run: ImageGAN, rows: Int, random: inout RandomSource) -> ImageGridChart {
         let steps = 10
         let trainer = run.trainer
-        let ends = trainer.sampleNoise(count: 2 * rows, using: &random)
         let size = trainer.latentSize
+        let ends = trainer.configuration.noise.sample(count: 2 * rows, size: size, using: &random)
         let spherical = trainer.configuration.noise == .normal
         var points: [Float] = []
         for row in 0..<rows {
             let (start, end) = (Array(ends.scalars[(2 * row) * size..<(2 * row + 1) * size]), Array(ends.scalars[(2 * row + 1) * size..<(2 * row + 2) * size]))
             points += interpolate(from: start, to: end, count: steps, spherical: spherical).flatMap { $0 }
         }
-        let images = run.generated(Tensor(shape: [rows * steps, size], scalars: points))
-        return imageGrid(images, title: "Walks through the noise: each row goes from one z to another in \(steps) "
-                        + (spherical ? "steps along the sphere (slerp)" : "equal steps"), columns: steps)
+        var noise = Tensor(shape: [rows * steps, size], scalars: points)
+        if run.classes > 0 {  // each row asks for one class all along: row r for class r mod classes
+            noise = trainer.conditionedNoise(noise, labels: (0..<rows * steps).map { ($0 / steps) % run.classes })
+        }
+        return imageGrid(run.generated(noise), title: "Walks through the noise: each row goes from one z to another in \(steps) "
+                        + (spherical ? "steps along the sphere (slerp)" : "equal steps") + (run.classes > 0 ? ", asking for one class" : ""),
+                         columns: steps)
     }
 
     /// The first step from which D's accuracy, averaged over 100 steps, stays at 0.9 or more to
@@ -292,20 +313,23 @@ struct ModeComparison {
     let inference: Tensor, training: Tensor
     let values: [String: Double]
 
-    init(_ run: ImageGAN, _ noise: Tensor) {
+    /// The grids' columns and row labels (a conditional GAN's grid has a row per class).
+    let columns: Int, rowLabels: [String]
+
+    init(_ run: ImageGAN, _ noise: Tensor, columns: Int, rowLabels: [String] = []) {
+        (self.columns, self.rowLabels) = (columns, rowLabels)
         inference = run.generated(noise, mode: .inference)
         training = run.generated(noise, mode: .training)
         values = ["mode_gap": Double((inference - training).mapped { abs($0) }.mean()),
                   "fake_std_inference": Double(standardDeviation(inference)), "fake_std_training": Double(standardDeviation(training)),
-                  "d_fakes_inference": run.meanScore(inference), "d_fakes_training": run.meanScore(training)]
+                  "d_fakes_inference": run.meanScore(inference, noise: noise), "d_fakes_training": run.meanScore(training, noise: noise)]
     }
 
     /// Both grids side by side, with D's score and the spread of each.
     var chart: SmallMultiplesChart {
-        let columns = Int(Double(inference.shape[0]).squareRoot().rounded())
         func panel(_ images: Tensor, _ name: String) -> ImageGridChart {
             imageGrid(images, title: "\(name.prefix(1).uppercased() + name.dropFirst()) mode: D(G(z)) \(fixed(values["d_fakes_\(name)"]!, 2)), "
-                      + "pixel s.d. \(fixed(values["fake_std_\(name)"]!, 2))", columns: columns)
+                      + "pixel s.d. \(fixed(values["fake_std_\(name)"]!, 2))", columns: columns, rowLabels: rowLabels)
         }
         return SmallMultiplesChart(title: "One generator, two modes: the same noise, mean |difference| \(fixed(values["mode_gap"]!, 2))",
                                    panels: [panel(inference, "inference"), panel(training, "training")], columns: 2,
@@ -322,6 +346,7 @@ let imageTrainingSettings = [
     SettingSpec("batches", .choice(["shuffled", "with-replacement"]), "shuffled"),
     SettingSpec("judge-every", .integer(0...1_000_000), "0"),
     SettingSpec("set-size", .integer(10...10_000), "500"),
+    SettingSpec("conditioning", .choice(["none", "labels"]), "none"),
 ] + modelSettings + trainingSettings
 
 /// Problems of an image stage's settings that are each valid alone.
@@ -331,6 +356,9 @@ func checkImageTraining(_ settings: StageSettings) -> [String] {
         problems.append("data: this stage trains on mnist or fashion-mnist, not \(settings.text("data"))")
     }
     if settings.integer("pack") > 1 { problems.append("pack: packing is for points; image discriminators read one image") }
+    if settings.text("conditioning") == "labels", JudgedSet(rawValue: settings.text("data")) == nil {
+        problems.append("conditioning: labels needs a labelled set (mnist or fashion-mnist), not \(settings.text("data"))")
+    }
     return problems
 }
 

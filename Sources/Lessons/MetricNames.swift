@@ -108,7 +108,11 @@ public enum MetricNames {
         "classes_with_fair_share": "classes holding a fair share", "class_kl": "KL(predicted classes ‖ uniform), nats",
         "confident_share": "share classified with p ≥ 0.9",
         "seed000_inception_score": "seed 000's Inception score formula", "seed000_fid_features": "seed 000's Fréchet distance formula",
-    ]
+        "label_fidelity": "label fidelity: share the judge puts in the class asked for",
+        "real_label_fidelity": "the judge's accuracy on real held-out images (the fidelity ceiling)",
+    ].merging((0..<10).flatMap { label in
+        [("label_fidelity_\(label)", "label fidelity, class \(label)"), ("real_label_fidelity_\(label)", "the judge's accuracy on real images, class \(label)")]
+    }) { $1 }
 
     private static let scoreboardStatistics: [(String, String)] = [
         ("modes_mean", "modes captured, mean over seeds"), ("modes_se", "modes captured, standard error"),

@@ -1,3 +1,4 @@
+import Evaluation
 import GAN
 
 /// Whether a stage's generator and discriminator fit each other and the data, before anything
@@ -5,8 +6,19 @@ import GAN
 /// image set, images channels x height x width: 1x28x28 for mnist and fashion-mnist, and for
 /// `images` grey or colour (1 or 3 channels) of `image-size`. G's noise input is a vector; G must
 /// make exactly the data's shape (a flat 784 is not an image: end G with `reshape 1x28x28`) and D
-/// read it (start D at 1x28x28 and `flatten` when it is an MLP); D ends in one logit.
+/// read it (start D at 1x28x28 and `flatten` when it is an MLP); D ends in one logit. A
+/// conditional GAN's G reads its noise and a one-hot label (110 = 100 + 10), and its D the image's
+/// channels and one per class (11x28x28).
 func checkModels(_ settings: StageSettings) -> [String] { modelProblems(settings).map(\.message) }
+
+/// The classes a stage's GAN is conditioned on: 10 for `conditioning: labels` on a labelled set
+/// the lab knows (mnist, fashion-mnist), 0 otherwise (unconditional, or a set without labels,
+/// which `checkImageTraining` reports).
+func conditioningClasses(_ settings: StageSettings) -> Int {
+    guard settings.kind?.readSettings.contains(where: { $0.name == "conditioning" }) ?? false,
+          settings.text("conditioning") == "labels", let set = JudgedSet(rawValue: settings.text("data")) else { return 0 }
+    return set.classNames.count
+}
 
 /// A problem of the networks and the layer it is about, for `file:line`.
 struct ModelProblem {
@@ -48,9 +60,27 @@ func modelProblems(_ settings: StageSettings) -> [ModelProblem] {
     guard let generator = try? Architecture(parsing: settings.text("generator")),
           let discriminator = try? Architecture(parsing: settings.text("discriminator")) else { return [] }
     let data = DataShape(settings)
-    let made = generator.outputShape, read = discriminator.inputShape
+    let classes = conditioningClasses(settings)
+    let made = generator.outputShape
+    var read = discriminator.inputShape  // a conditional D's image channels, without its label channels
     let lastOfGenerator = generator.layers.count - 1, lastOfDiscriminator = discriminator.layers.count - 1
     var problems: [ModelProblem] = []
+    if classes > 0 {
+        let image = data.shapes.first { $0.count == 3 } ?? [1, 28, 28]
+        if read.count == 3, read[0] > classes {
+            read[0] -= classes
+        } else {
+            problems.append(ModelProblem(setting: "discriminator", layer: nil, message:
+                "a conditional discriminator reads the image's channels and then one channel per class, so its input must be "
+                + "\(Architecture.shapeText([image[0] + classes] + image.dropFirst())) for \(classes) classes, not \(Architecture.shapeText(read))"))
+            read = made
+        }
+        if generator.inputShape.count == 1, generator.inputShape[0] <= classes {
+            problems.append(ModelProblem(setting: "generator", layer: nil, message:
+                "a conditional generator reads its noise and then a one-hot label of \(classes), so its input must be more than "
+                + "\(classes), such as \(100 + classes) (100 + \(classes)), not \(generator.inputShape[0])"))
+        }
+    }
     /// A hint when a flat vector holds exactly the data's numbers.
     func flatHint(_ shape: [Int], _ advice: (String) -> String) -> String {
         guard shape.count == 1, let image = data.shapes.first(where: { $0.count == 3 && $0.reduce(1, *) == shape[0] }) else { return "" }

@@ -18,6 +18,8 @@ public struct SampleRequest {
     public var folder: String
     /// Threads for the generator's products and convolutions (the files do not depend on it).
     public var threads = 2
+    /// The class a conditional generator is asked for; nil: every class in turn (0, 1, …, 9, 0, …).
+    public var label: Int?
 
     /// How many images one run makes.
     public static let counts = 1...100_000
@@ -41,6 +43,9 @@ public struct SampleResult {
     public let gridCount: Int
     /// Numbers in each noise vector.
     public let latentSize: Int
+    /// A conditional generator's classes (0: unconditional), and the class asked for (nil: each in turn).
+    public let classes: Int
+    public let label: Int?
     /// Every file written, inside the folder.
     public let files: [String]
 
@@ -49,12 +54,18 @@ public struct SampleResult {
         func path(_ name: String) -> String { (folder as NSString).appendingPathComponent(name) }
         let last = String(format: "%05d", count - 1)
         return [
-            "gan-lab · \(grouped(count)) \(set.rawValue) image\(count == 1 ? "" : "s") from noise seed \(seed)",
+            "gan-lab · \(grouped(count)) \(set.rawValue) image\(count == 1 ? "" : "s") from noise seed \(seed)" + asked,
             "  \(path("grid.png")): " + (gridCount == count ? "all of them" : "the first \(gridCount)"),
             "  \(path("images"))/00000.png" + (count > 1 ? " … \(last).png" : "") + ": one grey 28×28 PNG each",
             "  \(path("samples-idx3-ubyte")): all of them as IDX bytes, for `gan-lab score --data \(set.rawValue) \(path("samples-idx3-ubyte"))`",
-            "  \(path("noise.safetensors")): the noise, [\(count), \(latentSize)] under \"noise\"",
+            "  \(path("noise.safetensors")): the noise, [\(count), \(latentSize + classes)] under \"noise\""
+                + (classes > 0 ? " (\(latentSize) numbers, then the one-hot class)" : ""),
         ]
+    }
+
+    private var asked: String {
+        guard classes > 0 else { return "" }
+        return label.map { ", asked for class \(set.classNames[$0])" } ?? ", asking for classes 0 to \(classes - 1) in turn"
     }
 }
 
@@ -68,13 +79,22 @@ public func sampleImages(_ request: SampleRequest, progress: (String) -> Void = 
         throw LessonError(["--n \(count): choose \(SampleRequest.counts.lowerBound) to \(SampleRequest.counts.upperBound) images"])
     }
     let generator = try TrainedGenerator(path: request.checkpoint)
+    if let label = request.label {
+        guard generator.classes > 0 else {
+            throw LessonError(["--class \(label): \(request.checkpoint) is an unconditional generator, which cannot be asked for a class "
+                + "(train one with `conditioning: labels`, as lesson 8 does); leave --class out"])
+        }
+        guard (0..<generator.classes).contains(label) else {
+            throw LessonError(["--class \(label): choose a class from 0 to \(generator.classes - 1)"])
+        }
+    }
     let folder = request.folder, imageFolder = (request.folder as NSString).appendingPathComponent("images")
     try OutputFolder.makeFolder(folder)
     try OutputFolder.makeFolder(imageFolder)
 
     setMatrixThreads(request.threads)
     defer { resetMatrixThreads() }
-    let noise = generator.noise(count: count, seed: request.seed)
+    let noise = generator.noise(count: count, seed: request.seed, label: request.label)
     var reported = 0  // tenths of the images made, said for long runs
     let images = ImageSet(images: generator.images(from: noise) { made in
         guard count >= 10 * TrainedGenerator.batchSize, made * 10 / count > reported else { return }
@@ -87,8 +107,10 @@ public func sampleImages(_ request: SampleRequest, progress: (String) -> Void = 
         try writeAtomically(data, to: (folder as NSString).appendingPathComponent(name))
         files.append(name)
     }
-    let metadata = ["kind": "gan-lab noise", "seed": String(request.seed), "noise": GeneratorCheckpoint.text(of: generator.noise),
+    var metadata = ["kind": "gan-lab noise", "seed": String(request.seed), "noise": GeneratorCheckpoint.text(of: generator.noise),
                     "data": generator.set.rawValue, "generator": generator.architecture.description]
+    if generator.classes > 0 { metadata["classes"] = String(generator.classes) }
+    if let label = request.label { metadata["class"] = String(label) }
     try write(SafeTensors(tensors: [("noise", noise)], metadata: metadata).encoded(), "noise.safetensors")
     do {
         try images.writeIDX(to: (folder as NSString).appendingPathComponent("samples-idx3-ubyte"))
@@ -113,7 +135,8 @@ public func sampleImages(_ request: SampleRequest, progress: (String) -> Void = 
     let shown = min(count, SampleRequest.gridLimit)
     let columns = Int(Double(shown).squareRoot().rounded(.up))
     let title = (shown == count ? "\(grouped(count)) generated image\(count == 1 ? "" : "s")" : "The first \(shown) of \(grouped(count)) generated images")
-        + " (\(generator.set.rawValue), noise seed \(request.seed))"
+        + " (\(generator.set.rawValue), noise seed \(request.seed)"
+        + (generator.classes > 0 ? (request.label.map { ", class \(generator.set.classNames[$0])" } ?? ", classes in turn") : "") + ")"
     let grid = imageGrid(shown == count ? images.images : images.images.sliced(alongAxis: 0, 0..<shown), title: title, columns: columns)
     do {
         try render(grid, to: (folder as NSString).appendingPathComponent("grid.png"))
@@ -121,7 +144,8 @@ public func sampleImages(_ request: SampleRequest, progress: (String) -> Void = 
         throw LessonError([error.message])
     }
     files.append("grid.png")
-    return SampleResult(set: generator.set, count: count, gridCount: shown, latentSize: generator.latentSize, files: files)
+    return SampleResult(set: generator.set, count: count, gridCount: shown, latentSize: generator.latentSize, classes: generator.classes,
+                        label: request.label, files: files)
 }
 
 /// `images/` names: five digits from 00000, so that a folder listing is in the IDX file's order.

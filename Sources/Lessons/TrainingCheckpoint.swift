@@ -183,6 +183,8 @@ struct ImageTrainProgress: Codable {
     struct JudgedMoment: Codable {
         var step: Int
         var scores: ImageScores
+        /// A conditional GAN's label fidelity at that step.
+        var fidelity: LabelFidelity?
     }
 }
 

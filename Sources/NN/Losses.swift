@@ -75,12 +75,20 @@ public func softmaxCrossEntropy(logits: Variable, labels: [Int]) -> Variable {
     let (n, c) = (logits.shape[0], logits.shape[1])
     precondition(labels.count == n && labels.allSatisfy { (0..<c).contains($0) }, "labels must be \(n) classes in 0..<\(c)")
     let shifted = logits - logits.value.maximum(alongAxes: [1])
-    var oneHot = Tensor(shape: [n, c])
-    oneHot.withUnsafeMutableBufferPointer { values in
-        for (row, label) in labels.enumerated() { values[row * c + label] = 1 }
-    }
     let logSumExp = shifted.exp().summed(alongAxes: [1]).log()
-    return (logSumExp - (shifted * oneHot).summed(alongAxes: [1])).mean()
+    return (logSumExp - (shifted * oneHot(labels, classes: c)).summed(alongAxes: [1])).mean()
+}
+
+/// Labels as one-hot rows [n, classes].
+public func oneHot(_ labels: [Int], classes: Int) -> Tensor {
+    var rows = Tensor(shape: [labels.count, classes])
+    rows.withUnsafeMutableBufferPointer { values in
+        for (n, label) in labels.enumerated() {
+            precondition((0..<classes).contains(label), "label \(label) outside 0..<\(classes)")
+            values[n * classes + label] = 1
+        }
+    }
+    return rows
 }
 
 extension Tensor {

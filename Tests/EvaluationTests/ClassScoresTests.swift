@@ -97,3 +97,15 @@ final class ClassCoverageTests: XCTestCase {
         XCTAssertEqual(coverage.klFromUniform, q.reduce(0) { $0 + $1 * log(4 * $1) }, accuracy: 1e-12)
     }
 }
+
+final class LabelFidelityTests: XCTestCase {
+    func testPerClassAndOverallShares() {
+        let fidelity = LabelFidelity(predicted: [0, 0, 1, 2, 1, 1], intended: [0, 1, 1, 1, 1, 0], classes: 3)
+        XCTAssertEqual(fidelity.perClass[0], 0.5)
+        XCTAssertEqual(fidelity.perClass[1], 0.5)
+        XCTAssertTrue(fidelity.perClass[2].isNaN, "no image was meant to be class 2")
+        XCTAssertEqual(fidelity.overall, 3.0 / 6.0)
+        XCTAssertEqual(fidelity.values(), ["label_fidelity": 0.5, "label_fidelity_0": 0.5, "label_fidelity_1": 0.5])
+        XCTAssertEqual(fidelity.values(prefix: "real")["real_1"], 0.5)
+    }
+}

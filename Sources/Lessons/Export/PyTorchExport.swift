@@ -164,6 +164,10 @@ struct ExportSource {
         switch file.metadata["kind"] ?? "" {
         case GeneratorCheckpoint.kind:
             let trained = try TrainedGenerator(path: path)
+            guard trained.classes == 0 else {
+                throw LessonError(["\(path): a conditional generator (it reads a class with its noise), which models.py does not write yet; "
+                    + "sample it with `gan-lab sample --checkpoint \(path) --class K`"])
+            }
             (generator, discriminator, generatorNetwork, discriminatorNetwork) = (trained.architecture, nil, trained.network, nil)
             (noise, set, data, optimizerTensors, settings) = (trained.noise, trained.set, trained.set.rawValue, [], [:])
             (origin, untrained) = (["checkpoint": path], false)
@@ -176,6 +180,9 @@ struct ExportSource {
                   let settings = try? JSONDecoder().decode([String: String].self, from: Data(settingsText.utf8)),
                   let generatorText = metadata["generator"], let discriminatorText = metadata["discriminator"] else {
                 throw refuse("a training checkpoint whose metadata is damaged (its settings or networks are missing); export another")
+            }
+            guard settings["conditioning"] ?? "none" == "none" else {
+                throw refuse("a conditional GAN (conditioning: labels), whose networks models.py does not write yet; export an unconditional stage")
             }
             guard let data = settings["data"], let set = JudgedSet(rawValue: data) else {
                 throw refuse("a training checkpoint of \"\(settings["data"] ?? "no")\" images, a data set the lab does not know")

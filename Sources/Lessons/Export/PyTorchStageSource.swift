@@ -37,6 +37,10 @@ extension ExportSource {
                 : "which trains several GANs side by side, not one stage's two networks"
             throw LessonError(["stage \(plan.number) (\(plan.id)) of lesson \(lesson.number) is a \(plan.kind) stage, \(why); \(canBeExported)"])
         }
+        guard conditioningClasses(plan.settings) == 0 else {
+            throw LessonError(["stage \(plan.number) (\(plan.id)) of lesson \(lesson.number) is a conditional GAN (conditioning: labels), "
+                + "whose networks models.py does not write yet; export an unconditional stage"])
+        }
         var random = plan.startingRandom(seed: seed)
         let networks: (generatorArchitecture: Architecture, discriminatorArchitecture: Architecture, generator: Sequential, discriminator: Sequential)
         if plan.kind == CollapseStage.name {

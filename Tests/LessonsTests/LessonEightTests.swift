@@ -1,0 +1,104 @@
+import Foundation
+import GAN
+import Kernels
+@testable import Lessons
+import NN
+import XCTest
+
+/// Lesson 8: the conditional DCGAN (digits on demand) and what its checkpoint can do.
+final class LessonEightTests: XCTestCase {
+    func testConditionalStageSettingsCountsAndQuickRun() throws {
+        let lesson = try Lesson(path: try lessonPath(8))
+        let conditional = try XCTUnwrap(lesson.stages.first { $0.id == "conditional" }).settings
+        XCTAssertEqual(conditional.text("conditioning"), "labels")
+        XCTAssertEqual(conditioningClasses(conditional), 10)
+        // Lesson 6's class stage with 10 more inputs to G's dense layer and 10 more channels into D's first convolution.
+        let six = try XCTUnwrap(try Lesson(path: try lessonPath(6)).stages.first { $0.id == "class" }).settings
+        for name in ["noise", "update", "learning-rate", "beta1", "batch-size", "epochs"] {
+            XCTAssertEqual(conditional.text(name), six.text(name), name)
+        }
+        XCTAssertEqual(conditional.text("generator").replacingOccurrences(of: "110", with: "100"), six.text("generator"))
+        XCTAssertEqual(conditional.text("discriminator").replacingOccurrences(of: "11x28x28", with: "1x28x28")
+            .replacingOccurrences(of: "    -> dropout", with: " -> dropout"),
+                       six.text("discriminator").replacingOccurrences(of: "    -> dropout", with: " -> dropout"))
+        // The counts the prose states: 10 × 6,272 more weights in G, 10 × 25 × 32 more in D.
+        var random = RandomSource(seed: 1)
+        for (role, all) in [("generator", 909_472 + 62_720), ("discriminator", 55_233 + 8_000)] {
+            let architecture = try Architecture(parsing: conditional.text(role))
+            let rows = architecture.build(using: &random).summary(inputShape: [1] + architecture.inputShape)
+            XCTAssertEqual(rows.reduce(0) { $0 + $1.parameterCount }, all, role)
+        }
+
+        let out = temporaryFolder()
+        let (result, output) = try runLesson(try lessonPath(8), out: out, quick: true)
+        for name in ["stage-2/samples-epoch-0002.png", "stage-2/judge.png", "stage-2/label-fidelity.png", "stage-2/metrics.png",
+                     "stage-2/latent-walk.png", "stage-2/samples.gif", "stage-2/generator-modes.png"] {
+            XCTAssertTrue(result.figures.contains { $0.hasSuffix(name) }, name)
+        }
+        XCTAssertTrue(output.contains("label fidelity"))
+        let summary = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: result.folder + "/summary.json")))
+            as? [String: Any])
+        let stages = try XCTUnwrap(summary["stages"] as? [[String: Any]])
+        let metrics = try XCTUnwrap(stages.first { $0["id"] as? String == "conditional" }?["metrics"] as? [String: Double])
+        let fidelity = try XCTUnwrap(metrics["final_label_fidelity"])
+        XCTAssertTrue((0...1).contains(fidelity))
+        // The ceiling: the judge on real held-out digits, every class well above chance.
+        XCTAssertGreaterThan(try XCTUnwrap(metrics["real_label_fidelity"]), 0.9)
+        for label in 0..<10 { XCTAssertGreaterThan(try XCTUnwrap(metrics["real_label_fidelity_\(label)"]), 0.8, "class \(label)") }
+        // The class mean over the per-class fidelities is the overall one (50 images of each class).
+        let perClass = (0..<10).compactMap { metrics["final_label_fidelity_\($0)"] }
+        XCTAssertEqual(perClass.count, 10)
+        XCTAssertEqual(perClass.reduce(0, +) / 10, fidelity, accuracy: 1e-9)
+
+        // The checkpoint: asked for one class, or for every class in turn; score and export know what it is.
+        let checkpoint = result.folder + "/stage-2/generator.safetensors"
+        var request = SampleRequest(checkpoint: checkpoint, count: 12, seed: 2, folder: out + "/sevens")
+        request.label = 7
+        let sevens = try sampleImages(request)
+        XCTAssertEqual(sevens.classes, 10)
+        XCTAssertTrue(sevens.lines(folder: out + "/sevens", seed: 2)[0].contains("asked for class 7"))
+        let noise = try XCTUnwrap(try SafeTensors(data: Data(contentsOf: URL(fileURLWithPath: out + "/sevens/noise.safetensors")))["noise"])
+        XCTAssertEqual(noise.shape, [12, 110])
+        for row in 0..<12 { XCTAssertEqual(Array(noise.scalars[row * 110 + 100..<row * 110 + 110]), (0..<10).map { $0 == 7 ? 1 : 0 }) }
+        request.label = nil
+        request.folder = out + "/all"
+        _ = try sampleImages(request)
+        let inTurn = try XCTUnwrap(try SafeTensors(data: Data(contentsOf: URL(fileURLWithPath: out + "/all/noise.safetensors")))["noise"])
+        XCTAssertEqual((0..<12).map { row in (0..<10).first { inTurn.scalars[row * 110 + 100 + $0] == 1 }! }, (0..<12).map { $0 % 10 })
+        // The same z whatever the class asked for: only the label differs.
+        XCTAssertEqual(Array(inTurn.scalars[0..<100]), Array(noise.scalars[0..<100]))
+        request.label = 10
+        XCTAssertEqual(refusal { _ = try sampleImages(request) }, "--class 10: choose a class from 0 to 9")
+        XCTAssertEqual(try GeneratorCheckpoint.generate(from: checkpoint, set: .mnist, count: 20).images.shape, [20, 1, 28, 28])
+        XCTAssertTrue(refusal { _ = try exportToPyTorch(PyTorchExportRequest(checkpoint: checkpoint, folder: out + "/export")) }
+            .contains("a conditional generator"))
+        XCTAssertTrue(refusal { _ = try exportToPyTorch(PyTorchExportRequest(checkpoint: result.folder + "/stage-2/training.safetensors",
+                                                                             folder: out + "/export")) }.contains("a conditional GAN"))
+        XCTAssertTrue(refusal { _ = try exportToPyTorch(PyTorchExportRequest(lesson: try lessonPath(8), stage: "conditional", folder: out + "/export")) }
+            .contains("a conditional GAN"))
+        XCTAssertFalse(FileManager.default.fileExists(atPath: out + "/export"))
+    }
+
+    /// An unconditional generator cannot be asked for a class.
+    func testAClassOfAnUnconditionalGeneratorIsRefused() throws {
+        let folder = temporaryFolder()
+        var random = RandomSource(seed: 3)
+        let text = "4 -> 16 relu -> 784 tanh -> reshape 1x28x28"
+        try GeneratorCheckpoint(set: .mnist, architecture: text, noise: .normal).save(try Architecture(parsing: text).build(using: &random),
+                                                                                        to: folder + "/generator.safetensors")
+        var request = SampleRequest(checkpoint: folder + "/generator.safetensors", count: 4, seed: 1, folder: folder + "/out")
+        request.label = 3
+        XCTAssertTrue(refusal { _ = try sampleImages(request) }.contains("is an unconditional generator"))
+        XCTAssertFalse(FileManager.default.fileExists(atPath: folder + "/out"))
+    }
+
+    /// Networks that do not read the label where a conditional stage gives it get one line naming the fix.
+    func testConditionalNetworksThatDoNotFitAreRefused() throws {
+        let path = try lessonPath(8)
+        let plainD = "conditional.discriminator=1x28x28 -> conv 32 5x5 stride 2 same -> leaky 0.3 -> flatten -> dense 1"
+        XCTAssertTrue(refusal { _ = try Lesson(path: path, overrides: [plainD]) }.contains("its input must be 11x28x28 for 10 classes"))
+        let plainG = "conditional.generator=10 -> dense 784 -> tanh -> reshape 1x28x28"
+        XCTAssertTrue(refusal { _ = try Lesson(path: path, overrides: [plainG]) }.contains("such as 110 (100 + 10)"))
+        XCTAssertTrue(refusal { _ = try Lesson(path: path, overrides: ["conditional.views=features"]) }.contains("the features view"))
+    }
+}
