@@ -86,7 +86,7 @@ struct ImageGAN {
         return Double(trainer.discriminator.running(in: .inference) { trainer.discriminate(input) }.mean())
     }
 
-    /// Whether G is asked for a class with each image (a conditional GAN).
+    /// The classes G is asked for, one with each image (a conditional GAN); 0: unconditional.
     var classes: Int { trainer.configuration.classes }
 
     /// Noise for a grid with one row per class: the same `columns` noise vectors in every row, so
@@ -216,7 +216,8 @@ func stepChart(_ rows: [MetricsRow], title: String) -> SmallMultiplesChart {
 /// beside the judge's accuracy on real images of that class.
 func fidelityChart(steps: [Double], fidelities: [LabelFidelity], real: LabelFidelity, classNames: [String]) -> SmallMultiplesChart {
     let ends = [steps.first!, steps.last!]
-    let overTime = LineChart(title: "Over training (dashed: the judge's accuracy on real images)", x: Axis("step"), y: Axis("share", domain: 0...1),
+    let overTime = LineChart(title: "Over training (dashed: the judge's accuracy on real images)", x: Axis("step", domain: 0...max(steps.last!, 1)),
+                             y: Axis("share", domain: 0...1),
                              series: [LineSeries(name: "label fidelity", xs: steps, ys: fidelities.map(\.overall), color: Theme.fake),
                                       LineSeries(name: "", xs: ends, ys: [real.overall, real.overall], color: Theme.fake, dashed: true)])
     let last = fidelities.last!
