@@ -225,7 +225,8 @@ enum ImageTrainStage: StageKind {
             }
         }
         if settings.integer("latent-walk") > 0 {
-            figures.append(try context.write(latentWalk(run, rows: settings.integer("latent-walk"), random: &random), name: "latent-walk"))
+            figures.append(try context.write(latentWalk(run, rows: settings.integer("latent-walk"), classNames: set.classNames, random: &random),
+                                             name: "latent-walk"))
         }
         let generatorFile = try context.folder.path(stage: context.plan.number, name: "generator.safetensors")
         do {
@@ -268,7 +269,7 @@ enum ImageTrainStage: StageKind {
     /// The classic DCGAN figure: each row walks from one noise vector to another in 10 steps, G's
     /// image at each (inference mode). Normal noise walks along the sphere (slerp), uniform noise
     /// in a straight line.
-    static func latentWalk(_ run: ImageGAN, rows: Int, random: inout RandomSource) -> ImageGridChart {
+    static func latentWalk(_ run: ImageGAN, rows: Int, classNames: [String], random: inout RandomSource) -> ImageGridChart {
         let steps = 10
         let trainer = run.trainer
         let size = trainer.latentSize
@@ -285,7 +286,7 @@ enum ImageTrainStage: StageKind {
         }
         return imageGrid(run.generated(noise), title: "Walks through the noise: each row goes from one z to another in \(steps) "
                         + (spherical ? "steps along the sphere (slerp)" : "equal steps") + (run.classes > 0 ? ", asking for one class" : ""),
-                         columns: steps)
+                         columns: steps, rowLabels: run.classes > 0 ? (0..<rows).map { classNames[$0 % run.classes] } : [])
     }
 
     /// The first step from which D's accuracy, averaged over 100 steps, stays at 0.9 or more to
