@@ -1,11 +1,12 @@
 import Autodiff
-import GAN
+import Data
+@testable import GAN
 import Kernels
 import NN
 import XCTest
 
 /// The grammar's `spectral` option: where it may go, what it builds, how it prints back, and the
-/// errors around it.
+/// errors around it; a spectrally normalised critic in the training loop.
 final class SpectralArchitectureTests: XCTestCase {
     func testSpectralOnDenseConvAndDeconv() throws {
         let text = "1x8x8 -> conv 4 4x4 stride 2 same spectral -> leaky -> flatten -> dense 16 spectral leaky 0.1 "
@@ -58,6 +59,33 @@ final class SpectralArchitectureTests: XCTestCase {
         let network = try Architecture(parsing: "2 -> 16 spectral leaky -> 8 relu -> dense 1 spectral")
             .buildWithMinibatchDiscrimination(kernels: 5, kernelSize: 3, using: &random)
         XCTAssertEqual(network.namedTensors.map(\.name).filter { $0.hasSuffix("weight_u") }, ["0.weight_u", "5.weight_u"])
+    }
+
+    /// The hinge loss and WGAN-GP (a gradient of a gradient through W / σ) train a spectral critic:
+    /// finite losses, u moves each pass, and each layer's W / σ has a largest singular value near 1.
+    func testSpectralCriticTrainsWithHingeAndGradientPenalty() throws {
+        for loss in [LossFamily.hinge, .wassersteinGradientPenalty(weight: 10)] {
+            var random = RandomSource(seed: 43)
+            let generator = try Architecture(parsing: "4 -> 16 relu -> 2").build(using: &random)
+            let discriminator = try Architecture(parsing: "2 -> 16 spectral leaky -> 16 spectral leaky -> 1 spectral").build(using: &random)
+            var configuration = GANConfiguration()
+            configuration.loss = loss
+            configuration.batchSize = 16
+            let gan = GANTrainer(generator: generator, discriminator: discriminator, latentSize: 4, configuration: configuration)
+            let first = try XCTUnwrap((discriminator.layers[0] as? Dense)?.spectralNormalization)
+            let u = first.u.value.scalars
+            var metrics = StepMetrics()
+            for _ in 0..<20 { gan.round(realBatch: { GaussianMixture.ring().sample(count: $0, using: &$1) }, into: &metrics, using: &random) }
+            XCTAssertTrue(metrics.discriminatorLoss.isFinite && metrics.generatorLoss.isFinite, "\(loss)")
+            XCTAssertNotEqual(first.u.value.scalars, u, "\(loss)")
+            for case let dense as Dense in discriminator.layers {
+                let normalization = try XCTUnwrap(dense.spectralNormalization)
+                let stored = normalization.sigma(of: dense.weight.value)  // σ from the stored u and v
+                for _ in 0..<200 { _ = withoutGradients { dense(Variable(Tensor(shape: [1, dense.inputSize]))) } }  // u, v converge
+                let largest = try XCTUnwrap(normalization.lastSigma)  // W's largest singular value
+                XCTAssertEqual(largest / stored, 1, accuracy: 0.05, "\(loss): the largest singular value of W / σ")
+            }
+        }
     }
 
     func testSpectralErrorsAreOneClearLine() throws {
