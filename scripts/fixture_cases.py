@@ -1,4 +1,5 @@
-"""Fixture cases of the engine's layers: dense, conv2d, conv_transpose2d, batch_norm, activations.
+"""Fixture cases of the engine's layers: dense, conv2d, conv_transpose2d, spectral_norm, batch_norm,
+activations.
 
 Also the registry (`CASES`, `case`) and the helpers every case uses; the training-side cases
 (losses, gradient penalty, optimizers) are in fixture_cases_training.py. A case is a function
@@ -215,6 +216,70 @@ case("conv_transpose2d_k3_s2_same_c16_bias", shape=(2, 16, 4, 4), out_channels=1
      stride=2, bias=True)(conv_transpose2d)
 case("conv_transpose2d_k5_s2_same_c1_bias", shape=(2, 16, 6, 6), out_channels=1, kernel=5,
      stride=2, bias=True)(conv_transpose2d)
+
+
+# ----------------------------------------------------------------------------------- spectral_norm
+
+def spectral_norm(dtype, module, weight_shape, input_shape, bias, **options):
+    """`torch.nn.utils.spectral_norm(module)`: one forward pass in training mode.
+
+    The raw weight `weight_orig`, `weight_u` and `weight_v` (each N(0, 1) then normalized, as
+    spectral_norm draws them) and the input are drawn here; the forward pass takes one power-
+    iteration step (`weight_u_updated`, `weight_v_updated`), then sigma = u^T W v and the weight
+    W / sigma (`weight`). Gradients: `grad_input`, `grad_weight_orig` (through W / sigma, with u
+    and v constants), `grad_bias`.
+    """
+    # spectral_norm draws u and v of its own (replaced below); in float32, so that the float64
+    # recomputation of --check draws the same numbers after it.
+    layer = torch.nn.utils.spectral_norm(module(**options, bias=bias)).to(dtype)
+    dim = 1 if isinstance(layer, torch.nn.ConvTranspose2d) else 0
+    rows = weight_shape[dim]
+    columns = 1
+    for size in weight_shape:
+        columns *= size
+    columns //= rows
+    weight = normal(*weight_shape, scale=(columns ** -0.5))
+    u = F.normalize(normal(rows), dim=0, eps=1e-12)
+    v = F.normalize(normal(columns), dim=0, eps=1e-12)
+    bias_value = normal(rows, scale=0.1) if bias else None  # one per output unit or channel
+    inputs = {"input": normal(*input_shape)}
+    with torch.no_grad():
+        layer.weight_orig.copy_(weight.to(dtype))
+        layer.weight_u.copy_(u.to(dtype))
+        layer.weight_v.copy_(v.to(dtype))
+        if bias:
+            layer.bias.copy_(bias_value.to(dtype))
+    layer.train()
+    leaf = inputs["input"].to(dtype).clone().requires_grad_()
+    output = layer(leaf)
+    upstream = normal(*output.shape)
+    (output * upstream.to(dtype)).sum().backward()
+    u_updated, v_updated = layer.weight_u.detach().clone(), layer.weight_v.detach().clone()
+    matrix = weight.to(dtype) if dim == 0 else weight.to(dtype).transpose(0, 1)
+    sigma = torch.dot(u_updated, torch.mv(matrix.reshape(rows, -1), v_updated))
+    tensors = {"input": inputs["input"], "weight_orig": weight, "weight_u": u, "weight_v": v,
+               "upstream": upstream, "output": output.detach(),
+               "weight_u_updated": u_updated, "weight_v_updated": v_updated, "sigma": sigma,
+               "weight": layer.weight.detach(),
+               "grad_input": leaf.grad.detach(), "grad_weight_orig": layer.weight_orig.grad.detach()}
+    if bias:
+        tensors["bias"] = bias_value
+        tensors["grad_bias"] = layer.bias.grad.detach()
+    metadata = {"op": "spectral_norm", "module": type(layer).__name__, "dim": dim, "eps": "1e-12",
+                "n_power_iterations": 1, "mode": "train", "bias": str(bias).lower(),
+                "matrix": f"[{rows}, {columns}]",
+                "formula": "v = normalize(W^T u), u = normalize(W v), sigma = u^T W v, weight = weight_orig / sigma",
+                **{key: value for key, value in options.items()}}
+    return tensors, metadata
+
+
+case("spectral_norm_linear", module=torch.nn.Linear, weight_shape=(7, 12), input_shape=(5, 12),
+     bias=True, in_features=12, out_features=7)(spectral_norm)
+case("spectral_norm_conv2d", module=torch.nn.Conv2d, weight_shape=(6, 3, 4, 4), input_shape=(2, 3, 8, 7),
+     bias=True, in_channels=3, out_channels=6, kernel_size=4, stride=2, padding=1)(spectral_norm)
+case("spectral_norm_conv_transpose2d", module=torch.nn.ConvTranspose2d, weight_shape=(5, 3, 4, 4),
+     input_shape=(2, 5, 4, 3), bias=False, in_channels=5, out_channels=3, kernel_size=4, stride=2,
+     padding=1)(spectral_norm)
 
 
 # -------------------------------------------------------------------------------------- batch_norm

@@ -6,6 +6,7 @@ import NN
 /// `100 -> 256 relu -> 2 tanh` is the Dense shorthand (input size, then each Dense width and its
 /// activation); any layer can be written by its word, e.g.
 /// `1x28x28 -> conv 64 5x5 stride 2 same -> leaky 0.3 -> dropout 0.3 -> flatten -> dense 1`.
+/// `spectral` after a Dense width or among a conv/deconv's options asks for spectral normalisation.
 /// The grammar is in ArchitectureParsing.swift, the shape rules in ArchitectureShapes.swift.
 public struct Architecture: Equatable, CustomStringConvertible {
     public enum Activation: Equatable {
@@ -48,7 +49,17 @@ public struct Architecture: Equatable, CustomStringConvertible {
     /// The shape of one input after the batch dimension: [size] for vectors, [channels, height, width] for images.
     public var inputShape: [Int]
     /// The layers, first to last. Changing them forgets where they were written.
-    public var layers: [LayerSpecification] { didSet { layerSources = [] } }
+    public var layers: [LayerSpecification] {
+        didSet {
+            layerSources = []
+            spectralLayers = spectralLayers.filter { $0 < layers.count && layers[$0].hasWeight }
+        }
+    }
+    /// The indices in `layers` of the Dense, conv and deconv layers whose weight is spectrally
+    /// normalised (written `spectral`; see `SpectralNormalization`). Kept beside the layer cases so
+    /// that code matching those cases reads them as before. When `layers` change, indices that no
+    /// longer name a Dense or convolution layer are dropped.
+    public var spectralLayers: Set<Int> = []
     /// Where the input shape was written (nil when the architecture was made in code).
     public internal(set) var inputSource: Source?
     /// Where each layer was written, one per layer (empty when made in code); the Dense layer and
@@ -80,7 +91,10 @@ public struct Architecture: Equatable, CustomStringConvertible {
                 return Block(width: width, activation: .none)
             }
         }
-        set { layers = Architecture.layers(of: newValue) }
+        set {
+            layers = Architecture.layers(of: newValue)
+            spectralLayers = []
+        }
     }
 
     /// Parses a network such as `"100 -> 256 relu -> 2 tanh"` or
@@ -96,10 +110,12 @@ public struct Architecture: Equatable, CustomStringConvertible {
         self.init(inputShape: [inputSize], layers: Architecture.layers(of: blocks))
     }
 
-    /// Any network; `layerShapes()` says whether its layers fit together.
-    public init(inputShape: [Int], layers: [LayerSpecification]) {
+    /// Any network; `layerShapes()` says whether its layers fit together. `spectralLayers`: the
+    /// indices of the Dense and convolution layers to normalise spectrally.
+    public init(inputShape: [Int], layers: [LayerSpecification], spectralLayers: Set<Int> = []) {
         self.inputShape = inputShape
         self.layers = layers
+        self.spectralLayers = spectralLayers.filter { $0 < layers.count && layers[$0].hasWeight }
     }
 
     private static func layers(of blocks: [Block]) -> [LayerSpecification] {
@@ -109,32 +125,35 @@ public struct Architecture: Equatable, CustomStringConvertible {
     }
 
     public static func == (left: Architecture, right: Architecture) -> Bool {
-        left.inputShape == right.inputShape && left.layers == right.layers
+        left.inputShape == right.inputShape && left.layers == right.layers && left.spectralLayers == right.spectralLayers
     }
 
     /// The network in the grammar, one line: Dense layers with bias and their activation in the
-    /// shorthand ("256 relu"), other layers by their word ("batchnorm momentum 0.8"). It parses
-    /// back to an equal architecture.
+    /// shorthand ("256 relu", "256 spectral relu"), other layers by their word ("batchnorm
+    /// momentum 0.8", "conv 64 4x4 stride 2 same spectral"). It parses back to an equal architecture.
     public var description: String {
         var pieces = [Architecture.shapeText(inputShape)]
         var index = 0
         while index < layers.count {
+            let spectral = spectralLayers.contains(index)
             if case .dense(let width, true) = layers[index], index + 1 < layers.count,
                case .activation(let activation) = layers[index + 1] {
-                pieces.append("\(width) \(Architecture.text(of: activation, inShorthand: true))")
+                pieces.append("\(width)\(spectral ? " spectral" : "") \(Architecture.text(of: activation, inShorthand: true))")
                 index += 2
             } else {
-                pieces.append(Architecture.text(of: layers[index]))
+                pieces.append(Architecture.text(of: layers[index], spectral: spectral))
                 index += 1
             }
         }
         return pieces.joined(separator: " -> ")
     }
 
-    /// One layer in the grammar.
-    public static func text(of layer: LayerSpecification) -> String {
+    /// One layer in the grammar; `spectral` (for a Dense or convolution layer) adds the word.
+    public static func text(of layer: LayerSpecification, spectral: Bool = false) -> String {
+        let spectral = spectral && layer.hasWeight
         switch layer {
-        case .dense(let width, let bias): return bias ? "\(width)" : "dense \(width) nobias"
+        case .dense(let width, let bias):
+            return bias && !spectral ? "\(width)" : "dense \(width)" + (bias ? "" : " nobias") + (spectral ? " spectral" : "")
         case .activation(let activation): return text(of: activation, inShorthand: false)
         case .batchNormalization(let momentum, let epsilon):
             return "batchnorm" + (momentum == 0.99 ? "" : " momentum \(momentum)") + (epsilon == 1e-3 ? "" : " epsilon \(epsilon)")
@@ -142,9 +161,9 @@ public struct Architecture: Equatable, CustomStringConvertible {
         case .reshape(let shape): return "reshape \(Architecture.shapeText(shape))"
         case .flatten: return "flatten"
         case let .convolution(filters, kernel, stride, padding, bias):
-            return convolutionText("conv", filters, kernel, stride, padding, bias)
+            return convolutionText("conv", filters, kernel, stride, padding, bias) + (spectral ? " spectral" : "")
         case let .transposedConvolution(filters, kernel, stride, padding, bias):
-            return convolutionText("deconv", filters, kernel, stride, padding, bias)
+            return convolutionText("deconv", filters, kernel, stride, padding, bias) + (spectral ? " spectral" : "")
         }
     }
 
@@ -164,16 +183,18 @@ public struct Architecture: Equatable, CustomStringConvertible {
     }
 
     /// The network: Dense and convolution weights Glorot-uniform, biases zero (as Keras), drawn
-    /// from `random` layer by layer in order (a Dropout layer takes its own stream from it too).
+    /// from `random` layer by layer in order (a Dropout layer takes its own stream from it too, a
+    /// spectrally normalised layer its u and v right after its weight).
     public func build(using random: inout RandomSource) -> Sequential {
         let shapes: [[Int]]
         do { shapes = try layerShapes() } catch { preconditionFailure("\(description): \(error)") }
         var result: [Layer] = []
         for (index, layer) in layers.enumerated() {
             let input = index == 0 ? inputShape : shapes[index - 1]
+            let spectral = spectralLayers.contains(index)
             switch layer {
             case let .dense(width, bias):
-                result.append(Dense(inputSize: input[0], outputSize: width, useBias: bias, using: &random))
+                result.append(Dense(inputSize: input[0], outputSize: width, useBias: bias, spectral: spectral, using: &random))
             case .activation(let activation):
                 switch activation {
                 case .none: break
@@ -189,13 +210,23 @@ public struct Architecture: Equatable, CustomStringConvertible {
             case .flatten: result.append(Flatten())
             case let .convolution(filters, kernel, stride, padding, bias):
                 result.append(Conv2D(inputChannels: input[0], outputChannels: filters, kernelSize: kernel, stride: stride,
-                                     padding: padding, useBias: bias, using: &random))
+                                     padding: padding, useBias: bias, spectral: spectral, using: &random))
             case let .transposedConvolution(filters, kernel, stride, padding, bias):
                 result.append(ConvTranspose2D(inputChannels: input[0], outputChannels: filters, kernelSize: kernel, stride: stride,
-                                              padding: padding, useBias: bias, using: &random))
+                                              padding: padding, useBias: bias, spectral: spectral, using: &random))
             }
         }
         return Sequential(result)
+    }
+}
+
+extension Architecture.LayerSpecification {
+    /// Whether the layer has a weight matrix (Dense, conv, deconv): what `spectral` can apply to.
+    public var hasWeight: Bool {
+        switch self {
+        case .dense, .convolution, .transposedConvolution: return true
+        default: return false
+        }
     }
 }
 

@@ -5,15 +5,16 @@ import Kernels
 ///
 ///     input                  100 (a vector) or 1x28x28 (channels x height x width, as NCHW)
 ///     256 relu               Dense 256 then ReLU; any activation below, or none ("256", "256 linear")
-///     dense 256 [nobias] [activation]   the same, with the word; nobias: no bias vector
+///     dense 256 [nobias] [spectral] [activation]   the same, with the word; nobias: no bias
+///                            vector; spectral: spectral normalisation (also "256 spectral relu")
 ///     relu | tanh | sigmoid  an activation on its own
 ///     leaky [slope]          LeakyReLU, slope 0.2 unless given (also leaky(0.1))
 ///     batchnorm [momentum 0.99] [epsilon 0.001]   Keras's BatchNormalization
 ///     dropout 0.3            Dropout with that rate
 ///     reshape 256x7x7        Reshape (the batch dimension is kept)
 ///     flatten                Flatten
-///     conv 64 5x5 [stride 1] [same|valid] [nobias]     Conv2D (Keras's defaults: stride 1, valid, bias)
-///     deconv 64 5x5 [stride 1] [same|valid] [nobias]   Conv2DTranspose
+///     conv 64 5x5 [stride 1] [same|valid] [nobias] [spectral]     Conv2D (Keras's defaults: stride 1, valid, bias)
+///     deconv 64 5x5 [stride 1] [same|valid] [nobias] [spectral]   Conv2DTranspose
 enum ArchitectureParser {
     static let layerWords = "a width such as 256, dense, relu, leaky, tanh, sigmoid, batchnorm, dropout, reshape, flatten, conv or deconv"
     static let activationWords = "relu, leaky, leaky 0.1, tanh, sigmoid or linear"
@@ -33,11 +34,14 @@ enum ArchitectureParser {
         }
         var architecture = Architecture(inputShape: shape, layers: [])
         var sources: [Architecture.Source] = []
+        var spectralLayers = Set<Int>()
         for piece in pieces.dropFirst() {
-            let layers = try parseLayer(piece)
+            let (layers, spectral) = try parseLayer(piece)
+            if spectral { spectralLayers.insert(architecture.layers.count) }  // the piece's first layer: its Dense or convolution
             architecture.layers += layers
             sources += Array(repeating: piece, count: layers.count)
         }
+        architecture.spectralLayers = spectralLayers
         architecture.inputSource = input
         architecture.layerSources = sources
         return architecture
@@ -84,7 +88,12 @@ enum ArchitectureParser {
         return sizes.map { $0! }
     }
 
-    private static func parseLayer(_ piece: Architecture.Source) throws -> [Architecture.LayerSpecification] {
+    /// The layers of one piece, and whether its first (a Dense or convolution layer) is spectrally normalised.
+    private static func parseLayer(_ piece: Architecture.Source) throws -> (layers: [Architecture.LayerSpecification], spectral: Bool) {
+        (try parseLayerSpecifications(piece), piece.text.lowercased().split(whereSeparator: \.isWhitespace).contains("spectral"))
+    }
+
+    private static func parseLayerSpecifications(_ piece: Architecture.Source) throws -> [Architecture.LayerSpecification] {
         var words = piece.text.lowercased().split(whereSeparator: \.isWhitespace).map(String.init)
         func fail(_ problem: String) -> ArchitectureError { ArchitectureError("layer \"\(piece.text)\": \(problem)", at: piece.offset) }
         func number<T: LosslessStringConvertible>(after word: String, _ index: Int, as type: T.Type, _ what: String) throws -> T {
@@ -92,6 +101,12 @@ enum ArchitectureParser {
             return value
         }
         let first = words.removeFirst()
+        if first == "spectral" {
+            throw fail("spectral goes after the layer it normalises, as in dense 256 spectral or conv 64 4x4 stride 2 same spectral")
+        }
+        if words.contains("spectral"), Int(first) == nil, !["dense", "conv", "deconv"].contains(first) {
+            throw fail("spectral normalisation applies to dense, conv and deconv layers only")
+        }
         if Int(first) != nil {
             guard let width = size(first) else { throw fail("a Dense width must be a whole number from 1 to \(grouped(largestSize))") }
             return try denseLayers(width: width, words, fail)
@@ -141,13 +156,21 @@ enum ArchitectureParser {
         }
     }
 
-    /// The words after a Dense width: [nobias] [activation [slope]].
+    /// The words after a Dense width: [nobias] [spectral] [activation [slope]] (`spectral` is read by `parseLayer`).
     private static func denseLayers(width: Int, _ words: [String], _ fail: (String) -> ArchitectureError) throws -> [Architecture.LayerSpecification] {
         var rest = words[...]
-        let bias = rest.first != "nobias"
-        if !bias { rest = rest.dropFirst() }
+        var bias = true, spectral = false
+        while let option = rest.first, option == "nobias" || option == "spectral" {
+            guard option == "nobias" ? bias : !spectral else {
+                throw fail(option == "nobias" ? "nobias comes right after the width: dense \(width) nobias" : "spectral is given twice")
+            }
+            if option == "nobias" { bias = false } else { spectral = true }
+            rest = rest.dropFirst()
+        }
         guard let name = rest.first else { return [.dense(width: width, bias: bias)] }
-        guard name != "nobias" else { throw fail("nobias comes right after the width: dense \(width) nobias") }
+        if rest.contains("spectral") {
+            throw fail("spectral comes right after the width (and nobias), before the activation: dense \(width) spectral \(name)")
+        }
         let activation = try activation(name, Array(rest.dropFirst()), fail)
         return [.dense(width: width, bias: bias)] + (activation == .none ? [] : [.activation(activation)])
     }
@@ -177,7 +200,7 @@ enum ArchitectureParser {
         }
     }
 
-    /// conv/deconv FILTERS KxK [stride S] [same|valid] [nobias], options in any order.
+    /// conv/deconv FILTERS KxK [stride S] [same|valid] [nobias] [spectral], options in any order.
     private static func convolution(transposed: Bool, _ words: [String], _ fail: (String) -> ArchitectureError) throws -> Architecture.LayerSpecification {
         let word = transposed ? "deconv" : "conv"
         let example = "\(word) 64 5x5 stride 2 same"
@@ -207,7 +230,8 @@ enum ArchitectureParser {
             case "same": padding = .same
             case "valid": padding = .valid
             case "nobias": bias = false
-            default: throw fail("unexpected \"\(option)\" (expected stride N, same, valid or nobias, as in \(example))")
+            case "spectral": break  // read by parseLayer
+            default: throw fail("unexpected \"\(option)\" (expected stride N, same, valid, nobias or spectral, as in \(example))")
             }
             index += 1
         }

@@ -18,7 +18,7 @@ extension GANTrainer {
     /// Nil when D does not end in one Dense output.
     public var discriminatorDecision: (weight: [Float], bias: Float)? {
         guard let dense = discriminator.layers.last(where: { $0 is Dense }) as? Dense, dense.outputSize == 1 else { return nil }
-        return (dense.weight.value.scalars, dense.bias?.value.scalars[0] ?? 0)
+        return (dense.effectiveWeight.scalars, dense.bias?.value.scalars[0] ?? 0)  // W / σ when spectral
     }
 
     /// ∇ₓ log D(x) at each sample: the direction in which the generator's loss falls fastest,

@@ -10,11 +10,13 @@ extension Architecture {
               layers[..<last].contains(where: { if case .dense = $0 { return true } else { return false } }) else {
             preconditionFailure("minibatch discrimination needs a hidden Dense layer before the output")
         }
-        let trunk = Architecture(inputShape: inputShape, layers: Array(layers[..<last]))
+        let trunk = Architecture(inputShape: inputShape, layers: Array(layers[..<last]),
+                                 spectralLayers: spectralLayers.filter { $0 < last })
         let features = trunk.build(using: &random).layers
         precondition(trunk.outputShape.count == 1, "minibatch discrimination reads a vector, not \(trunk.outputShape)")
         let layer = MinibatchDiscrimination(inputSize: trunk.outputSize, kernels: kernels, kernelSize: kernelSize, using: &random)
-        let head = Architecture(inputShape: [trunk.outputSize + kernels], layers: Array(layers[last...])).build(using: &random).layers
+        let head = Architecture(inputShape: [trunk.outputSize + kernels], layers: Array(layers[last...]),
+                                spectralLayers: Set(spectralLayers.filter { $0 >= last }.map { $0 - last })).build(using: &random).layers
         return Sequential(features + [layer] + head)
     }
 }

@@ -76,7 +76,7 @@ public final class Sequential: Layer {
         var index = 0
         while index < layers.count {
             if let dense = layers[index] as? Dense, index + 1 < layers.count, let slope = rectifierSlope(layers[index + 1]) {
-                value = linear(value, dense.weight.variable, bias: dense.bias?.variable, negativeSlope: slope)
+                value = linear(value, dense.forwardWeight(), bias: dense.bias?.variable, negativeSlope: slope)
                 index += 2
             } else {
                 value = layers[index](value)

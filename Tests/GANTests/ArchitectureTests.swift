@@ -167,7 +167,7 @@ final class ArchitectureTests: XCTestCase {
             ("1x8x8 -> conv 4 -> flatten -> 1", "layer \"conv 4\": expected the number of filters and the kernel size, such as conv 64 5x5 stride 2 same", 9),
             ("1x8x8 -> conv 4 5x3 -> flatten -> 1", "layer \"conv 4 5x3\": only square kernels are supported (such as 5x5), not 5x3", 9),
             ("1x8x8 -> deconv 4 3x3 strides 2 -> flatten -> 1",
-             "layer \"deconv 4 3x3 strides 2\": unexpected \"strides\" (expected stride N, same, valid or nobias, as in deconv 64 5x5 stride 2 same)", 9),
+             "layer \"deconv 4 3x3 strides 2\": unexpected \"strides\" (expected stride N, same, valid, nobias or spectral, as in deconv 64 5x5 stride 2 same)", 9),
             ("1x8x8 -> conv 4 3x3 same valid -> flatten -> 1", "layer \"conv 4 3x3 same valid\": padding is given twice", 9),
             ("1x8x8 -> conv 4 3x3 stride 0 -> flatten -> 1", "layer \"conv 4 3x3 stride 0\": stride needs a positive whole number after it, such as stride 2", 9),
             ("2 -> 4294967296 -> 1", "layer \"4294967296\": a Dense width must be a whole number from 1 to 2,147,483,647", 5),

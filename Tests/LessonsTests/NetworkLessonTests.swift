@@ -46,7 +46,7 @@ final class NetworkLessonTests: XCTestCase {
         ])
         XCTAssertEqual(problems(lesson(header: "generator: 100\n  -> 256 leaky\n  -> conv 2 3x3 strid 2\n",
                                        block: "discriminator: 2 -> 1")), [
-            "n.md:7: generator: layer \"conv 2 3x3 strid 2\": unexpected \"strid\" (expected stride N, same, valid or nobias, "
+            "n.md:7: generator: layer \"conv 2 3x3 strid 2\": unexpected \"strid\" (expected stride N, same, valid, nobias or spectral, "
                 + "as in conv 64 5x5 stride 2 same), got \"-> conv 2 3x3 strid 2\"",
         ])
         // A layer that does not fit the one before it: a Dense layer after a convolution.

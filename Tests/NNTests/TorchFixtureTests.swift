@@ -95,6 +95,59 @@ final class TorchFixtureTests: XCTestCase {
         }
     }
 
+    /// `torch.nn.utils.spectral_norm` around Linear, Conv2d and ConvTranspose2d: one training pass
+    /// from the same weight, u and v gives the same u, v, σ, output and gradients.
+    func testSpectralNormalization() throws {
+        var random = RandomSource(seed: 4)
+        for name in ["spectral_norm_linear", "spectral_norm_conv2d", "spectral_norm_conv_transpose2d"] {
+            let data = try fixture(name)
+            let weight = data["weight_orig"]!, bias = data.metadata["bias"] == "true"
+            let layer: Layer, spectral: SpectralNormalization
+            switch data.metadata["module"] {
+            case "Linear":
+                let dense = Dense(inputSize: weight.shape[1], outputSize: weight.shape[0], useBias: bias, spectral: true, using: &random)
+                (layer, spectral) = (dense, dense.spectralNormalization!)
+            case "Conv2d":
+                let p = integer(data, "padding")
+                let conv = Conv2D(inputChannels: weight.shape[1], outputChannels: weight.shape[0], kernelSize: weight.shape[2],
+                                  stride: integer(data, "stride"), padding: .explicit(top: p, bottom: p, left: p, right: p),
+                                  useBias: bias, spectral: true, using: &random)
+                (layer, spectral) = (conv, conv.spectralNormalization!)
+            default:
+                let p = integer(data, "padding")
+                let deconv = ConvTranspose2D(inputChannels: weight.shape[0], outputChannels: weight.shape[1], kernelSize: weight.shape[2],
+                                             stride: integer(data, "stride"), padding: .explicit(top: p, bottom: p, left: p, right: p),
+                                             useBias: bias, spectral: true, using: &random)
+                (layer, spectral) = (deconv, deconv.spectralNormalization!)
+            }
+            XCTAssertEqual(spectral.rowAxis, integer(data, "dim"), name)
+            for tensor in layer.parameters + layer.buffers { tensor.value = data[tensor.name]! }
+            XCTAssertTrue(layer.isTraining)
+            let input = Variable.leaf(data["input"]!)
+            let output = layer(input)
+            assertMatches(output.value, data["output"], "\(name) output")
+            assertMatches(spectral.u.value, data["weight_u_updated"], "\(name) weight_u")
+            assertMatches(spectral.v.value, data["weight_v_updated"], "\(name) weight_v")
+            assertMatches(Tensor(spectral.lastSigma ?? .nan), data["sigma"], "\(name) sigma")
+            let parameters = layer.parameters
+            let grads = gradients(of: (output * data["upstream"]!).sum(), at: [input] + parameters.map(\.variable))
+            assertMatches(grads[0], data["grad_input"], "\(name) grad_input")
+            for (parameter, grad) in zip(parameters, grads.dropFirst()) {
+                assertMatches(grad, data["grad_\(parameter.name)"], "\(name) grad_\(parameter.name)")
+            }
+            // Inference mode: the stored (updated) u and v, no further step; the weight torch applied.
+            layer.isTraining = false
+            let effective = (layer as? Dense)?.effectiveWeight ?? (layer as? Conv2D)?.effectiveWeight ?? (layer as! ConvTranspose2D).effectiveWeight
+            assertMatches(effective, data["weight"], "\(name) weight")
+            assertMatches(withoutGradients { layer(Variable(data["input"]!)) }.value, data["output"], "\(name) inference output")
+            let largest = { (a: Tensor, b: Tensor?) in zip(a.scalars, b!.scalars).map { abs($0 - $1) }.max() ?? 0 }
+            print("\(name): max |ours - torch| output \(largest(output.value, data["output"])), "
+                  + "sigma \(abs((spectral.lastSigma ?? 0) - data["sigma"]!.scalar)), u \(largest(spectral.u.value, data["weight_u_updated"])), v \(largest(spectral.v.value, data["weight_v_updated"])), "
+                  + "grad_input \(largest(grads[0], data["grad_input"])), grad_weight_orig \(largest(grads[1], data["grad_weight_orig"]))"
+                  + (bias ? ", grad_bias \(largest(grads[2], data["grad_bias"]))" : ""))
+        }
+    }
+
     func testBatchNormalization() throws {
         for (name, data) in try fixtures("batch_norm") {
             let isTorch = name.contains("torch"), training = data.metadata["mode"] == "train"
