@@ -104,7 +104,10 @@ final class LessonEightTests: XCTestCase {
 
     /// The conditional stage's claim, as a rate over seeds: asked for a class, the generator makes
     /// that class far more often than chance (1 in 10), on any machine. Run at 16 epochs (1,248
-    /// steps), the judge once at the end; BOUND_NOTE
+    /// steps), the judge once at the end; seeds 1–6 on one machine ended at 52–66 % (mean
+    /// 59 ± 2 %, `gan-lab sweep 8 --stage conditional --seeds 1-6 --set conditional.epochs=16`), and
+    /// the run swings on its way (seed 1 dips to 36 % at step 936): 30 %, three times chance, on
+    /// two seeds of three leaves room for another machine's swings.
     func testConditionalGeneratorMakesTheClassAskedForOnMostSeeds() throws {
         #if DEBUG
         throw XCTSkip("full-length training runs in release mode: swift test -c release")
@@ -114,7 +117,7 @@ final class LessonEightTests: XCTestCase {
         let runs = try Sweep(lesson: lesson, stage: "conditional", seeds: [1, 2, 3])
             .run(outputRoot: temporaryFolder(), quick: false, threads: RunOptions().threads) { _ in }
         let fidelities = runs.map { $0.metrics["final_label_fidelity"] ?? 0 }
-        XCTAssertGreaterThanOrEqual(fidelities.filter { $0 >= BOUND }.count, 2, "\(fidelities)")
+        XCTAssertGreaterThanOrEqual(fidelities.filter { $0 >= 0.3 }.count, 2, "\(fidelities)")
         #endif
     }
 }

@@ -97,6 +97,14 @@ final class PyTorchExportTests: XCTestCase {
             "KerasBatchNorm2d(2, eps=1e-05, momentum=0.1)",
             "nn.Flatten()", "nn.Linear(578, 10)",
         ])
+        // Spectral normalisation: PyTorch's own wrapper, whose state_dict names are the lab's (weight_orig, weight_u, weight_v).
+        XCTAssertEqual(try codes("1x8x8 -> conv 4 4x4 stride 2 same spectral -> leaky 0.2 -> deconv 2 3x3 stride 1 same nobias spectral "
+                                 + "-> flatten -> dense 1 spectral"), [
+            "nn.utils.spectral_norm(nn.Conv2d(1, 4, 4, stride=2, padding=1))",
+            "nn.LeakyReLU(0.2)",
+            "nn.utils.spectral_norm(nn.ConvTranspose2d(4, 2, 3, stride=1, padding=1, bias=False))",
+            "nn.Flatten()", "nn.utils.spectral_norm(nn.Linear(32, 1))",
+        ])
         XCTAssertEqual(PyTorchNetwork.torchMomentum(0.99), "0.01")
         XCTAssertEqual(PyTorchNetwork.torchMomentum(0.8), "0.2")
         XCTAssertEqual(PyTorchNetwork.torchMomentum(1), "0")

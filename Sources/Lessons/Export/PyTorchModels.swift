@@ -35,8 +35,13 @@ struct PyTorchNetwork {
             let input = index == 0 ? architecture.inputShape : shapes[index - 1], output = shapes[index]
             var written = Architecture.text(of: layer)
             if case .dense(let width, true) = layer { written = "dense \(width)" }  // the shorthand's bare width, in words
+            // PyTorch's own spectral normalisation: one power-iteration step a training forward pass, the
+            // state_dict's weight_orig, weight_u and weight_v, dim 1 for a transposed convolution.
+            let spectral = architecture.spectralLayers.contains(index)
+            if spectral { written += " spectral" }
             func module(_ code: String, _ note: String = "") {
-                result.append(Module(code: code, comment: "\(written)\(note) → \(Architecture.shapeText(output))"))
+                result.append(Module(code: spectral ? "nn.utils.spectral_norm(\(code))" : code,
+                                     comment: "\(written)\(note) → \(Architecture.shapeText(output))"))
             }
             switch layer {
             case let .dense(width, bias):
