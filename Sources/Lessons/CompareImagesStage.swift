@@ -34,7 +34,25 @@ enum CompareImagesStage: StageKind {
     /// Settings a variant may not change: what the comparison itself is made of.
     static let fixedSettings: Set<String> = ["data", "epochs", "epoch-steps", "batch-size", "judge-every", "set-size", "variants", "seeds"]
 
-    /// `name: key=value key=value; name: …` (a name alone changes nothing), or the problems with it.
+    /// The text split at spaces outside double quotes (a network's value is quoted: its layers
+    /// hold spaces), and whether a quote was left open.
+    static func quotedWords(_ text: String) -> (words: [String], unclosed: Bool) {
+        var words: [String] = [], word = "", quoted = false
+        for character in text {
+            if character == "\"" { quoted.toggle() }
+            if character == " " && !quoted {
+                if !word.isEmpty { words.append(word) }
+                word = ""
+            } else {
+                word.append(character)
+            }
+        }
+        if !word.isEmpty { words.append(word) }
+        return (words, quoted)
+    }
+
+    /// `name: key=value key=value; name: …` (a name alone changes nothing; a value with spaces,
+    /// such as a network, in double quotes), or the problems with it.
     static func variants(_ text: String) -> (variants: [Variant], problems: [String]) {
         var variants: [Variant] = [], problems: [String] = []
         for part in text.split(separator: ";").map({ $0.trimmingCharacters(in: .whitespaces) }) where !part.isEmpty {
@@ -46,12 +64,16 @@ enum CompareImagesStage: StageKind {
             }
             if variants.contains(where: { $0.name == name }) { problems.append("variants: \(name) is named twice") }
             var changes: [(String, String)] = []
-            for change in (pieces.count > 1 ? pieces[1] : "").split(separator: " ").map(String.init) {
+            let (words, unclosed) = quotedWords(pieces.count > 1 ? pieces[1] : "")
+            if unclosed { problems.append("variants: \(name): a quoted value is not closed (write key=\"a value with spaces\")") }
+            for change in words {
                 guard let equals = change.firstIndex(of: "=") else {
                     problems.append("variants: \(name): expected key=value, got \"\(change)\"")
                     continue
                 }
-                let key = String(change[..<equals]), value = String(change[change.index(after: equals)...])
+                let key = String(change[..<equals])
+                var value = String(change[change.index(after: equals)...])
+                if value.count >= 2, value.hasPrefix("\""), value.hasSuffix("\"") { value = String(value.dropFirst().dropLast()) }
                 guard let spec = settings.first(where: { $0.name == key }), !fixedSettings.contains(key) else {
                     problems.append("variants: \(name): \(key) is not a setting a variant can change (the networks and the training settings are)")
                     continue

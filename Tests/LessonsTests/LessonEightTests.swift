@@ -92,6 +92,31 @@ final class LessonEightTests: XCTestCase {
         XCTAssertFalse(FileManager.default.fileExists(atPath: folder + "/out"))
     }
 
+    /// The spectral stage: lesson 6's class-time networks, and the same discriminator with every
+    /// weight layer spectrally normalised, written as a quoted network in the variants.
+    func testSpectralStageComparesTheSameNetworksWithAndWithout() throws {
+        let lesson = try Lesson(path: try lessonPath(8))
+        let stage = try XCTUnwrap(lesson.stages.first { $0.id == "spectral" }).settings
+        let six = try XCTUnwrap(try Lesson(path: try lessonPath(6)).stages.first { $0.id == "class" }).settings
+        XCTAssertEqual(try Architecture(parsing: stage.text("discriminator")), try Architecture(parsing: six.text("discriminator")))
+        XCTAssertEqual(try Architecture(parsing: stage.text("generator")), try Architecture(parsing: six.text("generator")))
+        let (variants, problems) = CompareImagesStage.variants(stage.text("variants"))
+        XCTAssertEqual(problems, [])
+        XCTAssertEqual(variants.map(\.name), ["plain", "spectral"])
+        let spectral = try Architecture(parsing: try XCTUnwrap(variants[1].changes.first { $0.0 == "discriminator" }).1)
+        XCTAssertEqual(spectral.spectralLayers, [0, 3, 7])  // both convolutions and the dense layer
+        var plain = spectral
+        plain.spectralLayers = []
+        XCTAssertEqual(plain, try Architecture(parsing: six.text("discriminator")))
+        // Quotes keep a value's spaces; an open quote is one clear problem.
+        XCTAssertEqual(CompareImagesStage.quotedWords("a=1 b=\"x -> y\" c=2").words, ["a=1", "b=\"x -> y\"", "c=2"])
+        XCTAssertEqual(CompareImagesStage.variants("odd: discriminator=\"1x28x28 -> flatten").problems.first,
+                       "variants: odd: a quoted value is not closed (write key=\"a value with spaces\")")
+
+        let (result, _) = try runLesson(try lessonPath(8), out: temporaryFolder(), quick: true, stage: "spectral")
+        for name in ["stage-3/comparison.png", "stage-3/grids.png"] { XCTAssertTrue(result.figures.contains { $0.hasSuffix(name) }, name) }
+    }
+
     /// Networks that do not read the label where a conditional stage gives it get one line naming the fix.
     func testConditionalNetworksThatDoNotFitAreRefused() throws {
         let path = try lessonPath(8)
