@@ -3,7 +3,7 @@ import Kernels
 
 /// A 2-D convolution over NCHW input, weight [out, in, k, k] as PyTorch's `Conv2d`. With
 /// `spectral`, it convolves with W / σ(W), W seen as [out, in·k·k] (the raw weight: "weight_orig").
-public final class Conv2D: Layer {
+public final class Conv2D: WeightedLayer {
     public let weight: Parameter
     public let bias: Parameter?
     /// Spectral normalisation of the weight (nil: none); its u and v are the layer's buffers.
@@ -26,23 +26,6 @@ public final class Conv2D: Layer {
         self.padding = padding
     }
 
-    public var parameters: [Parameter] { bias.map { [weight, $0] } ?? [weight] }
-    public var buffers: [Parameter] { spectralNormalization?.buffers ?? [] }
-
-    /// Training mode matters only to a spectrally normalised layer (a power-iteration step a pass).
-    public var isTraining: Bool {
-        get { spectralNormalization?.isTraining ?? false }
-        set { spectralNormalization?.isTraining = newValue }
-    }
-
-    /// The weight of this forward pass: the raw weight, or W / σ(W) after a power-iteration step
-    /// in training mode. Call once per pass.
-    public func forwardWeight() -> Variable {
-        spectralNormalization?.normalizedWeight(weight.variable) ?? weight.variable
-    }
-
-    /// The weight the layer applies in inference mode (W / σ with the stored u and v when spectral).
-    public var effectiveWeight: Tensor { spectralNormalization?.normalizedWeight(weight.value) ?? weight.value }
 
     public func geometry(for inputShape: [Int]) -> ConvolutionGeometry {
         .convolution(inputShape: inputShape, weightShape: weight.value.shape, stride: stride, padding: padding)
@@ -58,7 +41,7 @@ public final class Conv2D: Layer {
 /// A transposed 2-D convolution, weight [in, out, k, k] as PyTorch's `ConvTranspose2d`;
 /// `.same` padding gives output = input · stride, cropped as Keras crops it. With `spectral`, it
 /// uses W / σ(W), W seen as [out, in·k·k] (PyTorch's dim 1; the raw weight: "weight_orig").
-public final class ConvTranspose2D: Layer {
+public final class ConvTranspose2D: WeightedLayer {
     public let weight: Parameter
     public let bias: Parameter?
     /// Spectral normalisation of the weight (nil: none); its u and v are the layer's buffers.
@@ -81,23 +64,6 @@ public final class ConvTranspose2D: Layer {
         self.padding = padding
     }
 
-    public var parameters: [Parameter] { bias.map { [weight, $0] } ?? [weight] }
-    public var buffers: [Parameter] { spectralNormalization?.buffers ?? [] }
-
-    /// Training mode matters only to a spectrally normalised layer (a power-iteration step a pass).
-    public var isTraining: Bool {
-        get { spectralNormalization?.isTraining ?? false }
-        set { spectralNormalization?.isTraining = newValue }
-    }
-
-    /// The weight of this forward pass: the raw weight, or W / σ(W) after a power-iteration step
-    /// in training mode. Call once per pass.
-    public func forwardWeight() -> Variable {
-        spectralNormalization?.normalizedWeight(weight.variable) ?? weight.variable
-    }
-
-    /// The weight the layer applies in inference mode (W / σ with the stored u and v when spectral).
-    public var effectiveWeight: Tensor { spectralNormalization?.normalizedWeight(weight.value) ?? weight.value }
 
     public func geometry(for inputShape: [Int]) -> ConvolutionGeometry {
         .transposedConvolution(inputShape: inputShape, weightShape: weight.value.shape, stride: stride, padding: padding)

@@ -82,3 +82,31 @@ public final class SpectralNormalization {
         return x.mapped { $0 / divisor }
     }
 }
+
+/// A layer with a weight, an optional bias and optional spectral normalisation of the weight
+/// (Dense, Conv2D, ConvTranspose2D): their parameters, buffers, mode and the weight they apply.
+public protocol WeightedLayer: Layer {
+    var weight: Parameter { get }
+    var bias: Parameter? { get }
+    var spectralNormalization: SpectralNormalization? { get }
+}
+
+extension WeightedLayer {
+    public var parameters: [Parameter] { bias.map { [weight, $0] } ?? [weight] }
+    public var buffers: [Parameter] { spectralNormalization?.buffers ?? [] }
+
+    /// Training mode matters only to a spectrally normalised layer (a power-iteration step a pass).
+    public var isTraining: Bool {
+        get { spectralNormalization?.isTraining ?? false }
+        set { spectralNormalization?.isTraining = newValue }
+    }
+
+    /// The weight of this forward pass: the raw weight, or W / σ(W) after a power-iteration step
+    /// in training mode. Call once per pass.
+    public func forwardWeight() -> Variable {
+        spectralNormalization?.normalizedWeight(weight.variable) ?? weight.variable
+    }
+
+    /// The weight the layer applies in inference mode (W / σ with the stored u and v when spectral).
+    public var effectiveWeight: Tensor { spectralNormalization?.normalizedWeight(weight.value) ?? weight.value }
+}

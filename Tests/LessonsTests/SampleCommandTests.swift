@@ -269,7 +269,7 @@ first 64), images/00000.png … (one grey 28×28 PNG each), samples-idx3-ubyte
 (for `gan-lab score`) and noise.safetensors (the noise that made them). The
 same checkpoint and seed give byte-identical files.
 
-USAGE: gan-lab sample --checkpoint <file> [--n <n>] [--seed <n>] --out <folder> [--threads <n>]
+USAGE: gan-lab sample --checkpoint <file> [--n <n>] [--seed <n>] --out <folder> [--threads <n>] [--class <k>]
 
 OPTIONS:
   --checkpoint <file>     The generator: a generator.safetensors a train-images
@@ -279,6 +279,9 @@ OPTIONS:
   --out <folder>          Folder to write into (created if missing).
   --threads <n>           Threads for the generator (the files do not depend on
                           it). (default: 2)
+  --class <k>             A conditional generator: the class to ask for (0 to
+                          9). Without it, a conditional generator is asked for
+                          every class in turn.
   -h, --help              Show help information.
 
 """#)
