@@ -316,28 +316,36 @@ public final class GANTrainer {
 
     /// G's input for these noise vectors [n, latent] and labels: each row followed by its one-hot label.
     public func conditionedNoise(_ z: Tensor, labels: [Int]) -> Tensor {
-        precondition(configuration.classes > 0 && labels.count == z.shape[0], "one label per noise vector of a conditional GAN")
-        return Tensor.concatenated([z, oneHot(labels, classes: configuration.classes)], alongAxis: 1)
+        precondition(configuration.classes > 0, "only a conditional GAN's noise carries labels")
+        return Self.conditionedNoise(z, labels: labels, classes: configuration.classes)
+    }
+
+    /// [z | one-hot label] for a generator conditioned on `classes` (a checkpoint's, too).
+    public static func conditionedNoise(_ z: Tensor, labels: [Int], classes: Int) -> Tensor {
+        precondition(labels.count == z.shape[0], "one label per noise vector")
+        return Tensor.concatenated([z, oneHot(labels, classes: classes)], alongAxis: 1)
     }
 
     /// The labels a conditional GAN's noise asks for (its last `classes` numbers, one-hot).
     public func labels(ofNoise noise: Tensor) -> [Int] {
-        let classes = configuration.classes, width = noise.shape[1]
-        let scalars = noise.scalars
-        return (0..<noise.shape[0]).map { row in
-            let start = row * width + width - classes
-            return (0..<classes).max { scalars[start + $0] < scalars[start + $1] }!
-        }
+        Self.oneHotLabels(noise, classes: configuration.classes, start: noise.shape[1] - configuration.classes, stride: 1)
     }
 
     /// The labels of D's input samples [n, C + classes, H, W]: their one-hot channels, read at the first pixel.
     public func labels(ofSamples samples: Tensor) -> [Int] {
-        let classes = configuration.classes, channels = samples.shape[1]
         let plane = samples.shape[2...].reduce(1, *)
-        let scalars = samples.scalars
-        return (0..<samples.shape[0]).map { n in
-            let start = (n * channels + channels - classes) * plane
-            return (0..<classes).max { scalars[start + $0 * plane] < scalars[start + $1 * plane] }!
+        return Self.oneHotLabels(samples, classes: configuration.classes, start: (samples.shape[1] - configuration.classes) * plane, stride: plane)
+    }
+
+    /// Each row's label: the largest of `classes` numbers `stride` apart from `start` within the row
+    /// (read in place: the hot loop asks for the labels of every real batch).
+    private static func oneHotLabels(_ rows: Tensor, classes: Int, start: Int, stride: Int) -> [Int] {
+        let width = rows.count / max(rows.shape[0], 1)
+        return rows.withUnsafeBufferPointer { values in
+            (0..<rows.shape[0]).map { row in
+                let first = row * width + start
+                return (0..<classes).max { values[first + $0 * stride] < values[first + $1 * stride] }!
+            }
         }
     }
 

@@ -156,8 +156,7 @@ struct TrainedGenerator {
     func noise(count: Int, label: Int? = nil, using random: inout RandomSource) -> Tensor {
         let z = noise.sample(count: count, size: latentSize, using: &random)
         guard classes > 0 else { return z }
-        let labels = (0..<count).map { label ?? $0 % classes }
-        return Tensor.concatenated([z, oneHot(labels, classes: classes)], alongAxis: 1)
+        return GANTrainer.conditionedNoise(z, labels: (0..<count).map { label ?? $0 % classes }, classes: classes)
     }
 
     /// G(z) for each noise vector, [n, 1, 28, 28] in [-1, 1], a batch at a time; `progress` gets

@@ -144,10 +144,13 @@ struct ImageJudging {
         heldOut = data.heldOut
     }
 
-    /// How often the judge gives G's images the class their noise asked for.
-    func fidelity(_ images: Tensor, asked noise: Tensor, trainer: GANTrainer) -> LabelFidelity {
-        LabelFidelity(predicted: scorer.judge.judge(images).predictions, intended: trainer.labels(ofNoise: noise),
-                      classes: trainer.configuration.classes)
+    /// The judge's scores of G's images for `noise`, and for a conditional GAN how often it gives
+    /// them the class their noise asked for (one pass of the judge for both).
+    func score(_ images: Tensor, asked noise: Tensor, trainer: GANTrainer) -> (scores: ImageScores, fidelity: LabelFidelity?) {
+        let judgement = scorer.judge.judge(images)
+        let classes = trainer.configuration.classes
+        return (scorer.score(judgement), classes > 0
+            ? LabelFidelity(predicted: judgement.predictions, intended: trainer.labels(ofNoise: noise), classes: classes) : nil)
     }
 
     /// The judge's accuracy on the held-out real images, per class: the ceiling of label fidelity.
@@ -213,15 +216,15 @@ func stepChart(_ rows: [MetricsRow], title: String) -> SmallMultiplesChart {
 
 /// A conditional generator's label fidelity: over training (the share of 500 images the judge puts
 /// in the class asked for, dashed: its accuracy on real held-out images), and per class at the end
-/// beside the judge's accuracy on real images of that class.
-func fidelityChart(steps: [Double], fidelities: [LabelFidelity], real: LabelFidelity, classNames: [String]) -> SmallMultiplesChart {
+/// beside the judge's accuracy on real images of that class (classes by number: 0 to 9).
+func fidelityChart(steps: [Double], fidelities: [LabelFidelity], real: LabelFidelity) -> SmallMultiplesChart {
     let ends = [steps.first!, steps.last!]
     let overTime = LineChart(title: "Over training (dashed: the judge's accuracy on real images)", x: Axis("step", domain: 0...max(steps.last!, 1)),
                              y: Axis("share", domain: 0...1),
                              series: [LineSeries(name: "label fidelity", xs: steps, ys: fidelities.map(\.overall), color: Theme.fake),
                                       LineSeries(name: "", xs: ends, ys: [real.overall, real.overall], color: Theme.fake, dashed: true)])
     let last = fidelities.last!
-    let perClass = BarChart(title: "Per class, at step \(grouped(Int(steps.last!)))", categories: classNames.count > 10 ? classNames.indices.map(String.init) : classNames,
+    let perClass = BarChart(title: "Per class, at step \(grouped(Int(steps.last!)))", categories: real.perClass.indices.map(String.init),
                             y: Axis("share", domain: 0...1),
                             series: [BarSeries(name: "generated, asked for the class", values: last.perClass.map { $0.isFinite ? $0 : 0 }, color: Theme.fake),
                                      BarSeries(name: "real images of the class", values: real.perClass.map { $0.isFinite ? $0 : 0 }, color: Theme.real)])

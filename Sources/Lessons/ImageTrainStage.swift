@@ -114,9 +114,7 @@ enum ImageTrainStage: StageKind {
             }
             var values = modes?.values ?? [:]
             if let judging, let judgeNoise, epoch % max(judgeEvery, 1) == 0 || epoch == epochs || context.quick {
-                let images = run.generated(judgeNoise)
-                let scores = judging.scorer.score(images)
-                let fidelity = run.classes > 0 ? judging.fidelity(images, asked: judgeNoise, trainer: trainer) : nil
+                let (scores, fidelity) = judging.score(run.generated(judgeNoise), asked: judgeNoise, trainer: trainer)
                 judged.append((loop.step, scores, fidelity))
                 values.merge(scores.values.filter { $0.key != "images" }) { $1 }
                 values.merge(fidelity?.values() ?? [:]) { $1 }
@@ -242,7 +240,7 @@ enum ImageTrainStage: StageKind {
                                                         ceiling: judging.ceiling, xLabel: "step"), name: "judge"))
             if let realFidelity, judged.allSatisfy({ $0.fidelity != nil }) {
                 figures.append(try context.write(fidelityChart(steps: judged.map { Double($0.step) }, fidelities: judged.map { $0.fidelity! },
-                                                               real: realFidelity, classNames: set.classNames), name: "label-fidelity"))
+                                                               real: realFidelity), name: "label-fidelity"))
             }
         }
         metrics["steps"] = Double(loop.step)
