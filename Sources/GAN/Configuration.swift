@@ -129,6 +129,9 @@ public struct GANConfiguration: Equatable {
     public var realLabel: Float = 1
     /// Half-width of uniform noise added to every D-step label (0.1 ⇒ labels 1 ± 0.1 and 0 ± 0.1).
     public var labelNoise: Float = 0
+    /// Seed 001's uniform label smoothing: real targets drawn from U[realLabel − s, realLabel] and fake
+    /// ones from U[0, s] at every D step (0.1 ⇒ [0.9, 1] and [0, 0.1]); 0 = off.
+    public var softLabels: Float = 0
     /// Probability that a D-step label is flipped (real called fake and fake called real): "noisy labels".
     public var labelFlip: Float = 0
     /// PacGAN's packing: D judges packs of this many samples, concatenated into one input row.

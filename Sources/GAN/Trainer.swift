@@ -399,10 +399,18 @@ public final class GANTrainer {
         return samples.reshaped(to: [n / m, d * m])
     }
 
-    private func labels(count: Int, value: Float, using random: inout RandomSource) -> Tensor {
-        let noise = configuration.labelNoise
-        var result = noise > 0 ? Tensor.uniform(shape: [count, 1], low: -noise, high: noise, using: &random) + value
-            : Tensor(shape: [count, 1], repeating: value)
+    /// D-step targets for `count` samples whose label is `value`, softened and flipped as configured.
+    func labels(count: Int, value: Float, using random: inout RandomSource) -> Tensor {
+        let (noise, soft) = (configuration.labelNoise, configuration.softLabels)
+        var result: Tensor
+        if noise > 0 {
+            result = Tensor.uniform(shape: [count, 1], low: -noise, high: noise, using: &random) + value
+        } else if soft > 0 {
+            let low = value >= 0.5 ? value - soft : value  // inward from each end: [1 − s, 1] and [0, s]
+            result = Tensor.uniform(shape: [count, 1], low: low, high: low + soft, using: &random)
+        } else {
+            result = Tensor(shape: [count, 1], repeating: value)
+        }
         let flip = Double(configuration.labelFlip)
         guard flip > 0 else { return result }
         let flipped: Float = value >= 0.5 ? 0 : configuration.realLabel

@@ -8,7 +8,10 @@ import Kernels
 /// Several variants of one image GAN — the stage's settings, each variant changing a few — trained
 /// at equal budgets on the same seeds and judged at the end: every score as mean ± standard error
 /// over seeds beside the real-data ceiling, how often each variant beats the first (the baseline)
-/// seed for seed, a chart of the same, and the first seed's grids side by side.
+/// seed for seed, a chart of the same, and the first seed's grids side by side. With `judge-every`,
+/// each run is also judged over training, and a figure sets D's own number — a critic's estimate
+/// of the Wasserstein distance, or D's loss — beside the judge's Fréchet distance: does the number
+/// the game reports follow the quality of the samples?
 enum CompareImagesStage: StageKind {
     static let name = "compare-images"
     static let settings = imageTrainingSettings + [
@@ -93,13 +96,32 @@ enum CompareImagesStage: StageKind {
         return list.flatMap { variant in checkImageTraining(variant.applied(to: settings)).map { "variants: \(variant.name): \($0)" } }
     }
 
+    /// What a run's D reported over one epoch beside what the judge said at its end.
+    struct TrajectoryPoint {
+        let step: Double
+        /// A critic's estimate of the Wasserstein distance, mean D(x) − mean D(G(z)); D's loss otherwise.
+        let discriminatorNumber: Double
+        let frechetDistance: Double
+    }
+
     /// One variant over the seeds.
     struct Cell {
         var scores: [ImageScores] = []
+        /// A conditional variant's label fidelity at the end (empty for the others).
+        var fidelity: [Double] = []
+        /// Each seed's points over training (with `judge-every`).
+        var trajectories: [[TrajectoryPoint]] = []
+        /// Whether D is a critic (its number is then the Wasserstein estimate).
+        var isCritic = false
         /// D's accuracy and D(G(z)) on the D step's fakes, means over each run's last epoch.
         var discriminatorAccuracy: [Double] = [], fakeScore: [Double] = []
         var firstGrid: Tensor?
         var seconds: [Double] = []
+        /// Training time per step (judging excluded), in milliseconds.
+        var millisecondsPerStep: [Double] = []
+
+        /// Spearman's ρ between D's number and the Fréchet distance over each seed's training.
+        var rankCorrelations: [Double] { trajectories.filter { $0.count >= 3 }.map { rankCorrelation($0.map(\.discriminatorNumber), $0.map(\.frechetDistance)) } }
     }
 
     /// The numbers the table and the chart show, with how each reads and how many digits it takes.
@@ -126,6 +148,7 @@ enum CompareImagesStage: StageKind {
         let noiseSeed = random.nextBits()
         let judging = try ImageJudging(set, setSize: settings.integer("set-size"), console: console)
         let length = ImageGAN.length(settings, imageCount: images.count, quick: context.quick)
+        let judgeEvery = context.quick ? min(settings.integer("judge-every"), 1) : settings.integer("judge-every")
         console.line("  \(list.count) variants × \(seeds) seeds, each \(grouped(length.epochs * length.stepsPerEpoch)) steps; "
             + "judged on \(judging.count) images from fixed noise")
         for variant in list { console.line("    \(variant.label)") }
@@ -137,24 +160,40 @@ enum CompareImagesStage: StageKind {
                 var seedRandom = RandomSource(seed: seedValues[seed])
                 let run = try ImageGAN(variantSettings, images: images, stage: context.plan.number, quick: context.quick,
                                        recordsRows: false, random: &seedRandom)
+                var noiseRandom = RandomSource(seed: noiseSeed)
+                let judgeNoise = run.judgeNoise(count: judging.count, using: &noiseRandom)
+                var trajectory: [TrajectoryPoint] = []
+                var judgingSeconds = 0.0
                 let runStart = Date()
                 do {
-                    try run.loop.runEpochs(run.epochs, steps: run.stepsPerEpoch, console: console, afterEpoch: { _ in },
-                                           interrupted: { _, _ in StageOutcome() })
+                    try run.loop.runEpochs(run.epochs, steps: run.stepsPerEpoch, console: console, afterEpoch: { epoch in
+                        guard judgeEvery > 0, epoch % judgeEvery == 0 || epoch == run.epochs else { return }
+                        let judgeStart = Date()
+                        let means = run.loop.epochMeans[epoch - 1]
+                        let number = run.trainer.configuration.loss.isCritic ? means.realScore - means.fakeScore : means.discriminatorLoss
+                        let distance = judging.scorer.score(run.generated(judgeNoise)).frechetFeatures
+                        trajectory.append(TrajectoryPoint(step: Double(epoch * run.stepsPerEpoch), discriminatorNumber: Double(number),
+                                                          frechetDistance: distance))
+                        judgingSeconds += Date().timeIntervalSince(judgeStart)
+                    }, interrupted: { _, _ in StageOutcome() })
                 } catch is TrainingInterrupted {
                     console.progress("interrupted: the comparison needs every run, so no table is written", final: true)
                     throw TrainingInterrupted(outcome: StageOutcome())
                 }
-                var noiseRandom = RandomSource(seed: noiseSeed)
-                let judgeNoise = run.judgeNoise(count: judging.count, using: &noiseRandom)
-                let scores = judging.scorer.score(run.generated(judgeNoise))
+                let trainingSeconds = Date().timeIntervalSince(runStart) - judgingSeconds
+                let (scores, fidelity) = judging.score(run.generated(judgeNoise), asked: judgeNoise, trainer: run.trainer)
                 cells[index].scores.append(scores)
+                if let fidelity { cells[index].fidelity.append(fidelity.overall) }
+                cells[index].trajectories.append(trajectory)
+                cells[index].isCritic = run.trainer.configuration.loss.isCritic
+                cells[index].millisecondsPerStep.append(trainingSeconds * 1000 / Double(max(run.epochs * run.stepsPerEpoch, 1)))
                 let last = run.loop.epochMeans.last ?? StepMetrics()
                 cells[index].discriminatorAccuracy.append(Double(last.realAccuracy + last.fakeAccuracy) / 2)
                 cells[index].fakeScore.append(Double(last.fakeScore))
                 cells[index].seconds.append(Date().timeIntervalSince(runStart))
                 if seed == 0 { cells[index].firstGrid = run.generated(run.gridNoise(columns: 8, using: &noiseRandom)) }
                 console.line("    seed \(seed + 1)/\(seeds) · \(variant.name): " + judging.line(scores)
+                    + (fidelity.map { " · label fidelity \(fixed($0.overall, 2))" } ?? "")
                     + " · D accuracy \(fixed(cells[index].discriminatorAccuracy.last!, 2)) · D(G(z)) \(fixed(cells[index].fakeScore.last!, 2))"
                     + " · \(fixed(cells[index].seconds.last!, 1)) s")
             }
@@ -173,15 +212,29 @@ enum CompareImagesStage: StageKind {
             metrics["compare_\(variant.name)_beats_baseline"] = Double(seedsBeating(cell, cells[0]))
             metrics["compare_\(variant.name)_discriminator_accuracy_mean"] = mean(cell.discriminatorAccuracy)
             metrics["compare_\(variant.name)_d_g_z_mean"] = mean(cell.fakeScore)
+            metrics["compare_\(variant.name)_ms_per_step_mean"] = (mean(cell.millisecondsPerStep) * 10).rounded() / 10
+            if !cell.fidelity.isEmpty {
+                metrics["compare_\(variant.name)_label_fidelity_mean"] = mean(cell.fidelity)
+                metrics["compare_\(variant.name)_label_fidelity_se"] = standardError(cell.fidelity)
+            }
+            let correlations = cell.rankCorrelations
+            if !correlations.isEmpty {
+                metrics["compare_\(variant.name)_d_fid_rank_correlation_mean"] = mean(correlations)
+                metrics["compare_\(variant.name)_d_fid_rank_correlation_se"] = standardError(correlations)
+            }
         }
         for column in columns { metrics["ceiling_\(column.key)"] = column.pick(judging.ceiling) }
 
         var figures = [try context.write(comparisonChart(variants: list, cells: cells, ceiling: judging.ceiling, seeds: seeds), name: "comparison")]
+        if judgeEvery > 0 {
+            figures.append(try context.write(trajectoryChart(variants: list, cells: cells), name: "d-and-fid"))
+        }
         let grids: [any Chart] = zip(list, cells).compactMap { variant, cell in
             cell.firstGrid.map { imageGrid($0, title: "\(variant.name): FID \(fixed(cell.scores[0].frechetFeatures, 1))", columns: 8) }
         }
         figures.append(try context.write(SmallMultiplesChart(title: "The same 64 noise vectors after each variant's training (seed 1)",
-                                                             panels: grids, columns: min(3, grids.count), shareAxes: false, shareLegend: false),
+                                                             panels: grids, columns: grids.count <= 3 ? grids.count : (grids.count + 1) / 2,
+                                                             shareAxes: false, shareLegend: false),
                                          name: "grids"))
         return StageOutcome(figures: figures, metrics: metrics)
     }
@@ -196,18 +249,50 @@ enum CompareImagesStage: StageKind {
     static func printTable(console: Console, variants: [Variant], cells: [Cell], ceiling: ImageScores, seeds: Int) {
         let nameWidth = max(24, variants.map(\.name.count).max()! + 2)
         func cell(_ text: String) -> String { rightAligned(text, 13) }
+        let conditional = cells.contains { !$0.fidelity.isEmpty }, tracked = cells.contains { !$0.rankCorrelations.isEmpty }
         console.line("")
         console.line("  " + "".padding(toLength: nameWidth, withPad: " ", startingAt: 0) + columns.map { cell($0.title) }.joined()
-            + cell("D accuracy") + cell("D(G(z))") + cell("beats 1st"))
+            + (conditional ? cell("label fid.") : "") + cell("D accuracy") + cell("D(G(z))") + (tracked ? cell("ρ(D, FID)") : "")
+            + cell("ms a step") + cell("beats 1st"))
         for (variant, data) in zip(variants, cells) {
             console.line("  " + variant.name.padding(toLength: nameWidth, withPad: " ", startingAt: 0)
                 + columns.map { column in cell(meanAndError(data.scores.map(column.pick), column.digits)) }.joined()
+                + (conditional ? cell(data.fidelity.isEmpty ? "–" : meanAndError(data.fidelity, 2)) : "")
                 + cell(meanAndError(data.discriminatorAccuracy, 2)) + cell(meanAndError(data.fakeScore, 2))
-                + cell("\(seedsBeating(data, cells[0])) of \(seeds)"))
+                + (tracked ? cell(meanAndError(data.rankCorrelations, 2)) : "")
+                + cell(fixed(mean(data.millisecondsPerStep), 0)) + cell("\(seedsBeating(data, cells[0])) of \(seeds)"))
         }
         console.line("  " + "real images (ceiling)".padding(toLength: nameWidth, withPad: " ", startingAt: 0)
             + columns.map { cell(fixed($0.pick(ceiling), $0.digits)) }.joined())
         console.line("  (mean ± standard error over \(seeds) seed\(seeds == 1 ? "" : "s"); D's numbers: means over the last epoch; \"beats\": seeds with a lower FID and a higher coverage than \(variants[0].name))")
+        if tracked {
+            console.line("  (ρ(D, FID): Spearman's rank correlation over training between the Fréchet distance and D's own number — a critic's")
+            console.line("   Wasserstein estimate, mean D(x) − mean D(G(z)), or D's loss; +1: the number falls exactly as the samples improve)")
+        }
+    }
+
+    /// Per variant (seed 1): D's own number over training — a critic's Wasserstein estimate, or D's
+    /// loss — and the judge's Fréchet distance on the right axis, with ρ over every seed in the title.
+    static func trajectoryChart(variants: [Variant], cells: [Cell]) -> SmallMultiplesChart {
+        let lastStep = cells.compactMap { $0.trajectories.first?.last?.step }.max() ?? 1
+        let distances = cells.flatMap { $0.trajectories.flatMap { $0.map(\.frechetDistance) } }.filter(\.isFinite)
+        // One Fréchet axis for every panel, from 0, so that panels compare at a glance.
+        let fidAxis = Axis("Fréchet distance", domain: 0...max((distances.max() ?? 1) * 1.05, 1))
+        let panels: [any Chart] = zip(variants, cells).map { variant, cell in
+            let points = cell.trajectories.first ?? []
+            let xs = points.map(\.step)
+            let numberName = cell.isCritic ? "critic's estimate, D(x) − D(G(z))" : "D's loss"
+            let correlations = cell.rankCorrelations
+            let rho = correlations.isEmpty ? "" : " · ρ = \(meanAndError(correlations, 2))"
+            return LineChart(title: "\(variant.name)\(rho)", x: Axis("step", domain: 0...lastStep), y: Axis(numberName),
+                             secondaryY: fidAxis,
+                             series: [LineSeries(name: cell.isCritic ? "critic's estimate" : "D's loss", xs: xs,
+                                                 ys: points.map(\.discriminatorNumber), color: Theme.real),
+                                      LineSeries(name: "FID", xs: xs, ys: points.map(\.frechetDistance), color: Theme.fake,
+                                                 onSecondaryAxis: true)])
+        }
+        return SmallMultiplesChart(title: "Does D's own number follow sample quality? D's number (left) and the judge's Fréchet distance (right) over training, seed 1",
+                                   panels: panels, columns: min(3, panels.count), shareAxes: false, shareLegend: false)
     }
 
     /// FID, and precision, recall and coverage, per variant, mean ± s.e., beside the real images'

@@ -199,6 +199,33 @@ func standardError(_ values: [Double]) -> Double {
     return (variance / Double(values.count)).squareRoot()
 }
 
+/// Spearman's rank correlation of two equally long series (ties share their mean rank); 0 when
+/// either is constant.
+func rankCorrelation(_ a: [Double], _ b: [Double]) -> Double {
+    precondition(a.count == b.count, "rank correlation needs series of one length")
+    func ranks(_ values: [Double]) -> [Double] {
+        let order = values.indices.sorted { values[$0] < values[$1] }
+        var result = [Double](repeating: 0, count: values.count)
+        var start = 0
+        while start < order.count {
+            var end = start
+            while end + 1 < order.count, values[order[end + 1]] == values[order[start]] { end += 1 }
+            for position in start...end { result[order[position]] = Double(start + end) / 2 + 1 }
+            start = end + 1
+        }
+        return result
+    }
+    let (x, y) = (ranks(a), ranks(b))
+    let (mx, my) = (mean(x), mean(y))
+    var (sxy, sxx, syy) = (0.0, 0.0, 0.0)
+    for (u, v) in zip(x, y) {
+        sxy += (u - mx) * (v - my)
+        sxx += (u - mx) * (u - mx)
+        syy += (v - my) * (v - my)
+    }
+    return sxx > 0 && syy > 0 ? sxy / (sxx * syy).squareRoot() : 0
+}
+
 /// "mean ± se" with `digits` decimals.
 func meanAndError(_ values: [Double], _ digits: Int) -> String {
     "\(fixed(mean(values), digits)) ± \(fixed(standardError(values), digits))"

@@ -24,6 +24,7 @@ let trainingSettings = [
     SettingSpec("pack", .integer(1...64), "1"),
     SettingSpec("real-label", .number(0.5...1), "1"),
     SettingSpec("label-noise", .number(0...0.5), "0"),
+    SettingSpec("soft-labels", .number(0...0.5), "0"),
     SettingSpec("label-flip", .number(0...0.5), "0"),
     SettingSpec("discriminator-halves", .choice(DiscriminatorHalves.allCases.map(\.rawValue)), DiscriminatorHalves.together.rawValue),
     SettingSpec("fakes-made-in", .choice(NetworkMode.allCases.map { $0.rawValue + "-mode" }), "training-mode"),
@@ -62,6 +63,7 @@ extension GANConfiguration {
         packSize = settings.integer("pack")
         realLabel = Float(settings.number("real-label"))
         labelNoise = Float(settings.number("label-noise"))
+        softLabels = Float(settings.number("soft-labels"))
         labelFlip = Float(settings.number("label-flip"))
         discriminatorHalves = DiscriminatorHalves(rawValue: settings.text("discriminator-halves")) ?? .together
         fakesMode = NetworkMode(rawValue: String(settings.text("fakes-made-in").dropLast("-mode".count))) ?? .training
@@ -97,6 +99,7 @@ extension GANConfiguration {
         if packSize > 1 { parts.append("packs of \(packSize)") }
         if realLabel < 1 { parts.append("real label \(realLabel)") }
         if labelNoise > 0 { parts.append("label noise ±\(labelNoise)") }
+        if softLabels > 0 { parts.append("soft labels (real U[\(realLabel - softLabels), \(realLabel)], fake U[0, \(softLabels)])") }
         if labelFlip > 0 { parts.append("\(Int((labelFlip * 100).rounded())) % labels flipped") }
         if discriminatorHalves == .separately { parts.append("D on real, then on fake") }
         if fakesMode == .inference { parts.append("D's fakes from G in inference mode") }
@@ -116,6 +119,12 @@ func checkTraining(_ settings: StageSettings) -> [String] {
     }
     if settings.text("fakes-made-in") == "inference-mode", onePass {
         problems.append("fakes-made-in: inference-mode needs update: alternating or phases (update: \(update) makes D's fakes and G's in one training-mode pass)")
+    }
+    if settings.number("soft-labels") > 0, settings.number("label-noise") > 0 {
+        problems.append("soft-labels and label-noise both soften D's targets: choose one (soft-labels s draws them from [1 − s, 1] and [0, s], label-noise h adds ±h)")
+    }
+    if settings.number("soft-labels") > 0, !GANConfiguration(settings).loss.usesTargets {
+        problems.append("soft-labels needs a loss with targets (bce, minimax, least-squares), not \(settings.text("loss"))")
     }
     if settings.text("discriminator-halves") == DiscriminatorHalves.separately.rawValue {
         if onePass { problems.append("discriminator-halves: separately needs update: alternating or phases, not \(update)") }

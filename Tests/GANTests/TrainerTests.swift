@@ -68,6 +68,26 @@ final class TrainerTests: XCTestCase {
         XCTAssertGreaterThan(metrics.discriminatorLoss, 0.3)
     }
 
+    /// Seed 001's uniform smoothing: real targets from [0.9, 1], fake from [0, 0.1], spread over each.
+    func testSoftLabelsAreDrawnInwardFromEachEnd() {
+        let gan = trainer { $0.softLabels = 0.1 }
+        var random = RandomSource(seed: 15)
+        let real = gan.labels(count: 4_000, value: 1, using: &random).scalars
+        let fake = gan.labels(count: 4_000, value: 0, using: &random).scalars
+        for (targets, low) in [(real, Float(0.9)), (fake, Float(0))] {
+            XCTAssertGreaterThanOrEqual(targets.min()!, low)
+            XCTAssertLessThanOrEqual(targets.max()!, low + 0.1 + 1e-6)
+            XCTAssertLessThan(targets.min()!, low + 0.005)
+            XCTAssertGreaterThan(targets.max()!, low + 0.095)
+            XCTAssertEqual(targets.reduce(0, +) / Float(targets.count), low + 0.05, accuracy: 0.003)
+        }
+        // Off, the targets are exactly the labels and no random number is drawn.
+        let plain = trainer { _ in }
+        var first = RandomSource(seed: 16), second = RandomSource(seed: 16)
+        XCTAssertEqual(plain.labels(count: 3, value: 1, using: &first).scalars, [1, 1, 1])
+        XCTAssertEqual(first.nextBits(), second.nextBits())
+    }
+
     /// Each family's D and G losses, on outputs whose values are known, against the formulas.
     func testLossFamiliesMatchTheirFormulas() {
         let realOutputs: [Float] = [0.5, -1.5, 2], fakeOutputs: [Float] = [-0.25, 1, 3]

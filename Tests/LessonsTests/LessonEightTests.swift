@@ -1,3 +1,4 @@
+import Charts
 import Foundation
 import GAN
 import Kernels
@@ -14,9 +15,10 @@ final class LessonEightTests: XCTestCase {
         XCTAssertEqual(conditioningClasses(conditional), 10)
         // Lesson 6's class stage with 10 more inputs to G's dense layer and 10 more channels into D's first convolution.
         let six = try XCTUnwrap(try Lesson(path: try lessonPath(6)).stages.first { $0.id == "class" }).settings
-        for name in ["noise", "update", "learning-rate", "beta1", "batch-size", "epochs"] {
+        for name in ["noise", "update", "learning-rate", "beta1", "batch-size"] {
             XCTAssertEqual(conditional.text(name), six.text(name), name)
         }
+        XCTAssertEqual(conditional.integer("epochs"), 16)  // the lesson's budget; the prose gives 40 epochs' numbers too
         XCTAssertEqual(conditional.text("generator").replacingOccurrences(of: "110", with: "100"), six.text("generator"))
         XCTAssertEqual(conditional.text("discriminator").replacingOccurrences(of: "11x28x28", with: "1x28x28")
             .replacingOccurrences(of: "    -> dropout", with: " -> dropout"),
@@ -92,29 +94,79 @@ final class LessonEightTests: XCTestCase {
         XCTAssertFalse(FileManager.default.fileExists(atPath: folder + "/out"))
     }
 
-    /// The spectral stage: lesson 6's class-time networks, and the same discriminator with every
-    /// weight layer spectrally normalised, written as a quoted network in the variants.
-    func testSpectralStageComparesTheSameNetworksWithAndWithout() throws {
+    /// The variants stage: lesson 6's class-time networks under every fix, the spectral one the same
+    /// discriminator with every weight layer normalised, the conditional one the conditional stage's
+    /// networks; the Wasserstein variants as the papers train them.
+    func testVariantsStageTrainsEveryFixOnTheSameNetworks() throws {
         let lesson = try Lesson(path: try lessonPath(8))
-        let stage = try XCTUnwrap(lesson.stages.first { $0.id == "spectral" }).settings
+        let stage = try XCTUnwrap(lesson.stages.first { $0.id == "variants" }).settings
         let six = try XCTUnwrap(try Lesson(path: try lessonPath(6)).stages.first { $0.id == "class" }).settings
         XCTAssertEqual(try Architecture(parsing: stage.text("discriminator")), try Architecture(parsing: six.text("discriminator")))
         XCTAssertEqual(try Architecture(parsing: stage.text("generator")), try Architecture(parsing: six.text("generator")))
         let (variants, problems) = CompareImagesStage.variants(stage.text("variants"))
         XCTAssertEqual(problems, [])
-        XCTAssertEqual(variants.map(\.name), ["plain", "spectral"])
-        let spectral = try Architecture(parsing: try XCTUnwrap(variants[1].changes.first { $0.0 == "discriminator" }).1)
+        XCTAssertEqual(variants.map(\.name), ["bce", "one-sided", "soft", "spectral", "wgan", "wgan-gp", "conditional"])
+        func change(_ variant: Int, _ key: String) throws -> String { try XCTUnwrap(variants[variant].changes.first { $0.0 == key }).1 }
+        let spectral = try Architecture(parsing: try change(3, "discriminator"))
         XCTAssertEqual(spectral.spectralLayers, [0, 3, 7])  // both convolutions and the dense layer
         var plain = spectral
         plain.spectralLayers = []
         XCTAssertEqual(plain, try Architecture(parsing: six.text("discriminator")))
+        // Seed 001's recipes: RMSprop 5e-5 and clipping at 0.01; λ 10 and Adam 1e-4 (0.5, 0.9); five critic steps each.
+        let wgan = GANConfiguration(variants[4].applied(to: stage)), penalty = GANConfiguration(variants[5].applied(to: stage))
+        XCTAssertEqual(wgan.loss, .wasserstein(clip: 0.01))
+        XCTAssertEqual(wgan.discriminatorOptimizer.kind, .rmsprop)
+        XCTAssertEqual(wgan.discriminatorOptimizer.learningRate, 5e-5)
+        XCTAssertEqual(penalty.loss, .wassersteinGradientPenalty(weight: 10))
+        XCTAssertEqual([penalty.discriminatorOptimizer.learningRate, penalty.discriminatorOptimizer.beta1, penalty.discriminatorOptimizer.beta2],
+                       [1e-4, 0.5, 0.9])
+        for configuration in [wgan, penalty] { XCTAssertEqual(configuration.schedule, .alternating(discriminatorSteps: 5)) }
+        XCTAssertEqual(GANConfiguration(variants[2].applied(to: stage)).softLabels, 0.1)
+        XCTAssertEqual(GANConfiguration(variants[1].applied(to: stage)).realLabel, 0.9)
+        let conditional = try XCTUnwrap(lesson.stages.first { $0.id == "conditional" }).settings
+        XCTAssertEqual(try Architecture(parsing: try change(6, "generator")), try Architecture(parsing: conditional.text("generator")))
+        XCTAssertEqual(try Architecture(parsing: try change(6, "discriminator")), try Architecture(parsing: conditional.text("discriminator")))
         // Quotes keep a value's spaces; an open quote is one clear problem.
         XCTAssertEqual(CompareImagesStage.quotedWords("a=1 b=\"x -> y\" c=2").words, ["a=1", "b=\"x -> y\"", "c=2"])
         XCTAssertEqual(CompareImagesStage.variants("odd: discriminator=\"1x28x28 -> flatten").problems.first,
                        "variants: odd: a quoted value is not closed (write key=\"a value with spaces\")")
 
-        let (result, _) = try runLesson(try lessonPath(8), out: temporaryFolder(), quick: true, stage: "spectral")
-        for name in ["stage-3/comparison.png", "stage-3/grids.png"] { XCTAssertTrue(result.figures.contains { $0.hasSuffix(name) }, name) }
+        let (result, output) = try runLesson(try lessonPath(8), out: temporaryFolder(), quick: true, stage: "variants")
+        for name in ["stage-3/comparison.png", "stage-3/grids.png", "stage-3/d-and-fid.png"] {
+            XCTAssertTrue(result.figures.contains { $0.hasSuffix(name) }, name)
+        }
+        XCTAssertTrue(output.contains("ms a step") && output.contains("label fid."))
+        let summary = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: result.folder + "/summary.json")))
+            as? [String: Any])
+        let stages = try XCTUnwrap(summary["stages"] as? [[String: Any]])
+        let metrics = try XCTUnwrap(stages.first { $0["id"] as? String == "variants" }?["metrics"] as? [String: Double])
+        XCTAssertTrue((0...1).contains(try XCTUnwrap(metrics["compare_conditional_label_fidelity_mean"])))
+        XCTAssertNil(metrics["compare_bce_label_fidelity_mean"])
+        for name in variants.map(\.name) { XCTAssertGreaterThan(try XCTUnwrap(metrics["compare_\(name)_ms_per_step_mean"]), 0, name) }
+    }
+
+    /// Spearman's ρ between D's number and the Fréchet distance, and the figure that shows both.
+    func testRankCorrelationAndTheTrajectoryFigure() throws {
+        XCTAssertEqual(rankCorrelation([1, 2, 3, 4], [10, 20, 25, 100]), 1, accuracy: 1e-12)
+        XCTAssertEqual(rankCorrelation([1, 2, 3, 4], [4, 3, 2, 1]), -1, accuracy: 1e-12)
+        XCTAssertEqual(rankCorrelation([1, 1, 1], [1, 2, 3]), 0)
+        // Ties share their mean rank: ranks (1.5, 1.5, 3) against (1, 2, 3) give 1.5 / √(1.5 · 2).
+        XCTAssertEqual(rankCorrelation([5, 5, 7], [1, 2, 3]), 1.5 / 3.0.squareRoot(), accuracy: 1e-12)
+        typealias Point = CompareImagesStage.TrajectoryPoint
+        var critic = CompareImagesStage.Cell(), loss = CompareImagesStage.Cell()
+        critic.isCritic = true
+        critic.trajectories = [[Point(step: 39, discriminatorNumber: 9, frechetDistance: 300), Point(step: 78, discriminatorNumber: 4, frechetDistance: 150),
+                                Point(step: 117, discriminatorNumber: 2, frechetDistance: 90)]]
+        loss.trajectories = [[Point(step: 39, discriminatorNumber: 1.2, frechetDistance: 300), Point(step: 78, discriminatorNumber: 1.3, frechetDistance: 150),
+                              Point(step: 117, discriminatorNumber: 1.1, frechetDistance: 90)]]
+        XCTAssertEqual(critic.rankCorrelations, [1])
+        XCTAssertEqual(loss.rankCorrelations[0], 0.5, accuracy: 1e-12)
+        let variants = CompareImagesStage.variants("wgan-gp; bce").variants
+        let chart = CompareImagesStage.trajectoryChart(variants: variants, cells: [critic, loss])
+        XCTAssertEqual(chart.panels.count, 2)
+        let path = temporaryFolder() + "/d-and-fid.png"
+        try render(chart, to: path)
+        XCTAssertGreaterThan(try XCTUnwrap(FileManager.default.attributesOfItem(atPath: path)[.size] as? Int), 10_000)
     }
 
     /// Networks that do not read the label where a conditional stage gives it get one line naming the fix.

@@ -101,6 +101,7 @@ final class ToyMeasureTests: XCTestCase {
                                     "optimizer": "rmsprop", "optimizer-convention": "pytorch", "noise": "normal"])
         XCTAssertEqual(tricks.realLabel, 0.9)
         XCTAssertEqual(tricks.labelNoise, 0.1)
+        XCTAssertEqual(configuration(["soft-labels": "0.1"]).softLabels, 0.1)
         XCTAssertEqual(tricks.labelFlip, 0.05)
         XCTAssertEqual(tricks.packSize, 4)
         XCTAssertEqual(tricks.noise, .normal)

@@ -200,6 +200,7 @@ extension PyTorchFiles {
                 self.pack = int(settings["pack"])
                 self.real_label = float(settings["real-label"])
                 self.label_noise, self.label_flip = float(settings["label-noise"]), float(settings["label-flip"])
+                self.soft_labels = float(settings.get("soft-labels", 0))
                 self.halves = settings["discriminator-halves"]
                 self.inference_fakes = settings["fakes-made-in"] == "inference-mode"
                 self.average_halves = self.update == "alternating"
@@ -215,6 +216,9 @@ extension PyTorchFiles {
                 targets = torch.full((count, 1), value)
                 if self.label_noise > 0:
                     targets += (torch.rand((count, 1), generator=self.random) * 2 - 1) * self.label_noise
+                elif self.soft_labels > 0:
+                    low = value - self.soft_labels if value >= 0.5 else value
+                    targets = low + torch.rand((count, 1), generator=self.random) * self.soft_labels
                 if self.label_flip > 0:
                     flipped = torch.rand((count, 1), generator=self.random) < self.label_flip
                     targets[flipped] = 0.0 if value >= 0.5 else self.real_label
