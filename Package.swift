@@ -36,7 +36,7 @@ let package = Package(
         .target(name: "GAN", dependencies: ["NN"], swiftSettings: optimized),
 
         // 6–7. Data and charts.
-        .target(name: "Data", dependencies: ["Kernels", "CZlib", "CPNG"], swiftSettings: optimized),
+        .target(name: "Data", dependencies: ["Kernels", "CZlib", "CPNG", "CCairo"], swiftSettings: optimized),
         // 6b. Evaluation: the judge and the numbers it gives (IS, Fréchet distance, precision/recall, coverage).
         .target(name: "Evaluation", dependencies: ["NN", "Data", "GAN"], swiftSettings: optimized),
         .target(name: "Charts", dependencies: ["CCairo", "CGIF", "CZlib"], swiftSettings: optimized),

@@ -8,7 +8,8 @@ struct Sample: ParsableCommand {
         commandName: "sample",
         abstract: "Make images with a trained generator: a grid, one PNG each, an IDX file and the noise.",
         discussion: "Writes into the folder (created if missing): grid.png (all the images, or the first 64), images/00000.png … "
-            + "(one grey 28×28 PNG each), samples-idx3-ubyte (for `gan-lab score`) and noise.safetensors (the noise that made "
+            + "(one PNG each: grey 28×28, or colour 64×64 for shapes), samples-idx3-ubyte (samples-idx4-ubyte for colour; for "
+            + "`gan-lab score`) and noise.safetensors (the noise that made "
             + "them). The same checkpoint and seed give byte-identical files.")
 
     @Option(name: .long, help: ArgumentHelp("The generator: a generator.safetensors a train-images stage wrote.", valueName: "file"))

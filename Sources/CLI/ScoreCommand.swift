@@ -9,10 +9,10 @@ struct Score: ParsableCommand {
         commandName: "score",
         abstract: "Judge generated images with the lab's classifier: IS, Fréchet distances, precision/recall, coverage.",
         discussion: "The judge for the data set is trained on first use (MNIST about half a minute, Fashion-MNIST a few minutes "
-            + "on two cores) and cached under data/judges/. Every score is printed beside its ceiling: as many real images "
+            + "on two cores, the shapes half a minute) and cached under data/judges/. Every score is printed beside its ceiling: as many real images "
             + "the judge never trained on, scored the same way.")
 
-    @Option(name: .long, help: ArgumentHelp("The data set the images imitate: mnist or fashion-mnist.", valueName: "set"))
+    @Option(name: .long, help: ArgumentHelp("The data set the images imitate: mnist, fashion-mnist or shapes.", valueName: "set"))
     var data: String
 
     @Argument(help: "The images: an IDX file (raw or .gz), a CSV of pixel rows, a folder of PNGs, or one PNG grid (with --grid).")

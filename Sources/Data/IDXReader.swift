@@ -32,8 +32,9 @@ enum IDX {
     /// Images from an IDX image file and, if given, labels from an IDX label file.
     static func images(_ imagePath: String, labels labelPath: String?) throws -> ImageSet {
         let (dimensions, values) = try read(imagePath)
-        guard dimensions.count == 3 else {
-            throw DataError("\(imagePath): an IDX image file has 3 dimensions (count, rows, columns), this one \(dimensions.count)")
+        guard dimensions.count == 3 || (dimensions.count == 4 && [1, 3].contains(dimensions[3])) else {
+            throw DataError("\(imagePath): an IDX image file has 3 dimensions (count, rows, columns) or 4 (count, rows, columns, "
+                + "1 or 3 channels), this one \(dimensions.map(String.init).joined(separator: "×"))")
         }
         var labels: [Int]?
         if let labelPath {
@@ -44,7 +45,8 @@ enum IDX {
             labels = labelValues.map(Int.init)
         }
         return values.withContiguousStorageIfAvailable { pixels in
-            ImageSet.fromBytes(pixels, count: dimensions[0], channels: 1, height: dimensions[1], width: dimensions[2],
+            ImageSet.fromBytes(pixels, count: dimensions[0], channels: dimensions.count == 4 ? dimensions[3] : 1,
+                               height: dimensions[1], width: dimensions[2],
                                labels: labels, source: imagePath)
         }!
     }

@@ -15,14 +15,14 @@ extension IDX {
 }
 
 extension ImageSet {
-    /// The grey images as an MNIST-style IDX file (`*-idx3-ubyte`: count, rows, columns, then the
-    /// pixels as `pixelBytes()` makes them), which `ImageSource.idx` reads back. Written atomically:
-    /// a temporary file in the same folder, then a rename.
+    /// The images as an MNIST-style IDX file (grey: `*-idx3-ubyte`, count, rows, columns; colour:
+    /// `*-idx4-ubyte`, count, rows, columns, 3; then the pixels as `pixelBytes()` makes them), which
+    /// `ImageSource.idx` reads back. Written atomically: a temporary file in the same folder, then a rename.
     public func writeIDX(to path: String) throws {
-        guard channels == 1 else {
-            throw DataError("\(path): IDX image files hold grey images; these have \(channels) channels")
+        guard channels == 1 || channels == 3 else {
+            throw DataError("\(path): IDX image files hold grey or RGB images; these have \(channels) channels")
         }
-        let data = IDX.encoded(dimensions: [count, height, width], values: pixelBytes())
+        let data = IDX.encoded(dimensions: channels == 1 ? [count, height, width] : [count, height, width, 3], values: pixelBytes())
         do {
             try data.write(to: URL(fileURLWithPath: path), options: .atomic)
         } catch {

@@ -9,6 +9,8 @@ public enum ImageSource: Equatable {
     case mnist
     /// Fashion-MNIST's 60,000 training images, from Debian's dataset-fashion-mnist.
     case fashionMNIST
+    /// The lab's coloured shapes, 5,000 of 64×64 RGB (500 a class), drawn now from their fixed seed.
+    case shapes
     /// A user's IDX image file, with its IDX label file if there is one.
     case idx(images: String, labels: String?)
     /// A CSV of image rows: side² pixels (0–255) and a label.
@@ -38,6 +40,8 @@ public enum ImageSource: Equatable {
                 throw DataError("\(images): Fashion-MNIST is missing; run scripts/setup.sh (it installs Debian's dataset-fashion-mnist)")
             }
             return try IDX.images(images, labels: (Self.fashionMNISTFolder as NSString).appendingPathComponent("train-labels-idx1-ubyte.gz"))
+        case .shapes:
+            return ShapesSet.images()
         case .idx(let images, let labels):
             return try IDX.images(images, labels: labels)
         case .csv(let path):

@@ -7,14 +7,34 @@ import NN
 
 /// The image sets the lab has a judge for.
 public enum JudgedSet: String, CaseIterable {
-    case mnist, fashionMNIST = "fashion-mnist"
+    case mnist, fashionMNIST = "fashion-mnist", shapes
 
     /// The class names, in label order.
     public var classNames: [String] {
         switch self {
         case .mnist: return (0...9).map(String.init)
         case .fashionMNIST: return ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"]
+        case .shapes: return ShapesSet.classNames
         }
+    }
+
+    /// Its images' shape, channels × height × width: what the judge reads and a generator must make.
+    public var imageShape: [Int] {
+        self == .shapes ? [3, ShapesSet.side, ShapesSet.side] : [1, 28, 28]
+    }
+
+    /// Where its training images come from.
+    public var source: ImageSource {
+        switch self {
+        case .mnist: return .mnist
+        case .fashionMNIST: return .fashionMNIST
+        case .shapes: return .shapes
+        }
+    }
+
+    /// The images in words, for messages: "grey 28×28" or "colour 64×64".
+    public var imageDescription: String {
+        "\(imageShape[0] == 1 ? "grey" : "colour") \(imageShape[1])×\(imageShape[2])"
     }
 }
 
@@ -38,13 +58,23 @@ public struct JudgeRecipe: Equatable {
         switch set {
         case .mnist: return JudgeRecipe(epochs: 15, heldOutPerClass: 50)
         case .fashionMNIST: return JudgeRecipe(epochs: 5, shift: 0, heldOutPerClass: 0)  // clothes come centred: no shifts
+        // The shapes are drawn at random places already, on coloured backgrounds a shift would edge in black.
+        case .shapes: return JudgeRecipe(architecture: shapesArchitecture, epochs: 5, shift: 0, heldOutPerClass: 50)
         }
     }
+
+    /// The shapes judge: three strided convolutions take 64×64 colour images to 8×8×64, then the
+    /// same 128 ReLU features and 10 logits as the digits' judge. Narrow first layers keep it
+    /// quick (about 12 million multiply-adds an image, a quarter of 32-64-64 channels of 5×5, which
+    /// measured 0.968 after 4 epochs in 64 s): 99 % of the held-out shapes after 5 epochs.
+    public static let shapesArchitecture = "3x64x64 -> conv 16 5x5 stride 2 same -> relu -> conv 32 5x5 stride 2 same -> relu "
+        + "-> conv 64 3x3 stride 2 same -> relu -> flatten -> 128 relu -> 10"
 
     /// What the cached weights depend on: a different recipe or different data means a new judge.
     func cacheKey(set: JudgedSet, trainingImages: Int) -> String {
         let text = "judge v1 · \(set.rawValue) · \(trainingImages) training images · \(architecture) · \(epochs) epochs · batch \(batchSize) · "
             + "adam \(learningRate) · seed \(seed) · shifts ±\(shift) · held out \(heldOutPerClass) a class · portable products"
+            + (set == .shapes ? " · shapes drawn by v\(ShapesSet.drawingVersion)" : "")
         var hash: UInt64 = 0xcbf2_9ce4_8422_2325  // FNV-1a
         for byte in text.utf8 { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
         return String(hash, radix: 16)
@@ -57,13 +87,13 @@ public struct JudgeData {
     /// Images the judge never trained on: accuracy, and the real side of every ceiling.
     public let heldOut: ImageSet
 
-    /// MNIST: `heldOutPerClass` digits of each class, chosen by the recipe's seed, are held out of
-    /// the lab's digits; Fashion-MNIST: its own 10,000-image test set.
+    /// MNIST and the shapes: `heldOutPerClass` images of each class, chosen by the recipe's seed,
+    /// are held out of the set; Fashion-MNIST: its own 10,000-image test set.
     public static func load(_ set: JudgedSet, recipe: JudgeRecipe, dataFolder: String) throws -> JudgeData {
         switch set {
-        case .mnist:
-            let all = try ImageSource.mnist.load(dataFolder: dataFolder)
-            guard let labels = all.labels else { throw DataError("\(all.source): the digits have no labels") }
+        case .mnist, .shapes:
+            let all = try set.source.load(dataFolder: dataFolder)
+            guard let labels = all.labels else { throw DataError("\(all.source): the images have no labels") }
             var random = RandomSource(seed: recipe.seed &+ 0x6865_6c64)
             var heldOut: [Int] = []
             for digit in 0..<10 {
@@ -71,7 +101,7 @@ public struct JudgeData {
                 random.shuffle(&members)
                 heldOut += members.prefix(recipe.heldOutPerClass)
             }
-            // The file lists the digits class by class: shuffle the held-out ones, so that any first
+            // Both sets list their images class by class: shuffle the held-out ones, so that any first
             // n of them (a ceiling for n images, a split of a score) hold every class.
             random.shuffle(&heldOut)
             let held = Set(heldOut)
@@ -234,7 +264,8 @@ public final class Judge {
         }
     }
 
-    /// Probabilities, logits and features of images [n, 1, 28, 28] in [-1, 1], in batches.
+    /// Probabilities, logits and features of images [n, c, h, w] in [-1, 1] of the set's shape
+    /// (`set.imageShape`: [1, 28, 28] for the digits and clothes, [3, 64, 64] for the shapes), in batches.
     public func judge(_ images: Tensor, batchSize: Int = 500) -> Judgement {
         let n = images.shape[0]
         var features: [Tensor] = [], logits: [Tensor] = []

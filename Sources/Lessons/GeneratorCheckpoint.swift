@@ -94,10 +94,10 @@ struct TrainedGenerator {
         let rebuildFailure = "\(path): the generator it describes cannot be rebuilt"
         let architecture: Architecture
         do { architecture = try Architecture(parsing: text) } catch { throw LessonError(["\(rebuildFailure) (\(error))"]) }
-        // Both sets the lab knows are grey 28×28 images, the judge's input.
-        guard architecture.inputShape.count == 1, architecture.inputSize > classes, architecture.outputShape == [1, 28, 28] else {
+        // The generator makes its set's images, the judge's input.
+        guard architecture.inputShape.count == 1, architecture.inputSize > classes, architecture.outputShape == set.imageShape else {
             throw LessonError(["\(rebuildFailure) as an image generator: it makes \(Architecture.shapeDescription(architecture.outputShape)) "
-                + "from \(Architecture.shapeDescription(architecture.inputShape)), not grey 28×28 images from noise vectors"])
+                + "from \(Architecture.shapeDescription(architecture.inputShape)), not \(set.imageDescription) images from noise vectors"])
         }
         var random = RandomSource(seed: Self.rebuildSeed)
         let network = architecture.build(using: &random)

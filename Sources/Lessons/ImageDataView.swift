@@ -15,6 +15,7 @@ enum ImageDataView {
         switch settings.text("data") {
         case "mnist": return .mnist
         case "fashion-mnist": return .fashionMNIST
+        case "shapes": return .shapes
         default:
             let path = settings.text("data-file"), labels = settings.text("data-labels")
             var isFolder: ObjCBool = false
@@ -44,7 +45,8 @@ enum ImageDataView {
         } catch let error as DataError {
             throw LessonError([error.message])
         }
-        let names = settings.text("data") == "fashion-mnist" ? JudgedSet.fashionMNIST.classNames : nil
+        let data = settings.text("data")
+        let names = data == "mnist" ? nil : JudgedSet(rawValue: data)?.classNames
         console.line("  \(grouped(set.count)) images of \(set.height)×\(set.width) pixels, \(set.channels == 1 ? "grey" : "colour (RGB)"), from \(set.source)")
         var metrics: [String: Double] = ["images": Double(set.count), "height": Double(set.height), "width": Double(set.width),
                                          "channels": Double(set.channels)]
@@ -90,7 +92,7 @@ enum ImageDataView {
             figures.append(try context.write(ImageGridChart(title: "Real images, one row per class (\(grouped(set.count)) in all)",
                                                             images: rows, columns: perClass, rowLabels: classes.map(label)),
                                              name: "samples"))
-            let short = { (value: Int) in names == nil ? label(value) : value < fashionShortClasses.count ? fashionShortClasses[value] : String(value) }
+            let short = { (value: Int) in data != "fashion-mnist" ? label(value) : value < fashionShortClasses.count ? fashionShortClasses[value] : String(value) }
             figures.append(try context.write(BarChart(title: "Images per class", categories: classes.map(short),
                                                       y: Axis("images"), series: [BarSeries(name: "", values: counts.map(Double.init), color: Theme.real)]),
                                              name: "classes"))

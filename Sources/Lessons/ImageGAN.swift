@@ -19,10 +19,10 @@ struct ImageGAN {
     /// The real batches the loop draws (a training checkpoint saves and restores their position).
     let batches: BatchSource
 
-    /// The image set a stage's `data` names (mnist or fashion-mnist), as a one-line error when missing or corrupt.
+    /// The image set a stage's `data` names (mnist, fashion-mnist or shapes), as a one-line error when missing or corrupt.
     static func load(_ set: JudgedSet) throws -> ImageSet {
         do {
-            return try (set == .mnist ? ImageSource.mnist : .fashionMNIST).load(dataFolder: ImageDataView.dataFolder)
+            return try set.source.load(dataFolder: ImageDataView.dataFolder)
         } catch let error as DataError {
             throw LessonError([error.message])
         }

@@ -351,15 +351,21 @@ let imageTrainingSettings = [
 /// Problems of an image stage's settings that are each valid alone.
 func checkImageTraining(_ settings: StageSettings) -> [String] {
     var problems = checkModels(settings) + checkTraining(settings)
-    if !["mnist", "fashion-mnist"].contains(settings.text("data")) {
-        problems.append("data: this stage trains on mnist or fashion-mnist, not \(settings.text("data"))")
+    if JudgedSet(rawValue: settings.text("data")) == nil {
+        problems.append("data: this stage trains on \(judgedSetNames), not \(settings.text("data"))")
     }
     if settings.integer("pack") > 1 { problems.append("pack: packing is for points; image discriminators read one image") }
     if settings.text("conditioning") == "labels", JudgedSet(rawValue: settings.text("data")) == nil {
-        problems.append("conditioning: labels needs a labelled set (mnist or fashion-mnist), not \(settings.text("data"))")
+        problems.append("conditioning: labels needs a labelled set (\(judgedSetNames)), not \(settings.text("data"))")
     }
     return problems
 }
+
+/// The sets the lab has a judge for, in words: "mnist, fashion-mnist or shapes".
+let judgedSetNames: String = {
+    let names = JudgedSet.allCases.map(\.rawValue)
+    return names.dropLast().joined(separator: ", ") + " or " + names.last!
+}()
 
 /// The standard deviation of every element.
 func standardDeviation(_ tensor: Tensor) -> Float {

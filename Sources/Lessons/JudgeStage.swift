@@ -19,7 +19,7 @@ enum JudgeStage: StageKind {
     static func crossCheck(_ settings: StageSettings) -> [String] {
         var problems: [String] = []
         if JudgedSet(rawValue: settings.text("data")) == nil {
-            problems.append("data: the judge needs mnist or fashion-mnist, not \(settings.text("data"))")
+            problems.append("data: the judge needs \(judgedSetNames), not \(settings.text("data"))")
         }
         problems += parseViews(settings.text("sets")).filter { JudgedImages(rawValue: $0) == nil }
             .map { "unknown set \"\($0)\" (sets are \(JudgedImages.allCases.map(\.rawValue).joined(separator: ", ")))" }

@@ -3,7 +3,7 @@ import GAN
 
 /// Whether a stage's generator and discriminator fit each other and the data, before anything
 /// runs. The data decide the shape: 2 numbers for the toy sets (and lesson 4's mixtures); for an
-/// image set, images channels x height x width: 1x28x28 for mnist and fashion-mnist, and for
+/// image set, images channels x height x width: 1x28x28 for mnist and fashion-mnist, 3x64x64 for shapes, and for
 /// `images` grey or colour (1 or 3 channels) of `image-size`. G's noise input is a vector; G must
 /// make exactly the data's shape (a flat 784 is not an image: end G with `reshape 1x28x28`) and D
 /// read it (start D at 1x28x28 and `flatten` when it is an MLP); D ends in one logit. A
@@ -12,7 +12,7 @@ import GAN
 func checkModels(_ settings: StageSettings) -> [String] { modelProblems(settings).map(\.message) }
 
 /// The classes a stage's GAN is conditioned on: 10 for `conditioning: labels` on a labelled set
-/// the lab knows (mnist, fashion-mnist), 0 otherwise (unconditional, or a set without labels,
+/// the lab knows (mnist, fashion-mnist, shapes), 0 otherwise (unconditional, or a set without labels,
 /// which `checkImageTraining` reports).
 func conditioningClasses(_ settings: StageSettings) -> Int {
     guard settings.kind?.readSettings.contains(where: { $0.name == "conditioning" }) ?? false,
@@ -42,9 +42,10 @@ struct DataShape {
         let readsData = settings.kind?.readSettings.contains { $0.name == "data" } ?? false
         let data = readsData ? settings.text("data") : "gaussian"
         switch data {
-        case "mnist", "fashion-mnist":
-            shapes = [[1, 28, 28]]
-            description = "\(data) images are 1x28x28 (channels x height x width)"
+        case _ where JudgedSet(rawValue: data) != nil:
+            let shape = JudgedSet(rawValue: data)!.imageShape
+            shapes = [shape]
+            description = "\(data) images are \(Architecture.shapeText(shape)) (channels x height x width)"
         case "images":
             let side = settings.integer("image-size") > 0 ? settings.integer("image-size") : 28  // stages that do not read it
             shapes = [[1, side, side], [3, side, side]]

@@ -56,8 +56,8 @@ public struct SampleResult {
         return [
             "gan-lab · \(grouped(count)) \(set.rawValue) image\(count == 1 ? "" : "s") from noise seed \(seed)" + asked,
             "  \(path("grid.png")): " + (gridCount == count ? "all of them" : "the first \(gridCount)"),
-            "  \(path("images"))/00000.png" + (count > 1 ? " … \(last).png" : "") + ": one grey 28×28 PNG each",
-            "  \(path("samples-idx3-ubyte")): all of them as IDX bytes, for `gan-lab score --data \(set.rawValue) \(path("samples-idx3-ubyte"))`",
+            "  \(path("images"))/00000.png" + (count > 1 ? " … \(last).png" : "") + ": one \(set.imageDescription) PNG each",
+            "  \(path(idxName(set))): all of them as IDX bytes, for `gan-lab score --data \(set.rawValue) \(path(idxName(set)))`",
             "  \(path("noise.safetensors")): the noise, [\(count), \(latentSize + classes)] under \"noise\""
                 + (classes > 0 ? " (\(latentSize) numbers, then the one-hot class)" : ""),
         ]
@@ -113,11 +113,11 @@ public func sampleImages(_ request: SampleRequest, progress: (String) -> Void = 
     if let label = request.label { metadata["class"] = String(label) }
     try write(SafeTensors(tensors: [("noise", noise)], metadata: metadata).encoded(), "noise.safetensors")
     do {
-        try images.writeIDX(to: (folder as NSString).appendingPathComponent("samples-idx3-ubyte"))
+        try images.writeIDX(to: (folder as NSString).appendingPathComponent(idxName(generator.set)))
     } catch let error as DataError {
         throw LessonError([error.message])
     }
-    files.append("samples-idx3-ubyte")
+    files.append(idxName(generator.set))
 
     let bytes = images.pixelBytes(), size = images.channels * images.height * images.width
     for index in 0..<count {
@@ -147,6 +147,10 @@ public func sampleImages(_ request: SampleRequest, progress: (String) -> Void = 
     return SampleResult(set: generator.set, count: count, gridCount: shown, latentSize: generator.latentSize, classes: generator.classes,
                         label: request.label, files: files)
 }
+
+/// The IDX file of the samples: count, rows, columns (`samples-idx3-ubyte`) for grey images, and
+/// count, rows, columns, 3 (`samples-idx4-ubyte`) for colour ones.
+func idxName(_ set: JudgedSet) -> String { set.imageShape[0] == 1 ? "samples-idx3-ubyte" : "samples-idx4-ubyte" }
 
 /// `images/` names: five digits from 00000, so that a folder listing is in the IDX file's order.
 func imageName(_ index: Int) -> String { String(format: "%05d.png", index) }

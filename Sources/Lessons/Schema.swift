@@ -94,9 +94,9 @@ let dataSettings = [
 let dataSetting = SettingSpec("data", .choice(toyDataNames + imageDataNames), "gaussian")
 
 /// The 2-D toy data sets (`points`: a user's CSV of x,y rows in `data-file`), and the image sets a
-/// data stage can show (`images`: the file in `data-file`).
+/// data stage can show (`shapes`: the coloured shapes the lab draws; `images`: the file in `data-file`).
 let toyDataNames = ["gaussian", "disk", "quadratic", "points"]
-let imageDataNames = ["mnist", "fashion-mnist", "images"]
+let imageDataNames = ["mnist", "fashion-mnist", "shapes", "images"]
 
 /// Settings of a data stage that shows an image set.
 let imageDataSettings = [

@@ -31,11 +31,12 @@ public struct ScoreRequest {
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isFolder) else {
             throw LessonError(["\(path): no such file or folder (give an IDX file, a CSV of pixel rows, a folder of PNGs or a PNG grid)"])
         }
-        if isFolder.boolValue { return .pngFolder(path, size: 28) }
+        let size = set.imageShape[1]  // the judge's images are square
+        if isFolder.boolValue { return .pngFolder(path, size: size) }
         let lower = path.lowercased()
         if lower.hasSuffix(".png") {
             guard let grid else { throw LessonError(["\(path): one PNG holds a grid of images: say its shape with --grid ROWSxCOLUMNS"]) }
-            return .pngGrid(path, rows: grid.rows, columns: grid.columns, padding: padding, size: 28)
+            return .pngGrid(path, rows: grid.rows, columns: grid.columns, padding: padding, size: size)
         }
         return lower.hasSuffix(".csv") || lower.hasSuffix(".csv.gz") ? .csv(path) : .idx(images: path, labels: nil)
     }
@@ -105,14 +106,15 @@ public func scoreImages(_ request: ScoreRequest, progress: (String) -> Void) thr
             throw LessonError([error.message])
         }
     }
-    guard images.channels == 1, images.height == 28, images.width == 28 else {
-        throw LessonError(["\(request.path): \(images.channels)×\(images.height)×\(images.width) images; the \(request.set.rawValue) judge reads grey 28×28 images"])
+    guard [images.channels, images.height, images.width] == request.set.imageShape else {
+        throw LessonError(["\(request.path): \(images.channels)×\(images.height)×\(images.width) images; the \(request.set.rawValue) judge reads "
+            + "\(request.set.imageDescription) images"])
     }
     guard images.count >= 10 else { throw LessonError(["\(request.path): \(images.count) images; score at least 10 (a thousand or more for stable numbers)"]) }
     let (data, judge) = try loadJudge(request.set, progress: progress)
     let scorer = Scorer(judge: judge, data: data)
     var random = RandomSource(seed: 0x666c_6f6f_72)
-    let noise = Tensor.uniform(shape: [min(images.count, scorer.heldOutCount), 1, 28, 28], low: -1, high: 1, using: &random)
+    let noise = Tensor.uniform(shape: [min(images.count, scorer.heldOutCount)] + request.set.imageShape, low: -1, high: 1, using: &random)
     return ScoreResult(scores: scorer.score(images.images), ceiling: scorer.ceiling(count: images.count), floor: scorer.score(noise),
                        judgeAccuracy: judge.heldOutAccuracy, judgePath: judge.path, referenceCount: scorer.referenceCount)
 }

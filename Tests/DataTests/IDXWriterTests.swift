@@ -40,10 +40,23 @@ final class IDXWriterTests: XCTestCase {
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: folder), ["samples-idx3-ubyte"])
     }
 
-    func testWriterRefusesColourAndSaysWhyItCannotWrite() {
-        let colour = ImageSet(images: Tensor(shape: [1, 3, 2, 2]), labels: nil, source: "test")
-        XCTAssertThrowsError(try colour.writeIDX(to: scratchFolder() + "/colour")) { error in
-            XCTAssertEqual((error as? DataError)?.message.hasSuffix("IDX image files hold grey images; these have 3 channels"), true, "\(error)")
+    /// Colour images as count × rows × columns × 3, read back as colour.
+    func testColourIDXReadsBack() throws {
+        let folder = scratchFolder()
+        var random = RandomSource(seed: 5)
+        let images = Tensor.uniform(shape: [2, 3, 4, 5], low: -1, high: 1, using: &random)
+        let path = folder + "/samples-idx4-ubyte"
+        try ImageSet(images: images, labels: nil, source: "test").writeIDX(to: path)
+        XCTAssertEqual(try IDX.read(path).dimensions, [2, 4, 5, 3])
+        let read = try ImageSource.idx(images: path, labels: nil).load()
+        XCTAssertEqual(read.images.shape, [2, 3, 4, 5])
+        for (value, back) in zip(images.scalars, read.images.scalars) { XCTAssertEqual(value, back, accuracy: 0.5 / 127.5 + 1e-6) }
+    }
+
+    func testWriterRefusesOtherChannelCountsAndSaysWhyItCannotWrite() {
+        let two = ImageSet(images: Tensor(shape: [1, 2, 2, 2]), labels: nil, source: "test")
+        XCTAssertThrowsError(try two.writeIDX(to: scratchFolder() + "/two")) { error in
+            XCTAssertEqual((error as? DataError)?.message.hasSuffix("IDX image files hold grey or RGB images; these have 2 channels"), true, "\(error)")
         }
         let grey = ImageSet(images: Tensor(shape: [1, 1, 2, 2]), labels: nil, source: "test")
         let path = scratchFolder() + "/no-such-folder/samples"

@@ -48,6 +48,23 @@ final class ImageDataStageTests: XCTestCase {
         }
     }
 
+    /// The lab's own shapes need nothing installed: 5,000 colour images of 64×64, ten named classes.
+    func testShapesStageShowsTheClassesByName() throws {
+        let folder = temporaryFolder()
+        let (result, printed) = try runLesson(lessonFile("data: shapes\nsamples-per-class: 8", in: folder), out: folder)
+        let metrics = try XCTUnwrap(result.metrics["look"])
+        XCTAssertEqual(metrics["images"], 5000)
+        XCTAssertEqual(metrics["channels"], 3)
+        XCTAssertEqual(metrics["height"], 64)
+        XCTAssertEqual(metrics["classes"], 10)
+        XCTAssertTrue(printed.contains("5,000 images of 64×64 pixels, colour (RGB)"), printed)
+        XCTAssertTrue(printed.contains("circle 500 · square 500"), printed)
+        XCTAssertTrue(printed.contains("crescent 500"), printed)
+        for figure in ["stage-1/samples.png", "stage-1/classes.png"] {
+            XCTAssertTrue(FileManager.default.fileExists(atPath: folder + "/lesson-51/" + figure), figure)
+        }
+    }
+
     /// The installed sets, where scripts/setup.sh has put them.
     func testMNISTAndFashionMNISTStages() throws {
         guard FileManager.default.fileExists(atPath: ImageDataView.dataFolder + "/mnist_5k.csv.gz"),

@@ -92,7 +92,7 @@ final class ImageTrainingTests: XCTestCase {
         try lesson.replacingOccurrences(of: "data: mnist", with: "data: gaussian").replacingOccurrences(of: "set-size: 100", with: "set-size: 100\npack: 2")
             .write(toFile: path, atomically: true, encoding: .utf8)
         XCTAssertThrowsError(try Lesson(path: path)) { error in
-            XCTAssertTrue("\(error)".contains("trains on mnist or fashion-mnist"), "\(error)")
+            XCTAssertTrue("\(error)".contains("trains on mnist, fashion-mnist or shapes"), "\(error)")
             XCTAssertTrue("\(error)".contains("pack: packing is for points"), "\(error)")
         }
     }

@@ -265,9 +265,10 @@ OVERVIEW: Make images with a trained generator: a grid, one PNG each, an IDX
 file and the noise.
 
 Writes into the folder (created if missing): grid.png (all the images, or the
-first 64), images/00000.png … (one grey 28×28 PNG each), samples-idx3-ubyte
-(for `gan-lab score`) and noise.safetensors (the noise that made them). The
-same checkpoint and seed give byte-identical files.
+first 64), images/00000.png … (one PNG each: grey 28×28, or colour 64×64 for
+shapes), samples-idx3-ubyte (samples-idx4-ubyte for colour; for `gan-lab
+score`) and noise.safetensors (the noise that made them). The same checkpoint
+and seed give byte-identical files.
 
 USAGE: gan-lab sample --checkpoint <file> [--n <n>] [--seed <n>] --out <folder> [--threads <n>] [--class <k>]
 

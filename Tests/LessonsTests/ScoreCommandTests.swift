@@ -45,6 +45,37 @@ final class ScoreCommandTests: XCTestCase {
         XCTAssertTrue(noise.json.contains("\"fid_features\""))
     }
 
+    /// A generator of the lab's shapes (colour 64×64) trained for a few steps: `gan-lab score` judges
+    /// it with the shapes judge, `gan-lab sample` writes its images as colour PNGs and a colour IDX
+    /// file, and both read back; the digits' judge refuses colour images in one line.
+    func testShapesGeneratorIsScoredAndSampledInColour() throws {
+        let folder = temporaryFolder()
+        let text = "---\nlesson: 52\ntitle: Shapes\nsummary: Shapes.\n---\nIntro.\n\n## Train\n\n```stage\nid: train\nkind: train-images\n"
+            + "data: shapes\ngenerator: 16 -> 32 relu -> 12288 tanh -> reshape 3x64x64\ndiscriminator: 3x64x64 -> flatten -> 32 leaky -> 1\n"
+            + "epochs: 1\n```\n\nDone.\n"
+        _ = FileManager.default.createFile(atPath: folder + "/shapes.md", contents: Data(text.utf8))
+        _ = try runLesson(folder + "/shapes.md", out: folder)
+        let checkpoint = folder + "/lesson-52/stage-1/generator.safetensors"
+        var request = ScoreRequest(set: .shapes, path: checkpoint)
+        request.checkpoint = checkpoint
+        request.samples = 200
+        let scored = try scoreImages(request) { _ in }
+        XCTAssertEqual(scored.scores.count, 200)
+        XCTAssertGreaterThanOrEqual(scored.judgeAccuracy, 0.9)
+        XCTAssertEqual(scored.ceiling.classes.classesWithFairShare, 10)
+        XCTAssertGreaterThan(scored.scores.frechetFeatures, scored.ceiling.frechetFeatures)  // a few steps make no shapes
+
+        let sampled = try sampleImages(SampleRequest(checkpoint: checkpoint, count: 12, seed: 3, folder: folder + "/samples"))
+        XCTAssertTrue(sampled.files.contains("samples-idx4-ubyte"), "\(sampled.files)")
+        XCTAssertTrue(sampled.lines(folder: "s", seed: 3).contains { $0.contains("one colour 64×64 PNG each") })
+        for path in [folder + "/samples/samples-idx4-ubyte", folder + "/samples/images"] {
+            XCTAssertEqual(try scoreImages(ScoreRequest(set: .shapes, path: path)) { _ in }.scores.count, 12, path)
+        }
+        XCTAssertThrowsError(try scoreImages(ScoreRequest(set: .mnist, path: folder + "/samples/images")) { _ in }) { error in
+            XCTAssertTrue("\(error)".contains("3×28×28 images; the mnist judge reads grey 28×28 images"), "\(error)")
+        }
+    }
+
     func testBadInputGetsOneClearLine() throws {
         let folder = temporaryFolder()
         func problem(_ request: ScoreRequest) -> String {

@@ -246,8 +246,9 @@ struct ExportSource {
         }
     }
 
-    /// Whether train.py and optimizer.safetensors are written: an image GAN with its stage's settings.
-    var writesTraining: Bool { self.set != nil && !settings.isEmpty && discriminator != nil }
+    /// Whether train.py and optimizer.safetensors are written: an image GAN with its stage's settings,
+    /// on a set train.py can read from a file (the shapes are drawn by the lab: there is no file to give it).
+    var writesTraining: Bool { self.set != nil && self.set != .shapes && !settings.isEmpty && discriminator != nil }
 
     /// What the generator makes, as lab-samples.safetensors and sample.py name it.
     var outputName: String { generator.outputShape.count == 3 ? "images" : "samples" }
