@@ -169,6 +169,43 @@ final class LessonEightTests: XCTestCase {
         XCTAssertGreaterThan(try XCTUnwrap(FileManager.default.attributesOfItem(atPath: path)[.size] as? Int), 10_000)
     }
 
+    /// Seed 000's 64×64 colour DCGAN as written (its parameter counts, its output a 3×64×64 picture),
+    /// and the narrower one the lesson trains on the lab's shapes, in quick mode.
+    func testColourStagesHoldSeedZerosNetworksAndTrainANarrowerOne() throws {
+        let lesson = try Lesson(path: try lessonPath(8))
+        let models = try XCTUnwrap(lesson.stages.first { $0.id == "colour-models" }).settings
+        var random = RandomSource(seed: 1)
+        func counts(_ text: String) throws -> (total: Int, trainable: Int, output: [Int]) {
+            let architecture = try Architecture(parsing: text)
+            let rows = architecture.build(using: &random).summary(inputShape: [1] + architecture.inputShape)
+            return (rows.reduce(0) { $0 + $1.parameterCount }, rows.reduce(0) { $0 + $1.trainableCount }, Array(rows.last!.outputShape.dropFirst()))
+        }
+        // Dense 100→4·4·1024 (1,654,784), transposed convolutions of 512, 256, 128 and 3 filters 4×4 with their
+        // biases (8,389,120; 2,097,408; 524,416; 6,147), four batch normalisations (3,840 trainable, 3,840 running).
+        let generator = try counts(models.text("generator"))
+        XCTAssertEqual(generator.total, 12_679_555)
+        XCTAssertEqual(generator.trainable, 12_675_715)
+        XCTAssertEqual(generator.output, [3, 64, 64])
+        // Convolutions of 64, 128, 256 and 512 filters (3,136; 131,200; 524,544; 2,097,664), three batch
+        // normalisations (1,792 and 1,792), the dense layer (8,193).
+        let discriminator = try counts(models.text("discriminator"))
+        XCTAssertEqual(discriminator.total, 2_768_321)
+        XCTAssertEqual(discriminator.trainable, 2_766_529)
+        XCTAssertEqual(discriminator.output, [1])
+
+        let colour = try XCTUnwrap(lesson.stages.first { $0.id == "colour" }).settings
+        XCTAssertEqual(colour.text("data"), "shapes")
+        XCTAssertEqual(try counts(colour.text("generator")).output, [3, 64, 64])
+        // A quarter of seed 000's widths (256 to 32 filters in G, 16 to 128 in D): a sixteenth of its weights.
+        XCTAssertEqual(try counts(colour.text("generator")).total, 1_105_507)
+        XCTAssertEqual(try counts(colour.text("discriminator")).total, 175_985)
+        let (result, output) = try runLesson(try lessonPath(8), out: temporaryFolder(), quick: true, stage: "shapes")
+        for name in ["stage-4/samples.png", "stage-6/samples-epoch-0002.png", "stage-6/samples.gif", "stage-6/judge.png"] {
+            XCTAssertTrue(result.figures.contains { $0.hasSuffix(name) }, name)
+        }
+        XCTAssertTrue(output.contains("12,679,555"))
+    }
+
     /// Networks that do not read the label where a conditional stage gives it get one line naming the fix.
     func testConditionalNetworksThatDoNotFitAreRefused() throws {
         let path = try lessonPath(8)
