@@ -175,7 +175,7 @@ func judgeChart(steps: [Double], scores: [ImageScores], ceiling: ImageScores, xL
         [LineSeries(name: name, xs: steps, ys: scores.map(pick), color: color),
          LineSeries(name: "", xs: ends, ys: [pick(ceiling), pick(ceiling)], color: color, dashed: true)]
     }
-    let x = Axis(xLabel)
+    let x = Axis(xLabel, domain: min(steps.first!, 0)...max(steps.last!, 1))  // ends at the last judged step
     let panels: [any Chart] = [
         LineChart(title: "Fréchet distance in the judge's features (dashed: real images)", x: x,
                   y: Axis("Fréchet distance", logScale: true),
