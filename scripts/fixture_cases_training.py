@@ -98,6 +98,38 @@ def gradient_penalty(dtype):
                      "formula": "mean((||d critic(input) / d input||_2 per row - 1)^2)"}
 
 
+@case("gradient_penalty_images")
+def gradient_penalty_images(dtype):
+    """WGAN-GP's penalty for a convolutional critic on [N, C, H, W] images, one ε per image."""
+    parameters = {"conv.weight": normal(4, 2, 3, 3, scale=1.5 * 18 ** -0.5), "conv.bias": normal(4, scale=0.2),
+                  "fc.weight": normal(1, 64, scale=1.5 * 64 ** -0.5), "fc.bias": normal(1, scale=0.2)}
+    real = normal(6, 2, 8, 8, scale=0.5, shift=0.2)
+    fake = normal(6, 2, 8, 8, scale=0.3)
+    alpha = uniform(6, 1, 1, 1)
+    interpolates = alpha * real + (1 - alpha) * fake
+    leaves = {name: value.to(dtype).clone().requires_grad_() for name, value in parameters.items()}
+    point = interpolates.to(dtype).clone().requires_grad_()
+
+    def critic(x):
+        x = F.leaky_relu(F.conv2d(x, leaves["conv.weight"], leaves["conv.bias"], stride=2, padding=1), 0.2)
+        return F.linear(x.flatten(1), leaves["fc.weight"], leaves["fc.bias"])
+
+    scores = critic(point)
+    (input_gradient,) = torch.autograd.grad(scores.sum(), point, create_graph=True)
+    norms = input_gradient.flatten(1).norm(2, dim=1)
+    penalty = ((norms - 1) ** 2).mean()
+    gradients = torch.autograd.grad(penalty, [point, *leaves.values()], allow_unused=True, materialize_grads=True)
+    tensors = {"real": real, "fake": fake, "alpha": alpha, "input": interpolates, **parameters,
+               "critic_output": scores.detach(), "input_gradient": input_gradient.detach(),
+               "gradient_norm": norms.detach(), "upstream": torch.ones(()),
+               "output": penalty.detach(), "grad_input": gradients[0]}
+    for name, gradient in zip(leaves, gradients[1:]):
+        tensors["grad_" + name] = gradient
+    return tensors, {"op": "gradient_penalty", "critic": "conv2d 2->4 3x3 stride 2 padding 1, leaky_relu 0.2, flatten, linear 64->1",
+                     "negative_slope": "0.2", "lambda": "1 (the weight is not applied)",
+                     "formula": "mean((||d critic(input) / d input||_2 per image, over C, H, W - 1)^2), input = alpha real + (1 - alpha) fake"}
+
+
 # -------------------------------------------------------------------------------------- optimizers
 
 def optimizer_inputs():

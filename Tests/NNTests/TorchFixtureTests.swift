@@ -227,6 +227,43 @@ final class TorchFixtureTests: XCTestCase {
         }
     }
 
+    /// The penalty of a convolutional critic on [N, C, H, W] images, one ε per image: the norm over
+    /// C, H and W, and its gradients of gradients through the convolution.
+    func testGradientPenaltyOnImagesMatchesPyTorch() throws {
+        let data = try fixture("gradient_penalty_images")
+        var random = RandomSource(seed: 4)
+        let critic = Sequential([Conv2D(inputChannels: 2, outputChannels: 4, kernelSize: 3, stride: 2,
+                                        padding: .explicit(top: 1, bottom: 1, left: 1, right: 1), using: &random),
+                                 LeakyReLU(slope: 0.2), Flatten(), Dense(inputSize: 64, outputSize: 1, using: &random)])
+        let torchNames = ["0": "conv", "3": "fc"]
+        for (name, parameter) in critic.namedParameters {
+            let parts = name.split(separator: ".")
+            parameter.value = data["\(torchNames[String(parts[0])]!).\(parts[1])"]!.reshaped(to: parameter.value.shape)
+        }
+        let alpha = data["alpha"]!, real = data["real"]!, fake = data["fake"]!
+        let input = data["input"]!
+        XCTAssertEqual(input.shape, [6, 2, 8, 8])
+        // One ε per image, broadcast over its channels and pixels.
+        let mixed = alpha * real + alpha.mapped { 1 - $0 } * fake
+        XCTAssertLessThan(zip(mixed.scalars, input.scalars).map { abs($0 - $1) }.max()!, 1e-6)
+        assertMatches(critic(Variable.leaf(input)).value, data["critic_output"], "critic_output")
+        let penalty = gradientPenalty(critic: { critic($0) }, interpolates: input)
+        assertMatches(penalty.value, data["output"], "penalty")
+        let point = Variable.leaf(input)
+        let inner = differentiableGradients(of: critic(point).sum(), at: [point])[0]
+        assertMatches(inner.value, data["input_gradient"], "input_gradient")
+        let norms = (inner * inner).summed(alongAxes: [1, 2, 3]).squareRoot()
+        assertMatches(norms.value.reshaped(to: [6]), data["gradient_norm"], "gradient_norm")
+        let value = ((norms - 1) * (norms - 1)).mean()
+        let grads = gradients(of: value, at: [point] + critic.parameters.map(\.variable))
+        assertMatches(grads[0], data["grad_input"], "penalty grad_input")
+        for ((name, _), grad) in zip(critic.namedParameters, grads.dropFirst()) {
+            let parts = name.split(separator: ".")
+            let expected = data["grad_\(torchNames[String(parts[0])]!).\(parts[1])"]!
+            assertMatches(grad.reshaped(to: expected.shape), expected, "penalty grad \(name)")
+        }
+    }
+
     func testOptimizers() throws {
         func run(_ name: String, _ make: ([Parameter], [String: String]) -> Optimizer) throws {
             let data = try fixture(name)
