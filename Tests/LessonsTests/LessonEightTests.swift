@@ -72,13 +72,24 @@ final class LessonEightTests: XCTestCase {
         request.label = 10
         XCTAssertEqual(refusal { _ = try sampleImages(request) }, "--class 10: choose a class from 0 to 9")
         XCTAssertEqual(try GeneratorCheckpoint.generate(from: checkpoint, set: .mnist, count: 20).images.shape, [20, 1, 28, 28])
-        XCTAssertTrue(refusal { _ = try exportToPyTorch(PyTorchExportRequest(checkpoint: checkpoint, folder: out + "/export")) }
-            .contains("a conditional generator"))
-        XCTAssertTrue(refusal { _ = try exportToPyTorch(PyTorchExportRequest(checkpoint: result.folder + "/stage-2/training.safetensors",
-                                                                             folder: out + "/export")) }.contains("a conditional GAN"))
-        XCTAssertTrue(refusal { _ = try exportToPyTorch(PyTorchExportRequest(lesson: try lessonPath(8), stage: "conditional", folder: out + "/export")) }
-            .contains("a conditional GAN"))
-        XCTAssertFalse(FileManager.default.fileExists(atPath: out + "/export"))
+        // Export: the generator alone, the whole training state, and the stage before training. The
+        // noise asks for every class in turn; D's logits are of the images with their label channels.
+        let generatorExport = try exportToPyTorch(PyTorchExportRequest(checkpoint: checkpoint, folder: out + "/export-generator"))
+        XCTAssertFalse(generatorExport.hasDiscriminator)
+        let models = try String(contentsOfFile: out + "/export-generator/models.py", encoding: .utf8)
+        XCTAssertTrue(models.contains("LATENT_SIZE = 100") && models.contains("CLASSES = 10"))
+        let training = try exportToPyTorch(PyTorchExportRequest(checkpoint: result.folder + "/stage-2/training.safetensors", folder: out + "/export"))
+        XCTAssertTrue(training.hasOptimizers && training.files.contains("train.py"))
+        let exported = try SafeTensors(contentsOf: URL(fileURLWithPath: out + "/export/noise.safetensors"))
+        let exportedNoise = try XCTUnwrap(exported["noise"])
+        XCTAssertEqual(exportedNoise.shape[1], 110)
+        XCTAssertEqual(exported.metadata["classes"], "10")
+        let count = exportedNoise.shape[0]
+        XCTAssertEqual((0..<count).map { row in (0..<10).first { exportedNoise.scalars[row * 110 + 100 + $0] == 1 }! }, (0..<count).map { $0 % 10 })
+        let lab = try SafeTensors(contentsOf: URL(fileURLWithPath: out + "/export/lab-samples.safetensors"))
+        XCTAssertEqual(lab["images"]?.shape, [count, 1, 28, 28])
+        XCTAssertEqual(lab["logits"]?.shape, [count, 1])
+        XCTAssertNoThrow(try exportToPyTorch(PyTorchExportRequest(lesson: try lessonPath(8), stage: "conditional", folder: out + "/export-stage")))
     }
 
     /// An unconditional generator cannot be asked for a class.

@@ -89,22 +89,28 @@ public func exportToPyTorch(_ request: PyTorchExportRequest) throws -> PyTorchEx
     defer { resetMatrixThreads() }
 
     var random = RandomSource(seed: seed)
-    let noise = source.noise.sample(count: request.count, size: source.generator.inputSize, using: &random)
+    // A conditional generator is asked for every class in turn (0, 1, …), as `gan-lab sample` asks without --class.
+    let classes = source.classes, labels = (0..<request.count).map { $0 % max(classes, 1) }
+    let z = source.noise.sample(count: request.count, size: source.generator.inputSize - classes, using: &random)
+    let noise = classes > 0 ? GANTrainer.conditionedNoise(z, labels: labels, classes: classes) : z
     let images = withoutGradients { source.generatorNetwork(Variable(noise)).value }
     var labOutputs: [(name: String, tensor: Tensor)] = [(source.outputName, images)]
     if let discriminator = source.discriminatorNetwork {
-        labOutputs.append(("logits", withoutGradients { discriminator(Variable(images)).value }))
+        let input = classes > 0 ? GANTrainer.labelled(images, labels: labels, classes: classes) : images
+        labOutputs.append(("logits", withoutGradients { discriminator(Variable(input)).value }))
     }
     let facts = ["kind": "gan-lab pytorch export", "generator": source.generator.description]
         .merging(source.discriminator.map { ["discriminator": $0.description] } ?? [:]) { first, _ in first }
         .merging(source.origin) { first, _ in first }
-    let noiseFacts = ["kind": "gan-lab noise", "seed": String(seed), "noise": GeneratorCheckpoint.text(of: source.noise),
+    var noiseFacts = ["kind": "gan-lab noise", "seed": String(seed), "noise": GeneratorCheckpoint.text(of: source.noise),
                       "data": source.data, "generator": source.generator.description]
+    if classes > 0 { noiseFacts["classes"] = String(classes) }
 
     var files: [(name: String, data: Data)] = [
         ("models.py", Data(PyTorchFiles.models(generator: source.generator, discriminator: source.discriminator, noise: source.noise,
                                                data: source.data, source: source.summary,
-                                               generatorScale: source.generatorScale, discriminatorScale: source.discriminatorScale).utf8)),
+                                               generatorScale: source.generatorScale, discriminatorScale: source.discriminatorScale,
+                                               classes: classes).utf8)),
         ("labfiles.py", Data(PyTorchFiles.labFiles.utf8)),
         ("sample.py", Data(PyTorchFiles.sample(hasDiscriminator: source.discriminator != nil, output: source.outputName).utf8)),
         ("README.md", Data(PyTorchFiles.readme(source: source, count: request.count, seed: seed).utf8)),
@@ -152,6 +158,8 @@ struct ExportSource {
     /// The lab's fixed scalings after the generator's layers and before the discriminator's (lesson 4's networks), if any.
     var generatorScale: Float?
     var discriminatorScale: Float?
+    /// A conditional GAN's classes (G reads [z | one-hot], D the label as channels after the image's); 0: unconditional.
+    let classes: Int
     /// Optimiser steps each network took (0 when unknown), PyTorch's num_batches_tracked.
     let generatorSteps: Int
     let discriminatorSteps: Int
@@ -164,10 +172,7 @@ struct ExportSource {
         switch file.metadata["kind"] ?? "" {
         case GeneratorCheckpoint.kind:
             let trained = try TrainedGenerator(path: path)
-            guard trained.classes == 0 else {
-                throw LessonError(["\(path): a conditional generator (it reads a class with its noise), which models.py does not write yet; "
-                    + "sample it with `gan-lab sample --checkpoint \(path) --class K`"])
-            }
+            classes = trained.classes
             (generator, discriminator, generatorNetwork, discriminatorNetwork) = (trained.architecture, nil, trained.network, nil)
             (noise, set, data, optimizerTensors, settings) = (trained.noise, trained.set, trained.set.rawValue, [], [:])
             (origin, untrained) = (["checkpoint": path], false)
@@ -181,19 +186,18 @@ struct ExportSource {
                   let generatorText = metadata["generator"], let discriminatorText = metadata["discriminator"] else {
                 throw refuse("a training checkpoint whose metadata is damaged (its settings or networks are missing); export another")
             }
-            guard settings["conditioning"] ?? "none" == "none" else {
-                throw refuse("a conditional GAN (conditioning: labels), whose networks models.py does not write yet; export an unconditional stage")
-            }
             guard let data = settings["data"], let set = JudgedSet(rawValue: data) else {
                 throw refuse("a training checkpoint of \"\(settings["data"] ?? "no")\" images, a data set the lab does not know")
             }
+            classes = settings["conditioning"] == "labels" ? set.classNames.count : 0
             let generator: Architecture, discriminator: Architecture
             do {
                 (generator, discriminator) = (try Architecture(parsing: generatorText), try Architecture(parsing: discriminatorText))
             } catch {
                 throw refuse("the networks it describes cannot be rebuilt (\(error))")
             }
-            guard generator.inputShape.count == 1, discriminator.inputShape == generator.outputShape else {
+            guard generator.inputShape.count == 1,
+                  discriminator.inputShape == Self.discriminatorInput(generatorOutput: generator.outputShape, classes: classes) else {
                 throw refuse("its generator makes \(Architecture.shapeDescription(generator.outputShape)) and its discriminator reads "
                     + "\(Architecture.shapeDescription(discriminator.inputShape)): networks that do not fit together")
             }
@@ -244,6 +248,11 @@ struct ExportSource {
             throw LessonError(["say what to export: --checkpoint F (a stage's training.safetensors or generator.safetensors) "
                 + "or LESSON --stage S (a lesson's stage before training)"])
         }
+    }
+
+    /// What the discriminator reads: the generator's images, with a conditional GAN's label channels after them.
+    static func discriminatorInput(generatorOutput shape: [Int], classes: Int) -> [Int] {
+        classes == 0 || shape.count != 3 ? shape : [shape[0] + classes] + shape.dropFirst()
     }
 
     /// Whether train.py and optimizer.safetensors are written: an image GAN with its stage's settings,

@@ -7,8 +7,9 @@ enum PyTorchFiles {
     /// models.py: the modules the networks need beyond `torch.nn`, the networks, both together
     /// (`Networks`, whose state_dict names are weights.safetensors'), and the lab's noise.
     /// `generatorScale` and `discriminatorScale`: the lab's fixed scalings after G and before D (lesson 4's networks).
+    /// `classes`: a conditional GAN's classes (G reads [z | one-hot], D the label as that many channels after the image's).
     static func models(generator: Architecture, discriminator: Architecture?, noise: NoiseDistribution, data: String, source: String,
-                       generatorScale: Float? = nil, discriminatorScale: Float? = nil) -> String {
+                       generatorScale: Float? = nil, discriminatorScale: Float? = nil, classes: Int = 0) -> String {
         let networks = [PyTorchNetwork(className: "Generator", architecture: generator, outputScale: generatorScale)]
             + (discriminator.map { [PyTorchNetwork(className: "Discriminator", architecture: $0, inputScale: discriminatorScale)] } ?? [])
         let scaleClass = generatorScale == nil && discriminatorScale == nil ? "" : #"""
@@ -59,15 +60,31 @@ enum PyTorchFiles {
         from torch import nn
         import torch.nn.functional as F
 
-        LATENT_SIZE = \#(generator.inputSize)
+        LATENT_SIZE = \#(generator.inputSize - classes)
+        CLASSES = \#(classes)  # a conditional GAN's classes: G reads [noise | one-hot label], D the label as CLASSES channels
         NOISE = "\#(noiseText)"
         DATA = "\#(data)"
         GENERATOR_TEXT = "\#(generator.description)"
 
 
-        def sample_noise(count, generator=None, device="cpu"):
-            """`count` noise vectors as the lab draws them (\#(noiseText)), from torch's generator."""
-            return \#(noiseCode)
+        def sample_noise(count, generator=None, device="cpu", one_hot=None):
+            """`count` noise vectors as the lab draws them (\#(noiseText)), from torch's generator; a
+            conditional GAN's are followed by the one-hot labels `one_hot` [count, CLASSES] they ask for."""
+            z = \#(noiseCode)
+            return z if CLASSES == 0 else torch.cat([z, one_hot.to(z.device)], 1)
+
+
+        def labelled(images, one_hot):
+            """The discriminator's input: the images, then (a conditional GAN) one constant channel per
+            class holding the one-hot label [N, CLASSES] — the lab's way of giving D the label."""
+            if CLASSES == 0:
+                return images
+            return torch.cat([images, one_hot[:, :, None, None].expand(-1, -1, *images.shape[2:])], 1)
+
+
+        def labels_of_noise(noise):
+            """The one-hot labels a conditional generator's noise asks for (its last CLASSES numbers)."""
+            return noise[:, noise.shape[1] - CLASSES:]
 
 
         class Reshape(nn.Module):
@@ -255,10 +272,10 @@ enum PyTorchFiles {
     static func sample(hasDiscriminator: Bool, output: String = "images") -> String {
         let images = output == "images"
         let discriminatorPart = hasDiscriminator ? #"""
-                logits = networks.discriminator(samples)
+                logits = networks.discriminator(labelled(samples, labels_of_noise(noise.to(args.device))))
                 outputs["logits"] = logits.cpu()
                 if lab is not None:
-                    on_lab_samples = networks.discriminator(lab[OUTPUT].to(args.device)).cpu()
+                    on_lab_samples = networks.discriminator(labelled(lab[OUTPUT].to(args.device), labels_of_noise(noise.to(args.device)))).cpu()
                     outputs["logits_of_lab_\#(output)"] = on_lab_samples
         """# : ""
         let discriminatorReport = hasDiscriminator ? #"""
@@ -296,7 +313,7 @@ enum PyTorchFiles {
         import torch
 
         from labfiles import load_tensors, save_tensors\#(images ? ", write_grid" : "")
-        from models import Networks
+        from models import Networks, labelled, labels_of_noise
 
         HERE = os.path.dirname(os.path.abspath(__file__))
         OUTPUT = "\#(output)"\#(writeCSV)

@@ -4,7 +4,17 @@ import GAN
 extension PyTorchFiles {
     /// README.md: what each file is and how to run it.
     static func readme(source: ExportSource, count: Int, seed: UInt64) -> String {
-        let both = source.discriminator != nil, output = source.outputName
+        let both = source.discriminator != nil, output = source.outputName, classes = source.classes
+        let conditional = classes == 0 ? "" : """
+
+        A conditional GAN: the generator reads \(source.generator.inputSize - classes) noise numbers and then a one-hot label of
+        \(classes) classes (`sample_noise(n, one_hot=…)`; `noise.safetensors` asks for every class in turn,
+        0, 1, …)\(both ? ", and the discriminator reads the label as \(classes) constant channels after the image's (`labelled(images, one_hot)` in models.py)" : "").
+        """
+        let use = classes == 0 ? "images = networks.generator(sample_noise(16))" : """
+        labels = torch.arange(16) % CLASSES   # the classes asked for
+        images = networks.generator(sample_noise(16, one_hot=torch.nn.functional.one_hot(labels, CLASSES).float()))
+        """
         let optimizer = !source.writesTraining ? "" : source.untrained ? """
         | `optimizer.safetensors` | the stage's settings in its metadata (`settings`), and no optimiser state yet: train.py starts fresh optimisers at step 0 |
         | `train.py` | trains the networks from scratch with the stage's recipe, read from those settings |
@@ -52,7 +62,7 @@ extension PyTorchFiles {
 
         Exported by `gan-lab export --pytorch` from \(source.summary).
 
-        - generator: `\(source.generator.description)`\(source.discriminator.map { "\n- discriminator: `\($0.description)`" } ?? "")
+        - generator: `\(source.generator.description)`\(source.discriminator.map { "\n- discriminator: `\($0.description)`" } ?? "")\(conditional)
 
         | file | what it is |
         |---|---|
@@ -75,12 +85,13 @@ extension PyTorchFiles {
         ## Use the networks
         ```python
         from labfiles import load_tensors
-        from models import Networks, sample_noise
+        import torch
+        from models import CLASSES, Networks, sample_noise
 
         networks = Networks()
         networks.load_state_dict(load_tensors("weights.safetensors")[0], strict=True)
         networks.eval()                       # inference mode, as the lab's samples
-        images = networks.generator(sample_noise(16))
+        \(use)
         ```
         `safetensors.torch.load_file("weights.safetensors")` reads the same file.
 

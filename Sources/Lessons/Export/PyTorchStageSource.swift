@@ -37,10 +37,7 @@ extension ExportSource {
                 : "which trains several GANs side by side, not one stage's two networks"
             throw LessonError(["stage \(plan.number) (\(plan.id)) of lesson \(lesson.number) is a \(plan.kind) stage, \(why); \(canBeExported)"])
         }
-        guard conditioningClasses(plan.settings) == 0 else {
-            throw LessonError(["stage \(plan.number) (\(plan.id)) of lesson \(lesson.number) is a conditional GAN (conditioning: labels), "
-                + "whose networks models.py does not write yet; export an unconditional stage"])
-        }
+        classes = conditioningClasses(plan.settings)
         var random = plan.startingRandom(seed: seed)
         let networks: (generatorArchitecture: Architecture, discriminatorArchitecture: Architecture, generator: Sequential, discriminator: Sequential)
         if plan.kind == CollapseStage.name {
@@ -63,7 +60,8 @@ extension ExportSource {
             data = plan.settings.text("data")
         }
         guard networks.generatorArchitecture.inputShape.count == 1,
-              networks.discriminatorArchitecture.inputShape == networks.generatorArchitecture.outputShape else {
+              networks.discriminatorArchitecture.inputShape == Self.discriminatorInput(generatorOutput: networks.generatorArchitecture.outputShape,
+                                                                                       classes: classes) else {
             throw LessonError(["stage \(plan.number) (\(plan.id)) of lesson \(lesson.number): its generator makes "
                 + "\(Architecture.shapeDescription(networks.generatorArchitecture.outputShape)) and its discriminator reads "
                 + "\(Architecture.shapeDescription(networks.discriminatorArchitecture.inputShape)): networks that do not fit together"])

@@ -39,7 +39,7 @@ extension PyTorchFiles {
         import torch.nn.functional as F
 
         from labfiles import load_tensors, save_tensors, write_grid
-        from models import DATA, GENERATOR_TEXT, NOISE, Networks, sample_noise
+        from models import CLASSES, DATA, GENERATOR_TEXT, NOISE, Networks, labelled, labels_of_noise, sample_noise
 
         HERE = os.path.dirname(os.path.abspath(__file__))
         DEFAULT_DATA = "\#(defaultData)"
@@ -135,29 +135,40 @@ extension PyTorchFiles {
             return tensors
 
 
-        def load_images(path):
-            """The lab's image files: CSV rows of 784 pixels and a label (mnist_5k.csv.gz) or IDX, gzip or raw; [-1, 1]."""
+        def read_file(path):
             opener = gzip.open if path.endswith(".gz") else open
             with opener(path, "rb") as file:
-                data = file.read()
+                return file.read()
+
+
+        def load_images(path):
+            """The lab's image files: CSV rows of 784 pixels and a label (mnist_5k.csv.gz) or IDX, gzip or
+            raw, in [-1, 1]; and their labels (the CSV's last column, or the IDX labels file beside the
+            images, "…-labels-idx1-ubyte…"), or None."""
+            data = read_file(path)
             if ".csv" in path:
                 rows = [line.split(b",") for line in data.splitlines() if line.strip()]
                 side = int(math.isqrt(len(rows[0]) - 1))
                 pixels = torch.tensor([[int(value) for value in row[:side * side]] for row in rows], dtype=torch.uint8)
                 pixels = pixels.reshape(len(rows), 1, side, side)
+                labels = torch.tensor([int(row[side * side]) for row in rows])
             else:
                 count, height, width = struct.unpack(">III", data[4:16])
                 pixels = torch.frombuffer(bytearray(data[16:16 + count * height * width]), dtype=torch.uint8)
                 pixels = pixels.reshape(count, 1, height, width)
-            return pixels.float() / 127.5 - 1
+                labels_path = path.replace("images-idx3", "labels-idx1")
+                labels = None
+                if labels_path != path and os.path.exists(labels_path):
+                    labels = torch.frombuffer(bytearray(read_file(labels_path)[8:8 + count]), dtype=torch.uint8).long()
+            return pixels.float() / 127.5 - 1, labels
 
 
         class Batches:
             """The lab's batches: each pass over the images in a new order, its short last batch dropped
             ("shuffled"), or drawn with replacement; this process's share of each."""
 
-            def __init__(self, images, batch_size, with_replacement, seed, rank, world):
-                self.images, self.batch_size, self.with_replacement = images, batch_size, with_replacement
+            def __init__(self, images, labels, batch_size, with_replacement, seed, rank, world):
+                self.images, self.labels, self.batch_size, self.with_replacement = images, labels, batch_size, with_replacement
                 self.rank, self.world, self.position, self.order = rank, world, len(images), None
                 self.random = torch.Generator().manual_seed(seed)  # the same order on every process
 
@@ -170,7 +181,11 @@ extension PyTorchFiles {
                     indices = self.order[self.position:self.position + self.batch_size]
                     self.position += self.batch_size
                 share = self.batch_size // self.world
-                return self.images[indices[self.rank * share:(self.rank + 1) * share]]
+                mine = indices[self.rank * share:(self.rank + 1) * share]
+                if CLASSES == 0:
+                    return self.images[mine]
+                # A conditional GAN's real batch carries its labels as channels after the images'.
+                return labelled(self.images[mine], F.one_hot(self.labels[mine], CLASSES).float())
 
 
         class Replay:
@@ -184,7 +199,7 @@ extension PyTorchFiles {
                 self.reals += 1
                 return self.tensors[f"real.{self.reals - 1}"]
 
-            def noise(self, count):
+            def noise(self, count, real):
                 self.noises += 1
                 return self.tensors[f"noise.{self.noises - 1}"]
 
@@ -241,6 +256,8 @@ extension PyTorchFiles {
                     mixing = torch.rand((len(real_input),) + (1,) * (real_input.dim() - 1), generator=self.random).to(self.device)
                     interpolates = (real_input * mixing + fake_input * (1 - mixing)).requires_grad_(True)
                     gradient, = torch.autograd.grad(self.discriminator(interpolates).sum(), interpolates, create_graph=True)
+                    if CLASSES:  # a conditional critic's penalty is on the gradient at the image (its label channels are equal in both halves)
+                        gradient = gradient[:, :gradient.shape[1] - CLASSES]
                     norm = torch.exp(0.5 * torch.log(gradient.flatten(1).pow(2).sum(1) + 1e-12))
                     loss = loss + float(self.settings["penalty-weight"]) * ((norm - 1) ** 2).mean()
                 return loss
@@ -270,13 +287,17 @@ extension PyTorchFiles {
                         for parameter in parameters:
                             parameter.clamp_(-float(self.settings["clip"]), float(self.settings["clip"]))
 
+            def samples(self, noise):
+                """G's samples of `noise`, a conditional GAN's with the label channels its noise asked for."""
+                return labelled(self.generator(noise), labels_of_noise(noise))
+
             def fakes(self, noise):
                 """G's samples for D's step, detached, in the mode the stage names."""
                 with torch.no_grad():
                     if not self.inference_fakes:
-                        return self.generator(noise)
+                        return self.samples(noise)
                     self.generator.eval()
-                    samples = self.generator(noise)
+                    samples = self.samples(noise)
                     self.generator.train()
                     return samples
 
@@ -306,16 +327,17 @@ extension PyTorchFiles {
                 if self.update == "alternating":
                     for _ in range(max(d_steps, 1)):
                         real = source.real().to(self.device)
-                        d_loss = self.discriminator_step(real, self.fakes(source.noise(count).to(self.device)))
-                    return d_loss, self.generator_step(self.generator(source.noise(count).to(self.device)))
-                real, noise = source.real().to(self.device), source.noise(count).to(self.device)
+                        d_loss = self.discriminator_step(real, self.fakes(source.noise(count, real).to(self.device)))
+                    return d_loss, self.generator_step(self.samples(source.noise(count, real).to(self.device)))
+                real = source.real().to(self.device)
+                noise = source.noise(count, real).to(self.device)
                 if self.update == "phases":
                     for _ in range(d_steps):
                         d_loss = self.discriminator_step(real, self.fakes(noise))
                     for _ in range(int(self.settings["generator-steps"])):
-                        g_loss = self.generator_step(self.generator(noise))
+                        g_loss = self.generator_step(self.samples(noise))
                     return d_loss, g_loss
-                samples = self.generator(noise)
+                samples = self.samples(noise)
                 if self.update == "shared-fakes":
                     d_loss = self.discriminator_step(real, samples.detach())
                     return d_loss, self.generator_step(samples)
@@ -340,8 +362,9 @@ extension PyTorchFiles {
             def real(self):
                 return self.batches.real()
 
-            def noise(self, count):
-                return sample_noise(count, generator=self.random)
+            def noise(self, count, real):
+                """Noise for the fakes beside `real`: a conditional GAN's ask for the real batch's labels."""
+                return sample_noise(count, generator=self.random, one_hot=real[:, real.shape[1] - CLASSES:, 0, 0] if CLASSES else None)
 
 
         def save_checkpoint(folder, networks, trainer, settings, world):
@@ -360,8 +383,10 @@ extension PyTorchFiles {
             save_tensors(os.path.join(folder, "optimizer.safetensors"), optimizers, {"settings": json.dumps(settings, sort_keys=True)})
             generator = {name[len("generator."):]: tensor for name, tensor in state.items()
                          if name.startswith("generator.") and not name.endswith("num_batches_tracked")}
-            save_tensors(os.path.join(folder, "generator.safetensors"), generator,
-                         {"kind": "gan-lab generator", "data": DATA, "generator": GENERATOR_TEXT, "noise": NOISE})
+            facts = {"kind": "gan-lab generator", "data": DATA, "generator": GENERATOR_TEXT, "noise": NOISE}
+            if CLASSES:
+                facts["classes"] = str(CLASSES)
+            save_tensors(os.path.join(folder, "generator.safetensors"), generator, facts)
 
 
         def main():
@@ -408,8 +433,10 @@ extension PyTorchFiles {
             if args.replay:
                 source = Replay(args.replay)
             else:
-                images = load_images(args.data)
-                batches = Batches(images, batch_size, settings.get("batches") == "with-replacement", args.seed, rank, world)
+                images, labels = load_images(args.data)
+                if CLASSES and labels is None:
+                    raise SystemExit(f"train.py: {args.data} has no labels beside it, and a conditional GAN trains on labelled images")
+                batches = Batches(images, labels, batch_size, settings.get("batches") == "with-replacement", args.seed, rank, world)
                 source = Draws(batches, args.seed * 1000 + rank)
                 trainer.random.manual_seed(args.seed * 1000 + rank)
             share = batch_size // world
