@@ -37,9 +37,10 @@ final class PyTorchExportPeerTests: XCTestCase {
             (checkpoint.name, checkpoint.path, PyTorchExportRequest(checkpoint: checkpoint.path, folder: folder + "/export-\(index)"))
         }
         // Lessons' stages before training: lesson 6's class-time DCGAN, lesson 8's conditional one (its
-        // noise asks for every class in turn, its discriminator reads the label channels), lesson 1's toy
-        // MLP GAN on points and lesson 4's, whose networks have fixed scalings around them.
-        for (lesson, stage) in [(6, "class"), (8, "conditional"), (1, "works"), (4, "collapse")] {
+        // noise asks for every class in turn, its discriminator reads the label channels) and its 64×64
+        // colour DCGAN, lesson 1's toy MLP GAN on points and lesson 4's, whose networks have fixed
+        // scalings around them.
+        for (lesson, stage) in [(6, "class"), (8, "conditional"), (8, "colour"), (1, "works"), (4, "collapse")] {
             let path = try lessonPath(lesson)
             requests.append(("lesson \(lesson) stage \(stage) before training", path,
                              PyTorchExportRequest(lesson: path, stage: stage, folder: folder + "/export-lesson-\(lesson)-\(stage)")))
