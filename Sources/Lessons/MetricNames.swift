@@ -27,7 +27,14 @@ public enum MetricNames {
         if key.hasPrefix("compare_") {
             let rest = String(key.dropFirst(8))
             for (suffix, words) in [("_discriminator_accuracy_mean", "D's accuracy over the last epoch, mean over seeds"),
-                                    ("_d_g_z_mean", "D(G(z)) over the last epoch, mean over seeds")] where rest.hasSuffix(suffix) {
+                                    ("_d_g_z_mean", "D(G(z)) over the last epoch, mean over seeds"),
+                                    ("_ms_per_step_mean", "training milliseconds a step (judging excluded), mean over seeds"),
+                                    ("_label_fidelity_mean", "label fidelity (the share the judge puts in the class asked for), mean over seeds"),
+                                    ("_label_fidelity_se", "label fidelity, standard error"),
+                                    ("_d_fid_rank_correlation_mean",
+                                     "Spearman's ρ over training between D's own number (a critic's estimate, or D's loss) and the Fréchet distance, mean over seeds"),
+                                    ("_d_fid_rank_correlation_se", "Spearman's ρ between D's own number and the Fréchet distance, standard error")]
+                where rest.hasSuffix(suffix) {
                 return "\(rest.dropLast(suffix.count)): \(words)"
             }
             if rest.hasSuffix("_beats_baseline") {

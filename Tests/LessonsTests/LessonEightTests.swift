@@ -154,6 +154,9 @@ final class LessonEightTests: XCTestCase {
         XCTAssertTrue((0...1).contains(try XCTUnwrap(metrics["compare_conditional_label_fidelity_mean"])))
         XCTAssertNil(metrics["compare_bce_label_fidelity_mean"])
         for name in variants.map(\.name) { XCTAssertGreaterThan(try XCTUnwrap(metrics["compare_\(name)_ms_per_step_mean"]), 0, name) }
+        // Every number has its words on the lesson's page.
+        for key in metrics.keys { XCTAssertNotNil(MetricNames.words(key), key) }
+        XCTAssertEqual(MetricNames.words("compare_wgan-gp_d_fid_rank_correlation_mean")?.hasPrefix("wgan-gp: Spearman's ρ"), true)
     }
 
     /// Spearman's ρ between D's number and the Fréchet distance, and the figure that shows both.
@@ -215,6 +218,12 @@ final class LessonEightTests: XCTestCase {
             XCTAssertTrue(result.figures.contains { $0.hasSuffix(name) }, name)
         }
         XCTAssertTrue(output.contains("12,679,555"))
+        // Every number of the colour stages has its words on the lesson's page.
+        let summary = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: result.folder + "/summary.json")))
+            as? [String: Any])
+        for stage in try XCTUnwrap(summary["stages"] as? [[String: Any]]) {
+            for key in (stage["metrics"] as? [String: Double] ?? [:]).keys { XCTAssertNotNil(MetricNames.words(key), key) }
+        }
     }
 
     /// Networks that do not read the label where a conditional stage gives it get one line naming the fix.
