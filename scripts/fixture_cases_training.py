@@ -61,60 +61,14 @@ def wasserstein(dtype):
 
 # -------------------------------------------------------------------------------- gradient penalty
 
-@case("gradient_penalty")
-def gradient_penalty(dtype):
-    sizes = [(2, 8), (8, 8), (8, 1)]
-    parameters = {}
-    for index, (fan_in, fan_out) in enumerate(sizes, start=1):
-        parameters[f"fc{index}.weight"] = normal(fan_out, fan_in, scale=1.5 * fan_in ** -0.5)
-        parameters[f"fc{index}.bias"] = normal(fan_out, scale=0.2)
-    real = normal(16, 2, scale=0.5, shift=1.0)
-    fake = normal(16, 2, scale=0.3)
-    alpha = uniform(16, 1)
+def penalty_case(parameters, real, fake, alpha, critic, dtype):
+    """WGAN-GP's penalty mean((‖∂critic/∂x‖₂ − 1)²) at x = alpha·real + (1 − alpha)·fake, the norm over
+    everything but the batch axis, and its gradients of gradients; `critic(x, leaves)`. A bias that does
+    not reach ∂critic/∂x gets a gradient of zeros."""
     interpolates = alpha * real + (1 - alpha) * fake
     leaves = {name: value.to(dtype).clone().requires_grad_() for name, value in parameters.items()}
     point = interpolates.to(dtype).clone().requires_grad_()
-
-    def critic(x):
-        x = F.leaky_relu(F.linear(x, leaves["fc1.weight"], leaves["fc1.bias"]), 0.2)
-        x = F.leaky_relu(F.linear(x, leaves["fc2.weight"], leaves["fc2.bias"]), 0.2)
-        return F.linear(x, leaves["fc3.weight"], leaves["fc3.bias"])
-
-    scores = critic(point)
-    (input_gradient,) = torch.autograd.grad(scores.sum(), point, create_graph=True)
-    norms = input_gradient.norm(2, dim=1)
-    penalty = ((norms - 1) ** 2).mean()
-    # fc3.bias does not reach d critic / d input: its gradient is stored as zeros.
-    gradients = torch.autograd.grad(penalty, [point, *leaves.values()], allow_unused=True,
-                                    materialize_grads=True)
-    tensors = {"real": real, "fake": fake, "alpha": alpha, "input": interpolates, **parameters,
-               "critic_output": scores.detach(), "input_gradient": input_gradient.detach(),
-               "gradient_norm": norms.detach(), "upstream": torch.ones(()),
-               "output": penalty.detach(), "grad_input": gradients[0]}
-    for name, gradient in zip(leaves, gradients[1:]):
-        tensors["grad_" + name] = gradient
-    return tensors, {"op": "gradient_penalty", "critic": "2-8-8-1, leaky_relu 0.2 after fc1 and fc2",
-                     "negative_slope": "0.2", "lambda": "1 (the weight is not applied)",
-                     "formula": "mean((||d critic(input) / d input||_2 per row - 1)^2)"}
-
-
-@case("gradient_penalty_images")
-def gradient_penalty_images(dtype):
-    """WGAN-GP's penalty for a convolutional critic on [N, C, H, W] images, one ε per image."""
-    parameters = {"conv.weight": normal(4, 2, 3, 3, scale=1.5 * 18 ** -0.5), "conv.bias": normal(4, scale=0.2),
-                  "fc.weight": normal(1, 64, scale=1.5 * 64 ** -0.5), "fc.bias": normal(1, scale=0.2)}
-    real = normal(6, 2, 8, 8, scale=0.5, shift=0.2)
-    fake = normal(6, 2, 8, 8, scale=0.3)
-    alpha = uniform(6, 1, 1, 1)
-    interpolates = alpha * real + (1 - alpha) * fake
-    leaves = {name: value.to(dtype).clone().requires_grad_() for name, value in parameters.items()}
-    point = interpolates.to(dtype).clone().requires_grad_()
-
-    def critic(x):
-        x = F.leaky_relu(F.conv2d(x, leaves["conv.weight"], leaves["conv.bias"], stride=2, padding=1), 0.2)
-        return F.linear(x.flatten(1), leaves["fc.weight"], leaves["fc.bias"])
-
-    scores = critic(point)
+    scores = critic(point, leaves)
     (input_gradient,) = torch.autograd.grad(scores.sum(), point, create_graph=True)
     norms = input_gradient.flatten(1).norm(2, dim=1)
     penalty = ((norms - 1) ** 2).mean()
@@ -125,9 +79,48 @@ def gradient_penalty_images(dtype):
                "output": penalty.detach(), "grad_input": gradients[0]}
     for name, gradient in zip(leaves, gradients[1:]):
         tensors["grad_" + name] = gradient
-    return tensors, {"op": "gradient_penalty", "critic": "conv2d 2->4 3x3 stride 2 padding 1, leaky_relu 0.2, flatten, linear 64->1",
-                     "negative_slope": "0.2", "lambda": "1 (the weight is not applied)",
-                     "formula": "mean((||d critic(input) / d input||_2 per image, over C, H, W - 1)^2), input = alpha real + (1 - alpha) fake"}
+    return tensors
+
+
+@case("gradient_penalty")
+def gradient_penalty(dtype):
+    sizes = [(2, 8), (8, 8), (8, 1)]
+    parameters = {}
+    for index, (fan_in, fan_out) in enumerate(sizes, start=1):
+        parameters[f"fc{index}.weight"] = normal(fan_out, fan_in, scale=1.5 * fan_in ** -0.5)
+        parameters[f"fc{index}.bias"] = normal(fan_out, scale=0.2)
+    real = normal(16, 2, scale=0.5, shift=1.0)
+    fake = normal(16, 2, scale=0.3)
+    alpha = uniform(16, 1)
+
+    def critic(x, leaves):
+        x = F.leaky_relu(F.linear(x, leaves["fc1.weight"], leaves["fc1.bias"]), 0.2)
+        x = F.leaky_relu(F.linear(x, leaves["fc2.weight"], leaves["fc2.bias"]), 0.2)
+        return F.linear(x, leaves["fc3.weight"], leaves["fc3.bias"])
+
+    return penalty_case(parameters, real, fake, alpha, critic, dtype), {
+        "op": "gradient_penalty", "critic": "2-8-8-1, leaky_relu 0.2 after fc1 and fc2",
+        "negative_slope": "0.2", "lambda": "1 (the weight is not applied)",
+        "formula": "mean((||d critic(input) / d input||_2 per row - 1)^2)"}
+
+
+@case("gradient_penalty_images")
+def gradient_penalty_images(dtype):
+    """WGAN-GP's penalty for a convolutional critic on [N, C, H, W] images, one ε per image."""
+    parameters = {"conv.weight": normal(4, 2, 3, 3, scale=1.5 * 18 ** -0.5), "conv.bias": normal(4, scale=0.2),
+                  "fc.weight": normal(1, 64, scale=1.5 * 64 ** -0.5), "fc.bias": normal(1, scale=0.2)}
+    real = normal(6, 2, 8, 8, scale=0.5, shift=0.2)
+    fake = normal(6, 2, 8, 8, scale=0.3)
+    alpha = uniform(6, 1, 1, 1)
+
+    def critic(x, leaves):
+        x = F.leaky_relu(F.conv2d(x, leaves["conv.weight"], leaves["conv.bias"], stride=2, padding=1), 0.2)
+        return F.linear(x.flatten(1), leaves["fc.weight"], leaves["fc.bias"])
+
+    return penalty_case(parameters, real, fake, alpha, critic, dtype), {
+        "op": "gradient_penalty", "critic": "conv2d 2->4 3x3 stride 2 padding 1, leaky_relu 0.2, flatten, linear 64->1",
+        "negative_slope": "0.2", "lambda": "1 (the weight is not applied)",
+        "formula": "mean((||d critic(input) / d input||_2 per image, over C, H, W - 1)^2), input = alpha real + (1 - alpha) fake"}
 
 
 # -------------------------------------------------------------------------------------- optimizers
