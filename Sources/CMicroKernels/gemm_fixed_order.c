@@ -34,6 +34,50 @@ static inline float element(const float *x, ptrdiff_t ld, int transposed, ptrdif
     return transposed ? x[column * ld + row] : x[row * ld + column];
 }
 
+#if defined(__x86_64__)
+/// dst[c·ldd + r] = src[r·lds + c] for 8 rows and 8 columns, in registers (AVX).
+__attribute__((target("avx"))) static inline __attribute__((always_inline)) void
+transpose_8x8(const float *src, ptrdiff_t lds, float *dst, ptrdiff_t ldd) {
+    __m256 r0 = _mm256_loadu_ps(src), r1 = _mm256_loadu_ps(src + lds), r2 = _mm256_loadu_ps(src + 2 * lds),
+           r3 = _mm256_loadu_ps(src + 3 * lds), r4 = _mm256_loadu_ps(src + 4 * lds), r5 = _mm256_loadu_ps(src + 5 * lds),
+           r6 = _mm256_loadu_ps(src + 6 * lds), r7 = _mm256_loadu_ps(src + 7 * lds);
+    __m256 t0 = _mm256_unpacklo_ps(r0, r1), t1 = _mm256_unpackhi_ps(r0, r1), t2 = _mm256_unpacklo_ps(r2, r3),
+           t3 = _mm256_unpackhi_ps(r2, r3), t4 = _mm256_unpacklo_ps(r4, r5), t5 = _mm256_unpackhi_ps(r4, r5),
+           t6 = _mm256_unpacklo_ps(r6, r7), t7 = _mm256_unpackhi_ps(r6, r7);
+    __m256 s0 = _mm256_shuffle_ps(t0, t2, 0x44), s1 = _mm256_shuffle_ps(t0, t2, 0xEE), s2 = _mm256_shuffle_ps(t1, t3, 0x44),
+           s3 = _mm256_shuffle_ps(t1, t3, 0xEE), s4 = _mm256_shuffle_ps(t4, t6, 0x44), s5 = _mm256_shuffle_ps(t4, t6, 0xEE),
+           s6 = _mm256_shuffle_ps(t5, t7, 0x44), s7 = _mm256_shuffle_ps(t5, t7, 0xEE);
+    _mm256_storeu_ps(dst, _mm256_permute2f128_ps(s0, s4, 0x20));
+    _mm256_storeu_ps(dst + ldd, _mm256_permute2f128_ps(s1, s5, 0x20));
+    _mm256_storeu_ps(dst + 2 * ldd, _mm256_permute2f128_ps(s2, s6, 0x20));
+    _mm256_storeu_ps(dst + 3 * ldd, _mm256_permute2f128_ps(s3, s7, 0x20));
+    _mm256_storeu_ps(dst + 4 * ldd, _mm256_permute2f128_ps(s0, s4, 0x31));
+    _mm256_storeu_ps(dst + 5 * ldd, _mm256_permute2f128_ps(s1, s5, 0x31));
+    _mm256_storeu_ps(dst + 6 * ldd, _mm256_permute2f128_ps(s2, s6, 0x31));
+    _mm256_storeu_ps(dst + 7 * ldd, _mm256_permute2f128_ps(s3, s7, 0x31));
+}
+#endif
+
+/// dst[c·ldd + r] = src[r·lds + c] for r < rows, c < columns: whole 8 × 8 blocks in registers,
+/// the edges one element at a time. Only moves numbers, so it changes no bit of any product; the
+/// packed panels of the fixed-order kernels (which run only where AVX2 does) are made with it.
+#if defined(__x86_64__)
+__attribute__((target("avx")))
+#endif
+static void transpose(const float *src, ptrdiff_t lds, ptrdiff_t rows, ptrdiff_t columns, float *dst, ptrdiff_t ldd) {
+    ptrdiff_t r = 0;
+#if defined(__x86_64__)
+    for (; r + 8 <= rows; r += 8) {
+        ptrdiff_t c = 0;
+        for (; c + 8 <= columns; c += 8) transpose_8x8(src + r * lds + c, lds, dst + c * ldd + r, ldd);
+        for (; c < columns; c++)
+            for (ptrdiff_t i = r; i < r + 8; i++) dst[c * ldd + i] = src[i * lds + c];
+    }
+#endif
+    for (; r < rows; r++)
+        for (ptrdiff_t c = 0; c < columns; c++) dst[c * ldd + r] = src[r * lds + c];
+}
+
 /// op(A)[rows, depth] as panels of `mr` rows: panel[p][r], zero past the last row. Inlined where
 /// `mr` is a constant, so that a whole panel's rows copy without a loop.
 static inline __attribute__((always_inline)) void pack_a(const float *a, ptrdiff_t lda, int transposed,
@@ -41,15 +85,22 @@ static inline __attribute__((always_inline)) void pack_a(const float *a, ptrdiff
                                                          ptrdiff_t depth, int mr, float *out) {
     for (ptrdiff_t panel = 0; panel < rows; panel += mr) {
         ptrdiff_t height = rows - panel < mr ? rows - panel : mr;
-        const float *first = transposed ? a + p0 * lda + row0 + panel : a + (row0 + panel) * lda + p0;
-        // op(A)'s rows are A's columns when transposed: one row of A then holds the panel's p-th column.
-        ptrdiff_t along = transposed ? lda : 1, across = transposed ? 1 : lda;
+        if (!transposed) {  // the panel's rows are A's rows: a transpose into panel[p][r]
+            transpose(a + (row0 + panel) * lda + p0, lda, height, depth, out, mr);
+            if (height < mr)
+                for (ptrdiff_t p = 0; p < depth; p++)
+                    for (int r = (int)height; r < mr; r++) out[p * mr + r] = 0;
+            out += mr * depth;
+            continue;
+        }
+        // op(A)'s rows are A's columns: one row of A holds the panel's p-th column.
+        const float *first = a + p0 * lda + row0 + panel;
         if (height == mr) {
             for (ptrdiff_t p = 0; p < depth; p++, out += mr)
-                for (int r = 0; r < mr; r++) out[r] = first[p * along + r * across];
+                for (int r = 0; r < mr; r++) out[r] = first[p * lda + r];
         } else {
             for (ptrdiff_t p = 0; p < depth; p++, out += mr)
-                for (int r = 0; r < mr; r++) out[r] = r < height ? first[p * along + r * across] : 0;
+                for (int r = 0; r < mr; r++) out[r] = r < height ? first[p * lda + r] : 0;
         }
     }
 }
@@ -59,13 +110,11 @@ static inline __attribute__((always_inline)) void pack_b(const float *b, ptrdiff
                    ptrdiff_t column0, ptrdiff_t columns, int nr, float *out) {
     for (ptrdiff_t panel = 0; panel < columns; panel += nr) {
         ptrdiff_t width = columns - panel < nr ? columns - panel : nr;
-        if (transposed) {  // op(B)'s columns are B's rows: read each along its length
-            for (ptrdiff_t j = 0; j < width; j++) {
-                const float *column = b + (column0 + panel + j) * ldb + p0;
-                for (ptrdiff_t p = 0; p < depth; p++) out[p * nr + j] = column[p];
-            }
-            for (ptrdiff_t p = 0; p < depth; p++)
-                for (ptrdiff_t j = width; j < nr; j++) out[p * nr + j] = 0;
+        if (transposed) {  // op(B)'s columns are B's rows: a transpose into panel[p][c]
+            transpose(b + (column0 + panel) * ldb + p0, ldb, width, depth, out, nr);
+            if (width < nr)
+                for (ptrdiff_t p = 0; p < depth; p++)
+                    for (ptrdiff_t j = width; j < nr; j++) out[p * nr + j] = 0;
         } else {
             const float *row = b + p0 * ldb + column0 + panel;
             for (ptrdiff_t p = 0; p < depth; p++) {
@@ -248,12 +297,9 @@ static inline __attribute__((always_inline)) void gemm_narrow(
     ptrdiff_t ldc) {
     float *t = scratch(&transposed_c, &transposed_c_size, (size_t)(m * n));
     if (!t) abort();
-    if (beta != 0)
-        for (ptrdiff_t i = 0; i < m; i++)
-            for (ptrdiff_t j = 0; j < n; j++) t[j * m + i] = c[i * ldc + j];
+    if (beta != 0) transpose(c, ldc, m, n, t, m);
     gemm_blocked(kernel, narrow, mr, nr, !transpose_b, !transpose_a, n, m, k, b, ldb, a, lda, beta, t, m);
-    for (ptrdiff_t i = 0; i < m; i++)
-        for (ptrdiff_t j = 0; j < n; j++) c[i * ldc + j] = t[j * m + i];
+    transpose(t, m, n, m, c, ldc);
 }
 
 void gemm_fixed_order(fixed_order_isa isa, int transpose_a, int transpose_b, ptrdiff_t m, ptrdiff_t n,

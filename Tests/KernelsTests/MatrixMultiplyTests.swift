@@ -66,7 +66,7 @@ final class MatrixMultiplyTests: XCTestCase {
         let features = processorFeatures()
         let sets = [fixed_order_scalar] + (features.avx2FMA ? [fixed_order_avx2] : []) + (features.avx512 ? [fixed_order_avx512] : [])
         var random = RandomSource(seed: 3)
-        for (m, k, n) in [(1, 1, 1), (7, 3, 17), (13, 257, 33), (100, 513, 40), (9, 20, 1100), (64, 256, 256), (256, 16, 2), (300, 40, 7), (16, 256, 1)] {
+        for (m, k, n) in [(1, 1, 1), (7, 3, 17), (13, 257, 33), (100, 513, 40), (9, 20, 1100), (64, 256, 256), (256, 16, 2), (300, 40, 7), (16, 256, 1), (19, 45, 53), (40, 17, 24)] {
             for (ta, tb) in [(false, false), (true, false), (false, true), (true, true)] {
                 for beta: Float in [0, 1, 0.5] {
                     let a = Tensor.uniform(shape: ta ? [k, m] : [m, k], low: -1, high: 1, using: &random).scalars
