@@ -78,6 +78,25 @@ static void transpose(const float *src, ptrdiff_t lds, ptrdiff_t rows, ptrdiff_t
         for (ptrdiff_t c = 0; c < columns; c++) dst[c * ldd + r] = src[r * lds + c];
 }
 
+/// dst[p·width + j] = src[p·lds + j] for p < rows, j < width (a multiple of 8): 8 floats a
+/// move, the row a few ahead asked for early (the rows of a large B are far apart in memory).
+#if defined(__x86_64__)
+__attribute__((target("avx")))
+#endif
+static void copy_rows(const float *src, ptrdiff_t lds, ptrdiff_t rows, int width, float *dst) {
+    for (ptrdiff_t p = 0; p < rows; p++, dst += width) {
+        const float *row = src + p * lds;
+        if (p + 4 < rows) {
+            for (int j = 0; j < width; j += 16) __builtin_prefetch(row + 4 * lds + j);
+        }
+#if defined(__x86_64__)
+        for (int j = 0; j < width; j += 8) _mm256_storeu_ps(dst + j, _mm256_loadu_ps(row + j));
+#else
+        for (int j = 0; j < width; j++) dst[j] = row[j];
+#endif
+    }
+}
+
 /// op(A)[rows, depth] as panels of `mr` rows: panel[p][r], zero past the last row. Inlined where
 /// `mr` is a constant, so that a whole panel's rows copy without a loop.
 static inline __attribute__((always_inline)) void pack_a(const float *a, ptrdiff_t lda, int transposed,
@@ -117,9 +136,13 @@ static inline __attribute__((always_inline)) void pack_b(const float *b, ptrdiff
                     for (ptrdiff_t j = width; j < nr; j++) out[p * nr + j] = 0;
         } else {
             const float *row = b + p0 * ldb + column0 + panel;
-            for (ptrdiff_t p = 0; p < depth; p++) {
-                for (ptrdiff_t j = 0; j < width; j++) out[p * nr + j] = row[p * ldb + j];
-                for (ptrdiff_t j = width; j < nr; j++) out[p * nr + j] = 0;
+            if (width == nr) {
+                copy_rows(row, ldb, depth, nr, out);
+            } else {
+                for (ptrdiff_t p = 0; p < depth; p++) {
+                    for (ptrdiff_t j = 0; j < width; j++) out[p * nr + j] = row[p * ldb + j];
+                    for (ptrdiff_t j = width; j < nr; j++) out[p * nr + j] = 0;
+                }
             }
         }
         out += nr * depth;
@@ -309,7 +332,7 @@ void gemm_fixed_order(fixed_order_isa isa, int transpose_a, int transpose_b, ptr
     switch (k > 0 ? isa : fixed_order_scalar) {
 #if defined(__x86_64__)
     case fixed_order_avx512:
-        if (2 * n <= AVX512_NR && m >= 2 * n)
+        if (2 * n < AVX512_NR && m >= 2 * n)
             gemm_narrow(tile_avx512, tile_avx512_narrow, AVX512_MR, AVX512_NR, transpose_a, transpose_b, m, n, k,
                         a, lda, b, ldb, beta, c, ldc);
         else
@@ -317,7 +340,7 @@ void gemm_fixed_order(fixed_order_isa isa, int transpose_a, int transpose_b, ptr
                          a, lda, b, ldb, beta, c, ldc);
         return;
     case fixed_order_avx2:
-        if (2 * n <= AVX2_NR && m >= 2 * n)
+        if (2 * n < AVX2_NR && m >= 2 * n)
             gemm_narrow(tile_avx2, tile_avx2_narrow, AVX2_MR, AVX2_NR, transpose_a, transpose_b, m, n, k, a, lda,
                         b, ldb, beta, c, ldc);
         else
