@@ -90,7 +90,7 @@ public func gemm(_ transposeA: Bool, _ transposeB: Bool, _ m: Int, _ n: Int, _ k
         // The portable kernels give every element the same bits in any block, so a wide product
         // is cut into column blocks: each thread then packs only its own part of B.
         let parts = min(loopThreads, (n + 15) / 16)
-        DispatchQueue.concurrentPerform(iterations: parts) { part in
+        parallelFor(parts) { part in
             operands.multiply(rows: 0..<m, columns: n * part / parts / 16 * 16..<(part == parts - 1 ? n : n * (part + 1) / parts / 16 * 16))
         }
         return
@@ -101,7 +101,7 @@ public func gemm(_ transposeA: Bool, _ transposeB: Bool, _ m: Int, _ n: Int, _ k
         return
     }
     let bounds = (0...parts).map { min(m, (m * $0 / parts + rowBlock / 2) / rowBlock * rowBlock) }
-    DispatchQueue.concurrentPerform(iterations: parts) { part in
+    parallelFor(parts) { part in
         operands.multiply(rows: bounds[part]..<(part == parts - 1 ? m : bounds[part + 1]))
     }
 }

@@ -1,5 +1,11 @@
+import CMicroKernels
 import Dispatch
 import Synchronization
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// Threads the lab's products, convolutions and slices use (`setMatrixThreads`).
 nonisolated(unsafe) var loopThreads = 1
@@ -27,7 +33,7 @@ public func forEachSlice(_ count: Int, minimumSlice: Int, _ body: (Range<Int>) -
     let kernels = activeProductKernels
     withoutActuallyEscaping(body) { body in
         let task = SliceTask(body: body)
-        DispatchQueue.concurrentPerform(iterations: slices) { slice in
+        parallelFor(slices) { slice in
             withProductKernels(kernels) { task.body(count * slice / slices..<count * (slice + 1) / slices) }
         }
     }
@@ -60,7 +66,7 @@ public func forEachJob<Result>(_ count: Int, threads: Int, _ job: (Int) throws -
     try withoutActuallyEscaping(job) { job in
         try withoutActuallyEscaping(completed) { completed in
             let work = JobWork(job: job, completed: completed)
-            DispatchQueue.concurrentPerform(iterations: workers) { _ in
+            parallelFor(workers) { _ in
                 while let index = queue.next() {
                     do {
                         let result = try withProductKernels(kernels) { try work.job(index) }
@@ -106,4 +112,155 @@ private final class JobQueue: @unchecked Sendable {
     }
 
     func fail(_ error: Error) { state.withLock { if $0.error == nil { $0.error = error } } }
+}
+
+/// Runs `body(0)`, …, `body(count − 1)` at the same time: `body(0)` on this thread, the others on
+/// the lab's worker threads, and returns when all have returned. A call made inside a running
+/// body, or while another thread is using the workers, runs its bodies here, one after another
+/// (every caller's numbers are the same however its calls are spread). The workers wait for the
+/// next call spinning for a while before they sleep: the products and loops of a training step
+/// come microseconds apart, and waking a sleeping thread costs more than most of them take
+/// (`DispatchQueue.concurrentPerform` woke one for every call).
+public func parallelFor(_ count: Int, _ body: (Int) -> Void) {
+    if count <= 1 {
+        if count == 1 { body(0) }
+        return
+    }
+    if !WorkerPool.shared.run(count, body) {
+        for index in 0..<count { body(index) }
+    }
+}
+
+/// The lab's worker threads (made when first needed, as many as the widest call asked for, less
+/// one: the caller runs a share too). One call at a time; a call is published as a new
+/// generation with its width, every worker below the width runs its index once and checks in,
+/// and the caller waits for those check-ins before it returns (so the body outlives every use).
+final class WorkerPool: @unchecked Sendable {
+    static let shared = WorkerPool()
+
+    /// Spinning this long (nanoseconds) for the next call or for the workers to finish, then sleeping.
+    private static let spinNanoseconds: UInt64 = 200_000
+
+    private let inUse = Atomic<Bool>(false)
+    /// generation << 16 | width of the current call.
+    private let published = Atomic<Int>(0)
+    private let checkedIn = Atomic<Int>(0)
+    private let sleepingWorkers = Atomic<Int>(0)
+    private let callerSleeping = Atomic<Bool>(false)
+    private let mutex: UnsafeMutablePointer<pthread_mutex_t>
+    private let workCondition: UnsafeMutablePointer<pthread_cond_t>
+    private let doneCondition: UnsafeMutablePointer<pthread_cond_t>
+    /// The body of the current call; written only while no worker of the previous call runs.
+    private nonisolated(unsafe) var body: ((Int) -> Void)?
+    private var workers = 0
+
+    private init() {
+        mutex = .allocate(capacity: 1)
+        workCondition = .allocate(capacity: 1)
+        doneCondition = .allocate(capacity: 1)
+        pthread_mutex_init(mutex, nil)
+        pthread_cond_init(workCondition, nil)
+        pthread_cond_init(doneCondition, nil)
+    }
+
+    /// Runs the call on the workers, or returns false when they are taken (the caller then runs it).
+    func run(_ count: Int, _ body: (Int) -> Void) -> Bool {
+        guard count < 1 << 16, inUse.compareExchange(expected: false, desired: true, ordering: .acquiring).exchanged else {
+            return false
+        }
+        defer { inUse.store(false, ordering: .releasing) }
+        while workers < count - 1 { startWorker(index: workers + 1) }
+        withoutActuallyEscaping(body) { body in
+            self.body = body
+            checkedIn.store(0, ordering: .relaxed)
+            let generation = (published.load(ordering: .relaxed) >> 16) + 1
+            published.store(generation << 16 | count, ordering: .sequentiallyConsistent)
+            if sleepingWorkers.load(ordering: .sequentiallyConsistent) > 0 {
+                pthread_mutex_lock(mutex)
+                pthread_cond_broadcast(workCondition)
+                pthread_mutex_unlock(mutex)
+            }
+            body(0)
+            waitForCheckIns(count - 1)
+            self.body = nil
+        }
+        return true
+    }
+
+    private func waitForCheckIns(_ expected: Int) {
+        let start = DispatchTime.now().uptimeNanoseconds
+        var spins = 0
+        while checkedIn.load(ordering: .acquiring) < expected {
+            cpu_relax()
+            spins += 1
+            if spins & 63 == 0 && DispatchTime.now().uptimeNanoseconds - start > Self.spinNanoseconds {
+                pthread_mutex_lock(mutex)
+                callerSleeping.store(true, ordering: .sequentiallyConsistent)
+                while checkedIn.load(ordering: .sequentiallyConsistent) < expected { pthread_cond_wait(doneCondition, mutex) }
+                callerSleeping.store(false, ordering: .relaxed)
+                pthread_mutex_unlock(mutex)
+                return
+            }
+        }
+    }
+
+    private func startWorker(index: Int) {
+        let context = Unmanaged.passRetained(WorkerContext(pool: self, index: index)).toOpaque()
+        var thread = pthread_t()
+        let status = pthread_create(&thread, nil, { context in
+            let worker = Unmanaged<WorkerContext>.fromOpaque(context!).takeRetainedValue()
+            worker.pool.work(index: worker.index)
+            return nil
+        }, context)
+        if status != 0 { fatalError("cannot start a worker thread (error \(status))") }
+        pthread_detach(thread)
+        workers += 1
+    }
+
+    /// A worker's life: wait for a generation it has not seen, run its index if the call is wide
+    /// enough, check in; forever.
+    private func work(index: Int) {
+        var seen = 0
+        while true {
+            let state = nextCall(after: seen)
+            seen = state >> 16
+            guard index < state & 0xFFFF else { continue }
+            body!(index)
+            checkedIn.add(1, ordering: .sequentiallyConsistent)
+            if callerSleeping.load(ordering: .sequentiallyConsistent) {
+                pthread_mutex_lock(mutex)
+                pthread_cond_signal(doneCondition)
+                pthread_mutex_unlock(mutex)
+            }
+        }
+    }
+
+    private func nextCall(after seen: Int) -> Int {
+        let start = DispatchTime.now().uptimeNanoseconds
+        var spins = 0
+        while true {
+            let state = published.load(ordering: .acquiring)
+            if state >> 16 != seen { return state }
+            cpu_relax()
+            spins += 1
+            if spins & 63 == 0 && DispatchTime.now().uptimeNanoseconds - start > Self.spinNanoseconds { break }
+        }
+        pthread_mutex_lock(mutex)
+        sleepingWorkers.add(1, ordering: .sequentiallyConsistent)
+        var state = published.load(ordering: .sequentiallyConsistent)
+        while state >> 16 == seen {
+            pthread_cond_wait(workCondition, mutex)
+            state = published.load(ordering: .sequentiallyConsistent)
+        }
+        sleepingWorkers.subtract(1, ordering: .sequentiallyConsistent)
+        pthread_mutex_unlock(mutex)
+        return state
+    }
+}
+
+private final class WorkerContext {
+    let pool: WorkerPool
+    let index: Int
+
+    init(pool: WorkerPool, index: Int) { (self.pool, self.index) = (pool, index) }
 }

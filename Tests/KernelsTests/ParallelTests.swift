@@ -104,4 +104,35 @@ final class ParallelTests: XCTestCase {
         }
         XCTAssertLessThan(completed, 100, "jobs went on starting after the failure")
     }
+
+    /// `parallelFor` runs every index once, at the same time: through the spinning workers, after
+    /// they have gone to sleep, with a body that outlasts the caller's spin, nested (the inner
+    /// call runs on its caller's thread), and from two threads at once (one gets the workers).
+    func testParallelForRunsEveryIndexOnceInEveryWay() {
+        @Sendable func check(_ width: Int, pause: UInt32 = 0, nested: Bool = false, line: UInt = #line) {
+            let counts = UnsafeMutablePointer<Int>.allocate(capacity: width * 4)
+            counts.initialize(repeating: 0, count: width * 4)
+            defer { counts.deallocate() }
+            let shared = SharedPointer(base: counts)
+            parallelFor(width) { index in
+                if pause > 0 && index == width - 1 { usleep(pause) }
+                shared.base[index] += 1
+                if nested { parallelFor(3) { inner in shared.base[width + index * 3 + inner] += 1 } }
+            }
+            XCTAssertEqual(Array(UnsafeBufferPointer(start: counts, count: width)), Array(repeating: 1, count: width), line: line)
+            if nested {
+                XCTAssertEqual(Array(UnsafeBufferPointer(start: counts + width, count: width * 3)), Array(repeating: 1, count: width * 3), line: line)
+            }
+        }
+        for _ in 0..<2_000 { for width in 0...4 { check(width) } }
+        usleep(5_000)  // the workers are asleep now
+        check(2)
+        check(3, pause: 5_000)  // the caller sleeps until the last worker checks in
+        check(2, nested: true)
+        let group = DispatchGroup()
+        for _ in 0..<2 {
+            DispatchQueue.global().async(group: group) { for _ in 0..<500 { check(2); check(3) } }
+        }
+        group.wait()
+    }
 }

@@ -32,4 +32,12 @@ void gemm_fixed_order(fixed_order_isa isa, int transpose_a, int transpose_b,
                       const float *a, ptrdiff_t lda, const float *b, ptrdiff_t ldb,
                       float beta, float *c, ptrdiff_t ldc);
 
+/// A hint to the CPU that this thread is waiting in a loop (x86's PAUSE): less power, and the
+/// loop's end is not mispredicted when the awaited value arrives.
+static inline void cpu_relax(void) {
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#endif
+}
+
 #endif
