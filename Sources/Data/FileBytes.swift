@@ -47,3 +47,24 @@ func gunzip(_ compressed: [UInt8], path: String) throws -> [UInt8] {
     }
     return output
 }
+
+/// `bytes` as one gzip member (deflate, level 6), as `gzip` and Python's `gzip.open` read it.
+func gzipped(_ bytes: [UInt8]) -> [UInt8] {
+    var stream = z_stream()
+    guard deflateInit2_(&stream, 6, Z_DEFLATED, 16 + MAX_WBITS, 8, Z_DEFAULT_STRATEGY, ZLIB_VERSION,
+                        Int32(MemoryLayout<z_stream>.size)) == Z_OK else { fatalError("zlib could not start deflating") }
+    defer { deflateEnd(&stream) }
+    var output = [UInt8](repeating: 0, count: Int(deflateBound(&stream, uLong(bytes.count))) + 32)
+    let status = bytes.withUnsafeBufferPointer { input in
+        output.withUnsafeMutableBufferPointer { target -> Int32 in
+            stream.next_in = UnsafeMutablePointer(mutating: input.baseAddress)
+            stream.avail_in = UInt32(input.count)
+            stream.next_out = target.baseAddress
+            stream.avail_out = UInt32(target.count)
+            return deflate(&stream, Z_FINISH)
+        }
+    }
+    // The output buffer holds deflateBound's worst case, so one call always finishes.
+    guard status == Z_STREAM_END else { fatalError("zlib could not finish deflating (status \(status))") }
+    return Array(output[0..<Int(stream.total_out)])
+}

@@ -18,11 +18,45 @@ extension ImageSet {
     /// The images as an MNIST-style IDX file (grey: `*-idx3-ubyte`, count, rows, columns; colour:
     /// `*-idx4-ubyte`, count, rows, columns, 3; then the pixels as `pixelBytes()` makes them), which
     /// `ImageSource.idx` reads back. Written atomically: a temporary file in the same folder, then a rename.
+    /// A path ending in `.gz` gets the file gzip-compressed.
     public func writeIDX(to path: String) throws {
         guard channels == 1 || channels == 3 else {
             throw DataError("\(path): IDX image files hold grey or RGB images; these have \(channels) channels")
         }
-        let data = IDX.encoded(dimensions: channels == 1 ? [count, height, width] : [count, height, width, 3], values: pixelBytes())
+        try IDX.write(idxData(gzipped: path.hasSuffix(".gz")), to: path)
+    }
+
+    /// The labels as an MNIST-style IDX label file (`*-labels-idx1-ubyte`: count, then a byte a
+    /// label), gzip-compressed when the path ends in `.gz`; written atomically.
+    public func writeLabelsIDX(to path: String) throws {
+        guard labels?.allSatisfy({ (0...255).contains($0) }) == true else {
+            throw DataError("\(path): these images have no labels of 0 to 255 to write")
+        }
+        try IDX.write(labelsIDXData(gzipped: path.hasSuffix(".gz")), to: path)
+    }
+
+    /// The bytes `writeIDX` writes (grey or RGB images only).
+    public func idxData(gzipped: Bool) -> Data {
+        precondition(channels == 1 || channels == 3, "IDX image files hold grey or RGB images, not \(channels) channels")
+        let encoded = IDX.encoded(dimensions: channels == 1 ? [count, height, width] : [count, height, width, 3], values: pixelBytes())
+        return gzipped ? Data.gzipping(encoded) : encoded
+    }
+
+    /// The bytes `writeLabelsIDX` writes (labels of 0 to 255 only).
+    public func labelsIDXData(gzipped: Bool) -> Data {
+        let labels = self.labels ?? []
+        precondition(labels.count == count && labels.allSatisfy { (0...255).contains($0) }, "IDX label files hold a label of 0 to 255 an image")
+        let encoded = IDX.encoded(dimensions: [labels.count], values: labels.map { UInt8($0) })
+        return gzipped ? Data.gzipping(encoded) : encoded
+    }
+}
+
+private extension Data {
+    static func gzipping(_ data: Data) -> Data { Data(gzipped([UInt8](data))) }
+}
+
+extension IDX {
+    static func write(_ data: Data, to path: String) throws {
         do {
             try data.write(to: URL(fileURLWithPath: path), options: .atomic)
         } catch {

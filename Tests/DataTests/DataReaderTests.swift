@@ -18,26 +18,6 @@ func idxBytes(_ dimensions: [Int], _ values: [UInt8]) -> [UInt8] {
         + dimensions.flatMap { d in (0..<4).map { UInt8(truncatingIfNeeded: d >> (8 * (3 - $0))) } } + values
 }
 
-/// `bytes` gzip-compressed (zlib's gzip wrapper).
-func gzipped(_ bytes: [UInt8]) -> [UInt8] {
-    var stream = z_stream()
-    deflateInit2_(&stream, 6, Z_DEFLATED, 16 + MAX_WBITS, 8, Z_DEFAULT_STRATEGY, ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size))
-    defer { deflateEnd(&stream) }
-    var output = [UInt8](repeating: 0, count: bytes.count + 1024)
-    var input = bytes
-    let written = input.withUnsafeMutableBufferPointer { inputBuffer in
-        output.withUnsafeMutableBufferPointer { outputBuffer -> Int in
-            stream.next_in = inputBuffer.baseAddress
-            stream.avail_in = UInt32(inputBuffer.count)
-            stream.next_out = outputBuffer.baseAddress
-            stream.avail_out = UInt32(outputBuffer.count)
-            deflate(&stream, Z_FINISH)
-            return outputBuffer.count - Int(stream.avail_out)
-        }
-    }
-    return Array(output[0..<written])
-}
-
 func write(_ bytes: [UInt8], to path: String) {
     _ = FileManager.default.createFile(atPath: path, contents: Data(bytes))
 }

@@ -53,6 +53,26 @@ final class IDXWriterTests: XCTestCase {
         for (value, back) in zip(images.scalars, read.images.scalars) { XCTAssertEqual(value, back, accuracy: 0.5 / 127.5 + 1e-6) }
     }
 
+    /// A name ending in .gz gets a gzip file (as MNIST's and Fashion-MNIST's come), labels an idx1
+    /// file beside it; both read back as the set they came from.
+    func testCompressedImagesAndLabelsReadBack() throws {
+        let folder = scratchFolder()
+        let bytes: [UInt8] = (0..<48).map { (index: Int) -> UInt8 in UInt8(index * 37 % 256) }
+        let set = bytes.withUnsafeBufferPointer { ImageSet.fromBytes($0, count: 4, channels: 3, height: 2, width: 2, labels: [0, 9, 3, 255], source: "test") }
+        let (images, labels) = (folder + "/set-images-idx4-ubyte.gz", folder + "/set-labels-idx1-ubyte.gz")
+        try set.writeIDX(to: images)
+        try set.writeLabelsIDX(to: labels)
+        XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: images)).prefix(2), Data([0x1f, 0x8b]))
+        let read = try ImageSource.idx(images: images, labels: labels).load()
+        XCTAssertEqual(read.pixelBytes(), bytes)
+        XCTAssertEqual(read.labels, [0, 9, 3, 255])
+        XCTAssertEqual(set.idxData(gzipped: false), Data(try fileBytes(images)))
+        let unlabelled = ImageSet(images: Tensor(shape: [1, 1, 2, 2]), labels: nil, source: "test")
+        XCTAssertThrowsError(try unlabelled.writeLabelsIDX(to: folder + "/none-labels-idx1-ubyte")) { error in
+            XCTAssertEqual((error as? DataError)?.message, folder + "/none-labels-idx1-ubyte: these images have no labels of 0 to 255 to write")
+        }
+    }
+
     func testWriterRefusesOtherChannelCountsAndSaysWhyItCannotWrite() {
         let two = ImageSet(images: Tensor(shape: [1, 2, 2, 2]), labels: nil, source: "test")
         XCTAssertThrowsError(try two.writeIDX(to: scratchFolder() + "/two")) { error in

@@ -1,3 +1,4 @@
+import Data
 import Foundation
 import GAN
 import Kernels
@@ -79,11 +80,13 @@ final class PyTorchExportPeerTests: XCTestCase {
         var random = RandomSource(seed: 5)
         let rows = (0..<128).map { _ in ((0..<784).map { _ in String(random.index(below: 256)) } + [String(random.index(below: 10))]).joined(separator: ",") }
         try Data(rows.joined(separator: "\n").utf8).write(to: URL(fileURLWithPath: folder + "/digits.csv"))
-        for (lesson, stage, inputSize) in [(6, "class", 100), (8, "conditional", 110)] {
+        // Lesson 8's colour stage trains on the shapes the export writes beside train.py (its default data).
+        for (lesson, stage, inputSize) in [(6, "class", 100), (8, "conditional", 110), (8, "colour", 100)] {
             let out = folder + "/\(lesson)-\(stage)"
             _ = try exportToPyTorch(PyTorchExportRequest(lesson: try lessonPath(lesson), stage: stage, folder: out + "/export"))
+            let data = stage == "colour" ? [] : ["--data", folder + "/digits.csv"]
             let (status, output) = try run(python, ["train.py", "--steps", "3", "--log-every", "1", "--sample-every", "3", "--device", "cpu",
-                                                    "--data", folder + "/digits.csv", "--out", out + "/run"], in: out + "/export")
+                                                    "--out", out + "/run"] + data, in: out + "/export")
             XCTAssertEqual(status, 0, output)
             XCTAssertTrue(output.contains("step 1: D loss") && output.contains("step 3: D loss"), output)
             print("lesson \(lesson) stage \(stage) from scratch, 3 steps in PyTorch:", output.split(separator: "\n").joined(separator: "; "))
@@ -95,6 +98,19 @@ final class PyTorchExportPeerTests: XCTestCase {
             XCTAssertEqual(trained.architecture.inputSize, inputSize)
             XCTAssertEqual(trained.classes, inputSize - 100)
         }
+        // train.py reads the shapes as the lab has them: one image of every class, pixel for pixel.
+        let script = "from train import load_images; from labfiles import save_tensors; "
+            + "x, y = load_images('shapes-images-idx4-ubyte.gz'); save_tensors('picked.safetensors', {'images': x[::500], 'labels': y[::500]})"
+        let (status, output) = try run(python, ["-c", script], in: folder + "/8-colour/export")
+        XCTAssertEqual(status, 0, output)
+        let picked = try SafeTensors(contentsOf: URL(fileURLWithPath: folder + "/8-colour/export/picked.safetensors"))
+        let shapes = ShapesSet.images().images.scalars, plane = 3 * 64 * 64
+        var expected: [Float] = []
+        for shape in 0..<10 { expected += shapes[shape * 500 * plane..<(shape * 500 + 1) * plane] }
+        XCTAssertEqual(picked["images"]?.shape, [10, 3, 64, 64])
+        XCTAssertEqual(picked["images"]?.scalars, expected)
+        XCTAssertEqual(picked.integerTensors.first { $0.name == "labels" }?.values, (0..<10).map { Int64($0) })
+
         // Back in the lab, the conditional generator PyTorch trained is asked for a class.
         var request = SampleRequest(checkpoint: folder + "/8-conditional/run/generator.safetensors", count: 4, seed: 1, folder: folder + "/sevens")
         request.label = 7

@@ -347,6 +347,32 @@ final class PyTorchExportTests: XCTestCase {
         XCTAssertTrue(result.lines(folder: request.folder).contains { $0.contains("train.py: trains from scratch") })
     }
 
+    /// The shapes are drawn by the lab, not read from a file: the export writes them beside train.py
+    /// (images and classes as gzip IDX files), and train.py reads them by default.
+    func testExportOfAShapesStageWritesTheShapesForTrainPy() throws {
+        let folder = temporaryFolder()
+        let result = try exportToPyTorch(PyTorchExportRequest(lesson: try lessonPath(8), stage: "colour", folder: folder + "/out"))
+        XCTAssertEqual(Set(result.files), ["models.py", "labfiles.py", "sample.py", "README.md", "weights.safetensors", "train.py",
+                                           "optimizer.safetensors", "shapes-images-idx4-ubyte.gz", "shapes-labels-idx1-ubyte.gz",
+                                           "noise.safetensors", "lab-samples.safetensors"])
+        XCTAssertTrue(result.hasOptimizers && !result.withoutTrainPy)
+        let written = try ImageSource.idx(images: folder + "/out/shapes-images-idx4-ubyte.gz",
+                                          labels: folder + "/out/shapes-labels-idx1-ubyte.gz").load()
+        let shapes = ShapesSet.images()
+        XCTAssertEqual(written.images.shape, [5_000, 3, 64, 64])
+        XCTAssertEqual(written.images.scalars, shapes.images.scalars)
+        XCTAssertEqual(written.labels, shapes.labels)
+        let train = try String(contentsOfFile: folder + "/out/train.py", encoding: .utf8)
+        XCTAssertTrue(train.contains(#"DEFAULT_DATA = os.path.join(HERE, "shapes-images-idx4-ubyte.gz")"#))
+        let readme = try String(contentsOfFile: folder + "/out/README.md", encoding: .utf8)
+        XCTAssertTrue(readme.contains("| `shapes-labels-idx1-ubyte.gz` | their classes (circle, square"), readme)
+        XCTAssertTrue(result.lines(folder: folder + "/out").contains { $0.contains("the lab's shapes and their classes, train.py's data") })
+        // Stages of the lab's own files point train.py at them.
+        _ = try exportToPyTorch(PyTorchExportRequest(lesson: try lessonPath(6), stage: "class", folder: folder + "/digits"))
+        let digits = try String(contentsOfFile: folder + "/digits/train.py", encoding: .utf8)
+        XCTAssertTrue(digits.contains(#"DEFAULT_DATA = os.path.join(HERE, "/"#), "an absolute path: os.path.join keeps it")
+    }
+
     /// Lesson 1's toy GAN on points: models.py, weights, noise, the lab's points and sample.py; no train.py, and it says why.
     func testExportOfAToyStageBeforeTraining() throws {
         let folder = temporaryFolder()

@@ -70,6 +70,8 @@ public struct PyTorchExportResult {
                                               "  \(path("train.py")): continues the training (python train.py --steps N; torchrun --nproc_per_node=2 train.py …)"] : [])
             + (hasOptimizers && untrained ? ["  \(path("optimizer.safetensors")): the stage's settings, no optimiser state yet (train.py starts fresh optimisers at step 0)",
                                              "  \(path("train.py")): trains from scratch with the stage's recipe (python train.py --steps N; torchrun --nproc_per_node=2 train.py …)"] : [])
+            + (files.contains(ExportSource.shapesFiles.images)
+                ? ["  \(path(ExportSource.shapesFiles.images)), \(path(ExportSource.shapesFiles.labels)): the lab's shapes and their classes, train.py's data"] : [])
             + (withoutTrainPy ? ["  no train.py: it is only written for image stages (it reads image files; this stage's points are drawn in the lab)"] : [])
             + ["  \(path("noise.safetensors")), \(path("lab-samples.safetensors")): the noise, and the lab's \(outputName)\(hasDiscriminator ? " and logits" : "") of it",
                "  run: cd \(folder) && python sample.py   (compares PyTorch's \(outputName) with the lab's; see README.md)"]
@@ -120,6 +122,11 @@ public func exportToPyTorch(_ request: PyTorchExportRequest) throws -> PyTorchEx
         files.append(("train.py", Data(PyTorchFiles.train(defaultData: source.dataFile).utf8)))
         let settings = String(decoding: try JSONSerialization.data(withJSONObject: source.settings, options: [.sortedKeys]), as: UTF8.self)
         files.append(("optimizer.safetensors", SafeTensors(tensors: source.optimizerTensors, metadata: facts.merging(["settings": settings]) { first, _ in first }).encoded()))
+        if source.set == .shapes {
+            let shapes = try ImageSource.shapes.load()
+            files.append((ExportSource.shapesFiles.images, shapes.idxData(gzipped: true)))
+            files.append((ExportSource.shapesFiles.labels, shapes.labelsIDXData(gzipped: true)))
+        }
     }
     files.append(("noise.safetensors", SafeTensors(tensors: [("noise", noise)], metadata: noiseFacts).encoded()))
     files.append(("lab-samples.safetensors", SafeTensors(tensors: labOutputs, metadata: noiseFacts).encoded()))
@@ -255,15 +262,19 @@ struct ExportSource {
         classes == 0 || shape.count != 3 ? shape : [shape[0] + classes] + shape.dropFirst()
     }
 
-    /// Whether train.py and optimizer.safetensors are written: an image GAN with its stage's settings,
-    /// on a set train.py can read from a file (the shapes are drawn by the lab: there is no file to give it).
-    var writesTraining: Bool { self.set != nil && self.set != .shapes && !settings.isEmpty && discriminator != nil }
+    /// Whether train.py and optimizer.safetensors are written: an image GAN with its stage's settings.
+    var writesTraining: Bool { self.set != nil && !settings.isEmpty && discriminator != nil }
+
+    /// The lab's shapes are drawn, not read: train.py gets them as IDX files written beside it.
+    static let shapesFiles = (images: "shapes-images-idx4-ubyte.gz", labels: "shapes-labels-idx1-ubyte.gz")
 
     /// What the generator makes, as lab-samples.safetensors and sample.py name it.
     var outputName: String { generator.outputShape.count == 3 ? "images" : "samples" }
 
-    /// The file the lab reads the stage's images from (train.py's default), as an absolute path.
+    /// The file the lab reads the stage's images from (train.py's default), as an absolute path; for
+    /// the shapes, the file written beside train.py (a name in the folder).
     var dataFile: String {
+        if set == .shapes { return Self.shapesFiles.images }
         if set == .fashionMNIST { return (ImageSource.fashionMNISTFolder as NSString).appendingPathComponent("train-images-idx3-ubyte.gz") }
         let folder = URL(fileURLWithPath: ImageDataView.dataFolder).standardizedFileURL.path
         return ImageSource.fullMNIST(in: folder)?.images ?? (folder as NSString).appendingPathComponent("mnist_5k.csv.gz")

@@ -1,4 +1,5 @@
 import Foundation
+import Data
 import GAN
 
 extension PyTorchFiles {
@@ -15,14 +16,19 @@ extension PyTorchFiles {
         labels = torch.arange(16) % CLASSES   # the classes asked for
         images = networks.generator(sample_noise(16, one_hot=torch.nn.functional.one_hot(labels, CLASSES).float()))
         """
+        let shapesRows = source.set != .shapes ? "" : """
+        | `\(ExportSource.shapesFiles.images)` | the lab's 5,000 shapes (64×64 RGB, drawn from their fixed seed), IDX as MNIST's with a fourth dimension of 3: train.py's data |
+        | `\(ExportSource.shapesFiles.labels)` | their classes (\(ShapesSet.classNames.joined(separator: ", "))) |
+
+        """
         let optimizer = !source.writesTraining ? "" : source.untrained ? """
         | `optimizer.safetensors` | the stage's settings in its metadata (`settings`), and no optimiser state yet: train.py starts fresh optimisers at step 0 |
         | `train.py` | trains the networks from scratch with the stage's recipe, read from those settings |
-
+        \(shapesRows)
         """ : """
         | `optimizer.safetensors` | both optimisers' state under the lab's names (`generator_optimizer.generator.0.weight.exp_avg`, …, `generator_optimizer.step`); the stage's settings in its metadata (`settings`) |
         | `train.py` | continues the training with the stage's recipe, read from those settings |
-
+        \(shapesRows)
         """
         let noTrain = source.untrained && !source.writesTraining ? """
         There is no `train.py`: it is only written for image stages. It reads the lab's image files,

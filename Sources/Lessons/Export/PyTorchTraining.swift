@@ -3,7 +3,8 @@ import Foundation
 extension PyTorchFiles {
     /// train.py: the lab's training step in PyTorch, read from the stage's settings at run time
     /// (optimizer.safetensors' metadata), so that one text serves every stage. `defaultData` is the
-    /// data file the lab itself reads for the stage's set.
+    /// data file the lab itself reads for the stage's set (absolute), or a file written beside
+    /// train.py (relative: the lab's shapes, which the lab draws instead of reading).
     static func train(defaultData: String) -> String {
         #"""
         """Continues the lab's training in PyTorch with the stage's own recipe, read from the settings in
@@ -42,7 +43,7 @@ extension PyTorchFiles {
         from models import CLASSES, DATA, GENERATOR_TEXT, NOISE, Networks, labelled, labels_of_noise, sample_noise
 
         HERE = os.path.dirname(os.path.abspath(__file__))
-        DEFAULT_DATA = "\#(defaultData)"
+        DEFAULT_DATA = os.path.join(HERE, "\#(defaultData)")  # a relative name is a file of this folder
 
 
         class KerasAdam(torch.optim.Optimizer):
@@ -146,6 +147,8 @@ extension PyTorchFiles {
             raw, in [-1, 1]; and their labels (the CSV's last column, or the IDX labels file beside the
             images, "…-labels-idx1-ubyte…"), or None."""
             data = read_file(path)
+            if ".csv" not in path and len(data) < 8:
+                raise SystemExit(f"train.py: {path} is too short for an IDX file ({len(data)} bytes)")
             if ".csv" in path:
                 rows = [line.split(b",") for line in data.splitlines() if line.strip()]
                 side = int(math.isqrt(len(rows[0]) - 1))
@@ -153,10 +156,18 @@ extension PyTorchFiles {
                 pixels = pixels.reshape(len(rows), 1, side, side)
                 labels = torch.tensor([int(row[side * side]) for row in rows])
             else:
-                count, height, width = struct.unpack(">III", data[4:16])
-                pixels = torch.frombuffer(bytearray(data[16:16 + count * height * width]), dtype=torch.uint8)
-                pixels = pixels.reshape(count, 1, height, width)
-                labels_path = path.replace("images-idx3", "labels-idx1")
+                # Grey images: count, rows, columns (idx3); colour: count, rows, columns, 3 (idx4, RGB per pixel).
+                dimensions = data[3]
+                if data[2] != 0x08 or dimensions not in (3, 4):
+                    raise SystemExit(f"train.py: {path} is not an IDX file of grey or RGB images (unsigned bytes, 3 or 4 dimensions)")
+                shape = struct.unpack(">" + "I" * dimensions, data[4:4 + 4 * dimensions])
+                start, size = 4 + 4 * dimensions, math.prod(shape)
+                if len(data) < start + size:
+                    raise SystemExit(f"train.py: {path} ends early ({len(data)} bytes; its header asks for {start + size})")
+                pixels = torch.frombuffer(bytearray(data[start:start + size]), dtype=torch.uint8)
+                pixels = pixels.reshape(shape[0], 1, shape[1], shape[2]) if dimensions == 3 else pixels.reshape(shape).permute(0, 3, 1, 2).contiguous()
+                count = shape[0]
+                labels_path = path.replace("images-idx3", "labels-idx1").replace("images-idx4", "labels-idx1")
                 labels = None
                 if labels_path != path and os.path.exists(labels_path):
                     labels = torch.frombuffer(bytearray(read_file(labels_path)[8:8 + count]), dtype=torch.uint8).long()
