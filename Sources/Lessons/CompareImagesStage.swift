@@ -164,6 +164,8 @@ enum CompareImagesStage: StageKind {
                 let judgeNoise = run.judgeNoise(count: judging.count, using: &noiseRandom)
                 var trajectory: [TrajectoryPoint] = []
                 var judgingSeconds = 0.0
+                // The last epoch's judgement is the run's final one too (one pass of the judge for both).
+                var finalJudgement: (scores: ImageScores, fidelity: LabelFidelity?)?
                 let runStart = Date()
                 do {
                     try run.loop.runEpochs(run.epochs, steps: run.stepsPerEpoch, console: console, afterEpoch: { epoch in
@@ -171,7 +173,14 @@ enum CompareImagesStage: StageKind {
                         let judgeStart = Date()
                         let means = run.loop.epochMeans[epoch - 1]
                         let number = run.trainer.configuration.loss.isCritic ? means.realScore - means.fakeScore : means.discriminatorLoss
-                        let distance = judging.scorer.score(run.generated(judgeNoise)).frechetFeatures
+                        let images = run.generated(judgeNoise)
+                        let distance: Double
+                        if epoch == run.epochs {
+                            let judgement = judging.score(images, asked: judgeNoise, trainer: run.trainer)
+                            (finalJudgement, distance) = (judgement, judgement.scores.frechetFeatures)
+                        } else {
+                            distance = judging.scorer.score(images).frechetFeatures
+                        }
                         trajectory.append(TrajectoryPoint(step: Double(epoch * run.stepsPerEpoch), discriminatorNumber: Double(number),
                                                           frechetDistance: distance))
                         judgingSeconds += Date().timeIntervalSince(judgeStart)
@@ -181,7 +190,7 @@ enum CompareImagesStage: StageKind {
                     throw TrainingInterrupted(outcome: StageOutcome())
                 }
                 let trainingSeconds = Date().timeIntervalSince(runStart) - judgingSeconds
-                let (scores, fidelity) = judging.score(run.generated(judgeNoise), asked: judgeNoise, trainer: run.trainer)
+                let (scores, fidelity) = finalJudgement ?? judging.score(run.generated(judgeNoise), asked: judgeNoise, trainer: run.trainer)
                 cells[index].scores.append(scores)
                 if let fidelity { cells[index].fidelity.append(fidelity.overall) }
                 cells[index].trajectories.append(trajectory)
