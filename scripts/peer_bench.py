@@ -32,7 +32,7 @@ Also printed: the analytic FLOPs of one dcgan-mnist step.
 `--json FILE` writes the peers' figures. `--ours FILE` reads the JSON of `gan-lab bench --json`
 ({"workloads": [{"name": ..., "median_ms": ..., "steps_per_second": ...}, ...]}) and prints one
 table: workload, ours ms, TF ms (variant), PyTorch ms (variant), the faster peer's ms divided
-by ours (above 1: ours is faster), and our step's products alone on OpenBLAS.
+by ours (above 1: ours is faster), and our step's products alone on its kernels.
 
 The script runs itself inside `.venv-peers/` (scripts/peer_env.py), installing torch and
 tensorflow there from PyPI if they are missing.
@@ -185,9 +185,9 @@ def print_side_by_side(summary, ours_path):
         alone_text = f"{alone:.3f}" if alone else "—"
         print(f"{name:<15} {mine_text:>9} {cells[0]:>28} {cells[1]:>28} {ratio:>10} {alone_text:>15}")
     print("peer/ours = the faster peer's median ms / ours (above 1: ours is faster)")
-    print("products alone = the step's matrix products and nothing else on OpenBLAS, the faster of its own "
-          "threads and the lab's row blocks (gan-lab bench): about the least a step can cost an engine built "
-          "on OpenBLAS")
+    print("products alone = the step's matrix products and nothing else, on the kernels the workload runs on "
+          "(gan-lab bench; dcgan-mnist's as im2col products on OpenBLAS, the faster of its own threads and the "
+          "lab's row blocks): about the least a step can cost an engine built on those kernels")
 
 
 # --------------------------------------------------------------------------------- main
