@@ -13,9 +13,9 @@ struct Export: ParsableCommand {
             + "Writes into the folder (created if missing): models.py (the networks as nn.Module classes, "
             + "state_dict names as the lab's), weights.safetensors (load_state_dict(strict=True)), noise.safetensors and "
             + "lab-samples.safetensors (noise and the lab's images or points of it), sample.py (makes them again in PyTorch and prints "
-            + "how far they are from the lab's), labfiles.py and README.md; for an image GAN also optimizer.safetensors "
+            + "how far they are from the lab's), labfiles.py and README.md; with a stage's settings also optimizer.safetensors "
             + "and train.py (continues a checkpoint's training with the stage's recipe, or starts a stage's from step 0 with fresh "
-            + "optimisers; under torchrun too). A stage on points gets no train.py: it reads image files.")
+            + "optimisers; under torchrun too; a toy stage's points it draws itself). Lesson 4's mixture stages get no train.py.")
 
     @Flag(name: .long, help: "Write PyTorch code and files (the only format so far).")
     var pytorch = false

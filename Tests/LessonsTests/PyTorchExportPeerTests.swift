@@ -117,6 +117,71 @@ final class PyTorchExportPeerTests: XCTestCase {
         XCTAssertEqual(try sampleImages(request).count, 4)
     }
 
+    /// The toy lessons' train.py: from a stage exported before training, it replays the lab's first
+    /// rounds (the same points and noise) and its losses follow the lab's; without --replay it draws
+    /// the stage's points itself, and runs under torchrun.
+    func testToyTrainFollowsTheLabsLossesAndDrawsItsOwnPoints() throws {
+        guard let python = Self.python else { throw XCTSkip("no .venv-peers/bin/python in the package (scripts/peer_env.py makes it)") }
+        let folder = temporaryFolder()
+        // Lesson 1 (Adam, alternating; its label noise is the trainer's own draw, so it is set to 0 here,
+        // as WGAN-GP's ε is left out of the image replays), lesson 2 (joint, 2-D noise), lesson 3
+        // (RMSProp with TensorFlow 1's ε, phases: every D and G step of a round on one batch, standardised).
+        for (lesson, stage, overrides) in [(1, "works", ["works.label-noise=0"]), (2, "gan-lab", []), (3, "standardized", [])] {
+            let out = folder + "/\(lesson)-\(stage)"
+            var request = PyTorchExportRequest(lesson: try lessonPath(lesson), stage: stage, folder: out + "/export")
+            request.overrides = overrides
+            _ = try exportToPyTorch(request)
+            let file = try Lesson(path: try lessonPath(lesson), overrides: overrides)
+            let plan = try XCTUnwrap(file.stages.first { $0.id == stage })
+            var random = plan.startingRandom(seed: file.seed)
+            let trainer = try TrainingSession.makeTrainer(plan.settings, using: &random)
+            let distribution = try plan.settings.toyDistribution()
+            var replay: [(name: String, tensor: Tensor)] = [], reals = 0, noises = 0, labLosses: [(Float, Float)] = []
+            for _ in 0..<3 {
+                var metrics = StepMetrics()
+                var recorded = false  // phases: one real batch and one noise batch serve the whole round
+                trainer.round(realBatch: { count, random in distribution.sample(count: count, using: &random) },
+                              into: &metrics, using: &random) { network, real, noise, update in
+                    defer { update() }
+                    if case .phases = trainer.configuration.schedule, recorded { return }
+                    recorded = true
+                    if network != .generator {
+                        replay.append(("real.\(reals)", real))
+                        reals += 1
+                    }
+                    replay.append(("noise.\(noises)", noise))
+                    noises += 1
+                }
+                labLosses.append((metrics.discriminatorLoss, metrics.generatorLoss))
+            }
+            try SafeTensors(tensors: replay).write(to: URL(fileURLWithPath: out + "/replay.safetensors"))
+            let (status, output) = try run(python, ["train.py", "--steps", "3", "--replay", out + "/replay.safetensors",
+                                                    "--losses", out + "/losses.safetensors", "--out", out + "/replayed"], in: out + "/export")
+            XCTAssertEqual(status, 0, output)
+            guard status == 0 else { continue }
+            let losses = try SafeTensors(contentsOf: URL(fileURLWithPath: out + "/losses.safetensors"))
+            let torchLosses = Array(zip(try XCTUnwrap(losses["discriminator_loss"]).scalars, try XCTUnwrap(losses["generator_loss"]).scalars))
+            let largest = zip(labLosses, torchLosses).map { max(abs($0.0 - $1.0), abs($0.1 - $1.1)) }.max() ?? .infinity
+            XCTAssertEqual(torchLosses.count, 3)
+            XCTAssertLessThanOrEqual(largest, 1e-3, "lesson \(lesson) \(stage): lab \(labLosses), PyTorch \(torchLosses)")
+            print("lesson \(lesson) stage \(stage): 3 rounds replayed, max |PyTorch − lab| over D and G losses \(largest); lab \(labLosses)")
+
+            // Its own points: samples in the data's units, and a checkpoint to continue from.
+            let (drawn, drawnOutput) = try run(python, ["train.py", "--steps", "4", "--log-every", "2", "--sample-every", "4", "--device", "cpu",
+                                                        "--out", out + "/run"], in: out + "/export")
+            XCTAssertEqual(drawn, 0, drawnOutput)
+            let samples = try String(contentsOfFile: out + "/run/samples-step-000004.csv", encoding: .utf8).split(separator: "\n")
+            XCTAssertEqual(samples.first, "x,y")
+            XCTAssertEqual(samples.count, 1 + 64, "one point for each noise vector of noise.safetensors")
+            XCTAssertTrue(FileManager.default.fileExists(atPath: out + "/run/weights.safetensors"))
+        }
+        let torchrun = (python as NSString).deletingLastPathComponent + "/torchrun"
+        let (status, output) = try run(torchrun, ["--nproc_per_node=2", "train.py", "--steps", "2", "--log-every", "1", "--device", "cpu",
+                                                        "--out", folder + "/1-works/ddp"], in: folder + "/1-works/export")
+        XCTAssertEqual(status, 0, output)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: folder + "/1-works/ddp/optimizer.safetensors"), output)
+    }
+
     /// train.py continues the lab's training: from a checkpoint written after two rounds, it replays
     /// the lab's next rounds (the same real batches and noise) and its losses follow the lab's.
     func testTrainFollowsTheLabsLosses() throws {

@@ -373,16 +373,23 @@ final class PyTorchExportTests: XCTestCase {
         XCTAssertTrue(digits.contains(#"DEFAULT_DATA = os.path.join(HERE, "/"#), "an absolute path: os.path.join keeps it")
     }
 
-    /// Lesson 1's toy GAN on points: models.py, weights, noise, the lab's points and sample.py; no train.py, and it says why.
+    /// Lesson 1's toy GAN on points: models.py, weights, noise, the lab's points and sample.py, and
+    /// train.py with the stage's settings (it draws the stage's points itself).
     func testExportOfAToyStageBeforeTraining() throws {
         let folder = temporaryFolder()
         var request = PyTorchExportRequest(lesson: try lessonPath(1), stage: "4", folder: folder + "/out")
         request.count = 5
         let result = try exportToPyTorch(request)
-        XCTAssertEqual(Set(result.files), ["models.py", "labfiles.py", "sample.py", "README.md", "weights.safetensors",
-                                           "noise.safetensors", "lab-samples.safetensors"])
-        XCTAssertTrue(result.untrained && !result.hasOptimizers && result.withoutTrainPy)
-        XCTAssertTrue(result.lines(folder: request.folder).contains { $0.contains("no train.py: it is only written for image stages") })
+        XCTAssertEqual(Set(result.files), ["models.py", "labfiles.py", "sample.py", "README.md", "weights.safetensors", "train.py",
+                                           "optimizer.safetensors", "noise.safetensors", "lab-samples.safetensors"])
+        XCTAssertTrue(result.untrained && result.hasOptimizers && !result.withoutTrainPy)
+        XCTAssertTrue(result.lines(folder: request.folder).contains { $0.contains("train.py: trains from scratch") })
+        let settings = try JSONDecoder().decode([String: String].self, from: Data(try XCTUnwrap(
+            try SafeTensors(contentsOf: URL(fileURLWithPath: request.folder + "/optimizer.safetensors")).metadata["settings"]).utf8))
+        XCTAssertEqual(settings["data"], "gaussian")
+        XCTAssertEqual(settings["data-std"], "0.5")
+        let train = try String(contentsOfFile: request.folder + "/train.py", encoding: .utf8)
+        XCTAssertTrue(train.contains("DEFAULT_DATA = None") && train.contains("class Points:"))
 
         let lesson = try Lesson(path: try lessonPath(1))
         let plan = lesson.stages[3]
@@ -403,7 +410,19 @@ final class PyTorchExportTests: XCTestCase {
         let sample = try String(contentsOfFile: request.folder + "/sample.py", encoding: .utf8)
         XCTAssertTrue(sample.contains("samples.csv") && !sample.contains("write_grid"))
         let readme = try String(contentsOfFile: request.folder + "/README.md", encoding: .utf8)
-        XCTAssertTrue(readme.contains("There is no `train.py`: it is only written for image stages"))
+        XCTAssertTrue(readme.contains("To train the networks from scratch"))
+
+        // A stage on a user's points: the points go beside train.py, its default data.
+        let points = folder + "/points.csv"
+        try Data("x,y\n1,2\n3,4.5\n-1,0\n".utf8).write(to: URL(fileURLWithPath: points))
+        var onPoints = PyTorchExportRequest(lesson: try lessonPath(1), stage: "4", folder: folder + "/points")
+        onPoints.overrides = ["works.data=points", "works.data-file=\(points)"]
+        let written = try exportToPyTorch(onPoints)
+        XCTAssertTrue(written.files.contains("points.csv"))
+        XCTAssertEqual(try String(contentsOfFile: folder + "/points/points.csv", encoding: .utf8), "x,y\n1,2\n3,4.5\n-1,0\n")
+        XCTAssertTrue(try String(contentsOfFile: folder + "/points/train.py", encoding: .utf8)
+            .contains(#"DEFAULT_DATA = os.path.join(HERE, "points.csv")"#))
+        XCTAssertTrue(try String(contentsOfFile: folder + "/points/README.md", encoding: .utf8).contains("| `points.csv` | the stage's points"))
     }
 
     /// Lesson 4's collapse stage: its networks with the lab's fixed scalings around them (Scale modules in models.py).
@@ -412,7 +431,9 @@ final class PyTorchExportTests: XCTestCase {
         var request = PyTorchExportRequest(lesson: try lessonPath(4), stage: "collapse", folder: folder + "/out")
         (request.count, request.seed, request.overrides) = (4, 2, ["mixture=grid"])
         let result = try exportToPyTorch(request)
-        XCTAssertTrue(result.withoutTrainPy && !result.files.contains("train.py"))
+        XCTAssertTrue(result.withoutTrainPy && !result.files.contains("train.py") && !result.files.contains("optimizer.safetensors"))
+        XCTAssertTrue(result.lines(folder: request.folder).contains { $0.contains("no train.py: lesson 4's mixture stages train through their own runs") })
+        XCTAssertTrue(try String(contentsOfFile: request.folder + "/README.md", encoding: .utf8).contains("There is no `train.py`: lesson 4's mixture stages"))
         let lesson = try Lesson(path: try lessonPath(4), overrides: request.overrides)
         let plan = try XCTUnwrap(lesson.stages.first { $0.id == "collapse" })
         var random = RandomSource(seed: stageSeed(2, plan.number))
@@ -493,10 +514,10 @@ nn.Module classes, state_dict names as the lab's), weights.safetensors
 (load_state_dict(strict=True)), noise.safetensors and lab-samples.safetensors
 (noise and the lab's images or points of it), sample.py (makes them again in
 PyTorch and prints how far they are from the lab's), labfiles.py and README.md;
-for an image GAN also optimizer.safetensors and train.py (continues a
+with a stage's settings also optimizer.safetensors and train.py (continues a
 checkpoint's training with the stage's recipe, or starts a stage's from step 0
-with fresh optimisers; under torchrun too). A stage on points gets no train.py:
-it reads image files.
+with fresh optimisers; under torchrun too; a toy stage's points it draws
+itself). Lesson 4's mixture stages get no train.py.
 
 USAGE: gan-lab export [--pytorch] [<lesson>] [--stage <stage>] [--checkpoint <file>] --out <folder> [--set <setting> ...] [--n <n>] [--seed <n>]
 

@@ -70,9 +70,10 @@ public struct PyTorchExportResult {
                                               "  \(path("train.py")): continues the training (python train.py --steps N; torchrun --nproc_per_node=2 train.py …)"] : [])
             + (hasOptimizers && untrained ? ["  \(path("optimizer.safetensors")): the stage's settings, no optimiser state yet (train.py starts fresh optimisers at step 0)",
                                              "  \(path("train.py")): trains from scratch with the stage's recipe (python train.py --steps N; torchrun --nproc_per_node=2 train.py …)"] : [])
+            + (files.contains(ExportSource.pointsFile) ? ["  \(path(ExportSource.pointsFile)): the stage's points, train.py's data"] : [])
             + (files.contains(ExportSource.shapesFiles.images)
                 ? ["  \(path(ExportSource.shapesFiles.images)), \(path(ExportSource.shapesFiles.labels)): the lab's shapes and their classes, train.py's data"] : [])
-            + (withoutTrainPy ? ["  no train.py: it is only written for image stages (it reads image files; this stage's points are drawn in the lab)"] : [])
+            + (withoutTrainPy ? ["  no train.py: lesson 4's mixture stages train through their own runs (fixed scalings, the mixtures' sampler), which train.py does not follow"] : [])
             + ["  \(path("noise.safetensors")), \(path("lab-samples.safetensors")): the noise, and the lab's \(outputName)\(hasDiscriminator ? " and logits" : "") of it",
                "  run: cd \(folder) && python sample.py   (compares PyTorch's \(outputName) with the lab's; see README.md)"]
     }
@@ -122,6 +123,13 @@ public func exportToPyTorch(_ request: PyTorchExportRequest) throws -> PyTorchEx
         files.append(("train.py", Data(PyTorchFiles.train(defaultData: source.dataFile).utf8)))
         let settings = String(decoding: try JSONSerialization.data(withJSONObject: source.settings, options: [.sortedKeys]), as: UTF8.self)
         files.append(("optimizer.safetensors", SafeTensors(tensors: source.optimizerTensors, metadata: facts.merging(["settings": settings]) { first, _ in first }).encoded()))
+        if source.isOnPoints && source.settings["data"] == "points", let path = source.settings["data-file"] {
+            // The lab read these points when it loaded the lesson: the file is there and well formed.
+            guard let points = FileManager.default.contents(atPath: path) else {
+                throw LessonError(["\(path): the stage's points cannot be read again (check the file); export the stage once it can"])
+            }
+            files.append((ExportSource.pointsFile, points))
+        }
         if source.set == .shapes {
             let shapes = try ImageSource.shapes.load()
             files.append((ExportSource.shapesFiles.images, shapes.idxData(gzipped: true)))
@@ -262,8 +270,15 @@ struct ExportSource {
         classes == 0 || shape.count != 3 ? shape : [shape[0] + classes] + shape.dropFirst()
     }
 
-    /// Whether train.py and optimizer.safetensors are written: an image GAN with its stage's settings.
-    var writesTraining: Bool { self.set != nil && !settings.isEmpty && discriminator != nil }
+    /// Whether train.py and optimizer.safetensors are written: a GAN with its stage's settings (an
+    /// image GAN, or a toy GAN whose points train.py draws as the lab does).
+    var writesTraining: Bool { !settings.isEmpty && discriminator != nil }
+
+    /// A toy GAN's points: drawn by train.py from the stage's distribution, or read from `points.csv`.
+    var isOnPoints: Bool { self.set == nil }
+
+    /// A user's points (`data: points`) are copied beside train.py under this name.
+    static let pointsFile = "points.csv"
 
     /// The lab's shapes are drawn, not read: train.py gets them as IDX files written beside it.
     static let shapesFiles = (images: "shapes-images-idx4-ubyte.gz", labels: "shapes-labels-idx1-ubyte.gz")
@@ -272,8 +287,10 @@ struct ExportSource {
     var outputName: String { generator.outputShape.count == 3 ? "images" : "samples" }
 
     /// The file the lab reads the stage's images from (train.py's default), as an absolute path; for
-    /// the shapes, the file written beside train.py (a name in the folder).
+    /// the shapes and a user's points, the file written beside train.py (a name in the folder); for
+    /// points train.py draws itself, none ("").
     var dataFile: String {
+        if isOnPoints { return settings["data"] == "points" ? Self.pointsFile : "" }
         if set == .shapes { return Self.shapesFiles.images }
         if set == .fashionMNIST { return (ImageSource.fashionMNISTFolder as NSString).appendingPathComponent("train-images-idx3-ubyte.gz") }
         let folder = URL(fileURLWithPath: ImageDataView.dataFolder).standardizedFileURL.path

@@ -16,7 +16,11 @@ extension PyTorchFiles {
         labels = torch.arange(16) % CLASSES   # the classes asked for
         images = networks.generator(sample_noise(16, one_hot=torch.nn.functional.one_hot(labels, CLASSES).float()))
         """
-        let shapesRows = source.set != .shapes ? "" : """
+        let pointsRows = source.settings["data"] != "points" || !source.isOnPoints ? "" : """
+        | `\(ExportSource.pointsFile)` | the stage's points (`\(source.settings["data-file"] ?? "")`), one x,y a row: train.py's data |
+
+        """
+        let shapesRows = source.set != .shapes ? pointsRows : """
         | `\(ExportSource.shapesFiles.images)` | the lab's 5,000 shapes (64×64 RGB, drawn from their fixed seed), IDX as MNIST's with a fourth dimension of 3: train.py's data |
         | `\(ExportSource.shapesFiles.labels)` | their classes (\(ShapesSet.classNames.joined(separator: ", "))) |
 
@@ -31,9 +35,10 @@ extension PyTorchFiles {
         \(shapesRows)
         """
         let noTrain = source.untrained && !source.writesTraining ? """
-        There is no `train.py`: it is only written for image stages. It reads the lab's image files,
-        and this stage's points are drawn by the lab itself (\(source.data)); train the stage
-        in the lab (`gan-lab lesson`), or draw the points in Python and train with your own loop.
+        There is no `train.py`: lesson 4's mixture stages train through their own runs (the lab's
+        fixed scalings around the networks, the mixture's own sampler, \(source.data)), which
+        `train.py` does not follow; train the stage in the lab (`gan-lab lesson`), or draw the
+        mixture in Python and train with your own loop.
         The generator's samples here are what the network makes, in the units it trains in (for a
         stage with `standardize: yes`, standardised units).
 

@@ -34,6 +34,7 @@ extension PyTorchFiles {
         import math
         import os
         import struct
+        import sys
 
         import torch
         import torch.distributed as dist
@@ -43,7 +44,8 @@ extension PyTorchFiles {
         from models import CLASSES, DATA, GENERATOR_TEXT, NOISE, Networks, labelled, labels_of_noise, sample_noise
 
         HERE = os.path.dirname(os.path.abspath(__file__))
-        DEFAULT_DATA = os.path.join(HERE, "\#(defaultData)")  # a relative name is a file of this folder
+        DEFAULT_DATA = \#(defaultData.isEmpty ? "None  # the stage's points are drawn from its distribution" : "os.path.join(HERE, \"\(defaultData)\")  # a relative name is a file of this folder")
+        POINT_SETS = ("gaussian", "disk", "quadratic", "points")  # the toy lessons' data: train.py draws them
 
 
         class KerasAdam(torch.optim.Optimizer):
@@ -172,6 +174,66 @@ extension PyTorchFiles {
                 if labels_path != path and os.path.exists(labels_path):
                     labels = torch.frombuffer(bytearray(read_file(labels_path)[8:8 + count]), dtype=torch.uint8).long()
             return pixels.float() / 127.5 - 1, labels
+
+
+        def load_points(path):
+            """A CSV of points, one x,y a row (a header allowed), as the lab reads `data-file`."""
+            rows = []
+            for number, line in enumerate(read_file(path).decode("utf-8").splitlines(), start=1):
+                fields = [field.strip() for field in line.split(",")]
+                if not line.strip():
+                    continue
+                try:
+                    rows.append([float(fields[0]), float(fields[1])])
+                except (ValueError, IndexError):
+                    if rows or number > 1:
+                        raise SystemExit(f"train.py: {path}, line {number}: not a point (x,y)")
+            if not rows:
+                raise SystemExit(f"train.py: {path} holds no points (one x,y a row)")
+            return torch.tensor(rows)
+
+
+        class Points:
+            """The toy lessons' points (Sources/Data/ToyDistribution.swift): N(mean, std²·I), uniform in the
+            unit disk (by rejection from the square), x uniform in [-50, 50] with y = 10 + x², or a user's
+            points drawn with replacement; with `standardize: yes` mapped to zero mean and unit standard
+            deviation by the statistics of 10,000 draws, as the lab does (drawn from the seed alone, so that
+            every process trains in the same units). Each process draws its own share of every batch."""
+
+            def __init__(self, settings, path, count, seed, rank):
+                self.settings, self.count = settings, count
+                self.points = load_points(path) if DATA == "points" else None
+                self.random = torch.Generator().manual_seed(seed)
+                self.mean, self.std = torch.zeros(2), torch.ones(2)
+                if settings.get("standardize") == "yes":
+                    sample = self.draw(10_000)
+                    self.mean, self.std = sample.mean(0), sample.std(0, unbiased=False).clamp_min(1e-12)
+                self.random.manual_seed(seed * 1000 + rank)
+
+            def draw(self, count):
+                if DATA == "disk":
+                    points = torch.empty(0, 2)
+                    while len(points) < count:
+                        square = torch.rand(2 * count, 2, generator=self.random) * 2 - 1
+                        points = torch.cat([points, square[(square ** 2).sum(1) <= 1]])
+                    return points[:count]
+                if DATA == "quadratic":
+                    x = torch.rand(count, generator=self.random) * 100 - 50
+                    return torch.stack([x, 10 + x * x], 1)
+                if DATA == "points":
+                    return self.points[torch.randint(len(self.points), (count,), generator=self.random)]
+                mean = torch.tensor([float(self.settings["data-mean-x"]), float(self.settings["data-mean-y"])])
+                return mean + float(self.settings["data-std"]) * torch.randn(count, 2, generator=self.random)
+
+            def real(self):
+                return (self.draw(self.count) - self.mean) / self.std
+
+            def noise(self, count, real):
+                return sample_noise(count, generator=self.random)
+
+            def restored(self, points):
+                """Points in the data's units, from the units the networks work in."""
+                return points * self.std.to(points.device) + self.mean.to(points.device)
 
 
         class Batches:
@@ -392,6 +454,8 @@ extension PyTorchFiles {
             optimizers = optimizer_tensors(trainer.generator_optimizer, networks.generator, "generator", trainer.kind)
             optimizers.update(optimizer_tensors(trainer.discriminator_optimizer, networks.discriminator, "discriminator", trainer.kind))
             save_tensors(os.path.join(folder, "optimizer.safetensors"), optimizers, {"settings": json.dumps(settings, sort_keys=True)})
+            if DATA in POINT_SETS:
+                return  # the lab reads image generators only (gan-lab sample, gan-lab score)
             generator = {name[len("generator."):]: tensor for name, tensor in state.items()
                          if name.startswith("generator.") and not name.endswith("num_batches_tracked")}
             facts = {"kind": "gan-lab generator", "data": DATA, "generator": GENERATOR_TEXT, "noise": NOISE}
@@ -400,12 +464,21 @@ extension PyTorchFiles {
             save_tensors(os.path.join(folder, "generator.safetensors"), generator, facts)
 
 
+        def write_points(path, points):
+            """Points as a CSV of x,y rows, written atomically."""
+            partial = path + ".partial"
+            with open(partial, "w") as file:
+                file.write("x,y\n" + "".join(f"{x:.9g},{y:.9g}\n" for x, y in points.tolist()))
+            os.replace(partial, path)
+
+
         def main():
             parser = argparse.ArgumentParser(description="Continue the lab's training in PyTorch.")
             parser.add_argument("--steps", type=int, default=100, help="rounds of the stage's schedule (default: 100)")
             parser.add_argument("--out", default=os.path.join(HERE, "run"), help="folder for samples and checkpoints")
             parser.add_argument("--from", dest="source", default=HERE, help="folder with weights.safetensors and optimizer.safetensors")
-            parser.add_argument("--data", default=DEFAULT_DATA, help=f"the images (default: {DEFAULT_DATA})")
+            parser.add_argument("--data", default=DEFAULT_DATA,
+                                help=f"the images, or a toy stage's points as a CSV of x,y rows (default: {DEFAULT_DATA or 'drawn from the distribution'})")
             parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
             parser.add_argument("--seed", type=int, default=1)
             parser.add_argument("--sample-every", type=int, default=100)
@@ -430,6 +503,9 @@ extension PyTorchFiles {
             if float(settings.get("decay-to", "1")) < 1:
                 raise SystemExit("train.py: the stage's learning rates decay (decay-to < 1), which train.py does not follow; "
                                  "set decay-to to 1 in the lesson to continue it")
+            if float(settings.get("average-generator", "1")) < 1 and rank == 0:
+                print(f"train.py: the lab also keeps a running average of G's weights (average-generator {settings['average-generator']}) "
+                      "for its figures; train.py does not, and its samples are the generator's own", file=sys.stderr)
             batch_size = int(settings["batch-size"]) * int(settings["pack"])
             if batch_size % world:
                 raise SystemExit(f"train.py: a batch of {batch_size} does not split over {world} processes; choose a divisor")
@@ -443,6 +519,11 @@ extension PyTorchFiles {
 
             if args.replay:
                 source = Replay(args.replay)
+            elif DATA in POINT_SETS:
+                if args.data and DATA != "points":
+                    raise SystemExit(f"train.py: this stage draws its points from its distribution ({DATA}); --data is for a stage on a file of points")
+                source = Points(settings, args.data, batch_size // world, args.seed, rank)
+                trainer.random.manual_seed(args.seed * 1000 + rank)
             else:
                 images, labels = load_images(args.data)
                 if CLASSES and labels is None:
@@ -462,7 +543,11 @@ extension PyTorchFiles {
                 if rank == 0 and not args.replay and step % args.sample_every == 0:
                     networks.generator.eval()
                     with torch.no_grad():
-                        write_grid(os.path.join(args.out, f"samples-step-{step:06d}.png"), networks.generator(fixed).cpu())
+                        samples = networks.generator(fixed).cpu()
+                        if DATA in POINT_SETS:
+                            write_points(os.path.join(args.out, f"samples-step-{step:06d}.csv"), source.restored(samples))
+                        else:
+                            write_grid(os.path.join(args.out, f"samples-step-{step:06d}.png"), samples)
                     networks.generator.train()
                 if step % args.checkpoint_every == 0 or step == args.steps:
                     save_checkpoint(args.out, networks, trainer, settings, world)
