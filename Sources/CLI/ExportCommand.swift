@@ -15,7 +15,7 @@ struct Export: ParsableCommand {
             + "lab-samples.safetensors (noise and the lab's images or points of it), sample.py (makes them again in PyTorch and prints "
             + "how far they are from the lab's), labfiles.py and README.md; with a stage's settings also optimizer.safetensors "
             + "and train.py (continues a checkpoint's training with the stage's recipe, or starts a stage's from step 0 with fresh "
-            + "optimisers; under torchrun too; a toy stage's points it draws itself). Lesson 4's mixture stages get no train.py.")
+            + "optimisers; under torchrun too; a toy stage's points and lesson 4's mixtures it draws itself).")
 
     @Flag(name: .long, help: "Write PyTorch code and files (the only format so far).")
     var pytorch = false

@@ -125,8 +125,10 @@ final class PyTorchExportPeerTests: XCTestCase {
         let folder = temporaryFolder()
         // Lesson 1 (Adam, alternating; its label noise is the trainer's own draw, so it is set to 0 here,
         // as WGAN-GP's ε is left out of the image replays), lesson 2 (joint, 2-D noise), lesson 3
-        // (RMSProp with TensorFlow 1's ε, phases: every D and G step of a round on one batch, standardised).
-        for (lesson, stage, overrides) in [(1, "works", ["works.label-noise=0"]), (2, "gan-lab", []), (3, "standardized", [])] {
+        // (RMSProp with TensorFlow 1's ε, phases: every D and G step of a round on one batch, standardised),
+        // lesson 4 (the ring mixture, with the lab's fixed scalings around both networks).
+        for (lesson, stage, overrides) in [(1, "works", ["works.label-noise=0"]), (2, "gan-lab", []), (3, "standardized", []),
+                                           (4, "collapse", [])] {
             let out = folder + "/\(lesson)-\(stage)"
             var request = PyTorchExportRequest(lesson: try lessonPath(lesson), stage: stage, folder: out + "/export")
             request.overrides = overrides
@@ -134,14 +136,22 @@ final class PyTorchExportPeerTests: XCTestCase {
             let file = try Lesson(path: try lessonPath(lesson), overrides: overrides)
             let plan = try XCTUnwrap(file.stages.first { $0.id == stage })
             var random = plan.startingRandom(seed: file.seed)
-            let trainer = try TrainingSession.makeTrainer(plan.settings, using: &random)
-            let distribution = try plan.settings.toyDistribution()
+            let trainer: GANTrainer, draw: (Int, inout RandomSource) -> Tensor
+            if lesson == 4 {
+                let mixture = plan.settings.mixture
+                trainer = CollapseRun(method: try CollapseMethod(plan.settings), mixture: mixture, seed: CollapseStage.runSeed(&random),
+                                      totalSteps: 1).trainer
+                draw = { count, random in mixture.sample(count: count, using: &random) }
+            } else {
+                trainer = try TrainingSession.makeTrainer(plan.settings, using: &random)
+                let distribution = try plan.settings.toyDistribution()
+                draw = { count, random in distribution.sample(count: count, using: &random) }
+            }
             var replay: [(name: String, tensor: Tensor)] = [], reals = 0, noises = 0, labLosses: [(Float, Float)] = []
             for _ in 0..<3 {
                 var metrics = StepMetrics()
                 var recorded = false  // phases: one real batch and one noise batch serve the whole round
-                trainer.round(realBatch: { count, random in distribution.sample(count: count, using: &random) },
-                              into: &metrics, using: &random) { network, real, noise, update in
+                trainer.round(realBatch: draw, into: &metrics, using: &random) { network, real, noise, update in
                     defer { update() }
                     if case .phases = trainer.configuration.schedule, recorded { return }
                     recorded = true

@@ -431,9 +431,11 @@ final class PyTorchExportTests: XCTestCase {
         var request = PyTorchExportRequest(lesson: try lessonPath(4), stage: "collapse", folder: folder + "/out")
         (request.count, request.seed, request.overrides) = (4, 2, ["mixture=grid"])
         let result = try exportToPyTorch(request)
-        XCTAssertTrue(result.withoutTrainPy && !result.files.contains("train.py") && !result.files.contains("optimizer.safetensors"))
-        XCTAssertTrue(result.lines(folder: request.folder).contains { $0.contains("no train.py: lesson 4's mixture stages train through their own runs") })
-        XCTAssertTrue(try String(contentsOfFile: request.folder + "/README.md", encoding: .utf8).contains("There is no `train.py`: lesson 4's mixture stages"))
+        XCTAssertTrue(!result.withoutTrainPy && result.files.contains("train.py") && result.files.contains("optimizer.safetensors"))
+        let settings = try JSONDecoder().decode([String: String].self, from: Data(try XCTUnwrap(
+            try SafeTensors(contentsOf: URL(fileURLWithPath: request.folder + "/optimizer.safetensors")).metadata["settings"]).utf8))
+        XCTAssertEqual(settings["mixture"], "grid")
+        XCTAssertEqual(settings["decay-to"], "1")
         let lesson = try Lesson(path: try lessonPath(4), overrides: request.overrides)
         let plan = try XCTUnwrap(lesson.stages.first { $0.id == "collapse" })
         var random = RandomSource(seed: stageSeed(2, plan.number))
@@ -516,8 +518,8 @@ nn.Module classes, state_dict names as the lab's), weights.safetensors
 PyTorch and prints how far they are from the lab's), labfiles.py and README.md;
 with a stage's settings also optimizer.safetensors and train.py (continues a
 checkpoint's training with the stage's recipe, or starts a stage's from step 0
-with fresh optimisers; under torchrun too; a toy stage's points it draws
-itself). Lesson 4's mixture stages get no train.py.
+with fresh optimisers; under torchrun too; a toy stage's points and lesson 4's
+mixtures it draws itself).
 
 USAGE: gan-lab export [--pytorch] [<lesson>] [--stage <stage>] [--checkpoint <file>] --out <folder> [--set <setting> ...] [--n <n>] [--seed <n>]
 

@@ -73,7 +73,7 @@ public struct PyTorchExportResult {
             + (files.contains(ExportSource.pointsFile) ? ["  \(path(ExportSource.pointsFile)): the stage's points, train.py's data"] : [])
             + (files.contains(ExportSource.shapesFiles.images)
                 ? ["  \(path(ExportSource.shapesFiles.images)), \(path(ExportSource.shapesFiles.labels)): the lab's shapes and their classes, train.py's data"] : [])
-            + (withoutTrainPy ? ["  no train.py: lesson 4's mixture stages train through their own runs (fixed scalings, the mixtures' sampler), which train.py does not follow"] : [])
+            + (withoutTrainPy ? ["  no train.py: the stage has no settings to train with"] : [])
             + ["  \(path("noise.safetensors")), \(path("lab-samples.safetensors")): the noise, and the lab's \(outputName)\(hasDiscriminator ? " and logits" : "") of it",
                "  run: cd \(folder) && python sample.py   (compares PyTorch's \(outputName) with the lab's; see README.md)"]
     }
@@ -271,7 +271,7 @@ struct ExportSource {
     }
 
     /// Whether train.py and optimizer.safetensors are written: a GAN with its stage's settings (an
-    /// image GAN, or a toy GAN whose points train.py draws as the lab does).
+    /// image GAN, or a toy GAN whose points or mixture train.py draws as the lab does).
     var writesTraining: Bool { !settings.isEmpty && discriminator != nil }
 
     /// A toy GAN's points: drawn by train.py from the stage's distribution, or read from `points.csv`.

@@ -35,12 +35,7 @@ extension PyTorchFiles {
         \(shapesRows)
         """
         let noTrain = source.untrained && !source.writesTraining ? """
-        There is no `train.py`: lesson 4's mixture stages train through their own runs (the lab's
-        fixed scalings around the networks, the mixture's own sampler, \(source.data)), which
-        `train.py` does not follow; train the stage in the lab (`gan-lab lesson`), or draw the
-        mixture in Python and train with your own loop.
-        The generator's samples here are what the network makes, in the units it trains in (for a
-        stage with `standardize: yes`, standardised units).
+        There is no `train.py`: the stage has no settings to train with.
 
 
         """ : ""

@@ -20,9 +20,8 @@ extension ExportSource {
 
     /// A lesson stage's networks as its training starts, in inference mode: built by the stage's
     /// own code (`StageNetworks`) from the random source it starts from in a run of `seed`, so
-    /// that they are the networks `gan-lab lesson N --seed S --stage ID` trains from. A train or
-    /// train-images stage gets its settings for train.py (no optimiser state: it starts fresh); a
-    /// mixture stage of lesson 4 gets none.
+    /// that they are the networks `gan-lab lesson N --seed S --stage ID` trains from, and the
+    /// stage's settings for train.py (no optimiser state: it starts fresh).
     init(lesson: Lesson, stage: String, seed: UInt64) throws {
         let exportable = lesson.stages.filter(Self.canExport).map { "\($0.number) (\($0.id))" }
         let canBeExported = exportable.isEmpty
@@ -73,9 +72,7 @@ extension ExportSource {
         (generatorNetwork, discriminatorNetwork) = (networks.generator, networks.discriminator)
         noise = GANConfiguration(plan.settings).noise
         set = plan.kind == ImageTrainStage.name ? JudgedSet(rawValue: data) : nil
-        // Lesson 4's mixture stages train through their own runs (fixed scalings, the mixtures' own
-        // sampler): train.py follows the train and train-images stages' settings only.
-        settings = plan.kind == CollapseStage.name ? [:] : plan.settings.effective
+        settings = plan.settings.effective
         (optimizerTensors, generatorSteps, discriminatorSteps) = ([], 0, 0)
         summary = "lesson \(lesson.number) (\(lesson.path)), stage \"\(plan.id)\" (\(plan.number)), seed \(seed), before training"
         origin = ["lesson": String(lesson.number), "lesson_file": lesson.path, "stage": plan.id, "stage_number": String(plan.number),

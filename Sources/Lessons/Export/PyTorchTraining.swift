@@ -45,7 +45,7 @@ extension PyTorchFiles {
 
         HERE = os.path.dirname(os.path.abspath(__file__))
         DEFAULT_DATA = \#(defaultData.isEmpty ? "None  # the stage's points are drawn from its distribution" : "os.path.join(HERE, \"\(defaultData)\")  # a relative name is a file of this folder")
-        POINT_SETS = ("gaussian", "disk", "quadratic", "points")  # the toy lessons' data: train.py draws them
+        POINT_SETS = ("gaussian", "disk", "quadratic", "points", "ring mixture", "grid mixture")  # the toy lessons' data: train.py draws them
 
 
         class KerasAdam(torch.optim.Optimizer):
@@ -195,8 +195,10 @@ extension PyTorchFiles {
 
         class Points:
             """The toy lessons' points (Sources/Data/ToyDistribution.swift): N(mean, std²·I), uniform in the
-            unit disk (by rejection from the square), x uniform in [-50, 50] with y = 10 + x², or a user's
-            points drawn with replacement; with `standardize: yes` mapped to zero mean and unit standard
+            unit disk (by rejection from the square), x uniform in [-50, 50] with y = 10 + x², a user's
+            points drawn with replacement, or lesson 4's mixtures (Sources/Data/GaussianMixture.swift: 8 modes
+            on the unit circle, or 25 on a 5 × 5 grid of spacing 2, each N(mode, mixture-std²·I); models.py's
+            Scale modules map them to the networks' units); with `standardize: yes` mapped to zero mean and unit standard
             deviation by the statistics of 10,000 draws, as the lab does (drawn from the seed alone, so that
             every process trains in the same units). Each process draws its own share of every batch."""
 
@@ -222,6 +224,15 @@ extension PyTorchFiles {
                     return torch.stack([x, 10 + x * x], 1)
                 if DATA == "points":
                     return self.points[torch.randint(len(self.points), (count,), generator=self.random)]
+                if DATA.endswith("mixture"):
+                    if DATA == "ring mixture":
+                        angles = 2 * math.pi * torch.arange(8, dtype=torch.float64) / 8
+                        modes = torch.stack([torch.cos(angles), torch.sin(angles)], 1).float()
+                    else:
+                        steps = 2 * (torch.arange(5, dtype=torch.float32) - 2)
+                        modes = torch.stack([steps.repeat(5), steps.repeat_interleave(5)], 1)
+                    chosen = modes[torch.randint(len(modes), (count,), generator=self.random)]
+                    return chosen + float(self.settings["mixture-std"]) * torch.randn(count, 2, generator=self.random)
                 mean = torch.tensor([float(self.settings["data-mean-x"]), float(self.settings["data-mean-y"])])
                 return mean + float(self.settings["data-std"]) * torch.randn(count, 2, generator=self.random)
 
