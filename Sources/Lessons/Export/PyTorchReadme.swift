@@ -44,7 +44,7 @@ extension PyTorchFiles {
 
             python train.py --steps 1000 --out run                        # CPU, or --device cuda
             torchrun --nproc_per_node=2 train.py --steps 1000 --out run   # several processes (GPUs, or CPUs with gloo)
-            gan-lab sample --checkpoint run/generator.safetensors --out run/lab-samples   # back in the lab
+            \(source.isOnPoints ? "python train.py --steps 1000 --from run --out run2           # on from run's weights and optimisers" : "gan-lab sample --checkpoint run/generator.safetensors --out run/lab-samples   # back in the lab")
 
 
         """

@@ -22,10 +22,11 @@ extension PyTorchFiles {
         are averaged over the processes before every update (all_reduce, as DistributedDataParallel does;
         DDP's own hooks cannot follow the lab's steps, which take two networks' gradients from one pass).
         BatchNorm layers keep per-process statistics, averaged when a checkpoint is written. Rank 0 writes
-        run/samples-step-NNNNNN.png from noise.safetensors every --sample-every steps, and every
-        --checkpoint-every steps and at the end run/weights.safetensors and run/optimizer.safetensors
-        (continue with --from run) and run/generator.safetensors, which `gan-lab sample --checkpoint` and
-        `gan-lab score --checkpoint` read. Dropout draws other masks than the lab: runs are not the lab's
+        run/samples-step-NNNNNN.png from noise.safetensors every --sample-every steps (a toy stage's
+        points: samples-step-NNNNNN.csv, in the data's units), and every --checkpoint-every steps and at
+        the end run/weights.safetensors and run/optimizer.safetensors (continue with --from run) and, for
+        images, run/generator.safetensors, which `gan-lab sample --checkpoint` and `gan-lab score
+        --checkpoint` read. A toy stage's points are drawn here as the lab draws them (class Points). Dropout draws other masks than the lab: runs are not the lab's
         bit for bit. --replay replays recorded batches and noise (one process) and writes the losses.
         """
         import argparse
