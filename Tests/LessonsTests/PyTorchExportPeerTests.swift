@@ -198,6 +198,7 @@ final class PyTorchExportPeerTests: XCTestCase {
         guard let python = Self.python else { throw XCTSkip("no .venv-peers/bin/python in the package (scripts/peer_env.py makes it)") }
         let folder = temporaryFolder()
         let withoutDropout = PyTorchExportTests.dcganDiscriminator.replacingOccurrences(of: " -> dropout 0.3", with: "")
+        let colour = try XCTUnwrap(try Lesson(path: try lessonPath(8)).stages.first { $0.id == "colour" }).settings
         for (name, generator, discriminator, settings) in [
             ("Fashion MLP: alternating, D's halves separately, fakes in inference mode, Keras's Adam",
              PyTorchExportTests.mlpGenerator, PyTorchExportTests.mlpDiscriminator,
@@ -212,10 +213,13 @@ final class PyTorchExportPeerTests: XCTestCase {
              withoutDropout.replacingOccurrences(of: "1x28x28", with: "11x28x28"),
              ["update": "alternating", "discriminator-steps": "2", "loss": "wgan", "clip": "0.01", "optimizer": "rmsprop",
               "learning-rate": "5e-5", "batch-size": "8", "noise": "normal", "conditioning": "labels"]),
+            ("64×64 colour DCGAN (lesson 8's): joint, Adam 2e-4 β1 0.5, batch norm in both networks",
+             colour.text("generator"), colour.text("discriminator"),
+             ["update": "joint", "learning-rate": "2e-4", "beta1": "0.5", "batch-size": "4", "noise": "normal", "data": "shapes"]),
         ] {
             let out = folder + "/" + String(name.prefix { $0 != ":" }).replacingOccurrences(of: " ", with: "-")
             try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
-            let stageSettings = StageSettings(values: settings.merging(["data": "mnist", "generator": generator, "discriminator": discriminator]) { $1 },
+            let stageSettings = StageSettings(values: ["data": "mnist"].merging(settings) { $1 }.merging(["generator": generator, "discriminator": discriminator]) { $1 },
                                               kind: ImageTrainStage.self)
             var configuration = GANConfiguration(stageSettings)
             configuration.classes = conditioningClasses(stageSettings)
@@ -223,7 +227,8 @@ final class PyTorchExportPeerTests: XCTestCase {
             let trainer = GANTrainer(generator: try Architecture(parsing: generator).build(using: &random),
                                      discriminator: try Architecture(parsing: discriminator).build(using: &random),
                                      latentSize: 100, configuration: configuration)
-            let images = Tensor.uniform(shape: [4 * configuration.batchSize, 1, 28, 28], low: -1, high: 1, using: &random)
+            let imageShape = settings["data"] == "shapes" ? [3, 64, 64] : [1, 28, 28]
+            let images = Tensor.uniform(shape: [4 * configuration.batchSize] + imageShape, low: -1, high: 1, using: &random)
             let pool = configuration.classes == 0 ? images
                 : GANTrainer.labelled(images, labels: (0..<images.shape[0]).map { $0 % 10 }, classes: configuration.classes)
             var next = 0
