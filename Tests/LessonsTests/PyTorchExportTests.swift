@@ -305,7 +305,7 @@ final class PyTorchExportTests: XCTestCase {
         let result = try exportToPyTorch(request)
         XCTAssertEqual(Set(result.files), ["models.py", "labfiles.py", "sample.py", "README.md", "weights.safetensors", "train.py",
                                            "optimizer.safetensors", "noise.safetensors", "lab-samples.safetensors"])
-        XCTAssertTrue(result.untrained && result.hasOptimizers && result.hasDiscriminator && !result.withoutTrainPy)
+        XCTAssertTrue(result.untrained && result.hasOptimizers && result.hasDiscriminator)
 
         // The stage's own networks at step 0: built as the stage builds them, from the random source a run of seed 3 gives it.
         let lesson = try Lesson(path: try lessonPath(6), overrides: request.overrides)
@@ -355,7 +355,7 @@ final class PyTorchExportTests: XCTestCase {
         XCTAssertEqual(Set(result.files), ["models.py", "labfiles.py", "sample.py", "README.md", "weights.safetensors", "train.py",
                                            "optimizer.safetensors", "shapes-images-idx4-ubyte.gz", "shapes-labels-idx1-ubyte.gz",
                                            "noise.safetensors", "lab-samples.safetensors"])
-        XCTAssertTrue(result.hasOptimizers && !result.withoutTrainPy)
+        XCTAssertTrue(result.hasOptimizers)
         let written = try ImageSource.idx(images: folder + "/out/shapes-images-idx4-ubyte.gz",
                                           labels: folder + "/out/shapes-labels-idx1-ubyte.gz").load()
         let shapes = ShapesSet.images()
@@ -382,7 +382,7 @@ final class PyTorchExportTests: XCTestCase {
         let result = try exportToPyTorch(request)
         XCTAssertEqual(Set(result.files), ["models.py", "labfiles.py", "sample.py", "README.md", "weights.safetensors", "train.py",
                                            "optimizer.safetensors", "noise.safetensors", "lab-samples.safetensors"])
-        XCTAssertTrue(result.untrained && result.hasOptimizers && !result.withoutTrainPy)
+        XCTAssertTrue(result.untrained && result.hasOptimizers)
         XCTAssertTrue(result.lines(folder: request.folder).contains { $0.contains("train.py: trains from scratch") })
         let settings = try JSONDecoder().decode([String: String].self, from: Data(try XCTUnwrap(
             try SafeTensors(contentsOf: URL(fileURLWithPath: request.folder + "/optimizer.safetensors")).metadata["settings"]).utf8))
@@ -431,7 +431,7 @@ final class PyTorchExportTests: XCTestCase {
         var request = PyTorchExportRequest(lesson: try lessonPath(4), stage: "collapse", folder: folder + "/out")
         (request.count, request.seed, request.overrides) = (4, 2, ["mixture=grid"])
         let result = try exportToPyTorch(request)
-        XCTAssertTrue(!result.withoutTrainPy && result.files.contains("train.py") && result.files.contains("optimizer.safetensors"))
+        XCTAssertTrue(result.hasOptimizers && result.files.contains("train.py") && result.files.contains("optimizer.safetensors"))
         let settings = try JSONDecoder().decode([String: String].self, from: Data(try XCTUnwrap(
             try SafeTensors(contentsOf: URL(fileURLWithPath: request.folder + "/optimizer.safetensors")).metadata["settings"]).utf8))
         XCTAssertEqual(settings["mixture"], "grid")

@@ -55,8 +55,6 @@ public struct PyTorchExportResult {
     public let hasOptimizers: Bool
     /// The networks are a stage's before training (LESSON --stage S), not a checkpoint's.
     public let untrained: Bool
-    /// A stage's networks whose data train.py cannot read (points drawn in the lab): no train.py.
-    public let withoutTrainPy: Bool
     /// What the generator makes: "images", or "samples" (points and other vectors).
     public let outputName: String
 
@@ -73,7 +71,6 @@ public struct PyTorchExportResult {
             + (files.contains(ExportSource.pointsFile) ? ["  \(path(ExportSource.pointsFile)): the stage's points, train.py's data"] : [])
             + (files.contains(ExportSource.shapesFiles.images)
                 ? ["  \(path(ExportSource.shapesFiles.images)), \(path(ExportSource.shapesFiles.labels)): the lab's shapes and their classes, train.py's data"] : [])
-            + (withoutTrainPy ? ["  no train.py: the stage has no settings to train with"] : [])
             + ["  \(path("noise.safetensors")), \(path("lab-samples.safetensors")): the noise, and the lab's \(outputName)\(hasDiscriminator ? " and logits" : "") of it",
                "  run: cd \(folder) && python sample.py   (compares PyTorch's \(outputName) with the lab's; see README.md)"]
     }
@@ -143,7 +140,7 @@ public func exportToPyTorch(_ request: PyTorchExportRequest) throws -> PyTorchEx
     for (name, data) in files { try writeAtomically(data, to: (request.folder as NSString).appendingPathComponent(name)) }
     return PyTorchExportResult(files: files.map(\.name), hasDiscriminator: source.discriminator != nil,
                                hasOptimizers: source.writesTraining, untrained: source.untrained,
-                               withoutTrainPy: source.untrained && !source.writesTraining, outputName: source.outputName)
+                               outputName: source.outputName)
 }
 
 /// A checkpoint read for export: the networks rebuilt with their weights (inference mode), the

@@ -34,12 +34,7 @@ extension PyTorchFiles {
         | `train.py` | continues the training with the stage's recipe, read from those settings |
         \(shapesRows)
         """
-        let noTrain = source.untrained && !source.writesTraining ? """
-        There is no `train.py`: the stage has no settings to train with.
-
-
-        """ : ""
-        let trainRun = !source.writesTraining ? noTrain : """
+        let trainRun = !source.writesTraining ? "" : """
         To \(source.untrained ? "train the networks from scratch" : "continue the training") (the top of train.py says what it follows and every option):
 
             python train.py --steps 1000 --out run                        # CPU, or --device cuda

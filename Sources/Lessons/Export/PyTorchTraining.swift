@@ -26,8 +26,9 @@ extension PyTorchFiles {
         points: samples-step-NNNNNN.csv, in the data's units), and every --checkpoint-every steps and at
         the end run/weights.safetensors and run/optimizer.safetensors (continue with --from run) and, for
         images, run/generator.safetensors, which `gan-lab sample --checkpoint` and `gan-lab score
-        --checkpoint` read. A toy stage's points are drawn here as the lab draws them (class Points). Dropout draws other masks than the lab: runs are not the lab's
-        bit for bit. --replay replays recorded batches and noise (one process) and writes the losses.
+        --checkpoint` read. A toy stage's points are drawn here as the lab draws them (class Points).
+        Dropout draws other masks than the lab: runs are not the lab's bit for bit. --replay replays
+        recorded batches and noise (one process) and writes the losses.
         """
         import argparse
         import gzip
