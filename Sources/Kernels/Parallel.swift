@@ -145,8 +145,9 @@ final class WorkerPool: @unchecked Sendable {
     /// generation << 16 | width of the current call.
     private let published = Atomic<Int>(0)
     private let checkedIn = Atomic<Int>(0)
+    /// Threads asleep in `wait`: workers waiting for a call, and a caller waiting for check-ins.
     private let sleepingWorkers = Atomic<Int>(0)
-    private let callerSleeping = Atomic<Bool>(false)
+    private let sleepingCallers = Atomic<Int>(0)
     private let mutex: UnsafeMutablePointer<pthread_mutex_t>
     private let workCondition: UnsafeMutablePointer<pthread_cond_t>
     private let doneCondition: UnsafeMutablePointer<pthread_cond_t>
@@ -175,33 +176,40 @@ final class WorkerPool: @unchecked Sendable {
             checkedIn.store(0, ordering: .relaxed)
             let generation = (published.load(ordering: .relaxed) >> 16) + 1
             published.store(generation << 16 | count, ordering: .sequentiallyConsistent)
-            if sleepingWorkers.load(ordering: .sequentiallyConsistent) > 0 {
-                pthread_mutex_lock(mutex)
-                pthread_cond_broadcast(workCondition)
-                pthread_mutex_unlock(mutex)
-            }
+            wake(sleepingWorkers, on: workCondition)
             body(0)
-            waitForCheckIns(count - 1)
+            wait(until: { checkedIn.load(ordering: .sequentiallyConsistent) >= count - 1 }, sleepers: sleepingCallers, on: doneCondition)
             self.body = nil
         }
         return true
     }
 
-    private func waitForCheckIns(_ expected: Int) {
+    /// Waits until `ready()` holds: spinning for `spinNanoseconds`, then asleep on `condition`,
+    /// counted in `sleepers` while asleep so that whoever makes `ready()` true wakes it (`wake`).
+    /// `ready` reads with sequentially consistent loads, and `sleepers` is counted before the last
+    /// look: either the waker sees the sleeper, or the sleeper sees what the waker did.
+    private func wait(until ready: () -> Bool, sleepers: borrowing Atomic<Int>, on condition: UnsafeMutablePointer<pthread_cond_t>) {
         let start = DispatchTime.now().uptimeNanoseconds
         var spins = 0
-        while checkedIn.load(ordering: .acquiring) < expected {
+        while !ready() {
             cpu_relax()
             spins += 1
-            if spins & 63 == 0 && DispatchTime.now().uptimeNanoseconds - start > Self.spinNanoseconds {
-                pthread_mutex_lock(mutex)
-                callerSleeping.store(true, ordering: .sequentiallyConsistent)
-                while checkedIn.load(ordering: .sequentiallyConsistent) < expected { pthread_cond_wait(doneCondition, mutex) }
-                callerSleeping.store(false, ordering: .relaxed)
-                pthread_mutex_unlock(mutex)
-                return
-            }
+            guard spins & 63 == 0, DispatchTime.now().uptimeNanoseconds - start > Self.spinNanoseconds else { continue }
+            pthread_mutex_lock(mutex)
+            sleepers.add(1, ordering: .sequentiallyConsistent)
+            while !ready() { pthread_cond_wait(condition, mutex) }
+            sleepers.subtract(1, ordering: .sequentiallyConsistent)
+            pthread_mutex_unlock(mutex)
+            return
         }
+    }
+
+    /// Wakes the threads `wait` put to sleep on `condition`, once what they wait for holds.
+    private func wake(_ sleepers: borrowing Atomic<Int>, on condition: UnsafeMutablePointer<pthread_cond_t>) {
+        guard sleepers.load(ordering: .sequentiallyConsistent) > 0 else { return }
+        pthread_mutex_lock(mutex)
+        pthread_cond_broadcast(condition)
+        pthread_mutex_unlock(mutex)
     }
 
     private func startWorker(index: Int) {
@@ -227,33 +235,15 @@ final class WorkerPool: @unchecked Sendable {
             guard index < state & 0xFFFF else { continue }
             body!(index)
             checkedIn.add(1, ordering: .sequentiallyConsistent)
-            if callerSleeping.load(ordering: .sequentiallyConsistent) {
-                pthread_mutex_lock(mutex)
-                pthread_cond_signal(doneCondition)
-                pthread_mutex_unlock(mutex)
-            }
+            wake(sleepingCallers, on: doneCondition)
         }
     }
 
+    /// The next call's published word (generation << 16 | width), once its generation is not `seen`.
     private func nextCall(after seen: Int) -> Int {
-        let start = DispatchTime.now().uptimeNanoseconds
-        var spins = 0
-        while true {
-            let state = published.load(ordering: .acquiring)
-            if state >> 16 != seen { return state }
-            cpu_relax()
-            spins += 1
-            if spins & 63 == 0 && DispatchTime.now().uptimeNanoseconds - start > Self.spinNanoseconds { break }
-        }
-        pthread_mutex_lock(mutex)
-        sleepingWorkers.add(1, ordering: .sequentiallyConsistent)
-        var state = published.load(ordering: .sequentiallyConsistent)
-        while state >> 16 == seen {
-            pthread_cond_wait(workCondition, mutex)
-            state = published.load(ordering: .sequentiallyConsistent)
-        }
-        sleepingWorkers.subtract(1, ordering: .sequentiallyConsistent)
-        pthread_mutex_unlock(mutex)
+        var state = 0
+        wait(until: { state = published.load(ordering: .sequentiallyConsistent); return state >> 16 != seen },
+             sleepers: sleepingWorkers, on: workCondition)
         return state
     }
 }
