@@ -23,7 +23,7 @@ extension ImageSet {
         guard channels == 1 || channels == 3 else {
             throw DataError("\(path): IDX image files hold grey or RGB images; these have \(channels) channels")
         }
-        try IDX.write(idxData(gzipped: path.hasSuffix(".gz")), to: path)
+        try IDX.write(idxData(gzip: path.hasSuffix(".gz")), to: path)
     }
 
     /// The labels as an MNIST-style IDX label file (`*-labels-idx1-ubyte`: count, then a byte a
@@ -32,30 +32,30 @@ extension ImageSet {
         guard labels?.allSatisfy({ (0...255).contains($0) }) == true else {
             throw DataError("\(path): these images have no labels of 0 to 255 to write")
         }
-        try IDX.write(labelsIDXData(gzipped: path.hasSuffix(".gz")), to: path)
+        try IDX.write(labelsIDXData(gzip: path.hasSuffix(".gz")), to: path)
     }
 
-    /// The bytes `writeIDX` writes (grey or RGB images only).
-    public func idxData(gzipped: Bool) -> Data {
+    /// The bytes `writeIDX` writes (grey or RGB images only), gzip-compressed if `gzip`.
+    public func idxData(gzip: Bool) -> Data {
         precondition(channels == 1 || channels == 3, "IDX image files hold grey or RGB images, not \(channels) channels")
-        let encoded = IDX.encoded(dimensions: channels == 1 ? [count, height, width] : [count, height, width, 3], values: pixelBytes())
-        return gzipped ? Data.gzipping(encoded) : encoded
+        return IDX.file(dimensions: channels == 1 ? [count, height, width] : [count, height, width, 3], values: pixelBytes(), gzip: gzip)
     }
 
-    /// The bytes `writeLabelsIDX` writes (labels of 0 to 255 only).
-    public func labelsIDXData(gzipped: Bool) -> Data {
+    /// The bytes `writeLabelsIDX` writes (labels of 0 to 255 only), gzip-compressed if `gzip`.
+    public func labelsIDXData(gzip: Bool) -> Data {
         let labels = self.labels ?? []
         precondition(labels.count == count && labels.allSatisfy { (0...255).contains($0) }, "IDX label files hold a label of 0 to 255 an image")
-        let encoded = IDX.encoded(dimensions: [labels.count], values: labels.map { UInt8($0) })
-        return gzipped ? Data.gzipping(encoded) : encoded
+        return IDX.file(dimensions: [labels.count], values: labels.map { UInt8($0) }, gzip: gzip)
     }
-}
-
-private extension Data {
-    static func gzipping(_ data: Data) -> Data { Data(gzipped([UInt8](data))) }
 }
 
 extension IDX {
+    /// An IDX file's bytes, gzip-compressed if `gzip`.
+    static func file(dimensions: [Int], values: [UInt8], gzip: Bool) -> Data {
+        let encoded = encoded(dimensions: dimensions, values: values)
+        return gzip ? Data(gzipped([UInt8](encoded))) : encoded
+    }
+
     static func write(_ data: Data, to path: String) throws {
         do {
             try data.write(to: URL(fileURLWithPath: path), options: .atomic)

@@ -66,7 +66,7 @@ final class IDXWriterTests: XCTestCase {
         let read = try ImageSource.idx(images: images, labels: labels).load()
         XCTAssertEqual(read.pixelBytes(), bytes)
         XCTAssertEqual(read.labels, [0, 9, 3, 255])
-        XCTAssertEqual(set.idxData(gzipped: false), Data(try fileBytes(images)))
+        XCTAssertEqual(set.idxData(gzip: false), Data(try fileBytes(images)))
         let unlabelled = ImageSet(images: Tensor(shape: [1, 1, 2, 2]), labels: nil, source: "test")
         XCTAssertThrowsError(try unlabelled.writeLabelsIDX(to: folder + "/none-labels-idx1-ubyte")) { error in
             XCTAssertEqual((error as? DataError)?.message, folder + "/none-labels-idx1-ubyte: these images have no labels of 0 to 255 to write")
