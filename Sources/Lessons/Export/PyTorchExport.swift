@@ -120,7 +120,7 @@ public func exportToPyTorch(_ request: PyTorchExportRequest) throws -> PyTorchEx
         files.append(("train.py", Data(PyTorchFiles.train(defaultData: source.dataFile).utf8)))
         let settings = String(decoding: try JSONSerialization.data(withJSONObject: source.settings, options: [.sortedKeys]), as: UTF8.self)
         files.append(("optimizer.safetensors", SafeTensors(tensors: source.optimizerTensors, metadata: facts.merging(["settings": settings]) { first, _ in first }).encoded()))
-        if source.isOnPoints && source.settings["data"] == "points", let path = source.settings["data-file"] {
+        if let path = source.userPointsPath {
             // The lab read these points when it loaded the lesson: the file is there and well formed.
             guard let points = FileManager.default.contents(atPath: path) else {
                 throw LessonError(["\(path): the stage's points cannot be read again (check the file); export the stage once it can"])
@@ -129,8 +129,8 @@ public func exportToPyTorch(_ request: PyTorchExportRequest) throws -> PyTorchEx
         }
         if source.set == .shapes {
             let shapes = try ImageSource.shapes.load()
-            files.append((ExportSource.shapesFiles.images, shapes.idxData(gzipped: true)))
-            files.append((ExportSource.shapesFiles.labels, shapes.labelsIDXData(gzipped: true)))
+            files.append((ExportSource.shapesFiles.images, shapes.idxData(gzip: true)))
+            files.append((ExportSource.shapesFiles.labels, shapes.labelsIDXData(gzip: true)))
         }
     }
     files.append(("noise.safetensors", SafeTensors(tensors: [("noise", noise)], metadata: noiseFacts).encoded()))
@@ -274,6 +274,10 @@ struct ExportSource {
     /// A toy GAN's points: drawn by train.py from the stage's distribution, or read from `points.csv`.
     var isOnPoints: Bool { self.set == nil }
 
+    /// The user's points file a toy stage trains on (`data: points`), which the export copies
+    /// beside train.py as `pointsFile`; nil for every other data.
+    var userPointsPath: String? { isOnPoints && settings["data"] == "points" ? settings["data-file"] : nil }
+
     /// A user's points (`data: points`) are copied beside train.py under this name.
     static let pointsFile = "points.csv"
 
@@ -287,7 +291,7 @@ struct ExportSource {
     /// the shapes and a user's points, the file written beside train.py (a name in the folder); for
     /// points train.py draws itself, none ("").
     var dataFile: String {
-        if isOnPoints { return settings["data"] == "points" ? Self.pointsFile : "" }
+        if isOnPoints { return userPointsPath == nil ? "" : Self.pointsFile }
         if set == .shapes { return Self.shapesFiles.images }
         if set == .fashionMNIST { return (ImageSource.fashionMNISTFolder as NSString).appendingPathComponent("train-images-idx3-ubyte.gz") }
         let folder = URL(fileURLWithPath: ImageDataView.dataFolder).standardizedFileURL.path

@@ -16,23 +16,23 @@ extension PyTorchFiles {
         labels = torch.arange(16) % CLASSES   # the classes asked for
         images = networks.generator(sample_noise(16, one_hot=torch.nn.functional.one_hot(labels, CLASSES).float()))
         """
-        let pointsRows = source.settings["data"] != "points" || !source.isOnPoints ? "" : """
-        | `\(ExportSource.pointsFile)` | the stage's points (`\(source.settings["data-file"] ?? "")`), one x,y a row: train.py's data |
+        // The data files written beside train.py: a user's points, or the lab's shapes.
+        let dataRows = source.userPointsPath.map { """
+        | `\(ExportSource.pointsFile)` | the stage's points (`\($0)`), one x,y a row: train.py's data |
 
-        """
-        let shapesRows = source.set != .shapes ? pointsRows : """
+        """ } ?? (source.set != .shapes ? "" : """
         | `\(ExportSource.shapesFiles.images)` | the lab's 5,000 shapes (64×64 RGB, drawn from their fixed seed), IDX as MNIST's with a fourth dimension of 3: train.py's data |
         | `\(ExportSource.shapesFiles.labels)` | their classes (\(ShapesSet.classNames.joined(separator: ", "))) |
 
-        """
+        """)
         let optimizer = !source.writesTraining ? "" : source.untrained ? """
         | `optimizer.safetensors` | the stage's settings in its metadata (`settings`), and no optimiser state yet: train.py starts fresh optimisers at step 0 |
         | `train.py` | trains the networks from scratch with the stage's recipe, read from those settings |
-        \(shapesRows)
+        \(dataRows)
         """ : """
         | `optimizer.safetensors` | both optimisers' state under the lab's names (`generator_optimizer.generator.0.weight.exp_avg`, …, `generator_optimizer.step`); the stage's settings in its metadata (`settings`) |
         | `train.py` | continues the training with the stage's recipe, read from those settings |
-        \(shapesRows)
+        \(dataRows)
         """
         let trainRun = !source.writesTraining ? "" : """
         To \(source.untrained ? "train the networks from scratch" : "continue the training") (the top of train.py says what it follows and every option):
