@@ -147,34 +147,8 @@ final class PyTorchExportPeerTests: XCTestCase {
                 let distribution = try plan.settings.toyDistribution()
                 draw = { count, random in distribution.sample(count: count, using: &random) }
             }
-            var replay: [(name: String, tensor: Tensor)] = [], reals = 0, noises = 0, labLosses: [(Float, Float)] = []
-            for _ in 0..<3 {
-                var metrics = StepMetrics()
-                var recorded = false  // phases: one real batch and one noise batch serve the whole round
-                trainer.round(realBatch: draw, into: &metrics, using: &random) { network, real, noise, update in
-                    defer { update() }
-                    if case .phases = trainer.configuration.schedule, recorded { return }
-                    recorded = true
-                    if network != .generator {
-                        replay.append(("real.\(reals)", real))
-                        reals += 1
-                    }
-                    replay.append(("noise.\(noises)", noise))
-                    noises += 1
-                }
-                labLosses.append((metrics.discriminatorLoss, metrics.generatorLoss))
-            }
-            try SafeTensors(tensors: replay).write(to: URL(fileURLWithPath: out + "/replay.safetensors"))
-            let (status, output) = try run(python, ["train.py", "--steps", "3", "--replay", out + "/replay.safetensors",
-                                                    "--losses", out + "/losses.safetensors", "--out", out + "/replayed"], in: out + "/export")
-            XCTAssertEqual(status, 0, output)
-            guard status == 0 else { continue }
-            let losses = try SafeTensors(contentsOf: URL(fileURLWithPath: out + "/losses.safetensors"))
-            let torchLosses = Array(zip(try XCTUnwrap(losses["discriminator_loss"]).scalars, try XCTUnwrap(losses["generator_loss"]).scalars))
-            let largest = zip(labLosses, torchLosses).map { max(abs($0.0 - $1.0), abs($0.1 - $1.1)) }.max() ?? .infinity
-            XCTAssertEqual(torchLosses.count, 3)
-            XCTAssertLessThanOrEqual(largest, 1e-3, "lesson \(lesson) \(stage): lab \(labLosses), PyTorch \(torchLosses)")
-            print("lesson \(lesson) stage \(stage): 3 rounds replayed, max |PyTorch − lab| over D and G losses \(largest); lab \(labLosses)")
+            let (replay, labLosses) = Self.recordRounds(3, of: trainer, realBatch: draw, using: &random)
+            try checkReplay(python, replay: replay, labLosses: labLosses, export: out + "/export", out: out + "/replayed", name: "lesson \(lesson) stage \(stage)")
 
             // Its own points: samples in the data's units, and a checkpoint to continue from.
             let (drawn, drawnOutput) = try run(python, ["train.py", "--steps", "4", "--log-every", "2", "--sample-every", "4", "--device", "cpu",
@@ -244,35 +218,9 @@ final class PyTorchExportPeerTests: XCTestCase {
             try PyTorchExportTests.save(try TrainingCheckpoint.networks(trainer), to: checkpoint, generator: generator, discriminator: discriminator,
                                         settings: stageSettings.effective)
             // The lab's next rounds, with what they drew.
-            var replay: [(name: String, tensor: Tensor)] = [], reals = 0, noises = 0, labLosses: [(Float, Float)] = []
-            for _ in 0..<3 {
-                var metrics = StepMetrics()
-                trainer.round(realBatch: realBatch, into: &metrics, using: &random) { network, real, noise, update in
-                    if network != .generator {
-                        replay.append(("real.\(reals)", real))
-                        reals += 1
-                    }
-                    replay.append(("noise.\(noises)", noise))
-                    noises += 1
-                    update()
-                }
-                labLosses.append((metrics.discriminatorLoss, metrics.generatorLoss))
-            }
-            try SafeTensors(tensors: replay).write(to: URL(fileURLWithPath: out + "/replay.safetensors"))
+            let (replay, labLosses) = Self.recordRounds(3, of: trainer, realBatch: realBatch, using: &random)
             _ = try exportToPyTorch(PyTorchExportRequest(checkpoint: checkpoint, folder: out + "/export"))
-            let (status, output) = try run(python, ["train.py", "--steps", "3", "--replay", out + "/replay.safetensors",
-                                                    "--losses", out + "/losses.safetensors", "--out", out + "/run"], in: out + "/export")
-            XCTAssertEqual(status, 0, "\(name): train.py failed:\n\(output)")
-            guard status == 0 else { continue }
-            let losses = try SafeTensors(contentsOf: URL(fileURLWithPath: out + "/losses.safetensors"))
-            let torchLosses = Array(zip(try XCTUnwrap(losses["discriminator_loss"]).scalars, try XCTUnwrap(losses["generator_loss"]).scalars))
-            XCTAssertEqual(torchLosses.count, 3)
-            var largest: Float = 0
-            for (lab, torch) in zip(labLosses, torchLosses) {
-                largest = max(largest, abs(lab.0 - torch.0), abs(lab.1 - torch.1))
-            }
-            XCTAssertLessThanOrEqual(largest, 1e-3, "\(name): lab \(labLosses), PyTorch \(torchLosses)")
-            print("\(name): 3 rounds, max |PyTorch − lab| over D and G losses \(largest); lab \(labLosses)")
+            guard try checkReplay(python, replay: replay, labLosses: labLosses, export: out + "/export", out: out + "/run", name: name) else { continue }
             // What train.py wrote, the lab reads back.
             XCTAssertNoThrow(try TrainedGenerator(path: out + "/run/generator.safetensors"))
         }
@@ -307,6 +255,51 @@ final class PyTorchExportPeerTests: XCTestCase {
     private func maximumDifference(_ left: Tensor, _ right: Tensor) -> Float {
         XCTAssertEqual(left.shape, right.shape)
         return zip(left.scalars, right.scalars).map { abs($0 - $1) }.max() ?? .infinity
+    }
+
+    /// `count` rounds of `trainer`, with the real batches and noise they drew (real.0, noise.0, … as
+    /// train.py --replay reads them) and the lab's (D, G) losses of each. In the phases schedule one
+    /// real batch and one noise batch serve every step of a round, so they are recorded once.
+    static func recordRounds(_ count: Int, of trainer: GANTrainer, realBatch: (Int, inout RandomSource) -> Tensor,
+                             using random: inout RandomSource) -> (replay: [(name: String, tensor: Tensor)], losses: [(Float, Float)]) {
+        var replay: [(name: String, tensor: Tensor)] = [], reals = 0, noises = 0, losses: [(Float, Float)] = []
+        for _ in 0..<count {
+            var metrics = StepMetrics()
+            var recorded = false
+            trainer.round(realBatch: realBatch, into: &metrics, using: &random) { network, real, noise, update in
+                defer { update() }
+                if case .phases = trainer.configuration.schedule, recorded { return }
+                recorded = true
+                if network != .generator {
+                    replay.append(("real.\(reals)", real))
+                    reals += 1
+                }
+                replay.append(("noise.\(noises)", noise))
+                noises += 1
+            }
+            losses.append((metrics.discriminatorLoss, metrics.generatorLoss))
+        }
+        return (replay, losses)
+    }
+
+    /// Replays the recorded rounds with the export's train.py and checks that its losses follow the
+    /// lab's within 1e-3; false (with the failure recorded) when train.py itself fails.
+    @discardableResult
+    private func checkReplay(_ python: String, replay: [(name: String, tensor: Tensor)], labLosses: [(Float, Float)],
+                             export: String, out: String, name: String) throws -> Bool {
+        let replayFile = out + "-replay.safetensors", lossesFile = out + "-losses.safetensors"
+        try SafeTensors(tensors: replay).write(to: URL(fileURLWithPath: replayFile))
+        let (status, output) = try run(python, ["train.py", "--steps", String(labLosses.count), "--replay", replayFile,
+                                                "--losses", lossesFile, "--out", out], in: export)
+        XCTAssertEqual(status, 0, "\(name): train.py failed:\n\(output)")
+        guard status == 0 else { return false }
+        let losses = try SafeTensors(contentsOf: URL(fileURLWithPath: lossesFile))
+        let torchLosses = Array(zip(try XCTUnwrap(losses["discriminator_loss"]).scalars, try XCTUnwrap(losses["generator_loss"]).scalars))
+        XCTAssertEqual(torchLosses.count, labLosses.count)
+        let largest = zip(labLosses, torchLosses).map { max(abs($0.0 - $1.0), abs($0.1 - $1.1)) }.max() ?? .infinity
+        XCTAssertLessThanOrEqual(largest, 1e-3, "\(name): lab \(labLosses), PyTorch \(torchLosses)")
+        print("\(name): \(labLosses.count) rounds replayed, max |PyTorch − lab| over D and G losses \(largest); lab \(labLosses)")
+        return true
     }
 
     private func run(_ executable: String, _ arguments: [String], in folder: String) throws -> (Int32, String) {
