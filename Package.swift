@@ -29,7 +29,7 @@ let package = Package(
         // after the lab has chosen its kernel set; oneDNN, which picks its kernels from the CPU's
         // instruction-set flags itself, is linked; the fixed-order micro-kernels are C because Swift cannot
         // enable an instruction set for one function.
-        .target(name: "CMicroKernels", path: "Sources/CMicroKernels", cSettings: [.unsafeFlags(["-O3"])]),
+        .target(name: "CMicroKernels", path: "Sources/CMicroKernels", cSettings: [.unsafeFlags(["-O3", "-fno-math-errno"])]),
         .target(name: "Kernels", dependencies: ["CMicroKernels", "CDNNL"], swiftSettings: engine),
         .target(name: "Autodiff", dependencies: ["Kernels"], swiftSettings: engine),
         .target(name: "NN", dependencies: ["Autodiff"], swiftSettings: engine),

@@ -1,3 +1,4 @@
+import CMicroKernels
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -28,6 +29,18 @@ extension Tensor {
         let o = SharedPointer(base: out.storage.pointer), x = storage.pointer
         forEachSlice(count, minimumSlice: librarySlice) { slice in
             for i in slice { o.base[i] = transform(x[i]) }
+        }
+        return out
+    }
+
+    /// One of vector_math.c's maps over every element, on the portable kernels' instruction set
+    /// (the same bits on each), in slices on the lab's threads when each gets at least
+    /// `vectorMathSlice` elements.
+    func mapped(by kernel: (fixed_order_isa, UnsafePointer<Float>?, UnsafeMutablePointer<Float>?, Int) -> Void) -> Tensor {
+        let out = Tensor(uninitializedShape: shape)
+        let o = SharedPointer(base: out.storage.pointer), x = storage.pointer, isa = portableInstructionSet
+        forEachSlice(count, minimumSlice: vectorMathSlice) { slice in
+            kernel(isa, x + slice.lowerBound, o.base + slice.lowerBound, slice.count)
         }
         return out
     }
@@ -70,14 +83,18 @@ extension Tensor {
         }
     }
 
-    public func exp() -> Tensor { mappedOnThreads { expf($0) } }
+    public func exp() -> Tensor { mapped(by: vector_exp) }
     public func log() -> Tensor { mappedOnThreads { logf($0) } }
+    /// tanh and the sigmoid below run on the maths library, not on vector_math.c: the toy
+    /// lessons' seeded trajectories, and so the rates and numbers their prose prints, follow
+    /// from these functions' bits (eˣ and softplus feed no trajectory of theirs).
     public func tanh() -> Tensor { mappedOnThreads { tanhf($0) } }
+    /// 1 / (1 + e⁻ˣ).
     public func sigmoid() -> Tensor { mappedOnThreads { stableSigmoid($0) } }
     public func relu() -> Tensor { mapped { max($0, 0) } }
     public func leakyRelu(slope: Float) -> Tensor { mapped { $0 > 0 ? $0 : slope * $0 } }
     /// log(1 + eˣ) without overflow.
-    public func softplus() -> Tensor { mappedOnThreads { stableSoftplus($0) } }
+    public func softplus() -> Tensor { mapped(by: vector_softplus) }
 
     public func squareRoot() -> Tensor { mapped { $0.squareRoot() } }
     public func absolute() -> Tensor { mapped { abs($0) } }
@@ -103,6 +120,16 @@ extension Tensor {
 }
 
 
+/// Adam's step on `count` elements (vector_math.c's `adam_update`, on the portable kernels'
+/// instruction set): m = β1·m + (1 − β1)·g, v = β2·v + (1 − β2)·g·g, p −= stepSize·m / (√v + ε),
+/// the same bits on every instruction set.
+public func adamStep(parameter: UnsafeMutablePointer<Float>, gradient: UnsafePointer<Float>,
+                     firstMoment: UnsafeMutablePointer<Float>, secondMoment: UnsafeMutablePointer<Float>, count: Int,
+                     beta1: Float, beta2: Float, stepSize: Float, epsilon: Float) {
+    adam_update(portableInstructionSet, parameter, gradient, firstMoment, secondMoment, count, beta1, beta2, stepSize,
+                epsilon)
+}
+
 /// 1 / (1 + e⁻ˣ), evaluated on the side that cannot overflow.
 @inlinable @inline(__always)
 public func stableSigmoid(_ x: Float) -> Float {
@@ -110,7 +137,3 @@ public func stableSigmoid(_ x: Float) -> Float {
     let e = expf(x)
     return e / (1 + e)
 }
-
-/// log(1 + eˣ) = max(x, 0) + log1p(e^-|x|).
-@inlinable @inline(__always)
-public func stableSoftplus(_ x: Float) -> Float { max(x, 0) + log1pf(expf(-abs(x))) }

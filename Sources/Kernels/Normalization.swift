@@ -70,33 +70,55 @@ extension Tensor {
         let mean = statistics.mean.scalars, inverse = statistics.inverseDeviation.scalars
         let x = input.storage.pointer
         let biasSums = channelReduce(storage.pointer, shape) { g, _ in Double(g) }
+        // Raw pointers throughout, so that the loops over channels (dense layers: plane 1)
+        // vectorise; the order of every sum is the one written.
         var scaleSums = [Double](repeating: 0, count: channels)
-        withUnsafeBufferPointer { g in
-            for n in 0..<batch {
+        var a = [Float](repeating: 0, count: channels), b = a, d = a
+        var dx = Tensor(uninitializedShape: shape)
+        let g = storage.pointer, o = dx.storage.pointer
+        mean.withUnsafeBufferPointer { mean in
+            inverse.withUnsafeBufferPointer { inverse in
+                let (mean, inverse) = (mean.baseAddress!, inverse.baseAddress!)
+                scaleSums.withUnsafeMutableBufferPointer { sums in
+                    let sums = sums.baseAddress!
+                    for n in 0..<batch {
+                        if plane == 1 {  // the sum below with its one term
+                            let (gn, xn) = (g + n * channels, x + n * channels)
+                            for c in 0..<channels { sums[c] += Double((0 + gn[c] * (xn[c] - mean[c])) * inverse[c]) }
+                            continue
+                        }
+                        for c in 0..<channels {
+                            let base = (n * channels + c) * plane
+                            var acc: Float = 0
+                            for p in 0..<plane { acc += g[base + p] * (x[base + p] - mean[c]) }
+                            sums[c] += Double(acc * inverse[c])
+                        }
+                    }
+                }
+                // dx = g·a + x·b + d per channel.
                 for c in 0..<channels {
-                    let base = (n * channels + c) * plane
-                    var acc: Float = 0
-                    for p in 0..<plane { acc += g[base + p] * (x[base + p] - mean[c]) }
-                    scaleSums[c] += Double(acc * inverse[c])
+                    let k = gamma[c] * inverse[c]
+                    a[c] = k
+                    b[c] = -k * Float(scaleSums[c]) * inverse[c] / count
+                    d[c] = -k * Float(biasSums[c]) / count - b[c] * mean[c]
                 }
             }
         }
-        // dx = g·a + x·b + d per channel.
-        var a = [Float](repeating: 0, count: channels), b = a, d = a
-        for c in 0..<channels {
-            let k = gamma[c] * inverse[c]
-            a[c] = k
-            b[c] = -k * Float(scaleSums[c]) * inverse[c] / count
-            d[c] = -k * Float(biasSums[c]) / count - b[c] * mean[c]
-        }
-        var dx = Tensor(uninitializedShape: shape)
-        dx.withUnsafeMutableBufferPointer { o in
-            withUnsafeBufferPointer { g in
-                for n in 0..<batch {
-                    for c in 0..<channels {
-                        let base = (n * channels + c) * plane
-                        let (ac, bc, dc) = (a[c], b[c], d[c])
-                        for p in 0..<plane { o[base + p] = g[base + p] * ac + x[base + p] * bc + dc }
+        a.withUnsafeBufferPointer { a in
+            b.withUnsafeBufferPointer { b in
+                d.withUnsafeBufferPointer { d in
+                    let (a, b, d) = (a.baseAddress!, b.baseAddress!, d.baseAddress!)
+                    for n in 0..<batch {
+                        if plane == 1 {
+                            let (gn, xn, on) = (g + n * channels, x + n * channels, o + n * channels)
+                            for c in 0..<channels { on[c] = gn[c] * a[c] + xn[c] * b[c] + d[c] }
+                            continue
+                        }
+                        for c in 0..<channels {
+                            let base = (n * channels + c) * plane
+                            let (ac, bc, dc) = (a[c], b[c], d[c])
+                            for p in 0..<plane { o[base + p] = g[base + p] * ac + x[base + p] * bc + dc }
+                        }
                     }
                 }
             }

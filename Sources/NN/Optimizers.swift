@@ -117,13 +117,11 @@ public final class Adam: Optimizer {
         let eps = convention == .keras ? epsilon : epsilon * correction2.squareRoot()
         let (b1, b2) = (beta1, beta2)
         for (index, parameter) in parameters.enumerated() {
+            // m = β1·m + (1 − β1)·g, v = β2·v + (1 − β2)·g·g, p −= stepSize·m / (√v + ε), in that
+            // order, on the portable kernels' vectors.
             updateInPlace(parameter, gradients[index], &firstMoment[index], &secondMoment[index]) { p, g, m, v, n in
-                for i in 0..<n {
-                    let mi = b1 * m[i] + (1 - b1) * g[i], vi = b2 * v[i] + (1 - b2) * g[i] * g[i]
-                    m[i] = mi
-                    v[i] = vi
-                    p[i] -= stepSize * mi / (vi.squareRoot() + eps)
-                }
+                adamStep(parameter: p, gradient: g, firstMoment: m, secondMoment: v, count: n, beta1: b1, beta2: b2,
+                         stepSize: stepSize, epsilon: eps)
             }
         }
     }

@@ -32,6 +32,19 @@ void gemm_fixed_order(fixed_order_isa isa, int transpose_a, int transpose_b,
                       const float *a, ptrdiff_t lda, const float *b, ptrdiff_t ldb,
                       float beta, float *c, ptrdiff_t ldc);
 
+/// y[i] = f(x[i]) for eˣ and softplus log(1 + eˣ),
+/// computed in double precision by one fixed sequence of operations (vector_math.c): the same
+/// bits on every `isa`, within an ulp of the true value (NaN passes through). x and y must not
+/// overlap.
+void vector_exp(fixed_order_isa isa, const float *x, float *y, ptrdiff_t n);
+void vector_softplus(fixed_order_isa isa, const float *x, float *y, ptrdiff_t n);
+
+/// Adam's step on n elements of a parameter p with gradient g and moments m, v:
+/// m = b1·m + (1 − b1)·g, v = b2·v + (1 − b2)·g·g, p −= step_size·m / (√v + eps), each in that
+/// order of IEEE operations, so every `isa` gives the same bits. The buffers must not overlap.
+void adam_update(fixed_order_isa isa, float *p, const float *g, float *m, float *v, ptrdiff_t n, float b1,
+                 float b2, float step_size, float eps);
+
 /// A hint to the CPU that this thread is waiting in a loop (x86's PAUSE): less power, and the
 /// loop's end is not mispredicted when the awaited value arrives.
 static inline void cpu_relax(void) {

@@ -1,0 +1,109 @@
+import Foundation
+import Kernels
+import XCTest
+
+/// eˣ, softplus and Adam's step (vector_math.c): the same bits on every
+/// instruction set the CPU has; each value of a map the float nearest the true one (computed here
+/// in Double by Foundation) or its neighbour, and each step the update written out in Swift.
+final class VectorMathTests: XCTestCase {
+    override func tearDown() {
+        setPortableInstructionSet(processorFeatures().portableInstructionSets.last!)
+    }
+
+    /// Values across every range the maps treat apart: tiny, around the cut-overs, saturated,
+    /// infinite, NaN, signed zeros, subnormals, and random bit patterns.
+    private func inputs() -> [Float] {
+        var random = RandomSource(seed: 11)
+        var values: [Float] = [0, -0, 1e-45, -1e-45, 1e-38, 0x1p-13, -0x1p-13, 0x1.fffffep-14, 1, -1, 20, -20, 21,
+                               88.7, 88.8, 100, -103, -104, 110, -110, 111, .greatestFiniteMagnitude,
+                               -.greatestFiniteMagnitude, .infinity, -.infinity, .nan]
+        values += Tensor.uniform(shape: [20_000], low: -12, high: 12, using: &random).scalars
+        values += Tensor.uniform(shape: [5_000], low: -1e-3, high: 1e-3, using: &random).scalars
+        values += Tensor.uniform(shape: [5_000], low: -120, high: 120, using: &random).scalars
+        values += (0..<10_000).map { _ in Float(bitPattern: UInt32(truncatingIfNeeded: random.nextBits())) }
+        return values
+    }
+
+    private let maps: [(name: String, map: (Tensor) -> Tensor, exact: (Double) -> Double)] = [
+        ("exp", { $0.exp() }, { Foundation.exp($0) }),
+        ("softplus", { $0.softplus() }, { max($0, 0) + Foundation.log1p(Foundation.exp(-abs($0))) }),
+    ]
+
+    func testEveryInstructionSetGivesTheSameBits() {
+        let x = Tensor(shape: [inputs().count], scalars: inputs())
+        let sets = processorFeatures().portableInstructionSets
+        for (name, map, _) in maps {
+            var first: [UInt32]?
+            for set in sets {
+                setPortableInstructionSet(set)
+                let bits = map(x).scalars.map(\.bitPattern)
+                if let first {
+                    XCTAssertEqual(bits, first, "\(name) on \(set.name) against scalar")
+                } else {
+                    first = bits
+                }
+            }
+        }
+    }
+
+    func testEveryValueIsWithinAnUlpOfTheTrueOne() {
+        let values = inputs()
+        let x = Tensor(shape: [values.count], scalars: values)
+        for (name, map, exact) in maps {
+            var worst: (ulps: Double, at: Float) = (0, 0)
+            for (input, got) in zip(values, map(x).scalars) {
+                let want = exact(Double(input))
+                if want.isNaN {
+                    XCTAssertTrue(got.isNaN, "\(name)(\(input)) = \(got), not NaN")
+                    continue
+                }
+                let nearest = Float(want)
+                if got == nearest { continue }
+                let ulp = Double(nearest.isInfinite ? .greatestFiniteMagnitude.ulp : max(nearest.ulp, got.ulp))
+                let ulps = abs(Double(got) - want) / ulp
+                if ulps > worst.ulps { worst = (ulps, input) }
+            }
+            XCTAssertLessThanOrEqual(worst.ulps, 1, "\(name) at \(worst.at)")
+        }
+        // Saturation: no sample of e^-200 or of log(1 + e^-200) survives as a float.
+        let special = Tensor(shape: [3], scalars: [-0.0, 200, -200])
+        XCTAssertEqual(special.softplus().scalars, [Float(Foundation.log(2.0)), 200, 0])
+        XCTAssertEqual(special.exp().scalars, [1, .infinity, 0])
+    }
+
+    /// Adam's step gives, on every instruction set, the bits of the update written out one
+    /// element at a time in Swift.
+    func testAdamStepIsTheWrittenOrderOnEveryInstructionSet() {
+        var random = RandomSource(seed: 12)
+        let count = 1_037
+        let gradient = Tensor.normal(shape: [count], std: 0.3, using: &random).scalars
+        let start = (p: Tensor.normal(shape: [count], std: 1, using: &random).scalars,
+                     m: Tensor.normal(shape: [count], std: 0.1, using: &random).scalars,
+                     v: Tensor.uniform(shape: [count], low: 0, high: 0.2, using: &random).scalars)
+        let (b1, b2, stepSize, eps): (Float, Float, Float, Float) = (0.5, 0.999, 3.7e-4, 1e-7)
+        var expected = start
+        for i in 0..<count {
+            let g = gradient[i]
+            let mi = b1 * expected.m[i] + (1 - b1) * g, vi = b2 * expected.v[i] + (1 - b2) * g * g
+            expected.m[i] = mi
+            expected.v[i] = vi
+            expected.p[i] -= stepSize * mi / (vi.squareRoot() + eps)
+        }
+        for set in processorFeatures().portableInstructionSets {
+            setPortableInstructionSet(set)
+            var (p, m, v) = start
+            p.withUnsafeMutableBufferPointer { p in
+                m.withUnsafeMutableBufferPointer { m in
+                    v.withUnsafeMutableBufferPointer { v in
+                        adamStep(parameter: p.baseAddress!, gradient: gradient, firstMoment: m.baseAddress!,
+                                 secondMoment: v.baseAddress!, count: count, beta1: b1, beta2: b2, stepSize: stepSize,
+                                 epsilon: eps)
+                    }
+                }
+            }
+            XCTAssertEqual(p.map(\.bitPattern), expected.p.map(\.bitPattern), set.name)
+            XCTAssertEqual(m.map(\.bitPattern), expected.m.map(\.bitPattern), set.name)
+            XCTAssertEqual(v.map(\.bitPattern), expected.v.map(\.bitPattern), set.name)
+        }
+    }
+}
