@@ -66,6 +66,13 @@ public struct Tensor {
         return try body(UnsafeMutableBufferPointer(start: storage.pointer, count: count))
     }
 
+    /// The elements' address for writing, past the mutation gate above (the storage copied first
+    /// if another tensor shares it); valid while this tensor keeps its storage.
+    public mutating func uniqueMutablePointer() -> UnsafeMutablePointer<Float> {
+        withUnsafeMutableBufferPointer { _ in }
+        return storage.pointer
+    }
+
     /// The same elements under another shape with the same element count.
     public func reshaped(to newShape: [Int]) -> Tensor {
         precondition(newShape.reduce(1, *) == count, "cannot reshape \(shape) to \(newShape)")

@@ -32,17 +32,17 @@ public final class SGD: Optimizer {
 
     public func update(with gradients: [Tensor]) {
         step += 1
-        for (index, parameter) in parameters.enumerated() {
-            let (lr, mu, first) = (learningRate, momentum, step == 1)
-            updateInPlace(parameter, gradients[index], &velocity[index]) { p, g, v, n in
-                // v = μ·v + g (v = g on the first step); p -= lr·v
-                if mu == 0 {
-                    for i in 0..<n { p[i] -= lr * g[i] }
-                } else {
-                    for i in 0..<n {
-                        v[i] = first ? g[i] : mu * v[i] + g[i]
-                        p[i] -= lr * v[i]
-                    }
+        let (lr, mu, first) = (learningRate, momentum, step == 1)
+        let (p, g) = writablePointers(gradients), v = velocity.indices.map { velocity[$0].uniqueMutablePointer() }
+        forEachParameterSlice(parameters) { index, start, n in
+            let (p, g, v) = (p[index] + start, g[index] + start, v[index] + start)
+            // v = μ·v + g (v = g on the first step); p -= lr·v
+            if mu == 0 {
+                for i in 0..<n { p[i] -= lr * g[i] }
+            } else {
+                for i in 0..<n {
+                    v[i] = first ? g[i] : mu * v[i] + g[i]
+                    p[i] -= lr * v[i]
                 }
             }
         }
@@ -73,14 +73,14 @@ public final class RMSProp: Optimizer {
     public func update(with gradients: [Tensor]) {
         step += 1
         let (lr, rho, eps, inside) = (learningRate, rho, epsilon, epsilonInsideRoot)
-        for (index, parameter) in parameters.enumerated() {
-            updateInPlace(parameter, gradients[index], &meanSquare[index]) { p, g, v, n in
-                for i in 0..<n { v[i] = rho * v[i] + (1 - rho) * g[i] * g[i] }
-                if inside {
-                    for i in 0..<n { p[i] -= lr * g[i] / (v[i] + eps).squareRoot() }
-                } else {
-                    for i in 0..<n { p[i] -= lr * g[i] / (v[i].squareRoot() + eps) }
-                }
+        let (p, g) = writablePointers(gradients), v = meanSquare.indices.map { meanSquare[$0].uniqueMutablePointer() }
+        forEachParameterSlice(parameters) { index, start, n in
+            let (p, g, v) = (p[index] + start, g[index] + start, v[index] + start)
+            for i in 0..<n { v[i] = rho * v[i] + (1 - rho) * g[i] * g[i] }
+            if inside {
+                for i in 0..<n { p[i] -= lr * g[i] / (v[i] + eps).squareRoot() }
+            } else {
+                for i in 0..<n { p[i] -= lr * g[i] / (v[i].squareRoot() + eps) }
             }
         }
     }
@@ -116,13 +116,14 @@ public final class Adam: Optimizer {
         let stepSize = learningRate * correction2.squareRoot() / correction1
         let eps = convention == .keras ? epsilon : epsilon * correction2.squareRoot()
         let (b1, b2) = (beta1, beta2)
-        for (index, parameter) in parameters.enumerated() {
+        let (p, g) = writablePointers(gradients)
+        let m = firstMoment.indices.map { firstMoment[$0].uniqueMutablePointer() }
+        let v = secondMoment.indices.map { secondMoment[$0].uniqueMutablePointer() }
+        forEachParameterSlice(parameters) { index, start, n in
             // m = β1·m + (1 − β1)·g, v = β2·v + (1 − β2)·g·g, p −= stepSize·m / (√v + ε), in that
             // order, on the portable kernels' vectors.
-            updateInPlace(parameter, gradients[index], &firstMoment[index], &secondMoment[index]) { p, g, m, v, n in
-                adamStep(parameter: p, gradient: g, firstMoment: m, secondMoment: v, count: n, beta1: b1, beta2: b2,
-                         stepSize: stepSize, epsilon: eps)
-            }
+            adamStep(parameter: p[index] + start, gradient: g[index] + start, firstMoment: m[index] + start,
+                     secondMoment: v[index] + start, count: n, beta1: b1, beta2: b2, stepSize: stepSize, epsilon: eps)
         }
     }
 }
@@ -130,41 +131,37 @@ public final class Adam: Optimizer {
 typealias Buffer = UnsafeMutablePointer<Float>
 
 /// The fewest elements each thread's slice of an update gets (256 KB of every buffer), so that a
-/// slice outweighs waking a thread; smaller parameters update on one thread.
+/// slice outweighs waking a thread; smaller updates run on one thread.
 let updateSlice = 1 << 16
 
-/// Runs `rule(parameter, gradient, state, count)` over raw buffers (plain loops that vectorise),
-/// in slices on the lab's threads for large parameters (elementwise: the same numbers).
-@inline(__always)
-func updateInPlace(_ parameter: Parameter, _ gradient: Tensor, _ state: inout Tensor,
-                   _ rule: (Buffer, UnsafePointer<Float>, Buffer, Int) -> Void) {
-    precondition(gradient.shape == parameter.value.shape, "gradient \(gradient.shape) for \(parameter.name) \(parameter.value.shape)")
-    parameter.value.withUnsafeMutableBufferPointer { p in
-        gradient.withUnsafeBufferPointer { g in
-            state.withUnsafeMutableBufferPointer { s in
-                forEachSlice(p.count, minimumSlice: updateSlice) { slice in
-                    let start = slice.lowerBound
-                    rule(p.baseAddress! + start, g.baseAddress! + start, s.baseAddress! + start, slice.count)
-                }
-            }
+extension Optimizer {
+    /// Every parameter's elements, made writable (copied first if shared), beside its
+    /// gradient's, checking that each gradient has its parameter's shape.
+    func writablePointers(_ gradients: [Tensor]) -> (parameters: [Buffer], gradients: [UnsafePointer<Float>]) {
+        precondition(gradients.count == parameters.count, "\(gradients.count) gradients for \(parameters.count) parameters")
+        for (parameter, gradient) in zip(parameters, gradients) {
+            precondition(gradient.shape == parameter.value.shape,
+                         "gradient \(gradient.shape) for \(parameter.name) \(parameter.value.shape)")
         }
+        return (parameters.map { $0.value.uniqueMutablePointer() }, gradients.map { UnsafePointer($0.storage.pointer) })
     }
 }
 
-@inline(__always)
-func updateInPlace(_ parameter: Parameter, _ gradient: Tensor, _ first: inout Tensor, _ second: inout Tensor,
-                   _ rule: (Buffer, UnsafePointer<Float>, Buffer, Buffer, Int) -> Void) {
-    precondition(gradient.shape == parameter.value.shape, "gradient \(gradient.shape) for \(parameter.name) \(parameter.value.shape)")
-    parameter.value.withUnsafeMutableBufferPointer { p in
-        gradient.withUnsafeBufferPointer { g in
-            first.withUnsafeMutableBufferPointer { m in
-                second.withUnsafeMutableBufferPointer { v in
-                    forEachSlice(p.count, minimumSlice: updateSlice) { slice in
-                        let start = slice.lowerBound
-                        rule(p.baseAddress! + start, g.baseAddress! + start, m.baseAddress! + start, v.baseAddress! + start, slice.count)
-                    }
-                }
-            }
+/// Runs `rule(index, start, count)` on elements start..<start + count of parameter `index`, over
+/// all of them: the parameters laid end to end as one range, cut into slices on the lab's threads
+/// (each at least `updateSlice` elements), so one hand-off serves the whole update and small
+/// parameters share a slice. An update is elementwise, so its numbers do not depend on the cut.
+func forEachParameterSlice(_ parameters: [Parameter], _ rule: (Int, Int, Int) -> Void) {
+    var ends: [Int] = []  // where each parameter ends in the joined range
+    for parameter in parameters { ends.append((ends.last ?? 0) + parameter.value.count) }
+    forEachSlice(ends.last ?? 0, minimumSlice: updateSlice) { slice in
+        var index = ends.firstIndex { $0 > slice.lowerBound } ?? ends.count
+        while index < ends.count {
+            let begin = index == 0 ? 0 : ends[index - 1]
+            if begin >= slice.upperBound { break }
+            let low = max(slice.lowerBound, begin), high = min(slice.upperBound, ends[index])
+            if low < high { rule(index, low - begin, high - low) }
+            index += 1
         }
     }
 }

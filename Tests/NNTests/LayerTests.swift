@@ -131,24 +131,32 @@ final class LayerTests: XCTestCase {
         XCTAssertTrue(noisy.scalars.allSatisfy { $0 >= 0.9 && $0 <= 1.1 })
     }
 
-    /// Large parameters update in slices on the run's threads: the same numbers as one thread.
+    /// An update runs over all parameters at once, laid end to end and cut into slices on the
+    /// run's threads (a slice may end inside a parameter or hold several small ones): the same
+    /// numbers as one thread, every part of every parameter updated, and a value shared with
+    /// another tensor copied before it is written.
     func testOptimizersUpdateLargeParametersInSlicesToTheSameBits() {
-        let start = Tensor.uniform(shape: [301, 700], low: -1, high: 1, using: &random)
-        let gradients = (0..<3).map { _ in Tensor.uniform(shape: [301, 700], low: -1, high: 1, using: &random) }
-        func trained(_ make: ([Parameter]) -> Optimizer, threads: Int) -> [Float] {
+        let shapes = [[301, 700], [7], [130, 1100], [3, 5], [90_001]]
+        let starts = shapes.map { Tensor.uniform(shape: $0, low: -1, high: 1, using: &random) }
+        let gradients = (0..<3).map { _ in shapes.map { Tensor.uniform(shape: $0, low: -1, high: 1, using: &random) } }
+        func trained(_ make: ([Parameter]) -> Optimizer, threads: Int) -> [[Float]] {
             setMatrixThreads(threads)
             defer { resetMatrixThreads() }
-            let parameter = Parameter(name: "weight", value: start)
-            let optimizer = make([parameter])
-            for gradient in gradients { optimizer.update(with: [gradient]) }
-            return parameter.value.scalars
+            let parameters = starts.enumerated().map { Parameter(name: "p\($0)", value: $1) }
+            let optimizer = make(parameters)
+            for step in gradients { optimizer.update(with: step) }
+            return parameters.map(\.value.scalars)
         }
         let makers: [([Parameter]) -> Optimizer] = [{ Adam(parameters: $0) }, { RMSProp(parameters: $0) },
                                                     { SGD(parameters: $0, momentum: 0.9) }]
         for make in makers {
-            let (one, two) = (trained(make, threads: 1), trained(make, threads: 2))
-            XCTAssertNotEqual(one, start.scalars)
-            XCTAssertEqual(zip(one, two).filter { $0 != $1 }.count, 0)
+            let one = trained(make, threads: 1)
+            for (values, start) in zip(one, starts) {  // (a gradient near 0 may leave one unchanged)
+                XCTAssertLessThanOrEqual(zip(values, start.scalars).filter { $0 == $1 }.count, values.count / 1000)
+            }
+            for threads in [2, 3] {
+                XCTAssertEqual(trained(make, threads: threads), one, "\(threads) threads")
+            }
         }
     }
 }
