@@ -4,8 +4,30 @@ import Kernels
 
 /// Mean binary cross-entropy of `logits` against `targets` in [0, 1] (or noisy labels),
 /// computed stably as softplus(x) − x·t: −[t·log σ(x) + (1−t)·log(1−σ(x))].
+///
+/// One recorded operation rather than five (softplus, product, difference, sum, scale), with
+/// the bits of those five: the loss sums softplus(x) − x·t in Double and scales the sum by 1/N,
+/// and the gradient is (g/N)·σ(x) + (−g/N)·t, the two paths' terms the five operations' pullbacks
+/// would add. A pullback recorded for a higher derivative is built from the five.
 public func binaryCrossEntropy(logits: Variable, targets: Tensor) -> Variable {
-    (logits.softplus() - logits * targets).mean()
+    guard logits.shape == targets.shape else { return (logits.softplus() - logits * targets).mean() }
+    let x = logits.value, softplus = x.softplus(), count = x.count, scale = 1 / Float(max(count, 1))
+    var sum = 0.0
+    for i in 0..<count { sum += Double(softplus.storage.pointer[i] - x.storage.pointer[i] * targets.storage.pointer[i]) }
+    return Variable.record(Tensor(Float(sum) * scale), parents: [logits]) { g, _, _ in
+        guard !GradientRecording.isEnabled else {
+            let upstream = (g * scale).broadcasted(to: x.shape)
+            return [upstream * logits.sigmoid() + (-upstream) * targets]
+        }
+        let upstream = g.value.scalar * scale + 0  // the sum's pullback broadcasts it onto zeros
+        var gradient = Tensor(uninitializedShape: x.shape)
+        gradient.withUnsafeMutableBufferPointer { d in
+            for i in 0..<count {
+                d[i] = upstream * stableSigmoid(x.storage.pointer[i]) + (-upstream) * targets.storage.pointer[i]
+            }
+        }
+        return [Variable(gradient)]
+    }
 }
 
 /// How the labels of a BCE loss are softened.

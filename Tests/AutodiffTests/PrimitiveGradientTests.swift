@@ -59,6 +59,28 @@ final class PrimitiveGradientTests: XCTestCase {
                                           targets: Tensor(shape: [1, 1], repeating: 1)).value.scalar, 0, accuracy: 1e-6)
     }
 
+    /// The loss is one recorded operation with the bits of the five it stands for (softplus,
+    /// product, difference, sum, scale), its plain gradient too; the recorded gradient (for
+    /// gradients of gradients) is theirs.
+    func testBinaryCrossEntropyIsItsFiveOperationsBitForBit() {
+        var logits = Tensor.uniform(shape: [257, 1], low: -30, high: 30, using: &random).scalars
+        logits[0 ..< 4] = [0, -0.0, 200, -200]
+        let x = Tensor(shape: [257, 1], scalars: logits)
+        for targets in [Tensor(shape: [257, 1], repeating: 1), Tensor(shape: [257, 1]),
+                        Tensor.uniform(shape: [257, 1], low: -0.1, high: 1.1, using: &random)] {
+            let (fusedLeaf, plainLeaf) = (Variable.leaf(x), Variable.leaf(x))
+            let fused = binaryCrossEntropy(logits: fusedLeaf * 3, targets: targets) * 0.7
+            let y = plainLeaf * 3
+            let plain = (y.softplus() - y * targets).mean() * 0.7
+            XCTAssertEqual(fused.value.scalar.bitPattern, plain.value.scalar.bitPattern)
+            XCTAssertEqual(gradients(of: fused, at: [fusedLeaf])[0].scalars.map(\.bitPattern),
+                           gradients(of: plain, at: [plainLeaf])[0].scalars.map(\.bitPattern))
+            let recorded = differentiableGradients(of: fused, at: [fusedLeaf])[0].value.scalars
+            let plainRecorded = differentiableGradients(of: plain, at: [plainLeaf])[0].value.scalars
+            XCTAssertEqual(recorded.map(\.bitPattern), plainRecorded.map(\.bitPattern))
+        }
+    }
+
     func testReusedValuesAccumulateGradients() {
         let x = Tensor.uniform(shape: [4], low: -1, high: 1, using: &random)
         checkGradients([x]) { v in v[0] * v[0] + v[0].tanh() * v[0] }
