@@ -19,6 +19,13 @@
 
 #define ALWAYS_INLINE static inline __attribute__((always_inline))
 
+/// c[0]·xⁿ⁻¹ + c[1]·xⁿ⁻² + … + c[n−1] by Horner's rule, the highest power first.
+ALWAYS_INLINE double horner(double x, const double *c, int n) {
+    double p = c[0];
+    for (int i = 1; i < n; i++) p = p * x + c[i];
+    return p;
+}
+
 /// eʸ for y in [-700, 700].
 ALWAYS_INLINE double exp_of(double y) {
     const double shift = 0x1.8p52;  // adding it rounds to an integer, kept in the low bits
@@ -27,18 +34,9 @@ ALWAYS_INLINE double exp_of(double y) {
     memcpy(&bits, &shifted, sizeof bits);
     double k = shifted - shift;
     double r = y - k * 0x1.62e42fefa39efp-1;
-    double p = 1.0 / 39916800;
-    p = p * r + 1.0 / 3628800;
-    p = p * r + 1.0 / 362880;
-    p = p * r + 1.0 / 40320;
-    p = p * r + 1.0 / 5040;
-    p = p * r + 1.0 / 720;
-    p = p * r + 1.0 / 120;
-    p = p * r + 1.0 / 24;
-    p = p * r + 1.0 / 6;
-    p = p * r + 0.5;
-    p = p * r + 1.0;
-    p = p * r + 1.0;
+    static const double taylor[] = {1.0 / 39916800, 1.0 / 3628800, 1.0 / 362880, 1.0 / 40320, 1.0 / 5040,
+                                    1.0 / 720, 1.0 / 120, 1.0 / 24, 1.0 / 6, 0.5, 1, 1};  // 1/11! … 1/0!
+    double p = horner(r, taylor, sizeof taylor / sizeof *taylor);
     uint64_t pbits;
     memcpy(&pbits, &p, sizeof pbits);
     pbits += bits << 52;  // k added to the exponent
@@ -61,19 +59,9 @@ ALWAYS_INLINE float exp_one(float x) {
 /// log(1 + e) for e in [0, 1]: 2·atanh(s) with s = e / (2 + e) ≤ 1/3, to s²⁵.
 ALWAYS_INLINE double log1p_of_fraction(double e) {
     double s = e / (2 + e), s2 = s * s;
-    double p = 1.0 / 25;
-    p = p * s2 + 1.0 / 23;
-    p = p * s2 + 1.0 / 21;
-    p = p * s2 + 1.0 / 19;
-    p = p * s2 + 1.0 / 17;
-    p = p * s2 + 1.0 / 15;
-    p = p * s2 + 1.0 / 13;
-    p = p * s2 + 1.0 / 11;
-    p = p * s2 + 1.0 / 9;
-    p = p * s2 + 1.0 / 7;
-    p = p * s2 + 1.0 / 5;
-    p = p * s2 + 1.0 / 3;
-    p = p * s2 + 1.0;
+    static const double odd[] = {1.0 / 25, 1.0 / 23, 1.0 / 21, 1.0 / 19, 1.0 / 17, 1.0 / 15, 1.0 / 13,
+                                 1.0 / 11, 1.0 / 9, 1.0 / 7, 1.0 / 5, 1.0 / 3, 1};
+    double p = horner(s2, odd, sizeof odd / sizeof *odd);
     return 2 * s * p;
 }
 
