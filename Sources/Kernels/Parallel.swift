@@ -21,7 +21,7 @@ public struct SharedPointer<T>: @unchecked Sendable {
 /// 0.1 ms of work, well above the cost of waking a thread.
 let librarySlice = 1 << 13
 
-/// The fewest elements a thread's slice of a vector_math.c map (eˣ, tanh, sigmoid, softplus)
+/// The fewest elements a thread's slice of a vector_math.c map (eˣ, softplus)
 /// gets: about 1 ns an element on AVX-512, so about 16 µs of work.
 let vectorMathSlice = 1 << 14
 
