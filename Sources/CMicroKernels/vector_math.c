@@ -1,4 +1,4 @@
-// Elementwise maths (eˣ, softplus, Adam's update) that give the same bits on every x86-64 CPU and
+// Elementwise maths (softplus, Adam's update) that give the same bits on every x86-64 CPU and
 // run many elements at once, whatever the C library's own functions give.
 //
 // Each value is computed in double precision from IEEE additions, multiplications and divisions
@@ -50,12 +50,6 @@ ALWAYS_INLINE double clamp(double y, double low, double high) {
     return y > high ? high : y;
 }
 
-ALWAYS_INLINE float exp_one(float x) {
-    // e^-104 is below float's smallest subnormal and e^89 above its largest value.
-    float y = (float)exp_of(clamp(x, -110, 100));
-    return x != x ? x : y;
-}
-
 /// log(1 + e) for e in [0, 1]: 2·atanh(s) with s = e / (2 + e) ≤ 1/3, to s²⁵.
 ALWAYS_INLINE double log1p_of_fraction(double e) {
     double s = e / (2 + e), s2 = s * s;
@@ -95,7 +89,6 @@ ALWAYS_INLINE float softplus_one(float x) {
         }                                                                                          \
     }
 
-DEFINE_MAP(vector_exp, exp_one)
 DEFINE_MAP(vector_softplus, softplus_one)
 
 // MARK: Optimizer updates

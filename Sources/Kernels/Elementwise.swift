@@ -83,11 +83,12 @@ extension Tensor {
         }
     }
 
-    public func exp() -> Tensor { mapped(by: vector_exp) }
+    /// eˣ, log, tanh and the sigmoid below run on the maths library, not on vector_math.c: the
+    /// toy lessons' seeded trajectories and the judges' weights, and so the numbers the lessons
+    /// print, follow from these functions' bits (softplus feeds none of them: BCE's gradient is
+    /// the sigmoid).
+    public func exp() -> Tensor { mappedOnThreads { expf($0) } }
     public func log() -> Tensor { mappedOnThreads { logf($0) } }
-    /// tanh and the sigmoid below run on the maths library, not on vector_math.c: the toy
-    /// lessons' seeded trajectories, and so the rates and numbers their prose prints, follow
-    /// from these functions' bits (eˣ and softplus feed no trajectory of theirs).
     public func tanh() -> Tensor { mappedOnThreads { tanhf($0) } }
     /// 1 / (1 + e⁻ˣ).
     public func sigmoid() -> Tensor { mappedOnThreads { stableSigmoid($0) } }

@@ -61,7 +61,7 @@ final class ParallelTests: XCTestCase {
         var random = RandomSource(seed: 4)
         let x = Tensor.uniform(shape: [80_003], low: -6, high: 6, using: &random)
         let positive = x.absolute() + 0.01
-        let maps: [(String, (Tensor) -> Tensor)] = [("exp", { $0.exp() }), ("softplus", { $0.softplus() })]
+        let maps: [(String, (Tensor) -> Tensor)] = [("softplus", { $0.softplus() })]
         let oneThread = maps.map { $1(x) }
         setMatrixThreads(2)
         defer { resetMatrixThreads() }

@@ -2,7 +2,7 @@ import Foundation
 import Kernels
 import XCTest
 
-/// eˣ, softplus and Adam's step (vector_math.c): the same bits on every
+/// softplus and Adam's step (vector_math.c): the same bits on every
 /// instruction set the CPU has; each value of a map the float nearest the true one (computed here
 /// in Double by Foundation) or its neighbour, and each step the update written out in Swift.
 final class VectorMathTests: XCTestCase {
@@ -25,7 +25,6 @@ final class VectorMathTests: XCTestCase {
     }
 
     private let maps: [(name: String, map: (Tensor) -> Tensor, exact: (Double) -> Double)] = [
-        ("exp", { $0.exp() }, { Foundation.exp($0) }),
         ("softplus", { $0.softplus() }, { max($0, 0) + Foundation.log1p(Foundation.exp(-abs($0))) }),
     ]
 
@@ -65,10 +64,9 @@ final class VectorMathTests: XCTestCase {
             }
             XCTAssertLessThanOrEqual(worst.ulps, 1, "\(name) at \(worst.at)")
         }
-        // Saturation: no sample of e^-200 or of log(1 + e^-200) survives as a float.
+        // Saturation: log(1 + e^-200) rounds to 0.
         let special = Tensor(shape: [3], scalars: [-0.0, 200, -200])
         XCTAssertEqual(special.softplus().scalars, [Float(Foundation.log(2.0)), 200, 0])
-        XCTAssertEqual(special.exp().scalars, [1, .infinity, 0])
     }
 
     /// Adam's step gives, on every instruction set, the bits of the update written out one

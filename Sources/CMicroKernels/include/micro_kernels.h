@@ -32,11 +32,9 @@ void gemm_fixed_order(fixed_order_isa isa, int transpose_a, int transpose_b,
                       const float *a, ptrdiff_t lda, const float *b, ptrdiff_t ldb,
                       float beta, float *c, ptrdiff_t ldc);
 
-/// y[i] = f(x[i]) for eˣ and softplus log(1 + eˣ),
-/// computed in double precision by one fixed sequence of operations (vector_math.c): the same
-/// bits on every `isa`, within an ulp of the true value (NaN passes through). x and y must not
-/// overlap.
-void vector_exp(fixed_order_isa isa, const float *x, float *y, ptrdiff_t n);
+/// y[i] = softplus(x[i]) = log(1 + e^x[i]), computed in double precision by one fixed sequence
+/// of operations (vector_math.c): the same bits on every `isa`, within an ulp of the true value
+/// (NaN passes through). x and y must not overlap.
 void vector_softplus(fixed_order_isa isa, const float *x, float *y, ptrdiff_t n);
 
 /// Adam's step on n elements of a parameter p with gradient g and moments m, v:
