@@ -33,7 +33,7 @@ public final class SGD: Optimizer {
     public func update(with gradients: [Tensor]) {
         step += 1
         let (lr, mu, first) = (learningRate, momentum, step == 1)
-        let (p, g) = writablePointers(gradients), v = velocity.indices.map { velocity[$0].uniqueMutablePointer() }
+        let (p, g) = writablePointers(gradients), v = uniqueMutablePointers(&velocity)
         forEachParameterSlice(parameters) { index, start, n in
             let (p, g, v) = (p[index] + start, g[index] + start, v[index] + start)
             // v = μ·v + g (v = g on the first step); p -= lr·v
@@ -73,7 +73,7 @@ public final class RMSProp: Optimizer {
     public func update(with gradients: [Tensor]) {
         step += 1
         let (lr, rho, eps, inside) = (learningRate, rho, epsilon, epsilonInsideRoot)
-        let (p, g) = writablePointers(gradients), v = meanSquare.indices.map { meanSquare[$0].uniqueMutablePointer() }
+        let (p, g) = writablePointers(gradients), v = uniqueMutablePointers(&meanSquare)
         forEachParameterSlice(parameters) { index, start, n in
             let (p, g, v) = (p[index] + start, g[index] + start, v[index] + start)
             for i in 0..<n { v[i] = rho * v[i] + (1 - rho) * g[i] * g[i] }
@@ -117,8 +117,8 @@ public final class Adam: Optimizer {
         let eps = convention == .keras ? epsilon : epsilon * correction2.squareRoot()
         let (b1, b2) = (beta1, beta2)
         let (p, g) = writablePointers(gradients)
-        let m = firstMoment.indices.map { firstMoment[$0].uniqueMutablePointer() }
-        let v = secondMoment.indices.map { secondMoment[$0].uniqueMutablePointer() }
+        let m = uniqueMutablePointers(&firstMoment)
+        let v = uniqueMutablePointers(&secondMoment)
         forEachParameterSlice(parameters) { index, start, n in
             // m = β1·m + (1 − β1)·g, v = β2·v + (1 − β2)·g·g, p −= stepSize·m / (√v + ε), in that
             // order, on the portable kernels' vectors.
@@ -145,6 +145,11 @@ extension Optimizer {
         }
         return (parameters.map { $0.value.uniqueMutablePointer() }, gradients.map { UnsafePointer($0.storage.pointer) })
     }
+}
+
+/// Every state tensor's elements, made writable (copied first if shared).
+func uniqueMutablePointers(_ states: inout [Tensor]) -> [Buffer] {
+    states.indices.map { states[$0].uniqueMutablePointer() }
 }
 
 /// Runs `rule(index, start, count)` on elements start..<start + count of parameter `index`, over
