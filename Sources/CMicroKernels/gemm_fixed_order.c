@@ -230,6 +230,103 @@ __attribute__((target("avx512f"))) static void tile_avx512_narrow(ptrdiff_t dept
 
 #endif
 
+// MARK: Small products
+
+// A product too small to repay packing (a few thousand multiply–adds, or one a handful of rows or
+// columns wide) runs straight from A and B: each A element is broadcast from where it lies, op(B)'s
+// rows are read in place when they are contiguous and whole vectors wide (a zero-padded copy
+// otherwise), and a tile of `rows` × `vectors` vectors of C stays in registers over the whole
+// inner index. The same chain for every element as the blocked product, so the same bits.
+
+#if defined(__x86_64__)
+
+/// A tile's operands: a(r, p) = a[r·a_row + p·a_step]; op(B)'s row p is b + p·ldb; C's row r is c + r·ldc.
+typedef struct {
+    const float *a;
+    ptrdiff_t a_row, a_step;
+    const float *b;
+    ptrdiff_t ldb;
+} small_operands;
+
+#define SMALL_AVX512_ROWS 8
+#define SMALL_AVX512_VECTORS 2
+#define SMALL_AVX2_ROWS 6
+#define SMALL_AVX2_VECTORS 2
+
+__attribute__((target("avx512f"))) static inline __attribute__((always_inline)) void
+small_avx512_body(ptrdiff_t depth, small_operands o, float *c, ptrdiff_t ldc, tile_start start, float beta, int rows,
+                  int vectors) {
+    __m512 sum[SMALL_AVX512_ROWS][SMALL_AVX512_VECTORS];
+    for (int r = 0; r < rows; r++) {
+        for (int v = 0; v < vectors; v++) {
+            sum[r][v] = start == start_zero ? _mm512_setzero_ps() : _mm512_loadu_ps(c + r * ldc + 16 * v);
+            if (start == start_scaled_c) sum[r][v] = _mm512_mul_ps(sum[r][v], _mm512_set1_ps(beta));
+        }
+    }
+    const float *a = o.a, *b = o.b;
+    for (ptrdiff_t p = 0; p < depth; p++, a += o.a_step, b += o.ldb) {
+        __m512 column[SMALL_AVX512_VECTORS];
+        for (int v = 0; v < vectors; v++) column[v] = _mm512_loadu_ps(b + 16 * v);
+        for (int r = 0; r < rows; r++) {
+            __m512 x = _mm512_set1_ps(a[r * o.a_row]);
+            for (int v = 0; v < vectors; v++) sum[r][v] = _mm512_fmadd_ps(x, column[v], sum[r][v]);
+        }
+    }
+    for (int r = 0; r < rows; r++)
+        for (int v = 0; v < vectors; v++) _mm512_storeu_ps(c + r * ldc + 16 * v, sum[r][v]);
+}
+
+__attribute__((target("avx2,fma"))) static inline __attribute__((always_inline)) void
+small_avx2_body(ptrdiff_t depth, small_operands o, float *c, ptrdiff_t ldc, tile_start start, float beta, int rows,
+                int vectors) {
+    __m256 sum[SMALL_AVX2_ROWS][SMALL_AVX2_VECTORS];
+    for (int r = 0; r < rows; r++) {
+        for (int v = 0; v < vectors; v++) {
+            sum[r][v] = start == start_zero ? _mm256_setzero_ps() : _mm256_loadu_ps(c + r * ldc + 8 * v);
+            if (start == start_scaled_c) sum[r][v] = _mm256_mul_ps(sum[r][v], _mm256_set1_ps(beta));
+        }
+    }
+    const float *a = o.a, *b = o.b;
+    for (ptrdiff_t p = 0; p < depth; p++, a += o.a_step, b += o.ldb) {
+        __m256 column[SMALL_AVX2_VECTORS];
+        for (int v = 0; v < vectors; v++) column[v] = _mm256_loadu_ps(b + 8 * v);
+        for (int r = 0; r < rows; r++) {
+            __m256 x = _mm256_broadcast_ss(a + r * o.a_row);
+            for (int v = 0; v < vectors; v++) sum[r][v] = _mm256_fmadd_ps(x, column[v], sum[r][v]);
+        }
+    }
+    for (int r = 0; r < rows; r++)
+        for (int v = 0; v < vectors; v++) _mm256_storeu_ps(c + r * ldc + 8 * v, sum[r][v]);
+}
+
+/// `tiles` tiles one under the other: rows·tiles rows of C from as many of A.
+typedef void (*small_kernel)(ptrdiff_t depth, small_operands o, float *c, ptrdiff_t ldc, tile_start start, float beta,
+                             ptrdiff_t tiles);
+
+// One function per (rows, vectors), so that a tile's registers are known when it compiles.
+#define SMALL_KERNEL(isa, features, rows, vectors)                                                             \
+    __attribute__((target(features))) static void small_##isa##_##rows##x##vectors(                               \
+        ptrdiff_t depth, small_operands o, float *c, ptrdiff_t ldc, tile_start start, float beta, ptrdiff_t tiles) { \
+        for (ptrdiff_t t = 0; t < tiles; t++, o.a += rows * o.a_row, c += rows * ldc)                           \
+            small_##isa##_body(depth, o, c, ldc, start, beta, rows, vectors);                                    \
+    }
+#define SMALL_KERNELS(isa, features, rows) SMALL_KERNEL(isa, features, rows, 1) SMALL_KERNEL(isa, features, rows, 2)
+SMALL_KERNELS(avx512, "avx512f", 1) SMALL_KERNELS(avx512, "avx512f", 2) SMALL_KERNELS(avx512, "avx512f", 3)
+SMALL_KERNELS(avx512, "avx512f", 4) SMALL_KERNELS(avx512, "avx512f", 5) SMALL_KERNELS(avx512, "avx512f", 6)
+SMALL_KERNELS(avx512, "avx512f", 7) SMALL_KERNELS(avx512, "avx512f", 8)
+SMALL_KERNELS(avx2, "avx2,fma", 1) SMALL_KERNELS(avx2, "avx2,fma", 2) SMALL_KERNELS(avx2, "avx2,fma", 3)
+SMALL_KERNELS(avx2, "avx2,fma", 4) SMALL_KERNELS(avx2, "avx2,fma", 5) SMALL_KERNELS(avx2, "avx2,fma", 6)
+
+static const small_kernel small_avx512[SMALL_AVX512_ROWS][SMALL_AVX512_VECTORS] = {
+    {small_avx512_1x1, small_avx512_1x2}, {small_avx512_2x1, small_avx512_2x2}, {small_avx512_3x1, small_avx512_3x2},
+    {small_avx512_4x1, small_avx512_4x2}, {small_avx512_5x1, small_avx512_5x2}, {small_avx512_6x1, small_avx512_6x2},
+    {small_avx512_7x1, small_avx512_7x2}, {small_avx512_8x1, small_avx512_8x2}};
+static const small_kernel small_avx2[SMALL_AVX2_ROWS][SMALL_AVX2_VECTORS] = {
+    {small_avx2_1x1, small_avx2_1x2}, {small_avx2_2x1, small_avx2_2x2}, {small_avx2_3x1, small_avx2_3x2},
+    {small_avx2_4x1, small_avx2_4x2}, {small_avx2_5x1, small_avx2_5x2}, {small_avx2_6x1, small_avx2_6x2}};
+
+#endif
+
 // MARK: The blocked product
 
 /// Scratch for the packed panels, one set per thread, grown when a product needs more.
@@ -294,6 +391,88 @@ static inline __attribute__((always_inline)) void gemm_blocked(tile_kernel kerne
     }
 }
 
+#if defined(__x86_64__)
+/// Scratch for op(B)'s rows when a small product copies them, one per thread.
+static _Thread_local float *small_b;
+static _Thread_local size_t small_b_size;
+
+/// A small product straight from A and B (see "Small products"), on `table[rows − 1][vectors − 1]`
+/// tiles of up to `max_rows` rows and `max_vectors` vectors of `lanes` floats. A product a few
+/// columns wide runs as its transpose, Cᵀ = op(B)ᵀ·op(A)ᵀ (a·b and b·a round alike), written
+/// back into C transposed, so that the vectors run along C's long side.
+static inline __attribute__((always_inline)) void gemm_small(const small_kernel *table, int max_rows, int max_vectors,
+                                                             int lanes, int transpose_a, int transpose_b, ptrdiff_t m,
+                                                             ptrdiff_t n, ptrdiff_t k, const float *a, ptrdiff_t lda,
+                                                             const float *b, ptrdiff_t ldb, float beta, float *c,
+                                                             ptrdiff_t ldc) {
+    int flip = n < lanes && m >= 2 * n;
+    ptrdiff_t rows_total = flip ? n : m, columns_total = flip ? m : n;
+    // The computed product's left operand, element (i, p) at left[i·left_row + p·left_step].
+    const float *left = flip ? b : a;
+    int left_transposed = flip ? !transpose_b : transpose_a;
+    ptrdiff_t left_ld = flip ? ldb : lda;
+    ptrdiff_t left_row = left_transposed ? 1 : left_ld, left_step = left_transposed ? left_ld : 1;
+    // Its right operand's row p, in place when contiguous and whole vectors wide, else copied.
+    const float *right = flip ? a : b;
+    ptrdiff_t right_ld = flip ? lda : ldb;
+    int right_rows_contiguous = flip ? transpose_a : !transpose_b;
+    if (!right_rows_contiguous || columns_total % lanes != 0) {
+        ptrdiff_t width = (columns_total + lanes - 1) / lanes * lanes;
+        float *copy = scratch(&small_b, &small_b_size, (size_t)(k * width));
+        if (!copy) abort();
+        if (width > columns_total) memset(copy, 0, (size_t)(k * width) * sizeof(float));  // the padding
+        if (right_rows_contiguous) {
+            for (ptrdiff_t p = 0; p < k; p++)
+                for (ptrdiff_t j = 0; j < columns_total; j++) copy[p * width + j] = right[p * right_ld + j];
+        } else {
+            transpose(right, right_ld, columns_total, k, copy, width);
+        }
+        right = copy;
+        right_ld = width;
+    }
+    tile_start start = beta == 0 ? start_zero : beta == 1 ? start_c : start_scaled_c;
+    ptrdiff_t tile_width = (ptrdiff_t)max_vectors * lanes;
+    for (ptrdiff_t j0 = 0; j0 < columns_total; j0 += tile_width) {
+        ptrdiff_t width = columns_total - j0 < tile_width ? columns_total - j0 : tile_width;
+        int vectors = (int)((width + lanes - 1) / lanes);
+        small_operands o = {left, left_row, left_step, right + j0, right_ld};
+        ptrdiff_t i0 = 0;
+        if (!flip && width == (ptrdiff_t)vectors * lanes) {  // straight into C, all whole tiles in one call
+            ptrdiff_t tiles = rows_total / max_rows;
+            if (tiles > 0) table[(max_rows - 1) * max_vectors + vectors - 1](k, o, c + j0, ldc, start, beta, tiles);
+            i0 = tiles * max_rows;
+            if (i0 < rows_total) {
+                o.a = left + i0 * left_row;
+                table[(rows_total - i0 - 1) * max_vectors + vectors - 1](k, o, c + i0 * ldc + j0, ldc, start, beta, 1);
+            }
+            continue;
+        }
+        // Through a local tile: C's part of it (transposed when the product is), zeros elsewhere.
+        for (; i0 < rows_total; i0 += max_rows) {
+            int rows = rows_total - i0 < max_rows ? (int)(rows_total - i0) : max_rows;
+            o.a = left + i0 * left_row;
+            float local[16 * 32] __attribute__((aligned(64)));
+            for (int r = 0; r < rows; r++) {
+                for (ptrdiff_t j = 0; j < tile_width; j++) {
+                    float *element = flip ? c + (j0 + j) * ldc + i0 + r : c + (i0 + r) * ldc + j0 + j;
+                    local[r * tile_width + j] = start != start_zero && j < width ? *element : 0;
+                }
+            }
+            table[(rows - 1) * max_vectors + vectors - 1](k, o, local, tile_width, start, beta, 1);
+            for (int r = 0; r < rows; r++) {
+                for (ptrdiff_t j = 0; j < width; j++) {
+                    float *element = flip ? c + (j0 + j) * ldc + i0 + r : c + (i0 + r) * ldc + j0 + j;
+                    *element = local[r * tile_width + j];
+                }
+            }
+        }
+    }
+}
+#endif
+
+/// The largest product (m·n·k multiply–adds) that runs as a small product.
+enum { small_product = 1 << 17 };
+
 /// One element at a time with fmaf: the reference order, on any CPU (one FMA instruction where
 /// the CPU has them, the C library's exact emulation otherwise: the same bits).
 #if defined(__x86_64__) && defined(__clang__) && defined(__linux__)
@@ -332,7 +511,10 @@ void gemm_fixed_order(fixed_order_isa isa, int transpose_a, int transpose_b, ptr
     switch (k > 0 ? isa : fixed_order_scalar) {
 #if defined(__x86_64__)
     case fixed_order_avx512:
-        if (2 * n < AVX512_NR && m >= 2 * n)
+        if (m * n * k <= small_product)
+            gemm_small(&small_avx512[0][0], SMALL_AVX512_ROWS, SMALL_AVX512_VECTORS, 16, transpose_a, transpose_b, m,
+                       n, k, a, lda, b, ldb, beta, c, ldc);
+        else if (2 * n < AVX512_NR && m >= 2 * n)
             gemm_narrow(tile_avx512, tile_avx512_narrow, AVX512_MR, AVX512_NR, transpose_a, transpose_b, m, n, k,
                         a, lda, b, ldb, beta, c, ldc);
         else
@@ -340,7 +522,10 @@ void gemm_fixed_order(fixed_order_isa isa, int transpose_a, int transpose_b, ptr
                          a, lda, b, ldb, beta, c, ldc);
         return;
     case fixed_order_avx2:
-        if (2 * n < AVX2_NR && m >= 2 * n)
+        if (m * n * k <= small_product)
+            gemm_small(&small_avx2[0][0], SMALL_AVX2_ROWS, SMALL_AVX2_VECTORS, 8, transpose_a, transpose_b, m, n, k, a,
+                       lda, b, ldb, beta, c, ldc);
+        else if (2 * n < AVX2_NR && m >= 2 * n)
             gemm_narrow(tile_avx2, tile_avx2_narrow, AVX2_MR, AVX2_NR, transpose_a, transpose_b, m, n, k, a, lda,
                         b, ldb, beta, c, ldc);
         else
