@@ -32,8 +32,12 @@ public func differentiableGradients(of loss: Variable, at targets: [Variable], c
             for (parent, grad) in zip(node.parents, parentGrads) {
                 guard let parentNode = parent.node, let grad, parentNode.isNeeded else { continue }
                 precondition(grad.shape == parent.shape, "gradient shape \(grad.shape) for value of shape \(parent.shape)")
-                if let existing = parentNode.gradient {
-                    parentNode.gradient = accumulate(existing, grad, createGraph: createGraph)
+                if createGraph, let existing = parentNode.gradient {
+                    parentNode.gradient = existing + grad
+                } else if var sum = parentNode.gradient?.value {
+                    parentNode.gradient = nil  // the sum is then its tensor's only holder: added in place, not copied first
+                    sum.add(grad.value)
+                    parentNode.gradient = Variable(sum)
                 } else {
                     parentNode.gradient = grad
                 }
@@ -50,13 +54,6 @@ public func differentiableGradients(of loss: Variable, at targets: [Variable], c
 
 /// Numbers the backward passes, so a node's scratch fields can tell which pass wrote them.
 private let backwardPasses = Atomic<UInt64>(0)
-
-private func accumulate(_ a: Variable, _ b: Variable, createGraph: Bool) -> Variable {
-    if createGraph { return a + b }
-    var sum = a.value
-    sum.add(b.value)
-    return Variable(sum)
-}
 
 /// The nodes that `root` depends on, parents before children, each marked with `pass`.
 private func topologicalOrder(from root: Node, pass: UInt64) -> [Node] {
