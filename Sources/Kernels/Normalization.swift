@@ -74,7 +74,7 @@ extension Tensor {
         // vectorise; the order of every sum is the one written.
         var scaleSums = [Double](repeating: 0, count: channels)
         var a = [Float](repeating: 0, count: channels), b = a, d = a
-        var dx = Tensor(uninitializedShape: shape)
+        let dx = Tensor(uninitializedShape: shape)
         let g = storage.pointer, o = dx.storage.pointer
         mean.withUnsafeBufferPointer { mean in
             inverse.withUnsafeBufferPointer { inverse in
