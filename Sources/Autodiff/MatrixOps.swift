@@ -83,9 +83,7 @@ func linearForward(_ x: Tensor, _ w: Tensor, _ b: Tensor?) -> Tensor {
     precondition(x.rank == 2 && w.shape == [n, k] && b.shape == [n], "linear shapes \(x.shape), \(w.shape), \(b.shape)")
     var out = Tensor(uninitializedShape: [m, n])
     out.withUnsafeMutableBufferPointer { o in
-        let bias = b.storage.pointer
-        for i in 0..<m { for j in 0..<n { o[i * n + j] = bias[j] } }  // rows of a few dozen: no memcpy call per row
-        gemm(false, true, m, n, k, x.storage.pointer, w.storage.pointer, 1, o.baseAddress!)
+        gemm(false, true, m, n, k, x.storage.pointer, w.storage.pointer, 0, o.baseAddress!, bias: b.storage.pointer)
     }
     return out
 }

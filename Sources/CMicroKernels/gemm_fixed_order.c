@@ -22,11 +22,14 @@ enum {
     column_block = 1024, // NC: columns of B packed at once (a multiple of every NR)
 };
 
-/// How a tile starts: from zero, from C, or from beta·C.
+/// How a tile starts: from zero, from its start rows S (C's own rows, or the bias row repeated),
+/// or from beta·S.
 typedef enum { start_zero = 0, start_c = 1, start_scaled_c = 2 } tile_start;
 
+/// A tile of C (row stride ldc) from the packed panels a and b, started from S's rows
+/// (s + r·lds: C itself, or a bias row with lds 0).
 typedef void (*tile_kernel)(ptrdiff_t depth, const float *a, const float *b, float *c, ptrdiff_t ldc,
-                            tile_start start, float beta);
+                            tile_start start, float beta, const float *s, ptrdiff_t lds);
 
 // MARK: Packing
 
@@ -161,11 +164,11 @@ static inline __attribute__((always_inline)) void pack_b(const float *b, ptrdiff
 
 __attribute__((target("avx2,fma"))) static inline __attribute__((always_inline)) void
 tile_avx2_body(ptrdiff_t depth, const float *a, const float *b, float *c, ptrdiff_t ldc, tile_start start,
-               float beta, int vectors) {
+               float beta, const float *s, ptrdiff_t lds, int vectors) {
     __m256 sum[AVX2_MR][2];
     for (int r = 0; r < AVX2_MR; r++) {
         for (int v = 0; v < vectors; v++) {
-            sum[r][v] = start == start_zero ? _mm256_setzero_ps() : _mm256_loadu_ps(c + r * ldc + 8 * v);
+            sum[r][v] = start == start_zero ? _mm256_setzero_ps() : _mm256_loadu_ps(s + r * lds + 8 * v);
             if (start == start_scaled_c) sum[r][v] = _mm256_mul_ps(sum[r][v], _mm256_set1_ps(beta));
         }
     }
@@ -183,13 +186,13 @@ tile_avx2_body(ptrdiff_t depth, const float *a, const float *b, float *c, ptrdif
 }
 
 __attribute__((target("avx2,fma"))) static void tile_avx2(ptrdiff_t depth, const float *a, const float *b, float *c,
-                                                          ptrdiff_t ldc, tile_start start, float beta) {
-    tile_avx2_body(depth, a, b, c, ldc, start, beta, 2);
+        ptrdiff_t ldc, tile_start start, float beta, const float *s, ptrdiff_t lds) {
+    tile_avx2_body(depth, a, b, c, ldc, start, beta, s, lds, 2);
 }
 
-__attribute__((target("avx2,fma"))) static void tile_avx2_narrow(ptrdiff_t depth, const float *a, const float *b,
-                                                                 float *c, ptrdiff_t ldc, tile_start start, float beta) {
-    tile_avx2_body(depth, a, b, c, ldc, start, beta, 1);
+__attribute__((target("avx2,fma"))) static void tile_avx2_narrow(ptrdiff_t depth, const float *a, const float *b, float *c,
+        ptrdiff_t ldc, tile_start start, float beta, const float *s, ptrdiff_t lds) {
+    tile_avx2_body(depth, a, b, c, ldc, start, beta, s, lds, 1);
 }
 
 #define AVX512_MR 8
@@ -197,11 +200,11 @@ __attribute__((target("avx2,fma"))) static void tile_avx2_narrow(ptrdiff_t depth
 
 __attribute__((target("avx512f"))) static inline __attribute__((always_inline)) void
 tile_avx512_body(ptrdiff_t depth, const float *a, const float *b, float *c, ptrdiff_t ldc, tile_start start,
-                 float beta, int vectors) {
+                 float beta, const float *s, ptrdiff_t lds, int vectors) {
     __m512 sum[AVX512_MR][2];
     for (int r = 0; r < AVX512_MR; r++) {
         for (int v = 0; v < vectors; v++) {
-            sum[r][v] = start == start_zero ? _mm512_setzero_ps() : _mm512_loadu_ps(c + r * ldc + 16 * v);
+            sum[r][v] = start == start_zero ? _mm512_setzero_ps() : _mm512_loadu_ps(s + r * lds + 16 * v);
             if (start == start_scaled_c) sum[r][v] = _mm512_mul_ps(sum[r][v], _mm512_set1_ps(beta));
         }
     }
@@ -219,13 +222,13 @@ tile_avx512_body(ptrdiff_t depth, const float *a, const float *b, float *c, ptrd
 }
 
 __attribute__((target("avx512f"))) static void tile_avx512(ptrdiff_t depth, const float *a, const float *b, float *c,
-                                                           ptrdiff_t ldc, tile_start start, float beta) {
-    tile_avx512_body(depth, a, b, c, ldc, start, beta, 2);
+        ptrdiff_t ldc, tile_start start, float beta, const float *s, ptrdiff_t lds) {
+    tile_avx512_body(depth, a, b, c, ldc, start, beta, s, lds, 2);
 }
 
-__attribute__((target("avx512f"))) static void tile_avx512_narrow(ptrdiff_t depth, const float *a, const float *b,
-                                                                  float *c, ptrdiff_t ldc, tile_start start, float beta) {
-    tile_avx512_body(depth, a, b, c, ldc, start, beta, 1);
+__attribute__((target("avx512f"))) static void tile_avx512_narrow(ptrdiff_t depth, const float *a, const float *b, float *c,
+        ptrdiff_t ldc, tile_start start, float beta, const float *s, ptrdiff_t lds) {
+    tile_avx512_body(depth, a, b, c, ldc, start, beta, s, lds, 1);
 }
 
 #endif
@@ -240,12 +243,15 @@ __attribute__((target("avx512f"))) static void tile_avx512_narrow(ptrdiff_t dept
 
 #if defined(__x86_64__)
 
-/// A tile's operands: a(r, p) = a[r·a_row + p·a_step]; op(B)'s row p is b + p·ldb; C's row r is c + r·ldc.
+/// A tile's operands: a(r, p) = a[r·a_row + p·a_step]; op(B)'s row p is b + p·ldb; the tile
+/// starts from the rows s + r·lds (C's own, or a bias row with lds 0).
 typedef struct {
     const float *a;
     ptrdiff_t a_row, a_step;
     const float *b;
     ptrdiff_t ldb;
+    const float *s;
+    ptrdiff_t lds;
 } small_operands;
 
 #define SMALL_AVX512_ROWS 8
@@ -259,7 +265,7 @@ small_avx512_body(ptrdiff_t depth, small_operands o, float *c, ptrdiff_t ldc, ti
     __m512 sum[SMALL_AVX512_ROWS][SMALL_AVX512_VECTORS];
     for (int r = 0; r < rows; r++) {
         for (int v = 0; v < vectors; v++) {
-            sum[r][v] = start == start_zero ? _mm512_setzero_ps() : _mm512_loadu_ps(c + r * ldc + 16 * v);
+            sum[r][v] = start == start_zero ? _mm512_setzero_ps() : _mm512_loadu_ps(o.s + r * o.lds + 16 * v);
             if (start == start_scaled_c) sum[r][v] = _mm512_mul_ps(sum[r][v], _mm512_set1_ps(beta));
         }
     }
@@ -282,7 +288,7 @@ small_avx2_body(ptrdiff_t depth, small_operands o, float *c, ptrdiff_t ldc, tile
     __m256 sum[SMALL_AVX2_ROWS][SMALL_AVX2_VECTORS];
     for (int r = 0; r < rows; r++) {
         for (int v = 0; v < vectors; v++) {
-            sum[r][v] = start == start_zero ? _mm256_setzero_ps() : _mm256_loadu_ps(c + r * ldc + 8 * v);
+            sum[r][v] = start == start_zero ? _mm256_setzero_ps() : _mm256_loadu_ps(o.s + r * o.lds + 8 * v);
             if (start == start_scaled_c) sum[r][v] = _mm256_mul_ps(sum[r][v], _mm256_set1_ps(beta));
         }
     }
@@ -307,7 +313,7 @@ typedef void (*small_kernel)(ptrdiff_t depth, small_operands o, float *c, ptrdif
 #define SMALL_KERNEL(isa, features, rows, vectors)                                                             \
     __attribute__((target(features))) static void small_##isa##_##rows##x##vectors(                               \
         ptrdiff_t depth, small_operands o, float *c, ptrdiff_t ldc, tile_start start, float beta, ptrdiff_t tiles) { \
-        for (ptrdiff_t t = 0; t < tiles; t++, o.a += rows * o.a_row, c += rows * ldc)                           \
+        for (ptrdiff_t t = 0; t < tiles; t++, o.a += rows * o.a_row, o.s += rows * o.lds, c += rows * ldc)     \
             small_##isa##_body(depth, o, c, ldc, start, beta, rows, vectors);                                    \
     }
 #define SMALL_KERNELS(isa, features, rows) SMALL_KERNEL(isa, features, rows, 1) SMALL_KERNEL(isa, features, rows, 2)
@@ -342,30 +348,30 @@ static float *scratch(float **buffer, size_t *size, size_t count) {
     return *buffer;
 }
 
-/// The tile of C at (row, column), `height` × `width` of it inside the product: straight into C
-/// when it is a whole tile, through a local tile otherwise. `narrow` computes the first nr/2
-/// columns of a tile, for a last panel that narrow.
+/// The tile of C at (row, column), `height` × `width` of it inside the product, started from S's
+/// rows (s + r·lds): straight into C when it is a whole tile, through a local tile otherwise.
+/// `narrow` computes the first nr/2 columns of a tile, for a last panel that narrow.
 static void run_tile(tile_kernel kernel, tile_kernel narrow, int mr, int nr, ptrdiff_t depth, const float *a,
                      const float *b, float *c, ptrdiff_t ldc, ptrdiff_t height, ptrdiff_t width, tile_start start,
-                     float beta) {
+                     float beta, const float *s, ptrdiff_t lds) {
     if (width <= nr / 2) kernel = narrow;
     if (height == mr && (width == nr || (kernel == narrow && width == nr / 2))) {
-        kernel(depth, a, b, c, ldc, start, beta);
+        kernel(depth, a, b, c, ldc, start, beta, s, lds);
         return;
     }
     float local[16 * 32] __attribute__((aligned(64)));
     if (start != start_zero) {  // the padding is never stored, but keep it finite
         for (ptrdiff_t r = 0; r < mr; r++)
-            for (ptrdiff_t j = 0; j < nr; j++) local[r * nr + j] = r < height && j < width ? c[r * ldc + j] : 0;
+            for (ptrdiff_t j = 0; j < nr; j++) local[r * nr + j] = r < height && j < width ? s[r * lds + j] : 0;
     }
-    kernel(depth, a, b, local, nr, start, beta);
+    kernel(depth, a, b, local, nr, start, beta, local, nr);
     for (ptrdiff_t r = 0; r < height; r++)
         for (ptrdiff_t j = 0; j < width; j++) c[r * ldc + j] = local[r * nr + j];
 }
 
 static inline __attribute__((always_inline)) void gemm_blocked(tile_kernel kernel, tile_kernel narrow, int mr, int nr, int transpose_a, int transpose_b,
                          ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, const float *a, ptrdiff_t lda,
-                         const float *b, ptrdiff_t ldb, float beta, float *c, ptrdiff_t ldc) {
+                         const float *b, ptrdiff_t ldb, float beta, const float *bias, float *c, ptrdiff_t ldc) {
     float *pa = scratch(&packed_a, &packed_a_size, (size_t)row_block * inner_block);
     float *pb = scratch(&packed_b, &packed_b_size, (size_t)column_block * inner_block);
     if (!pa || !pb) abort();
@@ -373,7 +379,8 @@ static inline __attribute__((always_inline)) void gemm_blocked(tile_kernel kerne
         ptrdiff_t nc = n - jc < column_block ? n - jc : column_block;
         for (ptrdiff_t pc = 0; pc < k; pc += inner_block) {
             ptrdiff_t kc = k - pc < inner_block ? k - pc : inner_block;
-            tile_start start = pc > 0 ? start_c : beta == 0 ? start_zero : beta == 1 ? start_c : start_scaled_c;
+            int from_bias = bias && pc == 0;  // the first block starts from the bias row, the others from C
+            tile_start start = pc > 0 || bias ? start_c : beta == 0 ? start_zero : beta == 1 ? start_c : start_scaled_c;
             pack_b(b, ldb, transpose_b, pc, kc, jc, nc, nr, pb);
             for (ptrdiff_t ic = 0; ic < m; ic += row_block) {
                 ptrdiff_t mc = m - ic < row_block ? m - ic : row_block;
@@ -382,8 +389,9 @@ static inline __attribute__((always_inline)) void gemm_blocked(tile_kernel kerne
                     ptrdiff_t width = nc - jr < nr ? nc - jr : nr;
                     for (ptrdiff_t ir = 0; ir < mc; ir += mr) {
                         ptrdiff_t height = mc - ir < mr ? mc - ir : mr;
-                        run_tile(kernel, narrow, mr, nr, kc, pa + ir * kc, pb + jr * kc, c + (ic + ir) * ldc + jc + jr,
-                                 ldc, height, width, start, beta);
+                        float *tile = c + (ic + ir) * ldc + jc + jr;
+                        run_tile(kernel, narrow, mr, nr, kc, pa + ir * kc, pb + jr * kc, tile, ldc, height, width, start,
+                                 beta, from_bias ? bias + jc + jr : tile, from_bias ? 0 : ldc);
                     }
                 }
             }
@@ -403,8 +411,8 @@ static _Thread_local size_t small_b_size;
 static inline __attribute__((always_inline)) void gemm_small(const small_kernel *table, int max_rows, int max_vectors,
                                                              int lanes, int transpose_a, int transpose_b, ptrdiff_t m,
                                                              ptrdiff_t n, ptrdiff_t k, const float *a, ptrdiff_t lda,
-                                                             const float *b, ptrdiff_t ldb, float beta, float *c,
-                                                             ptrdiff_t ldc) {
+                                                             const float *b, ptrdiff_t ldb, float beta,
+                                                             const float *bias, float *c, ptrdiff_t ldc) {
     int flip = n < lanes && m >= 2 * n;
     ptrdiff_t rows_total = flip ? n : m, columns_total = flip ? m : n;
     // The computed product's left operand, element (i, p) at left[i·left_row + p·left_step].
@@ -430,12 +438,12 @@ static inline __attribute__((always_inline)) void gemm_small(const small_kernel 
         right = copy;
         right_ld = width;
     }
-    tile_start start = beta == 0 ? start_zero : beta == 1 ? start_c : start_scaled_c;
+    tile_start start = beta == 0 && !bias ? start_zero : beta == 1 || bias ? start_c : start_scaled_c;
     ptrdiff_t tile_width = (ptrdiff_t)max_vectors * lanes;
     for (ptrdiff_t j0 = 0; j0 < columns_total; j0 += tile_width) {
         ptrdiff_t width = columns_total - j0 < tile_width ? columns_total - j0 : tile_width;
         int vectors = (int)((width + lanes - 1) / lanes);
-        small_operands o = {left, left_row, left_step, right + j0, right_ld};
+        small_operands o = {left, left_row, left_step, right + j0, right_ld, bias ? bias + j0 : c + j0, bias ? 0 : ldc};
         ptrdiff_t i0 = 0;
         if (!flip && width == (ptrdiff_t)vectors * lanes) {  // straight into C, all whole tiles in one call
             ptrdiff_t tiles = rows_total / max_rows;
@@ -443,21 +451,25 @@ static inline __attribute__((always_inline)) void gemm_small(const small_kernel 
             i0 = tiles * max_rows;
             if (i0 < rows_total) {
                 o.a = left + i0 * left_row;
+                o.s = bias ? bias + j0 : c + i0 * ldc + j0;
                 table[(rows_total - i0 - 1) * max_vectors + vectors - 1](k, o, c + i0 * ldc + j0, ldc, start, beta, 1);
             }
             continue;
         }
-        // Through a local tile: C's part of it (transposed when the product is), zeros elsewhere.
+        // Through a local tile: C's part of it, or the bias's (transposed when the product is), zeros elsewhere.
         for (; i0 < rows_total; i0 += max_rows) {
             int rows = rows_total - i0 < max_rows ? (int)(rows_total - i0) : max_rows;
-            o.a = left + i0 * left_row;
             float local[16 * 32] __attribute__((aligned(64)));
             for (int r = 0; r < rows; r++) {
                 for (ptrdiff_t j = 0; j < tile_width; j++) {
-                    float *element = flip ? c + (j0 + j) * ldc + i0 + r : c + (i0 + r) * ldc + j0 + j;
+                    const float *element = bias ? bias + (flip ? i0 + r : j0 + j)
+                                         : flip ? c + (j0 + j) * ldc + i0 + r : c + (i0 + r) * ldc + j0 + j;
                     local[r * tile_width + j] = start != start_zero && j < width ? *element : 0;
                 }
             }
+            o.a = left + i0 * left_row;
+            o.s = local;
+            o.lds = tile_width;
             table[(rows - 1) * max_vectors + vectors - 1](k, o, local, tile_width, start, beta, 1);
             for (int r = 0; r < rows; r++) {
                 for (ptrdiff_t j = 0; j < width; j++) {
@@ -479,11 +491,11 @@ enum { small_product = 1 << 17 };
 __attribute__((target_clones("fma", "default")))
 #endif
 static void gemm_scalar(int transpose_a, int transpose_b, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k,
-                        const float *a, ptrdiff_t lda, const float *b, ptrdiff_t ldb, float beta, float *c,
-                        ptrdiff_t ldc) {
+                        const float *a, ptrdiff_t lda, const float *b, ptrdiff_t ldb, float beta,
+                        const float *bias, float *c, ptrdiff_t ldc) {
     for (ptrdiff_t i = 0; i < m; i++) {
         for (ptrdiff_t j = 0; j < n; j++) {
-            float sum = beta == 0 ? 0 : beta == 1 ? c[i * ldc + j] : c[i * ldc + j] * beta;
+            float sum = bias ? bias[j] : beta == 0 ? 0 : beta == 1 ? c[i * ldc + j] : c[i * ldc + j] * beta;
             for (ptrdiff_t p = 0; p < k; p++)
                 sum = fmaf(element(a, lda, transpose_a, i, p), element(b, ldb, transpose_b, p, j), sum);
             c[i * ldc + j] = sum;
@@ -495,45 +507,51 @@ static void gemm_scalar(int transpose_a, int transpose_b, ptrdiff_t m, ptrdiff_t
 /// vectors run along C's long side. Every element is the same chain: a·b and b·a round alike.
 static inline __attribute__((always_inline)) void gemm_narrow(
     tile_kernel kernel, tile_kernel narrow, int mr, int nr, int transpose_a, int transpose_b, ptrdiff_t m,
-    ptrdiff_t n, ptrdiff_t k, const float *a, ptrdiff_t lda, const float *b, ptrdiff_t ldb, float beta, float *c,
-    ptrdiff_t ldc) {
+    ptrdiff_t n, ptrdiff_t k, const float *a, ptrdiff_t lda, const float *b, ptrdiff_t ldb, float beta,
+    const float *bias, float *c, ptrdiff_t ldc) {
     float *t = scratch(&transposed_c, &transposed_c_size, (size_t)(m * n));
     if (!t) abort();
-    if (beta != 0) transpose(c, ldc, m, n, t, m);
-    gemm_blocked(kernel, narrow, mr, nr, !transpose_b, !transpose_a, n, m, k, b, ldb, a, lda, beta, t, m);
+    if (bias) {  // Cᵀ's row j starts from bias[j]
+        for (ptrdiff_t j = 0; j < n; j++)
+            for (ptrdiff_t i = 0; i < m; i++) t[j * m + i] = bias[j];
+        beta = 1;
+    } else if (beta != 0) {
+        transpose(c, ldc, m, n, t, m);
+    }
+    gemm_blocked(kernel, narrow, mr, nr, !transpose_b, !transpose_a, n, m, k, b, ldb, a, lda, beta, NULL, t, m);
     transpose(t, m, n, m, c, ldc);
 }
 
 void gemm_fixed_order(fixed_order_isa isa, int transpose_a, int transpose_b, ptrdiff_t m, ptrdiff_t n,
                       ptrdiff_t k, const float *a, ptrdiff_t lda, const float *b, ptrdiff_t ldb, float beta,
-                      float *c, ptrdiff_t ldc) {
+                      const float *bias, float *c, ptrdiff_t ldc) {
     if (m <= 0 || n <= 0) return;
     switch (k > 0 ? isa : fixed_order_scalar) {
 #if defined(__x86_64__)
     case fixed_order_avx512:
         if (m * n * k <= small_product)
             gemm_small(&small_avx512[0][0], SMALL_AVX512_ROWS, SMALL_AVX512_VECTORS, 16, transpose_a, transpose_b, m,
-                       n, k, a, lda, b, ldb, beta, c, ldc);
+                       n, k, a, lda, b, ldb, beta, bias, c, ldc);
         else if (2 * n < AVX512_NR && m >= 2 * n)
             gemm_narrow(tile_avx512, tile_avx512_narrow, AVX512_MR, AVX512_NR, transpose_a, transpose_b, m, n, k,
-                        a, lda, b, ldb, beta, c, ldc);
+                        a, lda, b, ldb, beta, bias, c, ldc);
         else
             gemm_blocked(tile_avx512, tile_avx512_narrow, AVX512_MR, AVX512_NR, transpose_a, transpose_b, m, n, k,
-                         a, lda, b, ldb, beta, c, ldc);
+                         a, lda, b, ldb, beta, bias, c, ldc);
         return;
     case fixed_order_avx2:
         if (m * n * k <= small_product)
             gemm_small(&small_avx2[0][0], SMALL_AVX2_ROWS, SMALL_AVX2_VECTORS, 8, transpose_a, transpose_b, m, n, k, a,
-                       lda, b, ldb, beta, c, ldc);
+                       lda, b, ldb, beta, bias, c, ldc);
         else if (2 * n < AVX2_NR && m >= 2 * n)
             gemm_narrow(tile_avx2, tile_avx2_narrow, AVX2_MR, AVX2_NR, transpose_a, transpose_b, m, n, k, a, lda,
-                        b, ldb, beta, c, ldc);
+                        b, ldb, beta, bias, c, ldc);
         else
             gemm_blocked(tile_avx2, tile_avx2_narrow, AVX2_MR, AVX2_NR, transpose_a, transpose_b, m, n, k, a, lda,
-                         b, ldb, beta, c, ldc);
+                         b, ldb, beta, bias, c, ldc);
         return;
 #endif
     default:
-        gemm_scalar(transpose_a, transpose_b, m, n, k, a, lda, b, ldb, beta, c, ldc);
+        gemm_scalar(transpose_a, transpose_b, m, n, k, a, lda, b, ldb, beta, bias, c, ldc);
     }
 }

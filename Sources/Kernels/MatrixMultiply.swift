@@ -64,8 +64,10 @@ func matmulSizes(_ a: Tensor, _ transposeA: Bool, _ b: Tensor, _ transposeB: Boo
     return (m, k, n)
 }
 
-/// Row-major SGEMM: C = op(A)·op(B) + beta·C, on the kernels `setProductKernels` chose: the
-/// portable fixed-order kernels, or OpenBLAS on one thread per call.
+/// Row-major SGEMM: C = op(A)·op(B) + beta·C, or with a `bias` [n] C = op(A)·op(B) + bias on every
+/// row (beta ignored; the bits of filling C's rows with the bias and passing beta 1), on the
+/// kernels `setProductKernels` chose: the portable fixed-order kernels (which start each element
+/// from its bias, C untouched before), or OpenBLAS on one thread per call.
 ///
 /// The lab runs its own threads: a product of at least `threadedProductSize` multiply–adds is
 /// cut into `loopThreads` blocks of C's rows, one single-threaded call each. The portable
@@ -77,14 +79,14 @@ func matmulSizes(_ a: Tensor, _ transposeA: Bool, _ b: Tensor, _ transposeB: Boo
 @inline(__always)
 public func gemm(_ transposeA: Bool, _ transposeB: Bool, _ m: Int, _ n: Int, _ k: Int,
                  _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>,
-                 _ beta: Float, _ c: UnsafeMutablePointer<Float>) {
+                 _ beta: Float, _ c: UnsafeMutablePointer<Float>, bias: UnsafePointer<Float>? = nil) {
     if m == 0 || n == 0 { return }
     if k == 0 {
-        for i in 0..<(m * n) { c[i] = beta == 0 ? 0 : beta * c[i] }
+        for i in 0..<(m * n) { c[i] = bias.map { $0[i % n] } ?? (beta == 0 ? 0 : beta * c[i]) }
         return
     }
-    let operands = GEMMOperands(kernels: activeProductKernels, transposeA: transposeA, transposeB: transposeB, n: n, k: k, a: a, b: b, beta: beta,
-                                c: SharedPointer(base: c), lda: transposeA ? m : k, ldb: transposeB ? k : n)
+    let operands = GEMMOperands(kernels: activeProductKernels, transposeA: transposeA, transposeB: transposeB, n: n, k: k, a: a, b: b,
+                                beta: beta, bias: bias, c: SharedPointer(base: c), lda: transposeA ? m : k, ldb: transposeB ? k : n)
     let large = m * n * k >= threadedProductSize
     if operands.kernels == .portable && large && loopThreads > 1 && n > m {
         // The portable kernels give every element the same bits in any block, so a wide product
@@ -115,6 +117,7 @@ struct GEMMOperands: @unchecked Sendable {
     let kernels: ProductKernels
     let transposeA: Bool, transposeB: Bool, n: Int, k: Int
     let a: UnsafePointer<Float>, b: UnsafePointer<Float>, beta: Float
+    let bias: UnsafePointer<Float>?
     let c: SharedPointer<Float>
     let lda: Int, ldb: Int
 
@@ -124,8 +127,11 @@ struct GEMMOperands: @unchecked Sendable {
         if rows.isEmpty { return }
         let aRows = a + (transposeA ? rows.lowerBound : rows.lowerBound * lda)
         if kernels == .fastest, let blas = OpenBLAS.shared {
+            if let bias {  // OpenBLAS starts from C: the bias goes there first
+                for i in rows { for j in 0..<n { c.base[i * n + j] = bias[j] } }
+            }
             blas.sgemm(rowMajor, transposeA ? transposed : notTransposed, transposeB ? transposed : notTransposed,
-                       Int32(rows.count), Int32(n), Int32(k), 1, aRows, Int32(lda), b, Int32(ldb), beta,
+                       Int32(rows.count), Int32(n), Int32(k), 1, aRows, Int32(lda), b, Int32(ldb), bias == nil ? beta : 1,
                        c.base + rows.lowerBound * n, Int32(n))
         } else {
             multiply(rows: rows, columns: 0..<n)
@@ -139,7 +145,8 @@ struct GEMMOperands: @unchecked Sendable {
         let aRows = a + (transposeA ? rows.lowerBound : rows.lowerBound * lda)
         let bColumns = b + (transposeB ? columns.lowerBound * ldb : columns.lowerBound)
         gemm_fixed_order(portableInstructionSet, transposeA ? 1 : 0, transposeB ? 1 : 0, rows.count, columns.count, k,
-                         aRows, lda, bColumns, ldb, beta, c.base + rows.lowerBound * n + columns.lowerBound, n)
+                         aRows, lda, bColumns, ldb, beta, bias.map { $0 + columns.lowerBound },
+                         c.base + rows.lowerBound * n + columns.lowerBound, n)
     }
 }
 

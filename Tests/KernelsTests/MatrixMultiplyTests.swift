@@ -26,7 +26,8 @@ final class MatrixMultiplyTests: XCTestCase {
     }
 
     /// Large products are cut into blocks, one per thread: every element must come out bit for
-    /// bit as from one call on one thread, with and without transposes and beta, on both kernel sets.
+    /// bit as from one call on one thread, with and without transposes and beta, on both kernel
+    /// sets; and a bias start as from the bias filled into C with beta 1, on any number of threads.
     func testThreadCountDoesNotChangeAnyBit() {
         for kernels in ProductKernels.allCases {
             withProductKernels(kernels) { threadCountChangesNoBit(kernels) }
@@ -40,26 +41,37 @@ final class MatrixMultiplyTests: XCTestCase {
                 let a = Tensor.uniform(shape: ta ? [k, m] : [m, k], low: -1, high: 1, using: &random)
                 let b = Tensor.uniform(shape: tb ? [n, k] : [k, n], low: -1, high: 1, using: &random)
                 let start = Tensor.uniform(shape: [m, n], low: -1, high: 1, using: &random)
-                func product(threads: Int) -> [Float] {
+                let bias = Tensor.uniform(shape: [n], low: -1, high: 1, using: &random)
+                func product(threads: Int, withBias: Bool = false) -> [Float] {
                     setMatrixThreads(threads)
                     defer { resetMatrixThreads() }
                     var c = start
                     c.withUnsafeMutableBufferPointer { cb in
-                        gemm(ta, tb, m, n, k, a.storage.pointer, b.storage.pointer, 0.5, cb.baseAddress!)
+                        gemm(ta, tb, m, n, k, a.storage.pointer, b.storage.pointer, 0.5, cb.baseAddress!,
+                             bias: withBias ? bias.storage.pointer : nil)
                     }
                     return c.scalars
                 }
                 let one = product(threads: 1)
-                for threads in [2, 3, 4] {
-                    let differing = zip(product(threads: threads), one).filter { $0 != $1 }.count
-                    XCTAssertEqual(differing, 0, "\(kernels), \(threads) threads: m=\(m) k=\(k) n=\(n) ta=\(ta) tb=\(tb)")
+                // A bias start is the bias filled into C's rows and beta 1.
+                var filled = Tensor(shape: [m, n], scalars: (0..<m * n).map { bias[$0 % n] })
+                filled.withUnsafeMutableBufferPointer { cb in
+                    gemm(ta, tb, m, n, k, a.storage.pointer, b.storage.pointer, 1, cb.baseAddress!)
+                }
+                for threads in [1, 2, 3, 4] {
+                    if threads > 1 {
+                        let differing = zip(product(threads: threads), one).filter { $0 != $1 }.count
+                        XCTAssertEqual(differing, 0, "\(kernels), \(threads) threads: m=\(m) k=\(k) n=\(n) ta=\(ta) tb=\(tb)")
+                    }
+                    let differing = zip(product(threads: threads, withBias: true), filled.scalars).filter { $0 != $1 }.count
+                    XCTAssertEqual(differing, 0, "\(kernels) with a bias, \(threads) threads: m=\(m) k=\(k) n=\(n) ta=\(ta) tb=\(tb)")
                 }
             }
         }
     }
 
     /// The portable kernels' promise: every element is fma(a[i,k-1], b[k-1,j], … fma(a[i,0], b[0,j],
-    /// start)), with start 0, C or beta·C, whatever the instruction set: checked bit for bit against
+    /// start)), with start 0, C, beta·C or bias[j], whatever the instruction set: checked bit for bit against
     /// that chain written out in Swift, on shapes that cross every block edge of the C kernels
     /// (rows past 96, inner sizes past 256, columns past 1024, partial tiles), and small products
     /// (run straight from A and B) of every kind: whole and partial tiles, and run as their transpose.
@@ -69,14 +81,15 @@ final class MatrixMultiplyTests: XCTestCase {
         var random = RandomSource(seed: 3)
         for (m, k, n) in [(1, 1, 1), (7, 3, 17), (13, 257, 33), (100, 513, 40), (9, 20, 1100), (64, 256, 256), (256, 16, 2), (300, 40, 7), (16, 256, 1), (19, 45, 53), (40, 17, 24), (37, 9, 48), (2, 64, 256), (1, 256, 2)] {
             for (ta, tb) in [(false, false), (true, false), (false, true), (true, true)] {
-                for beta: Float in [0, 1, 0.5] {
+                for (beta, withBias): (Float, Bool) in [(0, false), (1, false), (0.5, false), (0.5, true)] {
                     let a = Tensor.uniform(shape: ta ? [k, m] : [m, k], low: -1, high: 1, using: &random).scalars
                     let b = Tensor.uniform(shape: tb ? [n, k] : [k, n], low: -1, high: 1, using: &random).scalars
                     let start = Tensor.uniform(shape: [m, n], low: -1, high: 1, using: &random).scalars
+                    let bias = Tensor.uniform(shape: [n], low: -1, high: 1, using: &random).scalars
                     var chain = start
                     for i in 0..<m {
                         for j in 0..<n {
-                            var sum: Float = beta == 0 ? 0 : beta == 1 ? start[i * n + j] : start[i * n + j] * beta
+                            var sum: Float = withBias ? bias[j] : beta == 0 ? 0 : beta == 1 ? start[i * n + j] : start[i * n + j] * beta
                             for p in 0..<k {
                                 sum = sum.addingProduct(ta ? a[p * m + i] : a[i * k + p], tb ? b[j * k + p] : b[p * n + j])
                             }
@@ -85,9 +98,12 @@ final class MatrixMultiplyTests: XCTestCase {
                     }
                     for set in sets {
                         var c = start
-                        gemm_fixed_order(set, ta ? 1 : 0, tb ? 1 : 0, m, n, k, a, ta ? m : k, b, tb ? k : n, beta, &c, n)
+                        bias.withUnsafeBufferPointer { bias in
+                            gemm_fixed_order(set, ta ? 1 : 0, tb ? 1 : 0, m, n, k, a, ta ? m : k, b, tb ? k : n, beta,
+                                             withBias ? bias.baseAddress : nil, &c, n)
+                        }
                         let differing = zip(c, chain).filter { $0.bitPattern != $1.bitPattern }.count
-                        XCTAssertEqual(differing, 0, "instruction set \(set.rawValue): m=\(m) k=\(k) n=\(n) ta=\(ta) tb=\(tb) beta=\(beta)")
+                        XCTAssertEqual(differing, 0, "instruction set \(set.rawValue): m=\(m) k=\(k) n=\(n) ta=\(ta) tb=\(tb) beta=\(beta) bias=\(withBias)")
                     }
                 }
             }

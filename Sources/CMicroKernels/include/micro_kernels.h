@@ -22,15 +22,17 @@ typedef struct {
 cpu_features cpu_features_read(void);
 
 /// C[m, n] = op(A)·op(B) + beta·C for row-major matrices, op = transpose when asked
-/// (A is [m, k] with row stride lda, or [k, m] when transposed; B likewise).
+/// (A is [m, k] with row stride lda, or [k, m] when transposed; B likewise), or, when `bias` is
+/// not NULL, op(A)·op(B) + bias with the row bias[n] added to every row (beta is then ignored).
 /// Every element of C is one chain of fused multiply–adds in increasing order of the inner
 /// index, started from beta·C (from C when beta is 1, from 0 when beta is 0: C is then not
-/// read). The instruction set decides only how many elements run at once, never the order,
+/// read), or from bias[j]: the bits of filling C's rows with the bias and passing beta 1.
+/// The instruction set decides only how many elements run at once, never the order,
 /// so every `isa` and every cut of C into blocks gives the same bits.
 void gemm_fixed_order(fixed_order_isa isa, int transpose_a, int transpose_b,
                       ptrdiff_t m, ptrdiff_t n, ptrdiff_t k,
                       const float *a, ptrdiff_t lda, const float *b, ptrdiff_t ldb,
-                      float beta, float *c, ptrdiff_t ldc);
+                      float beta, const float *bias, float *c, ptrdiff_t ldc);
 
 /// y[i] = softplus(x[i]) = log(1 + e^x[i]), computed in double precision by one fixed sequence
 /// of operations (vector_math.c): the same bits on every `isa`, within an ulp of the true value
