@@ -69,7 +69,8 @@ final class ParallelTests: XCTestCase {
             XCTAssertEqual(map(x).scalars.map(\.bitPattern), single.scalars.map(\.bitPattern), name)
         }
         let cases: [(String, Tensor, Tensor, (Float) -> Float)] = [
-            ("tanh", x.tanh(), x, tanhf), ("log", positive.log(), positive, logf), ("sigmoid", x.sigmoid(), x, stableSigmoid),
+            ("exp", x.exp(), x, expf), ("tanh", x.tanh(), x, tanhf), ("log", positive.log(), positive, logf),
+            ("sigmoid", x.sigmoid(), x, stableSigmoid),
             ("pow", positive.raised(toPower: 1.5), positive, { powf($0, 1.5) }),
         ]
         for (name, result, input, plain) in cases {
