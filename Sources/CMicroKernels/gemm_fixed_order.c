@@ -252,6 +252,7 @@ typedef struct {
     ptrdiff_t ldb;
     const float *s;
     ptrdiff_t lds;
+    const float *next;  // where the next tile's A rows start (asked for a line ahead), or NULL
 } small_operands;
 
 #define SMALL_AVX512_ROWS 8
@@ -271,6 +272,8 @@ small_avx512_body(ptrdiff_t depth, small_operands o, float *c, ptrdiff_t ldc, ti
     }
     const float *a = o.a, *b = o.b;
     for (ptrdiff_t p = 0; p < depth; p++, a += o.a_step, b += o.ldb) {
+        if (o.next && (p & 15) == 0)
+            for (int r = 0; r < rows; r++) __builtin_prefetch(o.next + r * o.a_row + p);
         __m512 column[SMALL_AVX512_VECTORS];
         for (int v = 0; v < vectors; v++) column[v] = _mm512_loadu_ps(b + 16 * v);
         for (int r = 0; r < rows; r++) {
@@ -294,6 +297,8 @@ small_avx2_body(ptrdiff_t depth, small_operands o, float *c, ptrdiff_t ldc, tile
     }
     const float *a = o.a, *b = o.b;
     for (ptrdiff_t p = 0; p < depth; p++, a += o.a_step, b += o.ldb) {
+        if (o.next && (p & 15) == 0)
+            for (int r = 0; r < rows; r++) __builtin_prefetch(o.next + r * o.a_row + p);
         __m256 column[SMALL_AVX2_VECTORS];
         for (int v = 0; v < vectors; v++) column[v] = _mm256_loadu_ps(b + 8 * v);
         for (int r = 0; r < rows; r++) {
@@ -381,6 +386,20 @@ static inline __attribute__((always_inline)) void gemm_blocked(tile_kernel kerne
             ptrdiff_t kc = k - pc < inner_block ? k - pc : inner_block;
             int from_bias = bias && pc == 0;  // the first block starts from the bias row, the others from C
             tile_start start = pc > 0 || bias ? start_c : beta == 0 ? start_zero : beta == 1 ? start_c : start_scaled_c;
+            if (m <= row_block) {  // one block of rows: each panel of B is packed just before its tiles
+                pack_a(a, lda, transpose_a, 0, m, pc, kc, mr, pa);
+                for (ptrdiff_t jr = 0; jr < nc; jr += nr) {
+                    ptrdiff_t width = nc - jr < nr ? nc - jr : nr;
+                    pack_b(b, ldb, transpose_b, pc, kc, jc + jr, width, nr, pb);
+                    for (ptrdiff_t ir = 0; ir < m; ir += mr) {
+                        ptrdiff_t height = m - ir < mr ? m - ir : mr;
+                        float *tile = c + ir * ldc + jc + jr;
+                        run_tile(kernel, narrow, mr, nr, kc, pa + ir * kc, pb, tile, ldc, height, width, start,
+                                 beta, from_bias ? bias + jc + jr : tile, from_bias ? 0 : ldc);
+                    }
+                }
+                continue;
+            }
             pack_b(b, ldb, transpose_b, pc, kc, jc, nc, nr, pb);
             for (ptrdiff_t ic = 0; ic < m; ic += row_block) {
                 ptrdiff_t mc = m - ic < row_block ? m - ic : row_block;
@@ -443,7 +462,7 @@ static inline __attribute__((always_inline)) void gemm_small(const small_kernel 
     for (ptrdiff_t j0 = 0; j0 < columns_total; j0 += tile_width) {
         ptrdiff_t width = columns_total - j0 < tile_width ? columns_total - j0 : tile_width;
         int vectors = (int)((width + lanes - 1) / lanes);
-        small_operands o = {left, left_row, left_step, right + j0, right_ld, bias ? bias + j0 : c + j0, bias ? 0 : ldc};
+        small_operands o = {left, left_row, left_step, right + j0, right_ld, bias ? bias + j0 : c + j0, bias ? 0 : ldc, NULL};
         ptrdiff_t i0 = 0;
         if (!flip && width == (ptrdiff_t)vectors * lanes) {  // straight into C, all whole tiles in one call
             ptrdiff_t tiles = rows_total / max_rows;
@@ -480,10 +499,58 @@ static inline __attribute__((always_inline)) void gemm_small(const small_kernel 
         }
     }
 }
+
+/// C = A·Bᵀ for a short A (a Dense layer's x·Wᵀ at a small batch) as its transpose, Cᵀ = B·Aᵀ:
+/// B's elements (the weight's) are broadcast from where they lie, row after row, and Aᵀ is
+/// copied once into whole vectors; a tile of `max_rows` of B's rows meets every column block of
+/// Aᵀ while those rows are in the first-level cache, and is written back into C transposed. The
+/// large operand is read once, in order, and never packed; every element is the same chain
+/// (a·b and b·a round alike).
+static inline __attribute__((always_inline)) void gemm_broadcast_b(const small_kernel *table, int max_rows,
+                                                                   int max_vectors, int lanes, ptrdiff_t m,
+                                                                   ptrdiff_t n, ptrdiff_t k, const float *a,
+                                                                   ptrdiff_t lda, const float *b, ptrdiff_t ldb,
+                                                                   float beta, const float *bias, float *c,
+                                                                   ptrdiff_t ldc) {
+    ptrdiff_t width = (m + lanes - 1) / lanes * lanes;
+    float *copy = scratch(&small_b, &small_b_size, (size_t)(k * width));
+    if (!copy) abort();
+    transpose(a, lda, m, k, copy, width);
+    if (width > m)
+        for (ptrdiff_t p = 0; p < k; p++)
+            for (ptrdiff_t j = m; j < width; j++) copy[p * width + j] = 0;
+    tile_start start = beta == 0 && !bias ? start_zero : beta == 1 || bias ? start_c : start_scaled_c;
+    ptrdiff_t tile_width = (ptrdiff_t)max_vectors * lanes;
+    for (ptrdiff_t i0 = 0; i0 < n; i0 += max_rows) {
+        int rows = n - i0 < max_rows ? (int)(n - i0) : max_rows;
+        for (ptrdiff_t j0 = 0; j0 < m; j0 += tile_width) {
+            ptrdiff_t columns = m - j0 < tile_width ? m - j0 : tile_width;
+            int vectors = (int)((columns + lanes - 1) / lanes);
+            float local[16 * 32] __attribute__((aligned(64)));
+            if (start != start_zero)
+                for (int r = 0; r < rows; r++)
+                    for (ptrdiff_t j = 0; j < tile_width; j++)
+                        local[r * tile_width + j] = j >= columns ? 0 : bias ? bias[i0 + r] : c[(j0 + j) * ldc + i0 + r];
+            // The first column block asks for the next tile's rows of B; the others find these in cache.
+            const float *next = j0 == 0 && i0 + max_rows < n ? b + (i0 + max_rows) * ldb : NULL;
+            small_operands o = {b + i0 * ldb, ldb, 1, copy + j0, width, local, tile_width, next};
+            table[(rows - 1) * max_vectors + vectors - 1](k, o, local, tile_width, start, beta, 1);
+            transpose(local, tile_width, rows, columns, c + j0 * ldc + i0, ldc);
+        }
+    }
+}
 #endif
 
 /// The largest product (m·n·k multiply–adds) that runs as a small product.
 enum { small_product = 1 << 17 };
+
+/// Whether C = A·Bᵀ runs as `gemm_broadcast_b`: A short (at most `broadcast_rows` rows, whole
+/// vectors of `lanes` or nearly) and B long, so that B's rows are the product's bulk.
+enum { broadcast_rows = 64 };
+static inline int broadcast_b(int transpose_a, int transpose_b, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, int lanes) {
+    (void)k;
+    return !transpose_a && transpose_b && m <= broadcast_rows && m % lanes == 0 && n >= 4 * m;
+}
 
 /// One element at a time with fmaf: the reference order, on any CPU (one FMA instruction where
 /// the CPU has them, the C library's exact emulation otherwise: the same bits).
@@ -529,7 +596,10 @@ void gemm_fixed_order(fixed_order_isa isa, int transpose_a, int transpose_b, ptr
     switch (k > 0 ? isa : fixed_order_scalar) {
 #if defined(__x86_64__)
     case fixed_order_avx512:
-        if (m * n * k <= small_product)
+        if (m * n * k > small_product && broadcast_b(transpose_a, transpose_b, m, n, k, 16))
+            gemm_broadcast_b(&small_avx512[0][0], SMALL_AVX512_ROWS, SMALL_AVX512_VECTORS, 16, m, n, k, a, lda, b,
+                             ldb, beta, bias, c, ldc);
+        else if (m * n * k <= small_product)
             gemm_small(&small_avx512[0][0], SMALL_AVX512_ROWS, SMALL_AVX512_VECTORS, 16, transpose_a, transpose_b, m,
                        n, k, a, lda, b, ldb, beta, bias, c, ldc);
         else if (2 * n < AVX512_NR && m >= 2 * n)
@@ -540,7 +610,10 @@ void gemm_fixed_order(fixed_order_isa isa, int transpose_a, int transpose_b, ptr
                          a, lda, b, ldb, beta, bias, c, ldc);
         return;
     case fixed_order_avx2:
-        if (m * n * k <= small_product)
+        if (m * n * k > small_product && broadcast_b(transpose_a, transpose_b, m, n, k, 8))
+            gemm_broadcast_b(&small_avx2[0][0], SMALL_AVX2_ROWS, SMALL_AVX2_VECTORS, 8, m, n, k, a, lda, b, ldb, beta,
+                             bias, c, ldc);
+        else if (m * n * k <= small_product)
             gemm_small(&small_avx2[0][0], SMALL_AVX2_ROWS, SMALL_AVX2_VECTORS, 8, transpose_a, transpose_b, m, n, k, a,
                        lda, b, ldb, beta, bias, c, ldc);
         else if (2 * n < AVX2_NR && m >= 2 * n)

@@ -74,12 +74,13 @@ final class MatrixMultiplyTests: XCTestCase {
     /// start)), with start 0, C, beta·C or bias[j], whatever the instruction set: checked bit for bit against
     /// that chain written out in Swift, on shapes that cross every block edge of the C kernels
     /// (rows past 96, inner sizes past 256, columns past 1024, partial tiles), and small products
-    /// (run straight from A and B) of every kind: whole and partial tiles, and run as their transpose.
+    /// (run straight from A and B) of every kind: whole and partial tiles, and run as their transpose;
+    /// short products x·Wᵀ (run as W·xᵀ, W broadcast in place), with whole and partial tiles of W.
     func testPortableKernelsAreOneFixedOrderChainOnEveryInstructionSet() {
         let features = processorFeatures()
         let sets = [fixed_order_scalar] + (features.avx2FMA ? [fixed_order_avx2] : []) + (features.avx512 ? [fixed_order_avx512] : [])
         var random = RandomSource(seed: 3)
-        for (m, k, n) in [(1, 1, 1), (7, 3, 17), (13, 257, 33), (100, 513, 40), (9, 20, 1100), (64, 256, 256), (256, 16, 2), (300, 40, 7), (16, 256, 1), (19, 45, 53), (40, 17, 24), (37, 9, 48), (2, 64, 256), (1, 256, 2)] {
+        for (m, k, n) in [(1, 1, 1), (7, 3, 17), (13, 257, 33), (100, 513, 40), (9, 20, 1100), (64, 256, 256), (256, 16, 2), (300, 40, 7), (16, 256, 1), (19, 45, 53), (40, 17, 24), (37, 9, 48), (2, 64, 256), (1, 256, 2), (48, 300, 197), (16, 520, 70)] {
             for (ta, tb) in [(false, false), (true, false), (false, true), (true, true)] {
                 for (beta, withBias): (Float, Bool) in [(0, false), (1, false), (0.5, false), (0.5, true)] {
                     let a = Tensor.uniform(shape: ta ? [k, m] : [m, k], low: -1, high: 1, using: &random).scalars
