@@ -15,27 +15,54 @@ func channelView(_ shape: [Int]) -> (batch: Int, channels: Int, plane: Int) {
     return (batch, channels, shape.dropFirst(2).reduce(1, *))
 }
 
-/// Sums over n and p of `f(value, c)` per channel, in Double.
+/// Runs `body(channels)` on disjoint blocks of 0..<channels, one per thread when every block
+/// gets at least 16 channels and the tensor is large enough to repay the hand-off. Every
+/// channel's numbers are computed by one thread alone, in the same order, so they do not depend
+/// on the cut.
 @inline(__always)
-func channelReduce(_ x: UnsafePointer<Float>, _ shape: [Int], _ f: (Float, Int) -> Double) -> [Double] {
+func forEachChannelBlock(_ channels: Int, elements: Int, _ body: (Range<Int>) -> Void) {
+    let parts = min(loopThreads, channels / 16, elements / channelBlockElements)
+    if parts <= 1 {
+        body(0..<channels)
+        return
+    }
+    withoutActuallyEscaping(body) { body in
+        let task = ChannelBlocks(body: body)
+        parallelFor(parts) { part in
+            task.body(channels * part / parts / 16 * 16..<(part == parts - 1 ? channels : channels * (part + 1) / parts / 16 * 16))
+        }
+    }
+}
+
+private struct ChannelBlocks: @unchecked Sendable {
+    let body: (Range<Int>) -> Void
+}
+
+/// The fewest elements of a tensor whose batch normalisation is cut over the threads (every
+/// pass over it then takes tens of microseconds).
+let channelBlockElements = 1 << 15
+
+/// Sums over n and p of `f(value, c)` per channel c of `block` (sums[c − block.lowerBound]), in
+/// Double: over the plane in Float first.
+@inline(__always)
+func channelReduce(_ x: UnsafePointer<Float>, _ shape: [Int], _ block: Range<Int>, into sums: UnsafeMutablePointer<Double>,
+                   _ f: (Float, Int) -> Double) {
     let (batch, channels, plane) = channelView(shape)
-    var sums = [Double](repeating: 0, count: channels)
-    sums.withUnsafeMutableBufferPointer { s in
-        for n in 0..<batch {
-            let row = x + n * channels * plane
-            if plane == 1 {
-                for c in 0..<channels { s[c] += f(row[c], c) }
-            } else {
-                for c in 0..<channels {
-                    var acc: Float = 0
-                    let base = row + c * plane
-                    for p in 0..<plane { acc += Float(f(base[p], c)) }
-                    s[c] += Double(acc)
-                }
+    let c0 = block.lowerBound
+    for c in block { sums[c - c0] = 0 }
+    for n in 0..<batch {
+        let row = x + n * channels * plane
+        if plane == 1 {
+            for c in block { sums[c - c0] += f(row[c], c) }
+        } else {
+            for c in block {
+                var acc: Float = 0
+                let base = row + c * plane
+                for p in 0..<plane { acc += Float(f(base[p], c)) }
+                sums[c - c0] += Double(acc)
             }
         }
     }
-    return sums
 }
 
 extension Tensor {
@@ -43,23 +70,30 @@ extension Tensor {
     public func batchNormalized(scale gamma: Tensor, shift beta: Tensor, epsilon: Float) -> (Tensor, BatchNormStatistics) {
         let (batch, channels, plane) = channelView(shape)
         let count = Double(batch * plane)
-        let sums = channelReduce(storage.pointer, shape) { v, _ in Double(v) }
-        let mean = sums.map { Float($0 / count) }
-        let squares = channelReduce(storage.pointer, shape) { v, c in let d = v - mean[c]; return Double(d * d) }
-        let variance = squares.map { Float($0 / count) }
-        let inverse = variance.map { 1 / ($0 + epsilon).squareRoot() }
-        // y = x·a + b per channel, a = γ/σ, b = β − mean·a.
-        let a = (0..<channels).map { gamma[$0] * inverse[$0] }
-        let b = (0..<channels).map { beta[$0] - mean[$0] * a[$0] }
-        var out = Tensor(uninitializedShape: shape)
-        out.withUnsafeMutableBufferPointer { o in
-            withUnsafeBufferPointer { x in
-                affineChannels(x.baseAddress!, o.baseAddress!, batch, channels, plane, a, b)
+        let mean = Tensor(uninitializedShape: [channels]), variance = Tensor(uninitializedShape: [channels])
+        let inverse = Tensor(uninitializedShape: [channels]), out = Tensor(uninitializedShape: shape)
+        let (x, o) = (storage.pointer, out.storage.pointer)
+        let (mp, vp, ip) = (mean.storage.pointer, variance.storage.pointer, inverse.storage.pointer)
+        let (gp, bp) = (gamma.storage.pointer, beta.storage.pointer)
+        forEachChannelBlock(channels, elements: batch * channels * plane) { block in
+            let c0 = block.lowerBound
+            let sums = UnsafeMutablePointer<Double>.allocate(capacity: block.count)
+            let (a, b) = (UnsafeMutablePointer<Float>.allocate(capacity: block.count), UnsafeMutablePointer<Float>.allocate(capacity: block.count))
+            defer { sums.deallocate(); a.deallocate(); b.deallocate() }
+            channelReduce(x, shape, block, into: sums) { v, _ in Double(v) }
+            for c in block { mp[c] = Float(sums[c - c0] / count) }
+            channelReduce(x, shape, block, into: sums) { v, c in let d = v - mp[c]; return Double(d * d) }
+            for c in block {
+                vp[c] = Float(sums[c - c0] / count)
+                ip[c] = 1 / (vp[c] + epsilon).squareRoot()
+                // y = x·a + b per channel, a = γ/σ, b = β − mean·a.
+                a[c - c0] = gp[c] * ip[c]
+                b[c - c0] = bp[c] - mp[c] * a[c - c0]
             }
+            affineChannels(x, o, batch, channels, plane, block, a - c0, b - c0)
         }
-        return (out, BatchNormStatistics(mean: Tensor(shape: [channels], scalars: mean),
-                                         variance: Tensor(shape: [channels], scalars: variance),
-                                         inverseDeviation: Tensor(shape: [channels], scalars: inverse)))
+        withExtendedLifetime((self, gamma, beta)) {}
+        return (out, BatchNormStatistics(mean: mean, variance: variance, inverseDeviation: inverse))
     }
 
     /// Gradients (input, γ, β) of batch normalization with batch statistics, for upstream `self`:
@@ -67,83 +101,74 @@ extension Tensor {
     public func batchNormGradients(input: Tensor, scale gamma: Tensor, statistics: BatchNormStatistics) -> (Tensor, Tensor, Tensor) {
         let (batch, channels, plane) = channelView(shape)
         let count = Float(batch * plane)
-        let mean = statistics.mean.scalars, inverse = statistics.inverseDeviation.scalars
-        let x = input.storage.pointer
-        let biasSums = channelReduce(storage.pointer, shape) { g, _ in Double(g) }
-        // Raw pointers throughout, so that the loops over channels (dense layers: plane 1)
-        // vectorise; the order of every sum is the one written.
-        var scaleSums = [Double](repeating: 0, count: channels)
-        var a = [Float](repeating: 0, count: channels), b = a, d = a
         let dx = Tensor(uninitializedShape: shape)
-        let g = storage.pointer, o = dx.storage.pointer
-        mean.withUnsafeBufferPointer { mean in
-            inverse.withUnsafeBufferPointer { inverse in
-                let (mean, inverse) = (mean.baseAddress!, inverse.baseAddress!)
-                scaleSums.withUnsafeMutableBufferPointer { sums in
-                    let sums = sums.baseAddress!
-                    for n in 0..<batch {
-                        if plane == 1 {  // the sum below with its one term
-                            let (gn, xn) = (g + n * channels, x + n * channels)
-                            for c in 0..<channels { sums[c] += Double((0 + gn[c] * (xn[c] - mean[c])) * inverse[c]) }
-                            continue
-                        }
-                        for c in 0..<channels {
-                            let base = (n * channels + c) * plane
-                            var acc: Float = 0
-                            for p in 0..<plane { acc += g[base + p] * (x[base + p] - mean[c]) }
-                            sums[c] += Double(acc * inverse[c])
-                        }
-                    }
+        let scaleGradient = Tensor(uninitializedShape: [channels]), shiftGradient = Tensor(uninitializedShape: [channels])
+        let (g, x, o) = (storage.pointer, input.storage.pointer, dx.storage.pointer)
+        let (mean, inverse, gp) = (statistics.mean.storage.pointer, statistics.inverseDeviation.storage.pointer, gamma.storage.pointer)
+        let (dgamma, dbeta) = (scaleGradient.storage.pointer, shiftGradient.storage.pointer)
+        forEachChannelBlock(channels, elements: batch * channels * plane) { block in
+            // Raw pointers throughout, so that the loops over channels (dense layers: plane 1)
+            // vectorise; the order of every sum is the one written.
+            let c0 = block.lowerBound, width = block.count
+            let biasSums = UnsafeMutablePointer<Double>.allocate(capacity: width)
+            let sums = UnsafeMutablePointer<Double>.allocate(capacity: width)
+            let abd = UnsafeMutablePointer<Float>.allocate(capacity: 3 * width)
+            defer { biasSums.deallocate(); sums.deallocate(); abd.deallocate() }
+            channelReduce(g, shape, block, into: biasSums) { g, _ in Double(g) }
+            for c in block { sums[c - c0] = 0 }
+            for n in 0..<batch {
+                if plane == 1 {  // the sum below with its one term
+                    let (gn, xn) = (g + n * channels, x + n * channels)
+                    for c in block { sums[c - c0] += Double((0 + gn[c] * (xn[c] - mean[c])) * inverse[c]) }
+                    continue
                 }
-                // dx = g·a + x·b + d per channel.
-                for c in 0..<channels {
-                    let k = gamma[c] * inverse[c]
-                    a[c] = k
-                    b[c] = -k * Float(scaleSums[c]) * inverse[c] / count
-                    d[c] = -k * Float(biasSums[c]) / count - b[c] * mean[c]
+                for c in block {
+                    let base = (n * channels + c) * plane
+                    var acc: Float = 0
+                    for p in 0..<plane { acc += g[base + p] * (x[base + p] - mean[c]) }
+                    sums[c - c0] += Double(acc * inverse[c])
+                }
+            }
+            // dx = g·a + x·b + d per channel.
+            let (a, b, d) = (abd - c0, abd + width - c0, abd + 2 * width - c0)
+            for c in block {
+                let k = gp[c] * inverse[c]
+                a[c] = k
+                b[c] = -k * Float(sums[c - c0]) * inverse[c] / count
+                d[c] = -k * Float(biasSums[c - c0]) / count - b[c] * mean[c]
+                dgamma[c] = Float(sums[c - c0])
+                dbeta[c] = Float(biasSums[c - c0])
+            }
+            for n in 0..<batch {
+                if plane == 1 {
+                    let (gn, xn, on) = (g + n * channels, x + n * channels, o + n * channels)
+                    for c in block { on[c] = gn[c] * a[c] + xn[c] * b[c] + d[c] }
+                    continue
+                }
+                for c in block {
+                    let base = (n * channels + c) * plane
+                    let (ac, bc, dc) = (a[c], b[c], d[c])
+                    for p in 0..<plane { o[base + p] = g[base + p] * ac + x[base + p] * bc + dc }
                 }
             }
         }
-        a.withUnsafeBufferPointer { a in
-            b.withUnsafeBufferPointer { b in
-                d.withUnsafeBufferPointer { d in
-                    let (a, b, d) = (a.baseAddress!, b.baseAddress!, d.baseAddress!)
-                    for n in 0..<batch {
-                        if plane == 1 {
-                            let (gn, xn, on) = (g + n * channels, x + n * channels, o + n * channels)
-                            for c in 0..<channels { on[c] = gn[c] * a[c] + xn[c] * b[c] + d[c] }
-                            continue
-                        }
-                        for c in 0..<channels {
-                            let base = (n * channels + c) * plane
-                            let (ac, bc, dc) = (a[c], b[c], d[c])
-                            for p in 0..<plane { o[base + p] = g[base + p] * ac + x[base + p] * bc + dc }
-                        }
-                    }
-                }
-            }
-        }
-        return (dx, Tensor(shape: [channels], scalars: scaleSums.map(Float.init)),
-                Tensor(shape: [channels], scalars: biasSums.map(Float.init)))
+        withExtendedLifetime((self, input, gamma, statistics)) {}
+        return (dx, scaleGradient, shiftGradient)
     }
 }
 
-/// out = x·a[c] + b[c] over an [N, C, P] view.
+/// out = x·a[c] + b[c] over an [N, C, P] view, for the channels of `block`.
 @inline(__always)
 func affineChannels(_ x: UnsafePointer<Float>, _ o: UnsafeMutablePointer<Float>, _ batch: Int, _ channels: Int,
-                    _ plane: Int, _ a: [Float], _ b: [Float]) {
-    a.withUnsafeBufferPointer { a in
-        b.withUnsafeBufferPointer { b in
-            for n in 0..<batch {
-                let row = n * channels * plane
-                if plane == 1 {
-                    for c in 0..<channels { o[row + c] = x[row + c] * a[c] + b[c] }
-                } else {
-                    for c in 0..<channels {
-                        let base = row + c * plane, (ac, bc) = (a[c], b[c])
-                        for p in 0..<plane { o[base + p] = x[base + p] * ac + bc }
-                    }
-                }
+                    _ plane: Int, _ block: Range<Int>, _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>) {
+    for n in 0..<batch {
+        let row = n * channels * plane
+        if plane == 1 {
+            for c in block { o[row + c] = x[row + c] * a[c] + b[c] }
+        } else {
+            for c in block {
+                let base = row + c * plane, (ac, bc) = (a[c], b[c])
+                for p in 0..<plane { o[base + p] = x[base + p] * ac + bc }
             }
         }
     }

@@ -79,6 +79,29 @@ final class ParallelTests: XCTestCase {
         }
     }
 
+    /// Batch normalisation cut into blocks of channels on two and three threads gives the bits of
+    /// one thread: output, statistics and all three gradients, for dense activations and planes.
+    func testBatchNormOnSeveralThreadsMatchesOneThread() {
+        var random = RandomSource(seed: 6)
+        for shape in [[64, 1040], [16, 48, 7, 7], [64, 40]] {
+            let x = Tensor.uniform(shape: shape, low: -3, high: 3, using: &random)
+            let upstream = Tensor.uniform(shape: shape, low: -1, high: 1, using: &random)
+            let gamma = Tensor.uniform(shape: [shape[1]], low: 0.5, high: 1.5, using: &random)
+            let beta = Tensor.uniform(shape: [shape[1]], low: -1, high: 1, using: &random)
+            func run() -> [[UInt32]] {
+                let (y, statistics) = x.batchNormalized(scale: gamma, shift: beta, epsilon: 1e-3)
+                let (dx, dgamma, dbeta) = upstream.batchNormGradients(input: x, scale: gamma, statistics: statistics)
+                return [y, statistics.mean, statistics.variance, statistics.inverseDeviation, dx, dgamma, dbeta].map { $0.scalars.map(\.bitPattern) }
+            }
+            let one = run()
+            for threads in [2, 3] {
+                setMatrixThreads(threads)
+                XCTAssertEqual(run(), one, "\(shape) on \(threads) threads")
+                resetMatrixThreads()
+            }
+        }
+    }
+
     func testSlicesCoverEveryItemOnce() {
         setMatrixThreads(3)
         defer { resetMatrixThreads() }
