@@ -252,7 +252,7 @@ typedef struct {
     ptrdiff_t ldb;
     const float *s;
     ptrdiff_t lds;
-    const float *next;  // where the next tile's A rows start (asked for a line ahead), or NULL
+    const float *next;  // the next tile's A rows, asked for a line every 16 steps of p ahead of use (or NULL)
 } small_operands;
 
 #define SMALL_AVX512_ROWS 8
@@ -544,11 +544,11 @@ static inline __attribute__((always_inline)) void gemm_broadcast_b(const small_k
 /// The largest product (m·n·k multiply–adds) that runs as a small product.
 enum { small_product = 1 << 17 };
 
-/// Whether C = A·Bᵀ runs as `gemm_broadcast_b`: A short (at most `broadcast_rows` rows, whole
-/// vectors of `lanes` or nearly) and B long, so that B's rows are the product's bulk.
+/// Whether C = A·Bᵀ runs as `gemm_broadcast_b`: A short (at most `broadcast_rows` rows, a whole
+/// number of vectors of `lanes`) and B at least four times as long, so that B's rows are the
+/// product's bulk.
 enum { broadcast_rows = 64 };
-static inline int broadcast_b(int transpose_a, int transpose_b, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, int lanes) {
-    (void)k;
+static inline int broadcast_b(int transpose_a, int transpose_b, ptrdiff_t m, ptrdiff_t n, int lanes) {
     return !transpose_a && transpose_b && m <= broadcast_rows && m % lanes == 0 && n >= 4 * m;
 }
 
@@ -596,7 +596,7 @@ void gemm_fixed_order(fixed_order_isa isa, int transpose_a, int transpose_b, ptr
     switch (k > 0 ? isa : fixed_order_scalar) {
 #if defined(__x86_64__)
     case fixed_order_avx512:
-        if (m * n * k > small_product && broadcast_b(transpose_a, transpose_b, m, n, k, 16))
+        if (m * n * k > small_product && broadcast_b(transpose_a, transpose_b, m, n, 16))
             gemm_broadcast_b(&small_avx512[0][0], SMALL_AVX512_ROWS, SMALL_AVX512_VECTORS, 16, m, n, k, a, lda, b,
                              ldb, beta, bias, c, ldc);
         else if (m * n * k <= small_product)
@@ -610,7 +610,7 @@ void gemm_fixed_order(fixed_order_isa isa, int transpose_a, int transpose_b, ptr
                          a, lda, b, ldb, beta, bias, c, ldc);
         return;
     case fixed_order_avx2:
-        if (m * n * k > small_product && broadcast_b(transpose_a, transpose_b, m, n, k, 8))
+        if (m * n * k > small_product && broadcast_b(transpose_a, transpose_b, m, n, 8))
             gemm_broadcast_b(&small_avx2[0][0], SMALL_AVX2_ROWS, SMALL_AVX2_VECTORS, 8, m, n, k, a, lda, b, ldb, beta,
                              bias, c, ldc);
         else if (m * n * k <= small_product)
