@@ -15,51 +15,39 @@ func channelView(_ shape: [Int]) -> (batch: Int, channels: Int, plane: Int) {
     return (batch, channels, shape.dropFirst(2).reduce(1, *))
 }
 
-/// Runs `body(channels)` on disjoint blocks of 0..<channels, one per thread when every block
-/// gets at least 16 channels and the tensor is large enough to repay the hand-off. Every
-/// channel's numbers are computed by one thread alone, in the same order, so they do not depend
-/// on the cut.
+/// Runs `body(channels)` on disjoint blocks of 0..<channels (`forEachSlice` over groups of 16
+/// channels, whole cache lines of a dense row), one per thread when each gets at least
+/// `channelBlockElements` elements. Every channel's numbers are computed by one thread alone,
+/// in the same order, so they do not depend on the cut.
 @inline(__always)
-func forEachChannelBlock(_ channels: Int, elements: Int, _ body: (Range<Int>) -> Void) {
-    let parts = min(loopThreads, channels / 16, elements / channelBlockElements)
-    if parts <= 1 {
-        body(0..<channels)
-        return
-    }
-    withoutActuallyEscaping(body) { body in
-        let task = ChannelBlocks(body: body)
-        parallelFor(parts) { part in
-            task.body(channels * part / parts / 16 * 16..<(part == parts - 1 ? channels : channels * (part + 1) / parts / 16 * 16))
-        }
+func forEachChannelBlock(_ channels: Int, elementsPerChannel: Int, _ body: (Range<Int>) -> Void) {
+    let groupElements = max(16 * elementsPerChannel, 1)
+    forEachSlice((channels + 15) / 16, minimumSlice: (channelBlockElements + groupElements - 1) / groupElements) { groups in
+        body(groups.lowerBound * 16..<min(groups.upperBound * 16, channels))
     }
 }
 
-private struct ChannelBlocks: @unchecked Sendable {
-    let body: (Range<Int>) -> Void
-}
+/// The fewest elements a thread's block of a batch normalisation gets (every pass over it then
+/// takes microseconds, more than the hand-off).
+let channelBlockElements = 1 << 14
 
-/// The fewest elements of a tensor whose batch normalisation is cut over the threads (every
-/// pass over it then takes tens of microseconds).
-let channelBlockElements = 1 << 15
-
-/// Sums over n and p of `f(value, c)` per channel c of `block` (sums[c − block.lowerBound]), in
-/// Double: over the plane in Float first.
+/// Sums over n and p of `f(value, c)` into sums[c] for the channels c of `block`, in Double:
+/// over the plane in Float first.
 @inline(__always)
 func channelReduce(_ x: UnsafePointer<Float>, _ shape: [Int], _ block: Range<Int>, into sums: UnsafeMutablePointer<Double>,
                    _ f: (Float, Int) -> Double) {
     let (batch, channels, plane) = channelView(shape)
-    let c0 = block.lowerBound
-    for c in block { sums[c - c0] = 0 }
+    for c in block { sums[c] = 0 }
     for n in 0..<batch {
         let row = x + n * channels * plane
         if plane == 1 {
-            for c in block { sums[c - c0] += f(row[c], c) }
+            for c in block { sums[c] += f(row[c], c) }
         } else {
             for c in block {
                 var acc: Float = 0
                 let base = row + c * plane
                 for p in 0..<plane { acc += Float(f(base[p], c)) }
-                sums[c - c0] += Double(acc)
+                sums[c] += Double(acc)
             }
         }
     }
@@ -75,22 +63,23 @@ extension Tensor {
         let (x, o) = (storage.pointer, out.storage.pointer)
         let (mp, vp, ip) = (mean.storage.pointer, variance.storage.pointer, inverse.storage.pointer)
         let (gp, bp) = (gamma.storage.pointer, beta.storage.pointer)
-        forEachChannelBlock(channels, elements: batch * channels * plane) { block in
-            let c0 = block.lowerBound
-            let sums = UnsafeMutablePointer<Double>.allocate(capacity: block.count)
-            let (a, b) = (UnsafeMutablePointer<Float>.allocate(capacity: block.count), UnsafeMutablePointer<Float>.allocate(capacity: block.count))
-            defer { sums.deallocate(); a.deallocate(); b.deallocate() }
+        // Per-channel scratch, each block writing its own channels: sums, then y = x·a + b.
+        let sums = UnsafeMutablePointer<Double>.allocate(capacity: channels)
+        let ab = UnsafeMutablePointer<Float>.allocate(capacity: 2 * channels)
+        defer { sums.deallocate(); ab.deallocate() }
+        let (a, b) = (ab, ab + channels)
+        forEachChannelBlock(channels, elementsPerChannel: batch * plane) { block in
             channelReduce(x, shape, block, into: sums) { v, _ in Double(v) }
-            for c in block { mp[c] = Float(sums[c - c0] / count) }
+            for c in block { mp[c] = Float(sums[c] / count) }
             channelReduce(x, shape, block, into: sums) { v, c in let d = v - mp[c]; return Double(d * d) }
             for c in block {
-                vp[c] = Float(sums[c - c0] / count)
+                vp[c] = Float(sums[c] / count)
                 ip[c] = 1 / (vp[c] + epsilon).squareRoot()
-                // y = x·a + b per channel, a = γ/σ, b = β − mean·a.
-                a[c - c0] = gp[c] * ip[c]
-                b[c - c0] = bp[c] - mp[c] * a[c - c0]
+                // a = γ/σ, b = β − mean·a.
+                a[c] = gp[c] * ip[c]
+                b[c] = bp[c] - mp[c] * a[c]
             }
-            affineChannels(x, o, batch, channels, plane, block, a - c0, b - c0)
+            affineChannels(x, o, batch, channels, plane, block, a, b)
         }
         withExtendedLifetime((self, gamma, beta)) {}
         return (out, BatchNormStatistics(mean: mean, variance: variance, inverseDeviation: inverse))
@@ -106,38 +95,38 @@ extension Tensor {
         let (g, x, o) = (storage.pointer, input.storage.pointer, dx.storage.pointer)
         let (mean, inverse, gp) = (statistics.mean.storage.pointer, statistics.inverseDeviation.storage.pointer, gamma.storage.pointer)
         let (dgamma, dbeta) = (scaleGradient.storage.pointer, shiftGradient.storage.pointer)
-        forEachChannelBlock(channels, elements: batch * channels * plane) { block in
-            // Raw pointers throughout, so that the loops over channels (dense layers: plane 1)
-            // vectorise; the order of every sum is the one written.
-            let c0 = block.lowerBound, width = block.count
-            let biasSums = UnsafeMutablePointer<Double>.allocate(capacity: width)
-            let sums = UnsafeMutablePointer<Double>.allocate(capacity: width)
-            let abd = UnsafeMutablePointer<Float>.allocate(capacity: 3 * width)
-            defer { biasSums.deallocate(); sums.deallocate(); abd.deallocate() }
+        // Raw pointers throughout, so that the loops over channels (dense layers: plane 1)
+        // vectorise; the order of every sum is the one written. Per-channel scratch, each block
+        // writing its own channels.
+        let sums = UnsafeMutablePointer<Double>.allocate(capacity: 2 * channels)
+        let abd = UnsafeMutablePointer<Float>.allocate(capacity: 3 * channels)
+        defer { sums.deallocate(); abd.deallocate() }
+        let (biasSums, scaleSums) = (sums, sums + channels)
+        let (a, b, d) = (abd, abd + channels, abd + 2 * channels)
+        forEachChannelBlock(channels, elementsPerChannel: batch * plane) { block in
             channelReduce(g, shape, block, into: biasSums) { g, _ in Double(g) }
-            for c in block { sums[c - c0] = 0 }
+            for c in block { scaleSums[c] = 0 }
             for n in 0..<batch {
                 if plane == 1 {  // the sum below with its one term
                     let (gn, xn) = (g + n * channels, x + n * channels)
-                    for c in block { sums[c - c0] += Double((0 + gn[c] * (xn[c] - mean[c])) * inverse[c]) }
+                    for c in block { scaleSums[c] += Double((0 + gn[c] * (xn[c] - mean[c])) * inverse[c]) }
                     continue
                 }
                 for c in block {
                     let base = (n * channels + c) * plane
                     var acc: Float = 0
                     for p in 0..<plane { acc += g[base + p] * (x[base + p] - mean[c]) }
-                    sums[c - c0] += Double(acc * inverse[c])
+                    scaleSums[c] += Double(acc * inverse[c])
                 }
             }
             // dx = g·a + x·b + d per channel.
-            let (a, b, d) = (abd - c0, abd + width - c0, abd + 2 * width - c0)
             for c in block {
                 let k = gp[c] * inverse[c]
                 a[c] = k
-                b[c] = -k * Float(sums[c - c0]) * inverse[c] / count
-                d[c] = -k * Float(biasSums[c - c0]) / count - b[c] * mean[c]
-                dgamma[c] = Float(sums[c - c0])
-                dbeta[c] = Float(biasSums[c - c0])
+                b[c] = -k * Float(scaleSums[c]) * inverse[c] / count
+                d[c] = -k * Float(biasSums[c]) / count - b[c] * mean[c]
+                dgamma[c] = Float(scaleSums[c])
+                dbeta[c] = Float(biasSums[c])
             }
             for n in 0..<batch {
                 if plane == 1 {
