@@ -14,7 +14,7 @@ public final class Node {
     /// Whether a backward pass that used up the graph has freed what this op saved.
     private(set) var isReleased = false
 
-    // Scratch of the backward pass that visited this node last (see `backwardPass`):
+    // Scratch of the backward pass that visited this node last (see `differentiableGradients`):
     // fields instead of hash tables keyed by node, valid only while `pass` is that pass's number.
     var pass: UInt64 = 0
     var targetPass: UInt64 = 0

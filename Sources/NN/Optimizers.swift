@@ -32,7 +32,6 @@ extension Optimizer {
     /// gradients (one each). The parameters are laid end to end and cut into slices on the lab's
     /// threads, so one hand-off serves them all.
     public func update(_ indices: [Int], with gradients: [Tensor]) {
-        precondition(indices.count == gradients.count, "\(gradients.count) gradients for \(indices.count) parameters")
         let pointers = zip(indices, gradients).map { gradientPointer(parameters[$0], $1) }
         let rule = rule(for: indices, gradients: pointers)
         forEachParameterSlice(gradients.map(\.count), rule)

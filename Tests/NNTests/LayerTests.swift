@@ -171,32 +171,6 @@ final class LayerTests: XCTestCase {
         }
     }
 
-    /// `descend(along:)` (large parameters updated during the backward pass, small ones after)
-    /// trains to the bits of gradients first and `update(with:)` after, on one thread and two.
-    func testDescendingDuringTheBackwardPassGivesTheBitsOfUpdatingAfter() {
-        let input = Tensor.uniform(shape: [8, 400], low: -1, high: 1, using: &random)
-        func trained(duringBackward: Bool, threads: Int) -> [[Float]] {
-            setMatrixThreads(threads)
-            defer { resetMatrixThreads() }
-            var layers = RandomSource(seed: 3)
-            let network = Sequential([Dense(inputSize: 400, outputSize: 400, using: &layers), LeakyReLU(),  // 160,000 weights: during
-                                      BatchNormalization(featureCount: 400), Dense(inputSize: 400, outputSize: 1, using: &layers)])
-            let optimizer = Adam(parameters: network.parameters, learningRate: 0.01)
-            for _ in 0..<3 {
-                let loss = network(Variable(input)).tanh().mean()
-                if duringBackward {
-                    optimizer.descend(along: loss)
-                } else {
-                    optimizer.update(with: gradients(of: loss, at: network.parameters.map(\.variable)))
-                }
-            }
-            return network.parameters.map(\.value.scalars)
-        }
-        let after = trained(duringBackward: false, threads: 1)
-        XCTAssertEqual(trained(duringBackward: true, threads: 1), after)
-        XCTAssertEqual(trained(duringBackward: true, threads: 2), after)
-    }
-
     /// `backward(_:to:deliver:)` hands over the gradients `gradients(of:at:)` computes, bit for bit,
     /// each as soon as the last op that reads its parameter has run (the last layer's first, a
     /// weight read twice after both reads), zeros for a parameter the loss does not reach; and
