@@ -8,11 +8,9 @@ import Darwin
 /// A node of the recorded graph: its parents and the pullback that maps the gradient of its
 /// output to gradients of its parents. Leaves (parameters, inputs) have no parents.
 public final class Node {
-    private(set) var parents: [Variable]
-    private(set) var output: Tensor?
-    private(set) var pullback: Pullback?
-    /// Whether a backward pass that used up the graph has freed what this op saved.
-    private(set) var isReleased = false
+    let parents: [Variable]
+    let output: Tensor?
+    let pullback: Pullback?
 
     // Scratch of the backward pass that visited this node last (see `differentiableGradients`):
     // fields instead of hash tables keyed by node, valid only while `pass` is that pass's number.
@@ -32,13 +30,6 @@ public final class Node {
         self.parents = parents
         self.output = output
         self.pullback = pullback
-    }
-
-    /// Frees the op's inputs, output and pullback (and what the pullback holds): its gradient
-    /// has been passed on and the graph will not be differentiated again.
-    func release() {
-        guard pullback != nil else { return }
-        (parents, output, pullback, isReleased) = ([], nil, nil, true)
     }
 }
 

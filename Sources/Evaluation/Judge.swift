@@ -248,11 +248,14 @@ public final class Judge {
             for _ in 0..<stepsPerEpoch {
                 let batch = batches.next(using: &random)
                 let batchLabels = batch.labels ?? []
-                let logits = network(Variable(shiftedRandomly(batch.images, upTo: recipe.shift, using: &random)))
-                let loss = softmaxCrossEntropy(logits: logits, labels: batchLabels)
-                let predicted = rowMaxima(logits.value)
-                optimizer.descend(along: loss)
-                lossSum += Double(loss.value.scalar) * Double(batchLabels.count)
+                let (loss, predicted, gradients) = { () -> (Float, [Int], [Tensor]) in
+                    let logits = network(Variable(shiftedRandomly(batch.images, upTo: recipe.shift, using: &random)))
+                    let loss = softmaxCrossEntropy(logits: logits, labels: batchLabels)
+                    let predicted = rowMaxima(logits.value)
+                    return (loss.value.scalar, predicted, Autodiff.gradients(of: loss, at: optimizer.parameters.map(\.variable)))
+                }()
+                optimizer.update(with: gradients)
+                lossSum += Double(loss) * Double(batchLabels.count)
                 correct += zip(predicted, batchLabels).filter { $0 == $1 }.count
                 seen += batchLabels.count
             }

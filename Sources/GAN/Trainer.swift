@@ -113,11 +113,15 @@ public final class GANTrainer {
         if configuration.discriminatorHalves == .separately {
             return discriminatorStepInHalves(real: real, fake: fake, into: &metrics, using: &random)
         }
-        let realInput = packed(real), fakeInput = packed(fake)
-        let loss = discriminatorLoss(realOutputs: discriminator(Variable(realInput)), fakeOutputs: discriminator(Variable(fakeInput)),
-                                     realInput: realInput, fakeInput: fakeInput, into: &metrics, using: &random)
-        discriminatorOptimizer.descend(along: loss)
-        clipDiscriminatorWeights()
+        // The graph lives inside the closure, so it is freed before the update writes into the
+        // parameters it shares (no copy-on-write).
+        let parameterGradients = { () -> [Tensor] in
+            let realInput = packed(real), fakeInput = packed(fake)
+            let loss = discriminatorLoss(realOutputs: discriminator(Variable(realInput)), fakeOutputs: discriminator(Variable(fakeInput)),
+                                         realInput: realInput, fakeInput: fakeInput, into: &metrics, using: &random)
+            return gradients(of: loss, at: discriminatorOptimizer.parameters.map(\.variable))
+        }()
+        applyDiscriminatorUpdate(parameterGradients)
     }
 
     /// Keras's two `train_on_batch` calls: an update on the real half's loss, then one on the fake
@@ -129,11 +133,15 @@ public final class GANTrainer {
         let realTargets = labels(count: realInput.shape[0], value: configuration.realLabel, using: &random)
         let fakeTargets = labels(count: fakeInput.shape[0], value: 0, using: &random)
         func update(_ input: Tensor, _ targets: Tensor) -> (loss: Float, outputs: Tensor) {
-            let outputs = discriminator(Variable(input))
-            let loss = family.halfLoss(outputs, targets: targets)
-            discriminatorOptimizer.descend(along: loss)
-            clipDiscriminatorWeights()
-            return (loss.value.scalar, outputs.value)
+            var result: (Float, Tensor) = (0, Tensor(shape: [0]))
+            let parameterGradients = { () -> [Tensor] in
+                let outputs = discriminator(Variable(input))
+                let loss = family.halfLoss(outputs, targets: targets)
+                result = (loss.value.scalar, outputs.value)
+                return gradients(of: loss, at: discriminatorOptimizer.parameters.map(\.variable))
+            }()
+            applyDiscriminatorUpdate(parameterGradients)
+            return result
         }
         let realHalf = update(realInput, realTargets), fakeHalf = update(fakeInput, fakeTargets)
         record(loss: (realHalf.loss + fakeHalf.loss) / 2, realOutputs: realHalf.outputs, fakeOutputs: fakeHalf.outputs, into: &metrics)
@@ -147,7 +155,10 @@ public final class GANTrainer {
 
     /// One generator update on the given noise, through D as it is now.
     public func generatorStep(noise: Tensor, into metrics: inout StepMetrics) {
-        generatorOptimizer.descend(along: generatorLoss(samples: labelled(generator(Variable(noise)), noise: noise), into: &metrics))
+        let parameterGradients = { () -> [Tensor] in
+            generatorGradients(samples: labelled(generator(Variable(noise)), noise: noise), into: &metrics)
+        }()
+        generatorOptimizer.update(with: parameterGradients)
     }
 
     /// D's loss on its outputs for a real and a fake batch (already packed), with the labels the
@@ -179,17 +190,17 @@ public final class GANTrainer {
         return loss
     }
 
-    /// G's loss for its samples (a recorded G(z)) judged by D as it is now.
-    private func generatorLoss(samples: Variable, into metrics: inout StepMetrics) -> Variable {
+    /// G's gradients for its samples (a recorded G(z)) judged by D as it is now.
+    private func generatorGradients(samples: Variable, into metrics: inout StepMetrics) -> [Tensor] {
         let outputs = discriminator(packed(samples))
         let loss = configuration.loss.generatorLoss(fake: outputs)
         metrics.generatorLoss = loss.value.scalar
         metrics.generatorStepFakeScore = score(outputs.value).mean()
-        return loss
+        return gradients(of: loss, at: generatorOptimizer.parameters.map(\.variable))
     }
 
-    /// The weight clipping that follows each update of a WGAN's critic.
-    private func clipDiscriminatorWeights() {
+    private func applyDiscriminatorUpdate(_ parameterGradients: [Tensor]) {
+        discriminatorOptimizer.update(with: parameterGradients)
         if case .wasserstein(let clip) = configuration.loss { clipWeights(discriminatorOptimizer.parameters, to: clip) }
     }
 
@@ -246,9 +257,13 @@ public final class GANTrainer {
         case .sharedFakes:
             let real = realBatch(count, &random), noise = sampleNoise(matching: real, using: &random)
             observe(.both, real, noise) {
-                let samples = labelled(generator(Variable(noise)), noise: noise)
-                discriminatorStep(real: real, fake: samples.value, into: &metrics, using: &random)
-                generatorOptimizer.descend(along: generatorLoss(samples: samples, into: &metrics))
+                // G's graph lives inside the closure, so it is freed before G's update.
+                let parameterGradients = { () -> [Tensor] in
+                    let samples = labelled(generator(Variable(noise)), noise: noise)
+                    discriminatorStep(real: real, fake: samples.value, into: &metrics, using: &random)
+                    return generatorGradients(samples: samples, into: &metrics)
+                }()
+                generatorOptimizer.update(with: parameterGradients)
             }
         }
     }
@@ -286,8 +301,7 @@ public final class GANTrainer {
                     gradients(of: discriminatorLoss, at: discriminatorOptimizer.parameters.map(\.variable)))
         }()
         generatorOptimizer.update(with: generatorUpdate)
-        discriminatorOptimizer.update(with: discriminatorUpdate)
-        clipDiscriminatorWeights()
+        applyDiscriminatorUpdate(discriminatorUpdate)
     }
 
     /// Both learning rates at `step` of `total` when they fall linearly to `decayTo` of their start.

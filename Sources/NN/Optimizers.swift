@@ -1,66 +1,14 @@
-import Autodiff
 import Foundation
 import Kernels
 
 /// Updates parameters in place from their gradients, keeping its own per-parameter state.
-/// An update is begun once (`beginUpdate`), then every parameter gets its part: all at once
-/// from a list of gradients (`update(with:)`), or during the backward pass, as gradients
-/// become final (`descend(along:)`). Both give the same bits: the rule is elementwise.
 public protocol Optimizer: AnyObject {
     var parameters: [Parameter] { get }
     var learningRate: Float { get set }
-    /// Number of updates begun so far.
+    /// Number of updates applied so far.
     var step: Int { get }
-    /// Counts the update and fixes what it takes from the step number (Adam's bias corrections).
-    func beginUpdate()
-    /// The begun update's rule for parameters `indices`, whose gradients are `gradients` (one
-    /// each): `rule(position, start, count)` updates elements start..<start + count of parameter
-    /// `indices[position]`. Parameters and states are made writable here, on the calling thread
-    /// (copied first if shared); the rule may then run on several threads, on disjoint elements.
-    func rule(for indices: [Int], gradients: [UnsafePointer<Float>]) -> (Int, Int, Int) -> Void
-}
-
-extension Optimizer {
     /// One update; `gradients[i]` belongs to `parameters[i]`.
-    public func update(with gradients: [Tensor]) {
-        precondition(gradients.count == parameters.count, "\(gradients.count) gradients for \(parameters.count) parameters")
-        beginUpdate()
-        update(Array(parameters.indices), with: gradients)
-    }
-
-    /// Parameters `indices`' part of the update begun by `beginUpdate`, from their final
-    /// gradients (one each). The parameters are laid end to end and cut into slices on the lab's
-    /// threads, so one hand-off serves them all.
-    public func update(_ indices: [Int], with gradients: [Tensor]) {
-        let pointers = zip(indices, gradients).map { gradientPointer(parameters[$0], $1) }
-        let rule = rule(for: indices, gradients: pointers)
-        forEachParameterSlice(gradients.map(\.count), rule)
-    }
-
-    /// One update down `loss`, applied during its backward pass (`backward(_:to:deliver:)`): a
-    /// parameter large enough to be cut over the threads on its own is updated as soon as its
-    /// gradient is final, while the gradient is in cache and in place (the graph has let go of
-    /// it); the small ones together at the end, in one hand-off. The same numbers as taking
-    /// the gradients first and updating after; the graph is used up.
-    public func descend(along loss: Variable) {
-        beginUpdate()
-        var small: [Int] = [], smallGradients: [Tensor] = []
-        backward(loss, to: parameters.map(\.variable)) { index, gradient in
-            if gradient.count >= 2 * updateSlice {
-                update([index], with: [gradient])
-            } else {
-                small.append(index)
-                smallGradients.append(gradient)
-            }
-        }
-        update(small, with: smallGradients)
-    }
-}
-
-/// The gradient's elements, checked against its parameter's shape.
-private func gradientPointer(_ parameter: Parameter, _ gradient: Tensor) -> UnsafePointer<Float> {
-    precondition(gradient.shape == parameter.value.shape, "gradient \(gradient.shape) for \(parameter.name) \(parameter.value.shape)")
-    return UnsafePointer(gradient.storage.pointer)
+    func update(with gradients: [Tensor])
 }
 
 /// Where Adam's ε goes: Keras adds it to √v before bias correction (ε̂), PyTorch to √v̂.
@@ -82,12 +30,11 @@ public final class SGD: Optimizer {
         velocity = parameters.map { Tensor(shape: $0.value.shape) }
     }
 
-    public func beginUpdate() { step += 1 }
-
-    public func rule(for indices: [Int], gradients g: [UnsafePointer<Float>]) -> (Int, Int, Int) -> Void {
+    public func update(with gradients: [Tensor]) {
+        step += 1
         let (lr, mu, first) = (learningRate, momentum, step == 1)
-        let p = writableParameters(indices), v = uniqueMutablePointers(&velocity, indices)
-        return { index, start, n in
+        let (p, g) = writablePointers(gradients), v = uniqueMutablePointers(&velocity)
+        forEachParameterSlice(parameters) { index, start, n in
             let (p, g, v) = (p[index] + start, g[index] + start, v[index] + start)
             // v = μ·v + g (v = g on the first step); p -= lr·v
             if mu == 0 {
@@ -123,12 +70,11 @@ public final class RMSProp: Optimizer {
         meanSquare = parameters.map { Tensor(shape: $0.value.shape, repeating: initialMeanSquare) }
     }
 
-    public func beginUpdate() { step += 1 }
-
-    public func rule(for indices: [Int], gradients g: [UnsafePointer<Float>]) -> (Int, Int, Int) -> Void {
+    public func update(with gradients: [Tensor]) {
+        step += 1
         let (lr, rho, eps, inside) = (learningRate, rho, epsilon, epsilonInsideRoot)
-        let p = writableParameters(indices), v = uniqueMutablePointers(&meanSquare, indices)
-        return { index, start, n in
+        let (p, g) = writablePointers(gradients), v = uniqueMutablePointers(&meanSquare)
+        forEachParameterSlice(parameters) { index, start, n in
             let (p, g, v) = (p[index] + start, g[index] + start, v[index] + start)
             for i in 0..<n { v[i] = rho * v[i] + (1 - rho) * g[i] * g[i] }
             if inside {
@@ -148,8 +94,6 @@ public final class Adam: Optimizer {
     public let beta1: Float, beta2: Float, epsilon: Float, convention: EpsilonConvention
     public private(set) var step = 0
     var firstMoment: [Tensor], secondMoment: [Tensor]
-    /// The begun update's step size and ε (set by `beginUpdate`).
-    private var stepSize: Float = 0, stepEpsilon: Float = 0
 
     public init(parameters: [Parameter], learningRate: Float = 1e-3, beta1: Float = 0.9, beta2: Float = 0.999,
                 epsilon: Float = 1e-7, convention: EpsilonConvention = .keras) {
@@ -163,21 +107,19 @@ public final class Adam: Optimizer {
         secondMoment = firstMoment
     }
 
-    public func beginUpdate() {
+    public func update(with gradients: [Tensor]) {
         step += 1
         let t = Double(step)
         let correction1 = Float(1 - pow(Double(beta1), t)), correction2 = Float(1 - pow(Double(beta2), t))
         // Keras: lr_t = lr·√(1−β2ᵗ)/(1−β1ᵗ), p −= lr_t·m / (√v + ε).
         // PyTorch: p −= lr/(1−β1ᵗ) · m / (√v/√(1−β2ᵗ) + ε), i.e. ε scaled by √(1−β2ᵗ) in the Keras form.
-        stepSize = learningRate * correction2.squareRoot() / correction1
-        stepEpsilon = convention == .keras ? epsilon : epsilon * correction2.squareRoot()
-    }
-
-    public func rule(for indices: [Int], gradients g: [UnsafePointer<Float>]) -> (Int, Int, Int) -> Void {
-        let (b1, b2, stepSize, eps) = (beta1, beta2, stepSize, stepEpsilon)
-        let p = writableParameters(indices)
-        let m = uniqueMutablePointers(&firstMoment, indices), v = uniqueMutablePointers(&secondMoment, indices)
-        return { index, start, n in
+        let stepSize = learningRate * correction2.squareRoot() / correction1
+        let eps = convention == .keras ? epsilon : epsilon * correction2.squareRoot()
+        let (b1, b2) = (beta1, beta2)
+        let (p, g) = writablePointers(gradients)
+        let m = uniqueMutablePointers(&firstMoment)
+        let v = uniqueMutablePointers(&secondMoment)
+        forEachParameterSlice(parameters) { index, start, n in
             // m = β1·m + (1 − β1)·g, v = β2·v + (1 − β2)·g·g, p −= stepSize·m / (√v + ε), in that
             // order, on the portable kernels' vectors.
             adamStep(parameter: p[index] + start, gradient: g[index] + start, firstMoment: m[index] + start,
@@ -193,25 +135,30 @@ typealias Buffer = UnsafeMutablePointer<Float>
 let updateSlice = 1 << 16
 
 extension Optimizer {
-    /// The elements of parameters `indices`, made writable (copied first if shared).
-    func writableParameters(_ indices: [Int]) -> [Buffer] {
-        indices.map { parameters[$0].value.uniqueMutablePointer() }
+    /// Every parameter's elements, made writable (copied first if shared), beside its
+    /// gradient's, checking that each gradient has its parameter's shape.
+    func writablePointers(_ gradients: [Tensor]) -> (parameters: [Buffer], gradients: [UnsafePointer<Float>]) {
+        precondition(gradients.count == parameters.count, "\(gradients.count) gradients for \(parameters.count) parameters")
+        for (parameter, gradient) in zip(parameters, gradients) {
+            precondition(gradient.shape == parameter.value.shape,
+                         "gradient \(gradient.shape) for \(parameter.name) \(parameter.value.shape)")
+        }
+        return (parameters.map { $0.value.uniqueMutablePointer() }, gradients.map { UnsafePointer($0.storage.pointer) })
     }
 }
 
-/// The elements of state tensors `indices`, made writable (copied first if shared).
-func uniqueMutablePointers(_ states: inout [Tensor], _ indices: [Int]) -> [Buffer] {
-    indices.map { states[$0].uniqueMutablePointer() }
+/// Every state tensor's elements, made writable (copied first if shared).
+func uniqueMutablePointers(_ states: inout [Tensor]) -> [Buffer] {
+    states.indices.map { states[$0].uniqueMutablePointer() }
 }
 
-/// Runs `rule(position, start, count)` on elements start..<start + count of the `position`th of
-/// buffers of `counts` elements, over all of them: laid end to end as one range, cut into slices
-/// on the lab's threads (each at least `updateSlice` elements), so one hand-off serves the whole
-/// update and small parameters share a slice. An update is elementwise, so its numbers do not
-/// depend on the cut.
-func forEachParameterSlice(_ counts: [Int], _ rule: (Int, Int, Int) -> Void) {
-    var ends: [Int] = []  // where each buffer ends in the joined range
-    for count in counts { ends.append((ends.last ?? 0) + count) }
+/// Runs `rule(index, start, count)` on elements start..<start + count of parameter `index`, over
+/// all of them: the parameters laid end to end as one range, cut into slices on the lab's threads
+/// (each at least `updateSlice` elements), so one hand-off serves the whole update and small
+/// parameters share a slice. An update is elementwise, so its numbers do not depend on the cut.
+func forEachParameterSlice(_ parameters: [Parameter], _ rule: (Int, Int, Int) -> Void) {
+    var ends: [Int] = []  // where each parameter ends in the joined range
+    for parameter in parameters { ends.append((ends.last ?? 0) + parameter.value.count) }
     forEachSlice(ends.last ?? 0, minimumSlice: updateSlice) { slice in
         var index = ends.firstIndex { $0 > slice.lowerBound } ?? ends.count
         while index < ends.count {

@@ -139,20 +139,12 @@ final class LayerTests: XCTestCase {
         let shapes = [[301, 700], [7], [130, 1100], [3, 5], [90_001]]
         let starts = shapes.map { Tensor.uniform(shape: $0, low: -1, high: 1, using: &random) }
         let gradients = (0..<3).map { _ in shapes.map { Tensor.uniform(shape: $0, low: -1, high: 1, using: &random) } }
-        func trained(_ make: ([Parameter]) -> Optimizer, threads: Int, eachParameter: Bool = false) -> [[Float]] {
+        func trained(_ make: ([Parameter]) -> Optimizer, threads: Int) -> [[Float]] {
             setMatrixThreads(threads)
             defer { resetMatrixThreads() }
             let parameters = starts.enumerated().map { Parameter(name: "p\($0)", value: $1) }
             let optimizer = make(parameters)
-            for step in gradients {
-                if eachParameter {  // as a backward pass delivers them: last parameter first
-                    optimizer.beginUpdate()
-                    for index in step.indices.reversed() { optimizer.update([index], with: [step[index]]) }
-                } else {
-                    optimizer.update(with: step)
-                }
-            }
-            XCTAssertEqual(optimizer.step, gradients.count)
+            for step in gradients { optimizer.update(with: step) }
             return parameters.map(\.value.scalars)
         }
         let makers: [([Parameter]) -> Optimizer] = [{ Adam(parameters: $0) }, { RMSProp(parameters: $0) },
@@ -165,38 +157,7 @@ final class LayerTests: XCTestCase {
             for threads in [2, 3] {
                 XCTAssertEqual(trained(make, threads: threads), one, "\(threads) threads")
             }
-            for threads in [1, 2] {
-                XCTAssertEqual(trained(make, threads: threads, eachParameter: true), one, "each parameter, \(threads) threads")
-            }
         }
-    }
-
-    /// `backward(_:to:deliver:)` hands over the gradients `gradients(of:at:)` computes, bit for bit,
-    /// each as soon as the last op that reads its parameter has run (the last layer's first, a
-    /// weight read twice after both reads), zeros for a parameter the loss does not reach; and
-    /// the graph has let go of each parameter by then, so an update writes into it in place.
-    func testBackwardDeliversEachFinalGradientAndLetsGoOfTheParameter() {
-        let first = Dense(inputSize: 6, outputSize: 5, using: &random), second = Dense(inputSize: 5, outputSize: 1, using: &random)
-        let unused = Dense(inputSize: 2, outputSize: 2, using: &random)
-        let parameters = first.parameters + second.parameters + unused.parameters
-        let (a, b) = (Tensor.uniform(shape: [4, 6], low: -1, high: 1, using: &random), Tensor.uniform(shape: [3, 6], low: -1, high: 1, using: &random))
-        func loss() -> Variable {  // both batches through the same layers, as D's step on real and fake
-            (second(first(Variable(a)).leakyRelu(slope: 0.2)).sum() - second(first(Variable(b)).tanh()).mean() * 2)
-        }
-        let expected = gradients(of: loss(), at: parameters.map(\.variable))
-
-        let places = parameters.map { $0.value.uniqueMutablePointer() }
-        var delivered: [Int] = [], received = [Tensor?](repeating: nil, count: parameters.count)
-        backward(loss(), to: parameters.map(\.variable)) { index, gradient in
-            delivered.append(index)
-            received[index] = gradient
-            XCTAssertEqual(parameters[index].value.uniqueMutablePointer(), places[index], "\(index): still held by the graph")
-        }
-        XCTAssertEqual(received.map { $0?.scalars }, expected.map(\.scalars))
-        XCTAssertEqual(delivered.sorted(), Array(parameters.indices))
-        // Dense's parents are (input, weight, bias): the pass meets the bias, then the weight.
-        XCTAssertEqual(delivered, [3, 2, 1, 0, 4, 5])
-        XCTAssertEqual(received[4]?.scalars, [Float](repeating: 0, count: 4))
     }
 }
 
