@@ -57,12 +57,20 @@ func forEachChunk(_ g: ConvolutionGeometry, _ plan: ChunkPlan, keptColumns: Unsa
     }, completed: { _, _ in })
 }
 
-/// Sums `parts` arrays of `count` elements laid end to end into `target`, in order.
+/// Sums `parts` arrays of `count` elements laid end to end into `target`, in order, a block of
+/// elements at a time (each block's sum stays in cache while every part is added to it) on the
+/// lab's threads: every element is the same chain of additions however the work is cut.
 func sumInOrder(_ parts: UnsafePointer<Float>, _ partCount: Int, count: Int, into target: UnsafeMutablePointer<Float>) {
-    target.update(from: parts, count: count)
-    for part in 1..<max(partCount, 1) {
-        let source = parts + part * count
-        for i in 0..<count { target[i] += source[i] }
+    let target = SharedPointer(base: target), block = 4096
+    forEachSlice(count, minimumSlice: 4 * block) { slice in
+        for start in stride(from: slice.lowerBound, to: slice.upperBound, by: block) {
+            let n = min(block, slice.upperBound - start), sum = target.base + start
+            sum.update(from: parts + start, count: n)
+            for part in 1..<max(partCount, 1) {
+                let source = parts + part * count + start
+                for i in 0..<n { sum[i] += source[i] }
+            }
+        }
     }
 }
 

@@ -220,14 +220,13 @@ private func chunkwise(_ plan: DNNLChunkedPass, _ weight: Tensor, reading input:
 /// added in chunk order.
 func convolutionWeightGradientOnDNNL(_ input: Tensor, _ outputGradient: Tensor, _ g: ConvolutionGeometry,
                                      _ plan: DNNLChunkedPass) -> Tensor {
-    let shares = Tensor(uninitializedShape: [plan.count * g.weightCount])
+    let shares = WeightShares(plan, g)
     plan.forEachChunk(batch: g.batch) { chunk, pass, _, first, _ in
         pass.source.reading(input.storage.pointer + first * g.inputSample) { x in
-            weightShare(pass, source: x, outputGradient: outputGradient.storage.pointer + first * g.outputSample,
-                        into: shares.storage.pointer + chunk * g.weightCount)
+            shares.add(pass, source: x, outputGradient: outputGradient.storage.pointer + first * g.outputSample, chunk: chunk)
         }
     }
-    return summed(shares, g, count: plan.count)
+    return shares.summed(g)
 }
 
 /// `convolvedWithWeightGradient` on oneDNN's forward passes `forward` and backward-weights passes
@@ -235,41 +234,65 @@ func convolutionWeightGradientOnDNNL(_ input: Tensor, _ outputGradient: Tensor, 
 func convolvedWithWeightGradientOnDNNL(_ input: Tensor, _ weight: Tensor, _ outputGradient: Tensor, _ g: ConvolutionGeometry,
                                        forward: DNNLChunkedPass, backward: DNNLChunkedPass) -> (output: Tensor, weightGradient: Tensor) {
     let weights = forward.passes.map { $0.weights.inner(weight) }
-    let shares = Tensor(uninitializedShape: [forward.count * g.weightCount])
+    let shares = WeightShares(backward, g)
     var output = Tensor(uninitializedShape: g.outputShape)
     output.withUnsafeMutableBufferPointer { buffer in
         let y = SharedPointer(base: buffer.baseAddress!)
         forward.forEachChunk(batch: g.batch) { chunk, pass, index, first, _ in
             let weightPass = backward.passes[index], inputChunk = input.storage.pointer + first * g.inputSample
-            let share = shares.storage.pointer + chunk * g.weightCount
             let outputGradientChunk = outputGradient.storage.pointer + first * g.outputSample
             pass.source.reading(inputChunk) { x in
                 pass.destination.writing(y.base + first * g.outputSample) { y in
                     pass.run(source: x, weights: weights[index].storage.pointer, destination: y)
                 }
                 if sameLayout(pass.source.inner, weightPass.source.inner) {
-                    weightShare(weightPass, source: x, outputGradient: outputGradientChunk, into: share)
+                    shares.add(weightPass, source: x, outputGradient: outputGradientChunk, chunk: chunk)
                 } else {
-                    weightPass.source.reading(inputChunk) { weightShare(weightPass, source: $0, outputGradient: outputGradientChunk, into: share) }
+                    weightPass.source.reading(inputChunk) { shares.add(weightPass, source: $0, outputGradient: outputGradientChunk, chunk: chunk) }
                 }
             }
         }
     }
-    return (output, summed(shares, g, count: forward.count))
+    return (output, shares.summed(g))
 }
 
-/// One chunk's share of the weight gradient, in OIHW, from its input in `pass`'s layout and its
-/// output gradient in NCHW.
-private func weightShare(_ pass: DNNLConvolution, source: UnsafeMutablePointer<Float>, outputGradient: UnsafeMutablePointer<Float>,
-                         into share: UnsafeMutablePointer<Float>) {
-    pass.destination.reading(outputGradient) { dy in
-        pass.weights.writing(share) { dw in pass.run(source: source, weights: dw, destination: dy) }
+/// Every chunk's share of a weight gradient, laid end to end. When every backward-weights pass
+/// of the plan writes the same layout (the usual case: a blocked one), the shares stay in it, are
+/// added there in chunk order and reordered to OIHW once; otherwise each share is reordered as it
+/// is made. Either way each weight's gradient is the same chain of additions, so the same bits.
+private struct WeightShares {
+    let shares: Tensor
+    /// The layout the shares are added in, when the passes share one.
+    let common: DNNLOperand?
+    let stride: Int, count: Int
+
+    init(_ plan: DNNLChunkedPass, _ g: ConvolutionGeometry) {
+        let full = plan.full.weights
+        common = plan.passes.allSatisfy { sameLayout($0.weights.inner, full.inner) } ? full : nil
+        stride = common?.innerCount ?? g.weightCount
+        count = plan.count
+        shares = Tensor(uninitializedShape: [count * stride])
     }
-}
 
-/// The weight gradient from `count` shares laid end to end, added in order.
-private func summed(_ shares: Tensor, _ g: ConvolutionGeometry, count: Int) -> Tensor {
-    var weight = Tensor(uninitializedShape: g.weightShape)
-    weight.withUnsafeMutableBufferPointer { sumInOrder(shares.storage.pointer, count, count: g.weightCount, into: $0.baseAddress!) }
-    return weight
+    /// Computes chunk `chunk`'s share from its input in `pass`'s layout and its output gradient in NCHW.
+    func add(_ pass: DNNLConvolution, source: UnsafeMutablePointer<Float>, outputGradient: UnsafeMutablePointer<Float>, chunk: Int) {
+        let share = shares.storage.pointer + chunk * stride
+        pass.destination.reading(outputGradient) { dy in
+            if common != nil {
+                pass.run(source: source, weights: share, destination: dy)
+            } else {
+                pass.weights.writing(share) { dw in pass.run(source: source, weights: dw, destination: dy) }
+            }
+        }
+    }
+
+    /// The weight gradient in OIHW: the shares added in chunk order.
+    func summed(_ g: ConvolutionGeometry) -> Tensor {
+        var weight = Tensor(uninitializedShape: g.weightShape)
+        weight.withUnsafeMutableBufferPointer { buffer in
+            let add = { (target: UnsafeMutablePointer<Float>) in sumInOrder(shares.storage.pointer, count, count: stride, into: target) }
+            if let common { common.writing(buffer.baseAddress!, add) } else { add(buffer.baseAddress!) }
+        }
+        return weight
+    }
 }
