@@ -19,7 +19,7 @@ extension Variable {
 
     /// This value where `x` > 0 and `negativeSlope` times it elsewhere (x is a constant).
     public func scaledBySign(of x: Tensor, negativeSlope: Float) -> Variable {
-        Variable.record(value.zipped(with: x) { $1 > 0 ? $0 : negativeSlope * $0 }, parents: [self]) { h, _, _ in
+        Variable.record(value.scaledBySign(of: x, negativeSlope: negativeSlope), parents: [self]) { h, _, _ in
             [h.scaledBySign(of: x, negativeSlope: negativeSlope)]
         }
     }

@@ -7,6 +7,14 @@ import Darwin
 
 // Elementwise kernels: plain loops over contiguous buffers, no gradients.
 
+/// The fewest elements a thread's slice of a plain elementwise loop gets (a comparison or an
+/// arithmetic operation an element, bound by memory): 2¹⁷, about 50 µs of work. Image-sized
+/// tensors (the DCGAN's activations, 0.4–3.2 M elements) are split over the lab's threads; the
+/// MLPs' (at most 64 × 1,024) stay on one, where splitting measured no gain. Elementwise, so the
+/// numbers do not depend on the slicing. The loops that take it are written out, not `mapped`
+/// closures: a closure handed to another thread's slice is called once an element, unvectorised.
+let plainSlice = 1 << 17
+
 extension Tensor {
     /// `transform` applied to every element.
     @inlinable @inline(__always)
@@ -57,7 +65,15 @@ extension Tensor {
 
     public static func + (a: Tensor, b: Tensor) -> Tensor { broadcastBinary(a, b, +) }
     public static func - (a: Tensor, b: Tensor) -> Tensor { broadcastBinary(a, b, -) }
-    public static func * (a: Tensor, b: Tensor) -> Tensor { broadcastBinary(a, b, *) }
+    public static func * (a: Tensor, b: Tensor) -> Tensor {
+        guard a.shape == b.shape else { return broadcastBinary(a, b, *) }
+        let out = Tensor(uninitializedShape: a.shape)
+        let o = SharedPointer(base: out.storage.pointer), x = a.storage.pointer, y = b.storage.pointer
+        forEachSlice(out.count, minimumSlice: plainSlice) { slice in
+            for i in slice { o.base[i] = x[i] * y[i] }
+        }
+        return out
+    }
     public static func / (a: Tensor, b: Tensor) -> Tensor { broadcastBinary(a, b, /) }
     public static prefix func - (a: Tensor) -> Tensor { a.mapped { -$0 } }
     public static func * (a: Tensor, s: Float) -> Tensor { a.mapped { $0 * s } }
@@ -79,7 +95,10 @@ extension Tensor {
         precondition(shape == other.shape, "shapes \(shape) and \(other.shape) differ")
         let n = count
         withUnsafeMutableBufferPointer { o in
-            other.withUnsafeBufferPointer { y in for i in 0..<n { o[i] += y[i] } }
+            let o = SharedPointer(base: o.baseAddress!), y = other.storage.pointer
+            forEachSlice(n, minimumSlice: plainSlice) { slice in
+                for i in slice { o.base[i] += y[i] }
+            }
         }
     }
 
@@ -93,7 +112,26 @@ extension Tensor {
     /// 1 / (1 + e⁻ˣ).
     public func sigmoid() -> Tensor { mappedOnThreads { stableSigmoid($0) } }
     public func relu() -> Tensor { mapped { max($0, 0) } }
-    public func leakyRelu(slope: Float) -> Tensor { mapped { $0 > 0 ? $0 : slope * $0 } }
+    public func leakyRelu(slope: Float) -> Tensor {
+        let out = Tensor(uninitializedShape: shape)
+        let o = SharedPointer(base: out.storage.pointer), x = storage.pointer
+        forEachSlice(count, minimumSlice: plainSlice) { slice in
+            for i in slice { o.base[i] = x[i] > 0 ? x[i] : slope * x[i] }
+        }
+        return out
+    }
+
+    /// Each element where `sign`'s is positive, times `negativeSlope` elsewhere: LeakyReLU's
+    /// pullback (`sign` its input, or its output, which has the same sign).
+    public func scaledBySign(of sign: Tensor, negativeSlope: Float) -> Tensor {
+        precondition(shape == sign.shape, "shapes \(shape) and \(sign.shape) differ")
+        let out = Tensor(uninitializedShape: shape)
+        let o = SharedPointer(base: out.storage.pointer), g = storage.pointer, x = sign.storage.pointer
+        forEachSlice(count, minimumSlice: plainSlice) { slice in
+            for i in slice { o.base[i] = x[i] > 0 ? g[i] : negativeSlope * g[i] }
+        }
+        return out
+    }
     /// log(1 + eˣ) without overflow.
     public func softplus() -> Tensor { mapped(by: vector_softplus) }
 

@@ -63,12 +63,16 @@ extension Tensor {
                     }
                     return
                 }
-                for n in 0..<batch {
-                    for c in 0..<channels {
-                        let base = (n * channels + c) * plane
-                        var acc: Float = 0
-                        for p in 0..<plane { acc += x[base + p] }
-                        o[c] += acc
+                // Channels side by side on the lab's threads, each summed over the batch in order.
+                let o = SharedPointer(base: o.baseAddress!), x = x.baseAddress!
+                forEachSlice(channels, minimumSlice: max(1, plainSlice / max(batch * plane, 1))) { slice in
+                    for n in 0..<batch {
+                        for c in slice {
+                            let base = (n * channels + c) * plane
+                            var acc: Float = 0
+                            for p in 0..<plane { acc += x[base + p] }
+                            o.base[c] += acc
+                        }
                     }
                 }
             }
@@ -85,10 +89,11 @@ extension Tensor {
         out.withUnsafeMutableBufferPointer { o in
             withUnsafeBufferPointer { x in
                 bias.withUnsafeBufferPointer { b in
-                    for n in 0..<batch {
-                        for c in 0..<channels {
-                            let base = (n * channels + c) * plane, value = b[c]
-                            for p in 0..<plane { o[base + p] = x[base + p] + value }
+                    let o = SharedPointer(base: o.baseAddress!), x = x.baseAddress!, b = b.baseAddress!
+                    forEachSlice(batch * channels, minimumSlice: max(1, plainSlice / max(plane, 1))) { planes in
+                        for index in planes {
+                            let base = index * plane, value = b[index % channels]
+                            for p in 0..<plane { o.base[base + p] = x[base + p] + value }
                         }
                     }
                 }

@@ -102,6 +102,43 @@ final class ParallelTests: XCTestCase {
         }
     }
 
+
+    /// The plain loops that split image-sized tensors over the lab's threads (LeakyReLU and its
+    /// pullback, products, in-place sums, channel sums and biases) give, on one, two and three
+    /// threads, the bits of the same operation written element by element; a small tensor too.
+    func testSplitPlainLoopsMatchElementByElement() {
+        var random = RandomSource(seed: 9)
+        for shape in [[7, 67, 29, 31], [64, 1024]] {  // 421,631 elements (three slices), 65,536 (one)
+            let x = Tensor.uniform(shape: shape, low: -2, high: 2, using: &random)
+            let y = Tensor.uniform(shape: shape, low: -2, high: 2, using: &random)
+            let bias = Tensor.uniform(shape: [shape[1]], low: -1, high: 1, using: &random)
+            let (a, b, beta) = (x.scalars, y.scalars, bias.scalars)
+            let plane = x.count / (shape[0] * shape[1])
+            var sums = [Float](repeating: 0, count: shape[1])
+            for n in 0..<shape[0] {
+                for c in 0..<shape[1] {
+                    var acc: Float = 0
+                    for p in 0..<plane { acc += a[(n * shape[1] + c) * plane + p] }
+                    sums[c] += acc
+                }
+            }
+            let expected: [[Float]] = [
+                a.map { $0 > 0 ? $0 : 0.2 * $0 }, zip(b, a).map { $1 > 0 ? $0 : 0.3 * $0 }, zip(a, b).map(*),
+                zip(a, b).map(+), sums, a.indices.map { a[$0] + beta[$0 / plane % shape[1]] },
+            ]
+            for threads in [1, 2, 3] {
+                setMatrixThreads(threads)
+                var accumulated = x
+                accumulated.add(y)
+                let results = [x.leakyRelu(slope: 0.2), y.scaledBySign(of: x, negativeSlope: 0.3), x * y, accumulated,
+                               x.channelSums(), x.addingChannelBias(bias)]
+                resetMatrixThreads()
+                for (index, (result, wanted)) in zip(results, expected).enumerated() {
+                    XCTAssertEqual(result.scalars.map(\.bitPattern), wanted.map(\.bitPattern), "loop \(index), \(shape), \(threads) threads")
+                }
+            }
+        }
+    }
     func testSlicesCoverEveryItemOnce() {
         setMatrixThreads(3)
         defer { resetMatrixThreads() }
