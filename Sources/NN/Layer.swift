@@ -70,13 +70,17 @@ public final class Sequential: Layer {
         set { for layer in layers { layer.isTraining = newValue } }
     }
 
-    /// Runs the layers in order; a Dense followed by LeakyReLU or ReLU runs as one fused op.
+    /// Runs the layers in order; a Dense followed by LeakyReLU or ReLU runs as one fused op, and
+    /// so does a LeakyReLU followed by Dropout.
     public func callAsFunction(_ input: Variable) -> Variable {
         var value = input
         var index = 0
         while index < layers.count {
             if let dense = layers[index] as? Dense, index + 1 < layers.count, let slope = rectifierSlope(layers[index + 1]) {
                 value = linear(value, dense.forwardWeight(), bias: dense.bias?.variable, negativeSlope: slope)
+                index += 2
+            } else if let leaky = layers[index] as? LeakyReLU, index + 1 < layers.count, let dropout = layers[index + 1] as? Dropout {
+                value = dropout(value, rectifiedWith: leaky.slope)
                 index += 2
             } else {
                 value = layers[index](value)

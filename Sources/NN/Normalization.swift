@@ -70,9 +70,16 @@ public final class Dropout: Layer {
         self.random = random.split()
     }
 
-    public func callAsFunction(_ input: Variable) -> Variable {
-        guard isTraining, rate > 0 else { return input }
+    public func callAsFunction(_ input: Variable) -> Variable { callAsFunction(input, rectifiedWith: nil) }
+
+    /// Dropout of LeakyReLU(`input`) with slope `negativeSlope` in one pass, forward and back,
+    /// with the numbers of the two layers one after the other (the same draws, the same
+    /// operations on every element); nil: plain dropout.
+    public func callAsFunction(_ input: Variable, rectifiedWith negativeSlope: Float?) -> Variable {
+        guard isTraining, rate > 0 else { return negativeSlope.map { input.leakyRelu(slope: $0) } ?? input }
         let keep = 1 - rate, scale = 1 / keep
+        // x > 0 ? x : 1·x is x to the bit, so plain dropout takes the same loop with slope 1.
+        let slope = negativeSlope ?? 1
         // Two 32-bit uniform draws per 64 random bits: element kept when its draw < keep·2³².
         let threshold = UInt64(min(Double(keep) * 0x1p32, 0x1p32))
         let mask = Tensor(uninitializedShape: input.shape), output = Tensor(uninitializedShape: input.shape)
@@ -84,10 +91,15 @@ public final class Dropout: Layer {
         forEachSlice(draws, minimumSlice: dropoutSlice) { pairs in
             var stream = start.skipping(pairs.lowerBound)
             fillDropoutMask(m.base, y.base, x, elements: 2 * pairs.lowerBound..<min(2 * pairs.upperBound, count),
-                            threshold: threshold, scale: scale, &stream)
+                            threshold: threshold, scale: scale, negativeSlope: slope, &stream)
         }
         random = start.skipping(draws)
-        return Variable.record(output, parents: [input]) { g, _, _ in [g * mask] }
+        guard let negativeSlope else { return Variable.record(output, parents: [input]) { g, _, _ in [g * mask] } }
+        let preActivation = input.value
+        return Variable.record(output, parents: [input]) { g, _, _ in
+            GradientRecording.isEnabled ? [(g * mask).scaledBySign(of: preActivation, negativeSlope: negativeSlope)]
+                : [Variable(g.value.scaledBySign(of: preActivation, negativeSlope: negativeSlope, times: mask))]
+        }
     }
 }
 
@@ -98,19 +110,21 @@ let dropoutSlice = 1 << 13
 /// `threshold`, else 0, and y = x·m; two draws per 64 random bits. Branch-free: the keep/drop
 /// choice is random, so a branch would be mispredicted every third time.
 private func fillDropoutMask(_ m: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>,
-                             elements range: Range<Int>, threshold: UInt64, scale: Float, _ random: inout RandomSource) {
+                             elements range: Range<Int>, threshold: UInt64, scale: Float, negativeSlope: Float,
+                             _ random: inout RandomSource) {
     @inline(__always) func kept(_ draw: UInt64) -> Float { Float((draw &- threshold) >> 63) * scale }  // draw < 2³²
+    @inline(__always) func rectified(_ v: Float) -> Float { v > 0 ? v : negativeSlope * v }
     var i = range.lowerBound
     while i + 2 <= range.upperBound {
         let bits = random.nextBits()
         m[i] = kept(bits & 0xFFFF_FFFF)
         m[i + 1] = kept(bits >> 32)
-        y[i] = x[i] * m[i]
-        y[i + 1] = x[i + 1] * m[i + 1]
+        y[i] = rectified(x[i]) * m[i]
+        y[i + 1] = rectified(x[i + 1]) * m[i + 1]
         i += 2
     }
     if i < range.upperBound {
         m[i] = kept(random.nextBits() & 0xFFFF_FFFF)
-        y[i] = x[i] * m[i]
+        y[i] = rectified(x[i]) * m[i]
     }
 }

@@ -182,6 +182,34 @@ final class LayerGradientTests: XCTestCase {
 }
 
 final class FusedPathTests: XCTestCase {
+    /// A LeakyReLU followed by Dropout in a Sequential runs as one op; its output and its input
+    /// gradient (plain, and recorded for a gradient of a gradient) are those of the two layers
+    /// one after the other, to the bit, on one and two threads and over the split size.
+    func testLeakyReLUThenDropoutFusedIsTheTwoLayers() {
+        var random = RandomSource(seed: 45)
+        for shape in [[5, 7], [3, 64, 29, 31]] {  // 172,608 elements: two slices
+            let x = Tensor.uniform(shape: shape, low: -2, high: 2, using: &random)
+            let weighting = Tensor.uniform(shape: shape, low: -1, high: 1, using: &random)
+            for threads in [1, 2] {
+                setMatrixThreads(threads)
+                defer { resetMatrixThreads() }
+                func run(fused: Bool, recorded: Bool) -> [[UInt32]] {
+                    var seed = RandomSource(seed: 8)
+                    let leaky = LeakyReLU(slope: 0.2), dropout = Dropout(rate: 0.3, using: &seed)
+                    let input = Variable.leaf(x)
+                    let y = fused ? Sequential([leaky, dropout])(input) : dropout(leaky(input))
+                    let loss = (y * weighting).sum()
+                    let g = recorded ? differentiableGradients(of: loss, at: [input])[0].value : gradients(of: loss, at: [input])[0]
+                    return [y.value.scalars.map(\.bitPattern), g.scalars.map(\.bitPattern)]
+                }
+                let apart = run(fused: false, recorded: false)
+                XCTAssertEqual(run(fused: true, recorded: false), apart, "\(shape), \(threads) threads")
+                XCTAssertEqual(run(fused: true, recorded: true), apart, "\(shape), \(threads) threads, recorded")
+                XCTAssertEqual(run(fused: false, recorded: true), apart, "\(shape), \(threads) threads, apart, recorded")
+            }
+        }
+    }
+
     /// Fused backward kernels (plain backward) and their differentiable forms (recorded
     /// backward, for gradients of gradients) agree.
     func testFusedAndRecordedPullbacksAgree() {
