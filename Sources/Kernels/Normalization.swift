@@ -43,7 +43,26 @@ func channelReduce(_ x: UnsafePointer<Float>, _ shape: [Int], _ block: Range<Int
         if plane == 1 {
             for c in block { sums[c] += f(row[c], c) }
         } else {
-            for c in block {
+            // Four channels' sums side by side: each is a chain of additions in a fixed order,
+            // each waiting for the last, so four independent chains keep the adder busy with the
+            // same additions in the same order.
+            var c = block.lowerBound
+            while c + 4 <= block.upperBound {
+                let (b0, b1, b2, b3) = (row + c * plane, row + (c + 1) * plane, row + (c + 2) * plane, row + (c + 3) * plane)
+                var (a0, a1, a2, a3): (Float, Float, Float, Float) = (0, 0, 0, 0)
+                for p in 0..<plane {
+                    a0 += Float(f(b0[p], c))
+                    a1 += Float(f(b1[p], c + 1))
+                    a2 += Float(f(b2[p], c + 2))
+                    a3 += Float(f(b3[p], c + 3))
+                }
+                sums[c] += Double(a0)
+                sums[c + 1] += Double(a1)
+                sums[c + 2] += Double(a2)
+                sums[c + 3] += Double(a3)
+                c += 4
+            }
+            for c in c..<block.upperBound {
                 var acc: Float = 0
                 let base = row + c * plane
                 for p in 0..<plane { acc += Float(f(base[p], c)) }
@@ -112,7 +131,27 @@ extension Tensor {
                     for c in block { scaleSums[c] += Double((0 + gn[c] * (xn[c] - mean[c])) * inverse[c]) }
                     continue
                 }
-                for c in block {
+                // Four channels' chains side by side, as in `channelReduce`.
+                var c = block.lowerBound
+                while c + 4 <= block.upperBound {
+                    let base = (n * channels + c) * plane
+                    let (g0, g1, g2, g3) = (g + base, g + base + plane, g + base + 2 * plane, g + base + 3 * plane)
+                    let (x0, x1, x2, x3) = (x + base, x + base + plane, x + base + 2 * plane, x + base + 3 * plane)
+                    let (m0, m1, m2, m3) = (mean[c], mean[c + 1], mean[c + 2], mean[c + 3])
+                    var (a0, a1, a2, a3): (Float, Float, Float, Float) = (0, 0, 0, 0)
+                    for p in 0..<plane {
+                        a0 += g0[p] * (x0[p] - m0)
+                        a1 += g1[p] * (x1[p] - m1)
+                        a2 += g2[p] * (x2[p] - m2)
+                        a3 += g3[p] * (x3[p] - m3)
+                    }
+                    scaleSums[c] += Double(a0 * inverse[c])
+                    scaleSums[c + 1] += Double(a1 * inverse[c + 1])
+                    scaleSums[c + 2] += Double(a2 * inverse[c + 2])
+                    scaleSums[c + 3] += Double(a3 * inverse[c + 3])
+                    c += 4
+                }
+                for c in c..<block.upperBound {
                     let base = (n * channels + c) * plane
                     var acc: Float = 0
                     for p in 0..<plane { acc += g[base + p] * (x[base + p] - mean[c]) }

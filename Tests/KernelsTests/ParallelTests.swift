@@ -103,6 +103,68 @@ final class ParallelTests: XCTestCase {
     }
 
 
+    /// Batch normalisation's sums over planes run several channels' chains side by side; every
+    /// number is still the one channel-by-channel loops give (each plane summed in Float in
+    /// order, the samples' sums added in Double), to the bit: output, statistics and gradients,
+    /// with channel counts that are and are not a multiple of four.
+    func testBatchNormMatchesChannelByChannelChains() {
+        var random = RandomSource(seed: 10)
+        for shape in [[3, 8, 5, 7], [4, 7, 3, 3], [5, 6]] {
+            let x = Tensor.uniform(shape: shape, low: -3, high: 3, using: &random)
+            let g = Tensor.uniform(shape: shape, low: -1, high: 1, using: &random)
+            let gamma = Tensor.uniform(shape: [shape[1]], low: 0.5, high: 1.5, using: &random)
+            let beta = Tensor.uniform(shape: [shape[1]], low: -1, high: 1, using: &random)
+            let (batch, channels) = (shape[0], shape[1]), plane = x.count / (shape[0] * shape[1])
+            let (xs, gs, gammas, betas) = (x.scalars, g.scalars, gamma.scalars, beta.scalars)
+            let epsilon: Float = 1e-3
+            func channelSum(_ values: [Float], _ c: Int, _ f: (Float, Int) -> Float) -> Double {
+                var sum: Double = 0
+                for n in 0..<batch {
+                    var acc: Float = 0
+                    for p in 0..<plane { acc += f(values[(n * channels + c) * plane + p], (n * channels + c) * plane + p) }
+                    sum += Double(acc)
+                }
+                return sum
+            }
+            let count = Double(batch * plane)
+            var expected = (y: xs, mean: [Float](), variance: [Float](), dx: xs, dgamma: [Float](), dbeta: [Float]())
+            for c in 0..<channels {
+                let mean = Float(channelSum(xs, c) { v, _ in v } / count)
+                let variance = Float(channelSum(xs, c) { v, _ in (v - mean) * (v - mean) } / count)
+                let inverse = 1 / (variance + epsilon).squareRoot()
+                let a = gammas[c] * inverse, b = betas[c] - mean * a
+                let biasSum = channelSum(gs, c) { v, _ in v }
+                var scaleSum: Double = 0
+                for n in 0..<batch {
+                    var acc: Float = 0
+                    for p in 0..<plane {
+                        let i = (n * channels + c) * plane + p
+                        acc += plane == 1 ? 0 + gs[i] * (xs[i] - mean) : gs[i] * (xs[i] - mean)
+                    }
+                    scaleSum += Double(acc * inverse)
+                }
+                let k = gammas[c] * inverse, total = Float(count)
+                let bx = -k * Float(scaleSum) * inverse / total, d = -k * Float(biasSum) / total - bx * mean
+                for n in 0..<batch {
+                    for p in 0..<plane {
+                        let i = (n * channels + c) * plane + p
+                        expected.y[i] = xs[i] * a + b
+                        expected.dx[i] = gs[i] * k + xs[i] * bx + d
+                    }
+                }
+                expected.mean.append(mean)
+                expected.variance.append(variance)
+                expected.dgamma.append(Float(scaleSum))
+                expected.dbeta.append(Float(biasSum))
+            }
+            let (y, statistics) = x.batchNormalized(scale: gamma, shift: beta, epsilon: epsilon)
+            let (dx, dgamma, dbeta) = g.batchNormGradients(input: x, scale: gamma, statistics: statistics)
+            let got = [y, statistics.mean, statistics.variance, dx, dgamma, dbeta].map { $0.scalars.map(\.bitPattern) }
+            let wanted = [expected.y, expected.mean, expected.variance, expected.dx, expected.dgamma, expected.dbeta].map { $0.map(\.bitPattern) }
+            for (index, (a, b)) in zip(got, wanted).enumerated() { XCTAssertEqual(a, b, "\(shape): result \(index)") }
+        }
+    }
+
     /// The plain loops that split image-sized tensors over the lab's threads (LeakyReLU and its
     /// pullback, products, in-place sums, channel sums and biases) give, on one, two and three
     /// threads, the bits of the same operation written element by element; a small tensor too.
