@@ -75,7 +75,8 @@ final class MatrixMultiplyTests: XCTestCase {
     /// that chain written out in Swift, on shapes that cross every block edge of the C kernels
     /// (rows past 96, inner sizes past 256, columns past 1024, partial tiles), and small products
     /// (run straight from A and B) of every kind: whole and partial tiles, and run as their transpose;
-    /// short products x·Wᵀ (run as W·xᵀ, W broadcast in place), with whole and partial tiles of W.
+    /// short products x·Wᵀ and g·W (run as W·xᵀ and Wᵀ·gᵀ, W broadcast in place), with whole and
+    /// partial tiles of W.
     func testPortableKernelsAreOneFixedOrderChainOnEveryInstructionSet() {
         let features = processorFeatures()
         let sets = [fixed_order_scalar] + (features.avx2FMA ? [fixed_order_avx2] : []) + (features.avx512 ? [fixed_order_avx512] : [])
