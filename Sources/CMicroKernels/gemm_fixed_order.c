@@ -253,7 +253,8 @@ typedef struct {
     const float *s;
     ptrdiff_t lds;
     // Where a later tile's A elements lie, asked for ahead of use (or NULL): with a_step 1, a line of
-    // each of its rows every 16 steps of p; otherwise the line at next + p·a_step every step.
+    // each of its rows every 16 steps of p; otherwise (AVX-512's g·W only) the line at
+    // next + p·a_step every step.
     const float *next;
 } small_operands;
 
@@ -302,11 +303,8 @@ small_avx2_body(ptrdiff_t depth, small_operands o, float *c, ptrdiff_t ldc, tile
     }
     const float *a = o.a, *b = o.b;
     for (ptrdiff_t p = 0; p < depth; p++, a += o.a_step, b += o.ldb) {
-        if (o.next) {
-            if (o.a_step != 1) __builtin_prefetch(o.next + p * o.a_step);
-            else if ((p & 15) == 0)
-                for (int r = 0; r < rows; r++) __builtin_prefetch(o.next + r * o.a_row + p);
-        }
+        if (o.next && (p & 15) == 0)  // only x·Wᵀ asks ahead on AVX2 (a_step 1)
+            for (int r = 0; r < rows; r++) __builtin_prefetch(o.next + r * o.a_row + p);
         __m256 column[SMALL_AVX2_VECTORS];
         for (int v = 0; v < vectors; v++) column[v] = _mm256_loadu_ps(b + 8 * v);
         for (int r = 0; r < rows; r++) {
@@ -563,15 +561,16 @@ enum { small_product = 1 << 17 };
 
 /// Whether C = A·op(B) runs as `gemm_broadcast_b`: A short (at most `broadcast_rows` rows, a
 /// whole number of vectors of `lanes`) and op(B) at least four times as wide, so that B is the
-/// product's bulk. B as it lies only on AVX-512 and when its rows are at most `broadcast_columns`
-/// long: a tile then reads a piece of every row of B, once for each column block of C, and
-/// where C has more than two blocks (AVX2's 16-column tiles at 64 rows) or B's rows are long
-/// (an im2col matrix's) those pieces no longer stay in cache between blocks. Measured on a Zen 4
+/// product's bulk. B as it lies only on AVX-512 and when its rows (ldb, whatever block of
+/// columns this call computes) are at most `broadcast_columns` long: a tile then reads a piece of
+/// every row of B, once for each column block of C, and where C has more than two blocks (AVX2's
+/// 16-column tiles at 64 rows) or B's rows are long (an im2col matrix's) those pieces no longer
+/// stay in cache between blocks. Measured on a Zen 4
 /// EPYC, one thread, g·W at batch 64 for the MLP lessons' weights, cold caches: 0–17 % faster on
 /// AVX-512 than packing W (the largest, 784 × 1024, 1.16 → 0.98 ms), and up to 33 % slower on AVX2.
 enum { broadcast_rows = 64, broadcast_columns = 4096 };
-static inline int broadcast_b(int transpose_a, int transpose_b, ptrdiff_t m, ptrdiff_t n, int lanes) {
-    return !transpose_a && (transpose_b || (lanes == 16 && n <= broadcast_columns)) && m <= broadcast_rows &&
+static inline int broadcast_b(int transpose_a, int transpose_b, ptrdiff_t m, ptrdiff_t n, ptrdiff_t ldb, int lanes) {
+    return !transpose_a && (transpose_b || (lanes == 16 && ldb <= broadcast_columns)) && m <= broadcast_rows &&
            m % lanes == 0 && n >= 4 * m;
 }
 
@@ -619,7 +618,7 @@ void gemm_fixed_order(fixed_order_isa isa, int transpose_a, int transpose_b, ptr
     switch (k > 0 ? isa : fixed_order_scalar) {
 #if defined(__x86_64__)
     case fixed_order_avx512:
-        if (m * n * k > small_product && broadcast_b(transpose_a, transpose_b, m, n, 16))
+        if (m * n * k > small_product && broadcast_b(transpose_a, transpose_b, m, n, ldb, 16))
             gemm_broadcast_b(&small_avx512[0][0], SMALL_AVX512_ROWS, SMALL_AVX512_VECTORS, 16, transpose_b, m, n, k,
                              a, lda, b, ldb, beta, bias, c, ldc);
         else if (m * n * k <= small_product)
@@ -633,7 +632,7 @@ void gemm_fixed_order(fixed_order_isa isa, int transpose_a, int transpose_b, ptr
                          a, lda, b, ldb, beta, bias, c, ldc);
         return;
     case fixed_order_avx2:
-        if (m * n * k > small_product && broadcast_b(transpose_a, transpose_b, m, n, 8))
+        if (m * n * k > small_product && broadcast_b(transpose_a, transpose_b, m, n, ldb, 8))
             gemm_broadcast_b(&small_avx2[0][0], SMALL_AVX2_ROWS, SMALL_AVX2_VECTORS, 8, transpose_b, m, n, k, a, lda,
                              b, ldb, beta, bias, c, ldc);
         else if (m * n * k <= small_product)
