@@ -1,7 +1,9 @@
-// Elementwise maths (softplus, Adam's update) that give the same bits on every x86-64 CPU and
-// run many elements at once, whatever the C library's own functions give.
+// Elementwise maths (softplus, tanh, Adam's update) that give the same bits on every x86-64 CPU
+// and run many elements at once, whatever the C library's own functions give.
 //
-// Each value is computed in double precision from IEEE additions, multiplications and divisions
+// tanh follows fdlibm's single-precision method operation by operation (below), so it gives the
+// bits of the C library's tanhf where that is fdlibm's (glibc up to 2.40). softplus's value is
+// computed in double precision from IEEE additions, multiplications and divisions
 // only, in one written order: eᵗ by t = k·ln 2 + r, |r| ≤ ln 2 / 2, a degree-11 Taylor polynomial
 // of eʳ and 2ᵏ put into the exponent bits; log(1 + e) by 2·atanh(e / (2 + e)). The double result
 // is within about 1e-14 of the true value, so the float it rounds to is the correctly rounded one
@@ -66,6 +68,76 @@ ALWAYS_INLINE float softplus_one(float x) {
     return x != x ? x : y;
 }
 
+ALWAYS_INLINE uint32_t bits_of(float x) {
+    uint32_t b;
+    memcpy(&b, &x, sizeof b);
+    return b;
+}
+
+ALWAYS_INLINE float float_of(uint32_t b) {
+    float x;
+    memcpy(&x, &b, sizeof x);
+    return x;
+}
+
+/// eᵃ − 1 for a in (−2, 44), in single precision by fdlibm's method (the one glibc's expm1f
+/// uses up to 2.40): a = k·ln 2 + r with ln 2 in two parts, e^r − 1 from a rational form in
+/// r·r/2 with a degree-5 polynomial, and 2ᵏ put into the exponent bits. The operations and their
+/// order are fdlibm's, so the float results are its results; only the cases tanh reaches are
+/// here (k = 0, −1, −2, −3 for negative a, k = 3 … 64 for a ≥ 2), each computed and the right
+/// one selected, so that the loop runs many elements at once.
+ALWAYS_INLINE float expm1_for_tanh(float a) {
+    const float ln2_hi = 0x1.62e3p-1f, ln2_lo = 0x1.2fefa2p-17f, inv_ln2 = 0x1.715476p0f;
+    const float q1 = -0x1.111112p-5f, q2 = 0x1.a01a02p-10f, q3 = -0x1.4ce19ap-14f, q4 = 0x1.0cfca8p-18f,
+                q5 = -0x1.afdb76p-23f;
+    uint32_t ha = bits_of(a) & 0x7fffffff;
+    int negative = a < 0;
+    // The reduction: k = 0 up to ln 2 / 2, ±1 up to 3·ln 2 / 2, the nearest integer beyond.
+    int k_near = (int)(inv_ln2 * a + (negative ? -0.5f : 0.5f));
+    int k = ha <= 0x3eb17218 ? 0 : ha < 0x3f851592 ? (negative ? -1 : 1) : k_near;
+    float kf = (float)k;
+    float hi = k == -1 ? a + ln2_hi : k == 1 ? a - ln2_hi : a - kf * ln2_hi;
+    float lo = k == -1 ? -ln2_lo : k == 1 ? ln2_lo : kf * ln2_lo;
+    float r = k == 0 ? a : hi - lo;
+    float c = k == 0 ? 0 : (hi - r) - lo;
+    float half_r = 0.5f * r, half_r2 = r * half_r;
+    float r1 = 1 + half_r2 * (q1 + half_r2 * (q2 + half_r2 * (q3 + half_r2 * (q4 + half_r2 * q5))));
+    float t = 3.0f - r1 * half_r;
+    float e = half_r2 * ((r1 - t) / (6.0f - r * t));
+    float for_zero = r - (r * e - half_r2);
+    e = (r * (e - c) - c);
+    e -= half_r2;
+    float for_minus_one = 0.5f * (r - e) - 0.5f;
+    // k ≤ −2 or k > 56: 1 − (e − r) scaled by 2ᵏ, less 1.
+    float far = float_of(bits_of(1 - (e - r)) + ((uint32_t)k << 23)) - 1;
+    // 2 ≤ k < 23: (1 − 2⁻ᵏ) − (e − r) scaled by 2ᵏ.
+    int k_mid = k < 2 ? 2 : k > 22 ? 22 : k;
+    float one_less = float_of(0x3f800000u - (0x1000000u >> k_mid));
+    float middle = float_of(bits_of(one_less - (e - r)) + ((uint32_t)k << 23));
+    // 23 ≤ k ≤ 56: (r − (e + 2⁻ᵏ) + 1) scaled by 2ᵏ.
+    int k_high = k < 23 ? 23 : k > 56 ? 56 : k;
+    float high = float_of(bits_of((r - (e + float_of((uint32_t)(0x7f - k_high) << 23))) + 1) + ((uint32_t)k << 23));
+    float y = k <= -2 || k > 56 ? far : k < 23 ? middle : high;
+    y = k == -1 ? for_minus_one : y;
+    y = k == 0 ? for_zero : y;
+    return ha < 0x33000000 ? a : y;
+}
+
+/// tanh(x) by fdlibm's method in single precision, the bits of glibc's tanhf up to 2.40 for every
+/// float (checked over all 2³² of them, see KernelsTests): 1 − 2/(e²ˣ + 1) from expm1(2|x|) for
+/// |x| ≥ 1, −expm1(−2|x|)/(expm1(−2|x|) + 2) below, x·(1 + x) below 2⁻⁵⁵ and ±1 from 22 on.
+ALWAYS_INLINE float tanh_one(float x) {
+    uint32_t ix = bits_of(x) & 0x7fffffff;
+    float ax = float_of(ix);
+    int large = ix >= 0x3f800000;
+    float t = expm1_for_tanh(large ? 2 * ax : -2 * ax);
+    float z = large ? 1 - 2 / (t + 2) : -t / (t + 2);
+    z = ix >= 0x41b00000 ? 1 : z;
+    z = x < 0 ? -z : z;
+    z = ix < 0x24000000 ? x * (1 + x) : z;
+    return ix > 0x7f800000 ? x + x : z;
+}
+
 #define MAP_LOOP(one)                                               \
     for (ptrdiff_t i = 0; i < n; i++) y[i] = one(x[i]);
 
@@ -90,6 +162,7 @@ ALWAYS_INLINE float softplus_one(float x) {
     }
 
 DEFINE_MAP(vector_softplus, softplus_one)
+DEFINE_MAP(vector_tanh, tanh_one)
 
 // MARK: Optimizer updates
 

@@ -17,12 +17,12 @@ public struct SharedPointer<T>: @unchecked Sendable {
     public init(base: UnsafeMutablePointer<T>) { self.base = base }
 }
 
-/// The fewest elements a thread's slice of a maths-library loop (exp, log, tanh) gets: about
+/// The fewest elements a thread's slice of a maths-library loop (exp, log) gets: about
 /// 0.1 ms of work, well above the cost of waking a thread.
 let librarySlice = 1 << 13
 
-/// The fewest elements a thread's slice of a vector_math.c map (softplus)
-/// gets: about 1 ns an element on AVX-512, so about 16 µs of work.
+/// The fewest elements a thread's slice of a vector_math.c map (softplus, tanh) gets: about
+/// 1–1.5 ns an element on AVX-512, so about 16–25 µs of work.
 let vectorMathSlice = 1 << 14
 
 /// Runs `body(range)` on disjoint slices of 0..<count, one per thread of the lab's thread count,

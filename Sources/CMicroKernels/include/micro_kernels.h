@@ -39,6 +39,10 @@ void gemm_fixed_order(fixed_order_isa isa, int transpose_a, int transpose_b,
 /// (NaN passes through). x and y must not overlap.
 void vector_softplus(fixed_order_isa isa, const float *x, float *y, ptrdiff_t n);
 
+/// y[i] = tanh(x[i]) by fdlibm's single-precision method, in its operations and their order
+/// (vector_math.c): for every float the bits of glibc's tanhf (up to 2.40), on every `isa`.
+void vector_tanh(fixed_order_isa isa, const float *x, float *y, ptrdiff_t n);
+
 /// Adam's step on n elements of a parameter p with gradient g and moments m, v:
 /// m = b1·m + (1 − b1)·g, v = b2·v + (1 − b2)·g·g, p −= step_size·m / (√v + eps), each in that
 /// order of IEEE operations, so every `isa` gives the same bits. The buffers must not overlap.
