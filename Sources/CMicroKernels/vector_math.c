@@ -128,7 +128,9 @@ ALWAYS_INLINE float expm1_for_tanh(float a) {
 /// |x| ≥ 1, −expm1(−2|x|)/(expm1(−2|x|) + 2) below, x·(1 + x) below 2⁻⁵⁵ and ±1 from 22 on.
 ALWAYS_INLINE float tanh_one(float x) {
     uint32_t ix = bits_of(x) & 0x7fffffff;
-    float ax = float_of(ix);
+    // From 22 on (infinities and NaNs too) the result is selected below; 22 stands in, so that
+    // every lane's conversion to an integer is defined.
+    float ax = ix >= 0x41b00000 ? 22.0f : float_of(ix);
     int large = ix >= 0x3f800000;
     float t = expm1_for_tanh(large ? 2 * ax : -2 * ax);
     float z = large ? 1 - 2 / (t + 2) : -t / (t + 2);
