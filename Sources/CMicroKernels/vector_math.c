@@ -85,7 +85,9 @@ ALWAYS_INLINE float float_of(uint32_t b) {
 /// r·r/2 with a degree-5 polynomial, and 2ᵏ put into the exponent bits. The operations and their
 /// order are fdlibm's, so the float results are its results; only the cases tanh reaches are
 /// here (k = 0, −1, −2, −3 for negative a, k = 3 … 64 for a ≥ 2), each computed and the right
-/// one selected, so that the loop runs many elements at once.
+/// one selected, so that the loop runs many elements at once. fdlibm's own branches for k = 0
+/// and k = −1 (r = a; hi = a + ln2_hi, lo = −ln2_lo) are the general reduction's values at those
+/// k, exactly: a − 0·ln2_hi is a and (a − 0) − 0 is 0, and a − (−1)·ln2_hi is a + ln2_hi.
 ALWAYS_INLINE float expm1_for_tanh(float a) {
     const float ln2_hi = 0x1.62e3p-1f, ln2_lo = 0x1.2fefa2p-17f, inv_ln2 = 0x1.715476p0f;
     const float q1 = -0x1.111112p-5f, q2 = 0x1.a01a02p-10f, q3 = -0x1.4ce19ap-14f, q4 = 0x1.0cfca8p-18f,
@@ -93,13 +95,11 @@ ALWAYS_INLINE float expm1_for_tanh(float a) {
     uint32_t ha = bits_of(a) & 0x7fffffff;
     int negative = a < 0;
     // The reduction: k = 0 up to ln 2 / 2, ±1 up to 3·ln 2 / 2, the nearest integer beyond.
-    int k_near = (int)(inv_ln2 * a + (negative ? -0.5f : 0.5f));
-    int k = ha <= 0x3eb17218 ? 0 : ha < 0x3f851592 ? (negative ? -1 : 1) : k_near;
+    // (From ln 2 / 2 to 3·ln 2 / 2 only negative a arrive: a positive a is at least 2.)
+    int k = ha <= 0x3eb17218 ? 0 : ha < 0x3f851592 ? -1 : (int)(inv_ln2 * a + (negative ? -0.5f : 0.5f));
     float kf = (float)k;
-    float hi = k == -1 ? a + ln2_hi : k == 1 ? a - ln2_hi : a - kf * ln2_hi;
-    float lo = k == -1 ? -ln2_lo : k == 1 ? ln2_lo : kf * ln2_lo;
-    float r = k == 0 ? a : hi - lo;
-    float c = k == 0 ? 0 : (hi - r) - lo;
+    float hi = a - kf * ln2_hi, lo = kf * ln2_lo;
+    float r = hi - lo, c = (hi - r) - lo;
     float half_r = 0.5f * r, half_r2 = r * half_r;
     float r1 = 1 + half_r2 * (q1 + half_r2 * (q2 + half_r2 * (q3 + half_r2 * (q4 + half_r2 * q5))));
     float t = 3.0f - r1 * half_r;

@@ -52,7 +52,7 @@ final class VectorMathTests: XCTestCase {
         }
     }
 
-    func testEveryValueIsWithinAnUlpOfTheTrueOne() {
+    func testEveryValueIsWithinItsBoundOfTheTrueOne() {
         let values = inputs()
         let x = Tensor(shape: [values.count], scalars: values)
         for (name, map, exact, bound) in maps {
