@@ -194,3 +194,81 @@ void adam_update(fixed_order_isa isa, ADAM_PARAMETERS) {
     default: adam_scalar(p, g, m, v, n, b1, b2, step_size, eps); break;
     }
 }
+
+// MARK: Dropout
+
+// A dropout mask is never stored: element i's factor comes from 32-bit draw i of a SplitMix64
+// stream (Kernels/Random.swift's RandomSource; two draws per 64 random bits, the low half first),
+// and SplitMix64's 64-bit draw d of a stream at state s is mix(s + (d + 1)·γ), computed without
+// the draws before it. So the forward pass and its pullback each draw the mask where they need
+// it, in any order and on any thread, and the loops over draws vectorise (64-bit integer
+// multiplies). Integer arithmetic and the float operations written below only: the same bits on
+// every instruction set.
+
+#define SPLITMIX_GAMMA 0x9E3779B97F4A7C15ull
+
+ALWAYS_INLINE uint64_t splitmix_draw(uint64_t state, uint64_t draw) {
+    uint64_t z = state + (draw + 1) * SPLITMIX_GAMMA;
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+}
+
+/// The factor of a 32-bit draw: `scale` when it is below `threshold`, else 0 (that is,
+/// 1·scale or 0·scale: scale is positive and finite).
+ALWAYS_INLINE float dropout_factor(uint64_t draw, uint64_t threshold, float scale) {
+    return draw < threshold ? scale : 0.0f;
+}
+
+/// The rectifier: v where positive, slope·v elsewhere (slope 1 gives v to the bit).
+ALWAYS_INLINE float rectified(float v, float slope) { return v > 0 ? v : slope * v; }
+
+/// Runs ELEMENT(i, factor) for the elements first..<end (first even) of a mask.
+#define DROPOUT_LOOP(ELEMENT)                                                                      \
+    ptrdiff_t pairs_end = end / 2;                                                                 \
+    for (ptrdiff_t j = first / 2; j < pairs_end; j++) {                                            \
+        uint64_t bits = splitmix_draw(state, (uint64_t)j);                                         \
+        float f0 = dropout_factor(bits & 0xFFFFFFFFull, threshold, scale);                         \
+        float f1 = dropout_factor(bits >> 32, threshold, scale);                                   \
+        ELEMENT(2 * j, f0)                                                                         \
+        ELEMENT(2 * j + 1, f1)                                                                     \
+    }                                                                                              \
+    if (end % 2 == 1 && end - 1 >= first) {                                                        \
+        float f = dropout_factor(splitmix_draw(state, (uint64_t)(end / 2)) & 0xFFFFFFFFull, threshold, scale); \
+        ELEMENT(end - 1, f)                                                                        \
+    }
+
+#define DROPOUT_COMMON ptrdiff_t first, ptrdiff_t end, uint64_t state, uint64_t threshold, float scale
+
+#define MASK_ELEMENT(i, f) m[i] = f;
+#define FORWARD_ELEMENT(i, f) y[i] = rectified(x[i], slope) * f;
+#define BACKWARD_ELEMENT(i, f)                                                                     \
+    {                                                                                              \
+        float masked = g[i] * f;                                                                   \
+        out[i] = sign[i] > 0 ? masked : slope * masked;                                            \
+    }
+
+#define DEFINE_DROPOUT(name, PARAMETERS, ARGUMENTS, ELEMENT)                                       \
+    static void name##_scalar(PARAMETERS, DROPOUT_COMMON) { DROPOUT_LOOP(ELEMENT) }               \
+    __attribute__((target("avx2"))) static void name##_avx2(PARAMETERS, DROPOUT_COMMON) {         \
+        DROPOUT_LOOP(ELEMENT)                                                                      \
+    }                                                                                              \
+    __attribute__((target("avx512f,avx512dq,avx512vl"))) static void name##_avx512(PARAMETERS,    \
+                                                                                    DROPOUT_COMMON) { \
+        DROPOUT_LOOP(ELEMENT)                                                                      \
+    }                                                                                              \
+    void name(fixed_order_isa isa, PARAMETERS, DROPOUT_COMMON) {                                  \
+        switch (isa) {                                                                             \
+        case fixed_order_avx512: name##_avx512(ARGUMENTS, first, end, state, threshold, scale); break; \
+        case fixed_order_avx2: name##_avx2(ARGUMENTS, first, end, state, threshold, scale); break; \
+        default: name##_scalar(ARGUMENTS, first, end, state, threshold, scale); break;             \
+        }                                                                                          \
+    }
+
+#define COMMA ,
+DEFINE_DROPOUT(dropout_mask, float *restrict m, m, MASK_ELEMENT)
+DEFINE_DROPOUT(dropout_forward, const float *restrict x COMMA float *restrict y COMMA float slope, x COMMA y COMMA slope,
+               FORWARD_ELEMENT)
+DEFINE_DROPOUT(dropout_backward,
+               const float *restrict g COMMA const float *restrict sign COMMA float *restrict out COMMA float slope,
+               g COMMA sign COMMA out COMMA slope, BACKWARD_ELEMENT)

@@ -124,21 +124,6 @@ extension Tensor {
         return out
     }
 
-    /// `scaledBySign(of:negativeSlope:)` of this tensor times `mask`, in one pass: the pullback
-    /// of a rectifier followed by dropout (`mask` the dropout's).
-    public func scaledBySign(of sign: Tensor, negativeSlope: Float, times mask: Tensor) -> Tensor {
-        precondition(shape == sign.shape && shape == mask.shape, "shapes \(shape), \(sign.shape) and \(mask.shape) differ")
-        let out = Tensor(uninitializedShape: shape)
-        let o = SharedPointer(base: out.storage.pointer), g = storage.pointer, x = sign.storage.pointer, m = mask.storage.pointer
-        forEachSlice(count, minimumSlice: plainSlice) { slice in
-            for i in slice {
-                let masked = g[i] * m[i]
-                o.base[i] = x[i] > 0 ? masked : negativeSlope * masked
-            }
-        }
-        return out
-    }
-
     /// Each element where `sign`'s is positive, times `negativeSlope` elsewhere: LeakyReLU's
     /// pullback (`sign` its input, or its output, which has the same sign).
     public func scaledBySign(of sign: Tensor, negativeSlope: Float) -> Tensor {

@@ -77,54 +77,22 @@ public final class Dropout: Layer {
     /// operations on every element); nil: plain dropout.
     public func callAsFunction(_ input: Variable, rectifiedWith negativeSlope: Float?) -> Variable {
         guard isTraining, rate > 0 else { return negativeSlope.map { input.leakyRelu(slope: $0) } ?? input }
-        let keep = 1 - rate, scale = 1 / keep
-        // x > 0 ? x : 1·x is x to the bit, so plain dropout takes the same loop with slope 1.
+        // The mask's factors are drawn where they are used, from the layer's one stream: the same
+        // mask whatever the thread count. x > 0 ? x : 1·x is x to the bit, so plain dropout takes
+        // the same loops with slope 1.
+        let mask = DropoutMask(rate: rate, shape: input.shape, stream: random)
+        random = random.skipping(mask.draws)
         let slope = negativeSlope ?? 1
-        // Two 32-bit uniform draws per 64 random bits: element kept when its draw < keep·2³².
-        let threshold = UInt64(min(Double(keep) * 0x1p32, 0x1p32))
-        let mask = Tensor(uninitializedShape: input.shape), output = Tensor(uninitializedShape: input.shape)
-        let count = mask.count, draws = (count + 1) / 2
-        let m = SharedPointer(base: mask.storage.pointer), y = SharedPointer(base: output.storage.pointer), x = input.value.storage.pointer
-        let start = random
-        // Slices of pairs side by side, each from its own place in the one stream: the same
-        // mask whatever the thread count.
-        forEachSlice(draws, minimumSlice: dropoutSlice) { pairs in
-            var stream = start.skipping(pairs.lowerBound)
-            fillDropoutMask(m.base, y.base, x, elements: 2 * pairs.lowerBound..<min(2 * pairs.upperBound, count),
-                            threshold: threshold, scale: scale, negativeSlope: slope, &stream)
-        }
-        random = start.skipping(draws)
-        guard let negativeSlope else { return Variable.record(output, parents: [input]) { g, _, _ in [g * mask] } }
-        let preActivation = input.value
+        let output = input.value.rectifiedDropout(mask, negativeSlope: slope)
+        // Plain dropout's pullback takes the gradient as its own sign tensor (slope 1 makes the
+        // sign irrelevant), so the input need not be kept.
+        let sign = negativeSlope == nil ? nil : input.value
         return Variable.record(output, parents: [input]) { g, _, _ in
-            GradientRecording.isEnabled ? [(g * mask).scaledBySign(of: preActivation, negativeSlope: negativeSlope)]
-                : [Variable(g.value.scaledBySign(of: preActivation, negativeSlope: negativeSlope, times: mask))]
+            guard GradientRecording.isEnabled else {
+                return [Variable(g.value.scaledBySign(of: sign ?? g.value, negativeSlope: slope, times: mask))]
+            }
+            let masked = g * mask.tensor
+            return [sign.map { masked.scaledBySign(of: $0, negativeSlope: slope) } ?? masked]
         }
-    }
-}
-
-/// The fewest random pairs a thread's slice of a dropout mask gets: about 10 µs of work.
-let dropoutSlice = 1 << 13
-
-/// For the elements in `range` (starting even): m = `scale` where a 32-bit draw is below
-/// `threshold`, else 0, and y = x·m; two draws per 64 random bits. Branch-free: the keep/drop
-/// choice is random, so a branch would be mispredicted every third time.
-private func fillDropoutMask(_ m: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>,
-                             elements range: Range<Int>, threshold: UInt64, scale: Float, negativeSlope: Float,
-                             _ random: inout RandomSource) {
-    @inline(__always) func kept(_ draw: UInt64) -> Float { Float((draw &- threshold) >> 63) * scale }  // draw < 2³²
-    @inline(__always) func rectified(_ v: Float) -> Float { v > 0 ? v : negativeSlope * v }
-    var i = range.lowerBound
-    while i + 2 <= range.upperBound {
-        let bits = random.nextBits()
-        m[i] = kept(bits & 0xFFFF_FFFF)
-        m[i + 1] = kept(bits >> 32)
-        y[i] = rectified(x[i]) * m[i]
-        y[i + 1] = rectified(x[i + 1]) * m[i + 1]
-        i += 2
-    }
-    if i < range.upperBound {
-        m[i] = kept(random.nextBits() & 0xFFFF_FFFF)
-        y[i] = rectified(x[i]) * m[i]
     }
 }

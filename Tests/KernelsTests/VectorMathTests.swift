@@ -5,10 +5,10 @@ import Glibc
 import Kernels
 import XCTest
 
-/// softplus, tanh and Adam's step (vector_math.c): the same bits on every instruction set the CPU
+/// softplus, tanh, Adam's step and dropout (vector_math.c): the same bits on every instruction set the CPU
 /// has; each value of a map within its bound of the true one (computed here in Double by
-/// Foundation), tanh's the bits of glibc's tanhf for every float, and each step the update written
-/// out in Swift.
+/// Foundation), tanh's the bits of glibc's tanhf for every float, each step the update written
+/// out in Swift, and dropout the mask of its stream drawn in order.
 final class VectorMathTests: XCTestCase {
     override func tearDown() {
         setPortableInstructionSet(processorFeatures().portableInstructionSets.last!)
@@ -135,6 +135,46 @@ final class VectorMathTests: XCTestCase {
             XCTAssertEqual(p.map(\.bitPattern), expected.p.map(\.bitPattern), set.name)
             XCTAssertEqual(m.map(\.bitPattern), expected.m.map(\.bitPattern), set.name)
             XCTAssertEqual(v.map(\.bitPattern), expected.v.map(\.bitPattern), set.name)
+        }
+    }
+
+    /// Dropout's mask, forward pass and pullback give, on every instruction set and on one and
+    /// two threads, the bits written out in Swift from the stream drawn in order: factor i is
+    /// 1/0.7 when 32-bit draw i (low half first) is below 0.7·2³², else 0; y = rectified(x)·factor;
+    /// the pullback (g·factor) where x > 0, slope·(g·factor) elsewhere. Odd and even counts, and
+    /// more than one slice of pairs.
+    func testDropoutIsTheStreamDrawnInOrderOnEveryInstructionSet() {
+        var random = RandomSource(seed: 13)
+        for count in [1, 2, 37, 40_001] {
+            let x = Tensor.uniform(shape: [count], low: -2, high: 2, using: &random)
+            let g = Tensor.uniform(shape: [count], low: -1, high: 1, using: &random)
+            let stream = random.split()
+            var drawn = stream
+            var factors: [Float] = []
+            let threshold = UInt64(Double(Float(0.7)) * 0x1p32)
+            while factors.count < count {
+                let bits = drawn.nextBits()
+                factors += [bits & 0xFFFF_FFFF, bits >> 32].map { $0 < threshold ? 1 / Float(0.7) : 0 }
+            }
+            factors = Array(factors.prefix(count))
+            let slope: Float = 0.2
+            let forward = zip(x.scalars, factors).map { ($0 > 0 ? $0 : slope * $0) * $1 }
+            let backward = zip(zip(g.scalars, x.scalars), factors).map { gx, f in gx.1 > 0 ? gx.0 * f : slope * (gx.0 * f) }
+            let mask = DropoutMask(rate: 0.3, shape: [count], stream: stream)
+            XCTAssertEqual(mask.draws, (count + 1) / 2)
+            for set in processorFeatures().portableInstructionSets {
+                setPortableInstructionSet(set)
+                for threads in [1, 2] {
+                    setMatrixThreads(threads)
+                    defer { resetMatrixThreads() }
+                    let name = "\(count) elements, \(set.name), \(threads) threads"
+                    XCTAssertEqual(mask.tensor.scalars.map(\.bitPattern), factors.map(\.bitPattern), name)
+                    XCTAssertEqual(x.rectifiedDropout(mask, negativeSlope: slope).scalars.map(\.bitPattern),
+                                   forward.map(\.bitPattern), name)
+                    XCTAssertEqual(g.scaledBySign(of: x, negativeSlope: slope, times: mask).scalars.map(\.bitPattern),
+                                   backward.map(\.bitPattern), name)
+                }
+            }
         }
     }
 }

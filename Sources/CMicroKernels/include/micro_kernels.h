@@ -2,6 +2,7 @@
 #define GAN_LAB_MICRO_KERNELS_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 /// Instruction sets a fixed-order product can run on. Every one gives the same bits.
 typedef enum {
@@ -48,6 +49,21 @@ void vector_tanh(fixed_order_isa isa, const float *x, float *y, ptrdiff_t n);
 /// order of IEEE operations, so every `isa` gives the same bits. The buffers must not overlap.
 void adam_update(fixed_order_isa isa, float *p, const float *g, float *m, float *v, ptrdiff_t n, float b1,
                  float b2, float step_size, float eps);
+
+/// Dropout with its mask drawn where it is used (vector_math.c): the factor of element i is
+/// `scale` when 32-bit draw i of the SplitMix64 stream at `state` (two draws per 64 random bits,
+/// the low half first) is below `threshold`, else 0. Each works on elements first..<end (first
+/// even) of its buffers, which must not overlap; every `isa` gives the same bits.
+/// m[i] = the factor.
+void dropout_mask(fixed_order_isa isa, float *m, ptrdiff_t first, ptrdiff_t end, uint64_t state,
+                  uint64_t threshold, float scale);
+/// y[i] = (x[i] > 0 ? x[i] : slope·x[i]) · factor: dropout of a leaky rectifier (slope 1: of x).
+void dropout_forward(fixed_order_isa isa, const float *x, float *y, float slope, ptrdiff_t first, ptrdiff_t end,
+                     uint64_t state, uint64_t threshold, float scale);
+/// out[i] = g[i]·factor where sign[i] > 0, slope·(g[i]·factor) elsewhere: the pullback of
+/// `dropout_forward` (sign its x).
+void dropout_backward(fixed_order_isa isa, const float *g, const float *sign, float *out, float slope,
+                      ptrdiff_t first, ptrdiff_t end, uint64_t state, uint64_t threshold, float scale);
 
 /// A hint to the CPU that this thread is waiting in a loop (x86's PAUSE): less power, and the
 /// loop's end is not mispredicted when the awaited value arrives.
