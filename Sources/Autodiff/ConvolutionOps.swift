@@ -4,24 +4,28 @@ import Kernels
 // is built from the other two, so gradients of gradients (WGAN-GP) work through them.
 
 /// The 2-D convolution of `input` [N, C, H, W] by `weight` [Co, C, kh, kw] (+ `bias` [Co]).
-/// When the weight may need a gradient, the forward pass keeps its im2col matrices for it (on the
-/// im2col path; oneDNN reads the input again).
+/// When the weight may need a gradient, the forward pass keeps what that gradient can use of the
+/// input (its im2col matrices, or on oneDNN the input as reordered for it), and a pullback that
+/// needs both gradients computes them together (on oneDNN one reorder of the output gradient).
 public func conv2d(_ input: Variable, _ weight: Variable, bias: Variable? = nil, geometry: ConvolutionGeometry) -> Variable {
-    let keepsColumns = GradientRecording.isEnabled && weight.node != nil
-    let (value, columns) = keepsColumns
-        ? convolvedKeepingColumns(input.value, weight.value, bias: bias?.value, geometry: geometry)
+    let keepsInput = GradientRecording.isEnabled && weight.node != nil
+    let (value, kept) = keepsInput
+        ? convolvedKeepingInput(input.value, weight.value, bias: bias?.value, geometry: geometry)
         : (convolved(input.value, weight.value, bias: bias?.value, geometry: geometry), nil)
     return Variable.record(value, parents: layerParents(input, weight, bias)) { g, _, needs in
-        let weightGradient: Variable?
-        if !needs[1] {
-            weightGradient = nil
-        } else if let columns, !GradientRecording.isEnabled {
-            weightGradient = Variable(convolutionWeightGradient(columns: columns, outputGradient: g.value, geometry: geometry))
-        } else {  // recorded, for a gradient of this gradient
-            weightGradient = convolutionWeightGradient(input, g, geometry: geometry)
+        let biasGradient = bias == nil ? [] : [needs[2] ? g.channelSums() : nil]
+        if GradientRecording.isEnabled {  // recorded, for a gradient of this gradient
+            return [needs[0] ? convolutionInputGradient(g, weight, geometry: geometry) : nil,
+                    needs[1] ? convolutionWeightGradient(input, g, geometry: geometry) : nil] + biasGradient
         }
-        return [needs[0] ? convolutionInputGradient(g, weight, geometry: geometry) : nil, weightGradient]
-            + (bias == nil ? [] : [needs[2] ? g.channelSums() : nil])
+        if needs[0] && needs[1] {
+            let (inputGradient, weightGradient) = convolutionGradients(input.value, kept: kept, weight.value, g.value, geometry: geometry)
+            return [Variable(inputGradient), Variable(weightGradient)] + biasGradient
+        }
+        let weightGradient = !needs[1] ? nil
+            : Variable(kept.map { convolutionWeightGradient(input.value, kept: $0, g.value, geometry: geometry) }
+                       ?? convolutionWeightGradient(input.value, g.value, geometry: geometry))
+        return [needs[0] ? convolutionInputGradient(g, weight, geometry: geometry) : nil, weightGradient] + biasGradient
     }
 }
 
@@ -33,12 +37,16 @@ public func transposedConv2d(_ input: Variable, _ weight: Variable, bias: Variab
     return bias.map { product.addingChannelBias($0) } ?? product
 }
 
-/// The input gradient of the convolution `geometry` for an output gradient (a transposed convolution).
+/// The input gradient of the convolution `geometry` for an output gradient (a transposed
+/// convolution). When the weight may need a gradient, oneDNN's reorder of the output gradient is
+/// kept for the backward-weights pass, which reads it again.
 public func convolutionInputGradient(_ outputGradient: Variable, _ weight: Variable, geometry: ConvolutionGeometry) -> Variable {
-    let value = convolutionInputGradient(outputGradient.value, weight.value, geometry: geometry)
+    let keeps = GradientRecording.isEnabled && weight.node != nil
+    let (value, kept) = convolutionInputGradientKeeping(outputGradient.value, weight.value, keeping: keeps, geometry: geometry)
     return Variable.record(value, parents: [outputGradient, weight]) { h, _, needs in
         if needs[0] && needs[1] && !GradientRecording.isEnabled {  // one im2col (or reorder) of h serves both
-            let (input, weightGradient) = convolvedWithWeightGradient(h.value, weight.value, outputGradient.value, geometry: geometry)
+            let (input, weightGradient) = convolvedWithWeightGradient(h.value, weight.value, outputGradient.value,
+                                                                      keptOutputGradient: kept, geometry: geometry)
             return [Variable(input), Variable(weightGradient)]
         }
         return [needs[0] ? conv2d(h, weight, geometry: geometry) : nil,

@@ -261,19 +261,38 @@ func scatterChannels(_ source: UnsafePointer<Float>, channels: Int, plane: Int, 
 /// The convolution of `input` [N, C, H, W] by `weight` [Co, C, kh, kw], plus `bias` [Co] if given.
 public func convolved(_ input: Tensor, _ weight: Tensor, bias: Tensor? = nil, geometry g: ConvolutionGeometry) -> Tensor {
     precondition(input.shape == g.inputShape && weight.shape == g.weightShape, "convolution shapes \(input.shape), \(weight.shape) do not match \(g)")
-    if let plan = DNNLChunkedPass(g, bias == nil ? .forward : .forwardWithBias) { return convolvedOnDNNL(input, weight, bias: bias, g, plan) }
+    if let plan = DNNLChunkedPass(g, bias == nil ? .forward : .forwardWithBias) { return convolvedOnDNNL(input, weight, bias: bias, g, plan).output }
     return convolved(input, weight, bias: bias, geometry: g, keptColumns: nil)
 }
 
-/// `convolved`, and on the im2col path the im2col matrices of its chunks, which give the weight
-/// gradient without a second im2col (`convolutionWeightGradient(columns:outputGradient:geometry:)`);
-/// no columns on oneDNN, whose weight gradient reads the input itself.
-public func convolvedKeepingColumns(_ input: Tensor, _ weight: Tensor, bias: Tensor? = nil,
-                                    geometry g: ConvolutionGeometry) -> (output: Tensor, columns: Tensor?) {
+/// What a convolution pass keeps of an operand for a later pass over the same data, so that the
+/// later pass does not prepare it again: on the im2col path the forward pass's im2col matrices
+/// (for the weight gradient); on oneDNN an operand's chunks in the layout the pass read it, where
+/// the backward-weights pass reads the same layout (the forward pass's input; a transposed
+/// convolution's input, which its backward-weights pass reads as the output gradient).
+public struct KeptConvolutionOperand {
+    enum Form {
+        case columns(Tensor)
+        case chunks(DNNLKeptChunks)
+    }
+    let form: Form
+
+    var columns: Tensor? { if case .columns(let columns) = form { columns } else { nil } }
+    var chunks: DNNLKeptChunks? { if case .chunks(let chunks) = form { chunks } else { nil } }
+}
+
+/// `convolved`, keeping what its weight gradient can use (`KeptConvolutionOperand`): the im2col
+/// matrices of its chunks, or on oneDNN the input reordered for it (nil when it needed none).
+public func convolvedKeepingInput(_ input: Tensor, _ weight: Tensor, bias: Tensor? = nil,
+                                  geometry g: ConvolutionGeometry) -> (output: Tensor, kept: KeptConvolutionOperand?) {
     precondition(input.shape == g.inputShape && weight.shape == g.weightShape, "convolution shapes \(input.shape), \(weight.shape) do not match \(g)")
-    if let plan = DNNLChunkedPass(g, bias == nil ? .forward : .forwardWithBias) { return (convolvedOnDNNL(input, weight, bias: bias, g, plan), nil) }
+    if let plan = DNNLChunkedPass(g, bias == nil ? .forward : .forwardWithBias) {
+        let (output, kept) = convolvedOnDNNL(input, weight, bias: bias, g, plan, keeping: true)
+        return (output, kept.map { KeptConvolutionOperand(form: .chunks($0)) })
+    }
     let columns = Tensor(uninitializedShape: [ChunkPlan(g).columnCount])
-    return (convolved(input, weight, bias: bias, geometry: g, keptColumns: columns.storage.pointer), columns)
+    return (convolved(input, weight, bias: bias, geometry: g, keptColumns: columns.storage.pointer),
+            KeptConvolutionOperand(form: .columns(columns)))
 }
 
 private func convolved(_ input: Tensor, _ weight: Tensor, bias: Tensor?, geometry g: ConvolutionGeometry,
@@ -304,9 +323,20 @@ func convolveChunk(_ input: Tensor, _ weight: Tensor, _ g: ConvolutionGeometry, 
 /// The gradient of a convolution with respect to its input, given the output gradient
 /// [N, Co, Ho, Wo]; it is also the transposed convolution of `outputGradient` by `weight`.
 public func convolutionInputGradient(_ outputGradient: Tensor, _ weight: Tensor, geometry g: ConvolutionGeometry) -> Tensor {
+    convolutionInputGradientKeeping(outputGradient, weight, keeping: false, geometry: g).inputGradient
+}
+
+/// `convolutionInputGradient`, keeping on oneDNN the output gradient as its passes read it (nil
+/// on the im2col path, or when it needed no reorder): a transposed convolution's forward pass,
+/// whose input its backward-weights pass reads again (`convolvedWithWeightGradient`).
+public func convolutionInputGradientKeeping(_ outputGradient: Tensor, _ weight: Tensor, keeping: Bool = true,
+                                            geometry g: ConvolutionGeometry) -> (inputGradient: Tensor, kept: KeptConvolutionOperand?) {
     precondition(outputGradient.shape == g.outputShape && weight.shape == g.weightShape,
                  "convolution gradient shapes \(outputGradient.shape), \(weight.shape) do not match \(g)")
-    if let plan = DNNLChunkedPass(g, .backwardData) { return convolutionInputGradientOnDNNL(outputGradient, weight, g, plan) }
+    if let plan = DNNLChunkedPass(g, .backwardData) {
+        let (inputGradient, kept) = convolutionInputGradientOnDNNL(outputGradient, weight, g, plan, keeping: keeping)
+        return (inputGradient, kept.map { KeptConvolutionOperand(form: .chunks($0)) })
+    }
     var input = Tensor(uninitializedShape: g.inputShape)
     input.withUnsafeMutableBufferPointer { buffer in
         let x = SharedPointer(base: buffer.baseAddress!)
@@ -317,7 +347,7 @@ public func convolutionInputGradient(_ outputGradient: Tensor, _ weight: Tensor,
             col2im(columns, g, first: first, count: count, x.base)
         }
     }
-    return input
+    return (input, nil)
 }
 
 /// The gradient of a convolution with respect to its weight: Σ over the batch of
@@ -332,22 +362,50 @@ public func convolutionWeightGradient(_ input: Tensor, _ outputGradient: Tensor,
     }
 }
 
-/// `convolutionWeightGradient` from the im2col matrices `convolvedKeepingColumns` kept: the same
-/// products in the same order, so the same numbers.
-public func convolutionWeightGradient(columns: Tensor, outputGradient: Tensor, geometry g: ConvolutionGeometry) -> Tensor {
-    precondition(columns.count == ChunkPlan(g).columnCount, "kept im2col of \(columns.count) elements does not match \(g)")
-    return convolutionWeightGradient(outputGradient, geometry: g, keptColumns: columns.storage.pointer) { _, _, _, _ in }
+/// `convolutionWeightGradient` with what `convolvedKeepingInput` kept of `input`: the same
+/// products on the same data in the same order, so the same numbers.
+public func convolutionWeightGradient(_ input: Tensor, kept: KeptConvolutionOperand, _ outputGradient: Tensor,
+                                      geometry g: ConvolutionGeometry) -> Tensor {
+    if let columns = kept.columns {
+        precondition(columns.count == ChunkPlan(g).columnCount, "kept im2col of \(columns.count) elements does not match \(g)")
+        return convolutionWeightGradient(outputGradient, geometry: g, keptColumns: columns.storage.pointer) { _, _, _, _ in }
+    }
+    precondition(input.shape == g.inputShape && outputGradient.shape == g.outputShape,
+                 "convolution gradient shapes \(input.shape), \(outputGradient.shape) do not match \(g)")
+    if let plan = DNNLChunkedPass(g, .backwardWeights) {
+        return convolutionWeightGradientOnDNNL(input, kept: kept.chunks, outputGradient, g, plan)
+    }
+    return convolutionWeightGradient(input, outputGradient, geometry: g)
+}
+
+/// A convolution's two gradients, for its input and its weight, with what `convolvedKeepingInput`
+/// kept of `input` (if anything): on oneDNN each chunk's output gradient is reordered once for
+/// both. The same numbers as `convolutionInputGradient` and `convolutionWeightGradient` alone.
+public func convolutionGradients(_ input: Tensor, kept: KeptConvolutionOperand?, _ weight: Tensor, _ outputGradient: Tensor,
+                                 geometry g: ConvolutionGeometry) -> (inputGradient: Tensor, weightGradient: Tensor) {
+    precondition(input.shape == g.inputShape && weight.shape == g.weightShape && outputGradient.shape == g.outputShape,
+                 "convolution gradient shapes \(input.shape), \(weight.shape), \(outputGradient.shape) do not match \(g)")
+    if kept?.columns == nil, let data = DNNLChunkedPass(g, .backwardData), let weights = DNNLChunkedPass(g, .backwardWeights) {
+        return convolutionGradientsOnDNNL(input, kept: kept?.chunks, weight, outputGradient, g, data: data, weights: weights)
+    }
+    let weightGradient = kept.map { convolutionWeightGradient(input, kept: $0, outputGradient, geometry: g) }
+        ?? convolutionWeightGradient(input, outputGradient, geometry: g)
+    return (convolutionInputGradient(outputGradient, weight, geometry: g), weightGradient)
 }
 
 /// `convolved(input, weight)` and `convolutionWeightGradient(input, outputGradient)` together,
-/// from one im2col of `input` per chunk: the pullback of a transposed convolution needs both for
-/// the same input. The same products in the same order as the two alone, so the same numbers.
+/// from one im2col (or reorder) of `input` per chunk: the pullback of a transposed convolution
+/// needs both for the same input. On oneDNN the output gradient comes from `keptOutputGradient`
+/// where `convolutionInputGradientKeeping` kept it. The same products on the same data in the
+/// same order as the two alone, so the same numbers.
 public func convolvedWithWeightGradient(_ input: Tensor, _ weight: Tensor, _ outputGradient: Tensor,
+                                        keptOutputGradient: KeptConvolutionOperand? = nil,
                                         geometry g: ConvolutionGeometry) -> (output: Tensor, weightGradient: Tensor) {
     precondition(input.shape == g.inputShape && weight.shape == g.weightShape,
                  "convolution shapes \(input.shape), \(weight.shape) do not match \(g)")
     if let forward = DNNLChunkedPass(g, .forward), let backward = DNNLChunkedPass(g, .backwardWeights) {
-        return convolvedWithWeightGradientOnDNNL(input, weight, outputGradient, g, forward: forward, backward: backward)
+        return convolvedWithWeightGradientOnDNNL(input, weight, outputGradient, keptOutputGradient: keptOutputGradient?.chunks, g,
+                                                 forward: forward, backward: backward)
     }
     var output = Tensor(uninitializedShape: g.outputShape)
     let weightGradient = output.withUnsafeMutableBufferPointer { buffer in

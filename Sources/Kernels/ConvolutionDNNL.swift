@@ -178,60 +178,139 @@ extension ConvolutionGeometry {
     var weightCount: Int { outputChannels * patchSize }
 }
 
-/// `convolved` on oneDNN's passes `plan`.
-func convolvedOnDNNL(_ input: Tensor, _ weight: Tensor, bias: Tensor?, _ g: ConvolutionGeometry, _ plan: DNNLChunkedPass) -> Tensor {
-    chunkwise(plan, weight, reading: input, as: \.source, writing: g.outputShape, as: \.destination) { pass, x, w, y in
+/// Chunks of a convolution operand in the layouts a plan's passes read it (one chunk's room
+/// apart), kept by one pass for a later pass over the same data that reads the same layout (the
+/// backward-weights pass), so that the later pass does not reorder it again.
+struct DNNLKeptChunks {
+    let data: Tensor
+    let stride: Int
+    /// The layout of the chunks of each of the plan's passes (`DNNLChunkedPass.passes`).
+    let layouts: [dnnl_memory_desc_t]
+
+    /// Room for operand `operand` of every chunk of `plan`, or nil when some pass reads it
+    /// without a reorder (then there is nothing to save).
+    init?(_ plan: DNNLChunkedPass, _ operand: KeyPath<DNNLConvolution, DNNLOperand>) {
+        guard plan.passes.allSatisfy({ $0[keyPath: operand].reorder != nil }) else { return nil }
+        stride = plan.full[keyPath: operand].innerCount
+        layouts = plan.passes.map { $0[keyPath: operand].inner }
+        data = Tensor(uninitializedShape: [plan.count * stride])
+    }
+
+    func chunk(_ index: Int) -> UnsafeMutablePointer<Float> { data.storage.pointer + index * stride }
+
+    /// Runs `body` with chunk `chunk` of `operand` of a pass (`passIndex` in its plan's passes) in
+    /// that operand's layout: the kept chunk when it is in that layout, else reordered from
+    /// `data` (in the lab's layout).
+    static func reading<R>(_ kept: DNNLKeptChunks?, _ operand: DNNLOperand, passIndex: Int, chunk: Int,
+                           _ data: UnsafeMutablePointer<Float>, _ body: (UnsafeMutablePointer<Float>) -> R) -> R {
+        if let kept, sameLayout(kept.layouts[passIndex], operand.inner) { return body(kept.chunk(chunk)) }
+        return operand.reading(data, body)
+    }
+}
+
+/// `convolved` on oneDNN's passes `plan`, keeping the input as the passes read it when `keeping`.
+func convolvedOnDNNL(_ input: Tensor, _ weight: Tensor, bias: Tensor?, _ g: ConvolutionGeometry, _ plan: DNNLChunkedPass,
+                     keeping: Bool = false) -> (output: Tensor, kept: DNNLKeptChunks?) {
+    chunkwise(plan, weight, reading: input, as: \.source, keeping: keeping, writing: g.outputShape, as: \.destination) { pass, x, w, y in
         pass.run(source: x, weights: w, destination: y, bias: bias?.storage.pointer)
     }
 }
 
-/// `convolutionInputGradient` (a transposed convolution) on oneDNN's backward-data passes `plan`.
+/// `convolutionInputGradient` (a transposed convolution) on oneDNN's backward-data passes `plan`,
+/// keeping the output gradient as the passes read it when `keeping`.
 func convolutionInputGradientOnDNNL(_ outputGradient: Tensor, _ weight: Tensor, _ g: ConvolutionGeometry,
-                                    _ plan: DNNLChunkedPass) -> Tensor {
-    chunkwise(plan, weight, reading: outputGradient, as: \.destination, writing: g.inputShape, as: \.source) { pass, dy, w, dx in
-        pass.run(source: dx, weights: w, destination: dy)
+                                    _ plan: DNNLChunkedPass, keeping: Bool = false) -> (inputGradient: Tensor, kept: DNNLKeptChunks?) {
+    chunkwise(plan, weight, reading: outputGradient, as: \.destination, keeping: keeping, writing: g.inputShape, as: \.source) {
+        pass, dy, w, dx in pass.run(source: dx, weights: w, destination: dy)
     }
 }
 
 /// A pass that reads `input` as operand `read` and the weights and writes a tensor of `shape` as
 /// operand `written` (the forward pass, backward-data), chunk by chunk; `run(pass, read, weights,
-/// written)` runs one chunk on data in the pass's layouts.
+/// written)` runs one chunk on data in the pass's layouts. When `keeping`, the chunks of `input`
+/// reordered for the passes are kept and returned.
 private func chunkwise(_ plan: DNNLChunkedPass, _ weight: Tensor, reading input: Tensor, as read: KeyPath<DNNLConvolution, DNNLOperand>,
-                       writing shape: [Int], as written: KeyPath<DNNLConvolution, DNNLOperand>,
+                       keeping: Bool, writing shape: [Int], as written: KeyPath<DNNLConvolution, DNNLOperand>,
                        _ run: (DNNLConvolution, UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>) -> Void)
-    -> Tensor {
+    -> (Tensor, DNNLKeptChunks?) {
     let weights = plan.passes.map { $0.weights.inner(weight) }
+    let kept = keeping ? DNNLKeptChunks(plan, read) : nil
     let readSample = input.count / input.shape[0], writtenSample = shape.dropFirst().reduce(1, *)
     var output = Tensor(uninitializedShape: shape)
     output.withUnsafeMutableBufferPointer { buffer in
         let target = SharedPointer(base: buffer.baseAddress!)
-        plan.forEachChunk(batch: shape[0]) { _, pass, index, first, _ in
-            pass[keyPath: read].reading(input.storage.pointer + first * readSample) { x in
-                pass[keyPath: written].writing(target.base + first * writtenSample) { y in
-                    run(pass, x, weights[index].storage.pointer, y)
-                }
+        plan.forEachChunk(batch: shape[0]) { chunk, pass, index, first, _ in
+            func runChunk(_ x: UnsafeMutablePointer<Float>) {
+                pass[keyPath: written].writing(target.base + first * writtenSample) { y in run(pass, x, weights[index].storage.pointer, y) }
+            }
+            let data = input.storage.pointer + first * readSample
+            if let kept {
+                pass[keyPath: read].reorder(data, into: kept.chunk(chunk))
+                runChunk(kept.chunk(chunk))
+            } else {
+                pass[keyPath: read].reading(data, runChunk)
             }
         }
     }
-    return output
+    return (output, kept)
 }
 
 /// `convolutionWeightGradient` on oneDNN's backward-weights passes `plan`: each chunk's share,
-/// added in chunk order.
-func convolutionWeightGradientOnDNNL(_ input: Tensor, _ outputGradient: Tensor, _ g: ConvolutionGeometry,
-                                     _ plan: DNNLChunkedPass) -> Tensor {
+/// added in chunk order; the input read from `kept` where it holds it in the passes' layout.
+func convolutionWeightGradientOnDNNL(_ input: Tensor, kept: DNNLKeptChunks? = nil, _ outputGradient: Tensor,
+                                     _ g: ConvolutionGeometry, _ plan: DNNLChunkedPass) -> Tensor {
     let shares = WeightShares(plan, g)
-    plan.forEachChunk(batch: g.batch) { chunk, pass, _, first, _ in
-        pass.source.reading(input.storage.pointer + first * g.inputSample) { x in
-            shares.add(pass, source: x, outputGradient: outputGradient.storage.pointer + first * g.outputSample, chunk: chunk)
+    plan.forEachChunk(batch: g.batch) { chunk, pass, index, first, _ in
+        DNNLKeptChunks.reading(kept, pass.source, passIndex: index, chunk: chunk, input.storage.pointer + first * g.inputSample) { x in
+            pass.destination.reading(outputGradient.storage.pointer + first * g.outputSample) { dy in
+                shares.add(pass, source: x, outputGradient: dy, chunk: chunk)
+            }
         }
     }
     return shares.summed(g)
 }
 
+/// `convolutionInputGradient` and `convolutionWeightGradient` together (a convolution's
+/// pullback) on oneDNN's backward-data passes `data` and backward-weights passes `weights`: each
+/// chunk's output gradient reordered once for both where their layouts agree, the input read
+/// from `kept` where it holds it. The same passes on the same data as the two alone, so the same
+/// numbers.
+func convolutionGradientsOnDNNL(_ input: Tensor, kept: DNNLKeptChunks?, _ weight: Tensor, _ outputGradient: Tensor,
+                                _ g: ConvolutionGeometry, data: DNNLChunkedPass, weights: DNNLChunkedPass)
+    -> (inputGradient: Tensor, weightGradient: Tensor) {
+    let dataWeights = data.passes.map { $0.weights.inner(weight) }
+    let shares = WeightShares(weights, g)
+    var inputGradient = Tensor(uninitializedShape: g.inputShape)
+    inputGradient.withUnsafeMutableBufferPointer { buffer in
+        let dx = SharedPointer(base: buffer.baseAddress!)
+        data.forEachChunk(batch: g.batch) { chunk, pass, index, first, _ in
+            let weightPass = weights.passes[index], outputGradientChunk = outputGradient.storage.pointer + first * g.outputSample
+            let addShare = { (dy: UnsafeMutablePointer<Float>) in
+                DNNLKeptChunks.reading(kept, weightPass.source, passIndex: index, chunk: chunk,
+                                       input.storage.pointer + first * g.inputSample) { x in
+                    shares.add(weightPass, source: x, outputGradient: dy, chunk: chunk)
+                }
+            }
+            pass.destination.reading(outputGradientChunk) { dy in
+                pass.source.writing(dx.base + first * g.inputSample) { dx in
+                    pass.run(source: dx, weights: dataWeights[index].storage.pointer, destination: dy)
+                }
+                if sameLayout(pass.destination.inner, weightPass.destination.inner) {
+                    addShare(dy)
+                } else {
+                    weightPass.destination.reading(outputGradientChunk, addShare)
+                }
+            }
+        }
+    }
+    return (inputGradient, shares.summed(g))
+}
+
 /// `convolvedWithWeightGradient` on oneDNN's forward passes `forward` and backward-weights passes
-/// `backward`, each chunk's input reordered once for both where their layouts agree.
-func convolvedWithWeightGradientOnDNNL(_ input: Tensor, _ weight: Tensor, _ outputGradient: Tensor, _ g: ConvolutionGeometry,
+/// `backward`, each chunk's input reordered once for both where their layouts agree, the output
+/// gradient read from `keptOutputGradient` where it holds it in the backward passes' layout.
+func convolvedWithWeightGradientOnDNNL(_ input: Tensor, _ weight: Tensor, _ outputGradient: Tensor,
+                                       keptOutputGradient: DNNLKeptChunks? = nil, _ g: ConvolutionGeometry,
                                        forward: DNNLChunkedPass, backward: DNNLChunkedPass) -> (output: Tensor, weightGradient: Tensor) {
     let weights = forward.passes.map { $0.weights.inner(weight) }
     let shares = WeightShares(backward, g)
@@ -240,15 +319,20 @@ func convolvedWithWeightGradientOnDNNL(_ input: Tensor, _ weight: Tensor, _ outp
         let y = SharedPointer(base: buffer.baseAddress!)
         forward.forEachChunk(batch: g.batch) { chunk, pass, index, first, _ in
             let weightPass = backward.passes[index], inputChunk = input.storage.pointer + first * g.inputSample
-            let outputGradientChunk = outputGradient.storage.pointer + first * g.outputSample
+            let addShare = { (x: UnsafeMutablePointer<Float>) in
+                DNNLKeptChunks.reading(keptOutputGradient, weightPass.destination, passIndex: index, chunk: chunk,
+                                       outputGradient.storage.pointer + first * g.outputSample) { dy in
+                    shares.add(weightPass, source: x, outputGradient: dy, chunk: chunk)
+                }
+            }
             pass.source.reading(inputChunk) { x in
                 pass.destination.writing(y.base + first * g.outputSample) { y in
                     pass.run(source: x, weights: weights[index].storage.pointer, destination: y)
                 }
                 if sameLayout(pass.source.inner, weightPass.source.inner) {
-                    shares.add(weightPass, source: x, outputGradient: outputGradientChunk, chunk: chunk)
+                    addShare(x)
                 } else {
-                    weightPass.source.reading(inputChunk) { shares.add(weightPass, source: $0, outputGradient: outputGradientChunk, chunk: chunk) }
+                    weightPass.source.reading(inputChunk, addShare)
                 }
             }
         }
@@ -274,15 +358,13 @@ private struct WeightShares {
         shares = Tensor(uninitializedShape: [count * stride])
     }
 
-    /// Computes chunk `chunk`'s share from its input in `pass`'s layout and its output gradient in NCHW.
-    func add(_ pass: DNNLConvolution, source: UnsafeMutablePointer<Float>, outputGradient: UnsafeMutablePointer<Float>, chunk: Int) {
+    /// Computes chunk `chunk`'s share from its input and its output gradient in `pass`'s layouts.
+    func add(_ pass: DNNLConvolution, source: UnsafeMutablePointer<Float>, outputGradient dy: UnsafeMutablePointer<Float>, chunk: Int) {
         let share = shares.storage.pointer + chunk * stride
-        pass.destination.reading(outputGradient) { dy in
-            if common != nil {
-                pass.run(source: source, weights: share, destination: dy)
-            } else {
-                pass.weights.writing(share) { dw in pass.run(source: source, weights: dw, destination: dy) }
-            }
+        if common != nil {
+            pass.run(source: source, weights: share, destination: dy)
+        } else {
+            pass.weights.writing(share) { dw in pass.run(source: source, weights: dw, destination: dy) }
         }
     }
 

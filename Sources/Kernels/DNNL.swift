@@ -155,11 +155,17 @@ struct DNNLOperand {
 
     /// A copy of `data` (in the lab's layout) in the primitive's layout, or nil when the two are one.
     func reordered(_ data: UnsafeMutablePointer<Float>) -> Tensor? {
-        reorder.map { reorder in
+        reorder.map { _ in
             let copy = Tensor(uninitializedShape: [innerCount])
-            reorder.run([(DNNL_ARG_FROM, plain, data), (DNNL_ARG_TO, inner, copy.storage.pointer)])
+            reorder(data, into: copy.storage.pointer)
             return copy
         }
+    }
+
+    /// Writes `data` (in the lab's layout) into `target` (room for `innerCount` floats) in the
+    /// primitive's layout; only for an operand with a reorder.
+    func reorder(_ data: UnsafeMutablePointer<Float>, into target: UnsafeMutablePointer<Float>) {
+        reorder!.run([(DNNL_ARG_FROM, plain, data), (DNNL_ARG_TO, inner, target)])
     }
 
     /// `tensor` in the primitive's layout.
