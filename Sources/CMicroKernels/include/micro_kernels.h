@@ -65,6 +65,24 @@ void dropout_forward(fixed_order_isa isa, const float *x, float *y, float slope,
 void dropout_backward(fixed_order_isa isa, const float *g, const float *sign, float *out, float slope,
                       ptrdiff_t first, ptrdiff_t end, uint64_t state, uint64_t threshold, float scale);
 
+/// Batch normalisation's loops over an [N, C, P] view (P = 1 for dense activations), for the
+/// channels c0..<c1 (batch_norm.c): every plane's sum one chain of float additions in increasing
+/// p, every batch sum one chain of double additions in increasing n; the same bits on every `isa`.
+/// sums[c] = Σₙ Σₚ x (Σₚ in float), or Σₙ Σₚ (x − center[c])² when `center` is not NULL.
+void batch_norm_sums(fixed_order_isa isa, const float *x, ptrdiff_t batch, ptrdiff_t channels, ptrdiff_t plane,
+                     ptrdiff_t c0, ptrdiff_t c1, const float *center, double *sums);
+/// sums[c] = Σₙ (Σₚ g·(x − mean[c])) · inverse[c], the inner sum in float from 0.
+void batch_norm_scale_sums(fixed_order_isa isa, const float *g, const float *x, ptrdiff_t batch, ptrdiff_t channels,
+                           ptrdiff_t plane, ptrdiff_t c0, ptrdiff_t c1, const float *mean, const float *inverse,
+                           double *sums);
+/// o = x·a[c] + b[c].
+void batch_norm_affine(fixed_order_isa isa, const float *x, float *o, ptrdiff_t batch, ptrdiff_t channels,
+                       ptrdiff_t plane, ptrdiff_t c0, ptrdiff_t c1, const float *a, const float *b);
+/// o = g·a[c] + x·b[c] + d[c], added left to right.
+void batch_norm_backward(fixed_order_isa isa, const float *g, const float *x, float *o, ptrdiff_t batch,
+                         ptrdiff_t channels, ptrdiff_t plane, ptrdiff_t c0, ptrdiff_t c1, const float *a,
+                         const float *b, const float *d);
+
 /// A hint to the CPU that this thread is waiting in a loop (x86's PAUSE): less power, and the
 /// loop's end is not mispredicted when the awaited value arrives.
 static inline void cpu_relax(void) {
