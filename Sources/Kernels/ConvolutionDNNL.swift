@@ -278,32 +278,10 @@ func convolutionWeightGradientOnDNNL(_ input: Tensor, kept: DNNLKeptChunks? = ni
 func convolutionGradientsOnDNNL(_ input: Tensor, kept: DNNLKeptChunks?, _ weight: Tensor, _ outputGradient: Tensor,
                                 _ g: ConvolutionGeometry, data: DNNLChunkedPass, weights: DNNLChunkedPass)
     -> (inputGradient: Tensor, weightGradient: Tensor) {
-    let dataWeights = data.passes.map { $0.weights.inner(weight) }
-    let shares = WeightShares(weights, g)
-    var inputGradient = Tensor(uninitializedShape: g.inputShape)
-    inputGradient.withUnsafeMutableBufferPointer { buffer in
-        let dx = SharedPointer(base: buffer.baseAddress!)
-        data.forEachChunk(batch: g.batch) { chunk, pass, index, first, _ in
-            let weightPass = weights.passes[index], outputGradientChunk = outputGradient.storage.pointer + first * g.outputSample
-            let addShare = { (dy: UnsafeMutablePointer<Float>) in
-                DNNLKeptChunks.reading(kept, weightPass.source, passIndex: index, chunk: chunk,
-                                       input.storage.pointer + first * g.inputSample) { x in
-                    shares.add(weightPass, source: x, outputGradient: dy, chunk: chunk)
-                }
-            }
-            pass.destination.reading(outputGradientChunk) { dy in
-                pass.source.writing(dx.base + first * g.inputSample) { dx in
-                    pass.run(source: dx, weights: dataWeights[index].storage.pointer, destination: dy)
-                }
-                if sameLayout(pass.destination.inner, weightPass.destination.inner) {
-                    addShare(dy)
-                } else {
-                    weightPass.destination.reading(outputGradientChunk, addShare)
-                }
-            }
-        }
+    passWithWeightGradient(data, weights, weight, g, reading: (outputGradient, \.destination),
+                           other: (input, \.source, kept), writing: g.inputShape, as: \.source) { pass, dy, w, dx in
+        pass.run(source: dx, weights: w, destination: dy)
     }
-    return (inputGradient, shares.summed(g))
 }
 
 /// `convolvedWithWeightGradient` on oneDNN's forward passes `forward` and backward-weights passes
@@ -312,27 +290,48 @@ func convolutionGradientsOnDNNL(_ input: Tensor, kept: DNNLKeptChunks?, _ weight
 func convolvedWithWeightGradientOnDNNL(_ input: Tensor, _ weight: Tensor, _ outputGradient: Tensor,
                                        keptOutputGradient: DNNLKeptChunks? = nil, _ g: ConvolutionGeometry,
                                        forward: DNNLChunkedPass, backward: DNNLChunkedPass) -> (output: Tensor, weightGradient: Tensor) {
-    let weights = forward.passes.map { $0.weights.inner(weight) }
-    let shares = WeightShares(backward, g)
-    var output = Tensor(uninitializedShape: g.outputShape)
+    passWithWeightGradient(forward, backward, weight, g, reading: (input, \.source),
+                           other: (outputGradient, \.destination, keptOutputGradient), writing: g.outputShape, as: \.destination) {
+        pass, x, w, y in pass.run(source: x, weights: w, destination: y)
+    }
+}
+
+/// A pass of `plan` (forward or backward-data) that reads `reading` as one operand and writes a
+/// tensor of `shape` as `written`, chunk by chunk beside the backward-weights passes `weights`,
+/// which read the same operand (the same reorder where the layouts agree) and `other` (from its
+/// kept chunks where they are in the pass's layout): `run(pass, read, weights, written)` runs
+/// one chunk on data in the pass's layouts. Returns the written tensor and the weight gradient.
+private func passWithWeightGradient(
+    _ plan: DNNLChunkedPass, _ weights: DNNLChunkedPass, _ weight: Tensor, _ g: ConvolutionGeometry,
+    reading: (data: Tensor, operand: KeyPath<DNNLConvolution, DNNLOperand>),
+    other: (data: Tensor, operand: KeyPath<DNNLConvolution, DNNLOperand>, kept: DNNLKeptChunks?),
+    writing shape: [Int], as written: KeyPath<DNNLConvolution, DNNLOperand>,
+    _ run: (DNNLConvolution, UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>) -> Void
+) -> (Tensor, Tensor) {
+    let planWeights = plan.passes.map { $0.weights.inner(weight) }
+    let shares = WeightShares(weights, g)
+    let readSample = reading.data.count / g.batch, otherSample = other.data.count / g.batch
+    let writtenSample = shape.dropFirst().reduce(1, *), readsSource = reading.operand == \DNNLConvolution.source
+    var output = Tensor(uninitializedShape: shape)
     output.withUnsafeMutableBufferPointer { buffer in
-        let y = SharedPointer(base: buffer.baseAddress!)
-        forward.forEachChunk(batch: g.batch) { chunk, pass, index, first, _ in
-            let weightPass = backward.passes[index], inputChunk = input.storage.pointer + first * g.inputSample
-            let addShare = { (x: UnsafeMutablePointer<Float>) in
-                DNNLKeptChunks.reading(keptOutputGradient, weightPass.destination, passIndex: index, chunk: chunk,
-                                       outputGradient.storage.pointer + first * g.outputSample) { dy in
-                    shares.add(weightPass, source: x, outputGradient: dy, chunk: chunk)
+        let target = SharedPointer(base: buffer.baseAddress!)
+        plan.forEachChunk(batch: g.batch) { chunk, pass, index, first, _ in
+            let weightPass = weights.passes[index], readChunk = reading.data.storage.pointer + first * readSample
+            func addShare(_ read: UnsafeMutablePointer<Float>) {
+                DNNLKeptChunks.reading(other.kept, weightPass[keyPath: other.operand], passIndex: index, chunk: chunk,
+                                       other.data.storage.pointer + first * otherSample) { otherChunk in
+                    shares.add(weightPass, source: readsSource ? read : otherChunk, outputGradient: readsSource ? otherChunk : read,
+                               chunk: chunk)
                 }
             }
-            pass.source.reading(inputChunk) { x in
-                pass.destination.writing(y.base + first * g.outputSample) { y in
-                    pass.run(source: x, weights: weights[index].storage.pointer, destination: y)
+            pass[keyPath: reading.operand].reading(readChunk) { read in
+                pass[keyPath: written].writing(target.base + first * writtenSample) { out in
+                    run(pass, read, planWeights[index].storage.pointer, out)
                 }
-                if sameLayout(pass.source.inner, weightPass.source.inner) {
-                    addShare(x)
+                if sameLayout(pass[keyPath: reading.operand].inner, weightPass[keyPath: reading.operand].inner) {
+                    addShare(read)
                 } else {
-                    weightPass.source.reading(inputChunk, addShare)
+                    weightPass[keyPath: reading.operand].reading(readChunk, addShare)
                 }
             }
         }
