@@ -22,10 +22,9 @@ public func conv2d(_ input: Variable, _ weight: Variable, bias: Variable? = nil,
             let (inputGradient, weightGradient) = convolutionGradients(input.value, kept: kept, weight.value, g.value, geometry: geometry)
             return [Variable(inputGradient), Variable(weightGradient)] + biasGradient
         }
-        let weightGradient = !needs[1] ? nil
-            : Variable(kept.map { convolutionWeightGradient(input.value, kept: $0, g.value, geometry: geometry) }
-                       ?? convolutionWeightGradient(input.value, g.value, geometry: geometry))
-        return [needs[0] ? convolutionInputGradient(g, weight, geometry: geometry) : nil, weightGradient] + biasGradient
+        return [needs[0] ? convolutionInputGradient(g, weight, geometry: geometry) : nil,
+                needs[1] ? Variable(convolutionWeightGradient(input.value, kept: kept, g.value, geometry: geometry)) : nil]
+            + biasGradient
     }
 }
 

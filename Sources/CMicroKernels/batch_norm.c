@@ -5,7 +5,7 @@
 // at once (dense rows: channels side by side in vectors; planes: several chains interleaved), so
 // every `isa` gives the same bits. Contraction into fused multiply–adds is off.
 
-#include "micro_kernels.h"
+#include "isa_kernel.h"
 
 #pragma clang fp contract(off)
 
@@ -105,20 +105,8 @@ enum { chains = 8 };
     const float *restrict g, const float *restrict x, float *restrict o, VIEW, const float *restrict a, \
         const float *restrict b, const float *restrict d
 
-#define DEFINE_KERNEL(name, PARAMETERS, LOOP, ...)                                                 \
-    static void name##_scalar(PARAMETERS) { LOOP }                                                 \
-    __attribute__((target("avx2"))) static void name##_avx2(PARAMETERS) { LOOP }                  \
-    __attribute__((target("avx512f,avx512dq,avx512vl"))) static void name##_avx512(PARAMETERS) { LOOP } \
-    void name(fixed_order_isa isa, PARAMETERS) {                                                   \
-        switch (isa) {                                                                             \
-        case fixed_order_avx512: name##_avx512(__VA_ARGS__); break;                                \
-        case fixed_order_avx2: name##_avx2(__VA_ARGS__); break;                                    \
-        default: name##_scalar(__VA_ARGS__); break;                                                \
-        }                                                                                          \
-    }
-
-DEFINE_KERNEL(batch_norm_sums, SUMS_PARAMETERS, SUMS_LOOP, x, batch, channels, plane, c0, c1, center, sums)
-DEFINE_KERNEL(batch_norm_scale_sums, SCALE_SUMS_PARAMETERS, SCALE_SUMS_LOOP, g, x, batch, channels, plane, c0, c1, mean,
-              inverse, sums)
-DEFINE_KERNEL(batch_norm_affine, AFFINE_PARAMETERS, AFFINE_LOOP, x, o, batch, channels, plane, c0, c1, a, b)
-DEFINE_KERNEL(batch_norm_backward, BACKWARD_PARAMETERS, BACKWARD_LOOP, g, x, o, batch, channels, plane, c0, c1, a, b, d)
+DEFINE_ISA_KERNEL(batch_norm_sums, SUMS_PARAMETERS, SUMS_LOOP, x, batch, channels, plane, c0, c1, center, sums)
+DEFINE_ISA_KERNEL(batch_norm_scale_sums, SCALE_SUMS_PARAMETERS, SCALE_SUMS_LOOP, g, x, batch, channels, plane, c0, c1, mean,
+                  inverse, sums)
+DEFINE_ISA_KERNEL(batch_norm_affine, AFFINE_PARAMETERS, AFFINE_LOOP, x, o, batch, channels, plane, c0, c1, a, b)
+DEFINE_ISA_KERNEL(batch_norm_backward, BACKWARD_PARAMETERS, BACKWARD_LOOP, g, x, o, batch, channels, plane, c0, c1, a, b, d)

@@ -12,7 +12,7 @@
 // AVX-512 loops the compiler vectorises do the same operations and give the same bits; the
 // instruction set only decides how many elements run at once.
 
-#include "micro_kernels.h"
+#include "isa_kernel.h"
 
 #include <stdint.h>
 #include <string.h>
@@ -143,28 +143,10 @@ ALWAYS_INLINE float tanh_one(float x) {
 #define MAP_LOOP(one)                                               \
     for (ptrdiff_t i = 0; i < n; i++) y[i] = one(x[i]);
 
-#define DEFINE_MAP(name, one)                                                                      \
-    static void name##_scalar(const float *restrict x, float *restrict y, ptrdiff_t n) {          \
-        MAP_LOOP(one)                                                                              \
-    }                                                                                              \
-    __attribute__((target("avx2"))) static void name##_avx2(const float *restrict x,              \
-                                                            float *restrict y, ptrdiff_t n) {    \
-        MAP_LOOP(one)                                                                              \
-    }                                                                                              \
-    __attribute__((target("avx512f,avx512dq,avx512vl"))) static void name##_avx512(               \
-        const float *restrict x, float *restrict y, ptrdiff_t n) {                                 \
-        MAP_LOOP(one)                                                                              \
-    }                                                                                              \
-    void name(fixed_order_isa isa, const float *x, float *y, ptrdiff_t n) {                       \
-        switch (isa) {                                                                             \
-        case fixed_order_avx512: name##_avx512(x, y, n); break;                                    \
-        case fixed_order_avx2: name##_avx2(x, y, n); break;                                        \
-        default: name##_scalar(x, y, n); break;                                                    \
-        }                                                                                          \
-    }
+#define MAP_PARAMETERS const float *restrict x, float *restrict y, ptrdiff_t n
 
-DEFINE_MAP(vector_softplus, softplus_one)
-DEFINE_MAP(vector_tanh, tanh_one)
+DEFINE_ISA_KERNEL(vector_softplus, MAP_PARAMETERS, MAP_LOOP(softplus_one), x, y, n)
+DEFINE_ISA_KERNEL(vector_tanh, MAP_PARAMETERS, MAP_LOOP(tanh_one), x, y, n)
 
 // MARK: Optimizer updates
 
@@ -183,17 +165,7 @@ DEFINE_MAP(vector_tanh, tanh_one)
     float *restrict p, const float *restrict g, float *restrict m, float *restrict v, ptrdiff_t n, \
         float b1, float b2, float step_size, float eps
 
-static void adam_scalar(ADAM_PARAMETERS) { ADAM_LOOP }
-__attribute__((target("avx2"))) static void adam_avx2(ADAM_PARAMETERS) { ADAM_LOOP }
-__attribute__((target("avx512f"))) static void adam_avx512(ADAM_PARAMETERS) { ADAM_LOOP }
-
-void adam_update(fixed_order_isa isa, ADAM_PARAMETERS) {
-    switch (isa) {
-    case fixed_order_avx512: adam_avx512(p, g, m, v, n, b1, b2, step_size, eps); break;
-    case fixed_order_avx2: adam_avx2(p, g, m, v, n, b1, b2, step_size, eps); break;
-    default: adam_scalar(p, g, m, v, n, b1, b2, step_size, eps); break;
-    }
-}
+DEFINE_ISA_KERNEL(adam_update, ADAM_PARAMETERS, ADAM_LOOP, p, g, m, v, n, b1, b2, step_size, eps)
 
 // MARK: Dropout
 
@@ -248,27 +220,13 @@ ALWAYS_INLINE float rectified(float v, float slope) { return v > 0 ? v : slope *
         out[i] = sign[i] > 0 ? masked : slope * masked;                                            \
     }
 
-#define DEFINE_DROPOUT(name, PARAMETERS, ARGUMENTS, ELEMENT)                                       \
-    static void name##_scalar(PARAMETERS, DROPOUT_COMMON) { DROPOUT_LOOP(ELEMENT) }               \
-    __attribute__((target("avx2"))) static void name##_avx2(PARAMETERS, DROPOUT_COMMON) {         \
-        DROPOUT_LOOP(ELEMENT)                                                                      \
-    }                                                                                              \
-    __attribute__((target("avx512f,avx512dq,avx512vl"))) static void name##_avx512(PARAMETERS,    \
-                                                                                    DROPOUT_COMMON) { \
-        DROPOUT_LOOP(ELEMENT)                                                                      \
-    }                                                                                              \
-    void name(fixed_order_isa isa, PARAMETERS, DROPOUT_COMMON) {                                  \
-        switch (isa) {                                                                             \
-        case fixed_order_avx512: name##_avx512(ARGUMENTS, first, end, state, threshold, scale); break; \
-        case fixed_order_avx2: name##_avx2(ARGUMENTS, first, end, state, threshold, scale); break; \
-        default: name##_scalar(ARGUMENTS, first, end, state, threshold, scale); break;             \
-        }                                                                                          \
-    }
+#define DROPOUT_MASK_PARAMETERS float *restrict m, DROPOUT_COMMON
+#define DROPOUT_FORWARD_PARAMETERS const float *restrict x, float *restrict y, float slope, DROPOUT_COMMON
+#define DROPOUT_BACKWARD_PARAMETERS                                                                \
+    const float *restrict g, const float *restrict sign, float *restrict out, float slope, DROPOUT_COMMON
 
-#define COMMA ,
-DEFINE_DROPOUT(dropout_mask, float *restrict m, m, MASK_ELEMENT)
-DEFINE_DROPOUT(dropout_forward, const float *restrict x COMMA float *restrict y COMMA float slope, x COMMA y COMMA slope,
-               FORWARD_ELEMENT)
-DEFINE_DROPOUT(dropout_backward,
-               const float *restrict g COMMA const float *restrict sign COMMA float *restrict out COMMA float slope,
-               g COMMA sign COMMA out COMMA slope, BACKWARD_ELEMENT)
+DEFINE_ISA_KERNEL(dropout_mask, DROPOUT_MASK_PARAMETERS, DROPOUT_LOOP(MASK_ELEMENT), m, first, end, state, threshold, scale)
+DEFINE_ISA_KERNEL(dropout_forward, DROPOUT_FORWARD_PARAMETERS, DROPOUT_LOOP(FORWARD_ELEMENT), x, y, slope, first, end, state,
+                  threshold, scale)
+DEFINE_ISA_KERNEL(dropout_backward, DROPOUT_BACKWARD_PARAMETERS, DROPOUT_LOOP(BACKWARD_ELEMENT), g, sign, out, slope, first,
+                  end, state, threshold, scale)

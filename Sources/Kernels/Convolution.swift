@@ -362,18 +362,18 @@ public func convolutionWeightGradient(_ input: Tensor, _ outputGradient: Tensor,
     }
 }
 
-/// `convolutionWeightGradient` with what `convolvedKeepingInput` kept of `input`: the same
-/// products on the same data in the same order, so the same numbers.
-public func convolutionWeightGradient(_ input: Tensor, kept: KeptConvolutionOperand, _ outputGradient: Tensor,
+/// `convolutionWeightGradient` with what `convolvedKeepingInput` kept of `input` (if anything):
+/// the same products on the same data in the same order, so the same numbers.
+public func convolutionWeightGradient(_ input: Tensor, kept: KeptConvolutionOperand?, _ outputGradient: Tensor,
                                       geometry g: ConvolutionGeometry) -> Tensor {
-    if let columns = kept.columns {
+    if let columns = kept?.columns {
         precondition(columns.count == ChunkPlan(g).columnCount, "kept im2col of \(columns.count) elements does not match \(g)")
         return convolutionWeightGradient(outputGradient, geometry: g, keptColumns: columns.storage.pointer) { _, _, _, _ in }
     }
     precondition(input.shape == g.inputShape && outputGradient.shape == g.outputShape,
                  "convolution gradient shapes \(input.shape), \(outputGradient.shape) do not match \(g)")
     if let plan = DNNLChunkedPass(g, .backwardWeights) {
-        return convolutionWeightGradientOnDNNL(input, kept: kept.chunks, outputGradient, g, plan)
+        return convolutionWeightGradientOnDNNL(input, kept: kept?.chunks, outputGradient, g, plan)
     }
     return convolutionWeightGradient(input, outputGradient, geometry: g)
 }
@@ -388,9 +388,8 @@ public func convolutionGradients(_ input: Tensor, kept: KeptConvolutionOperand?,
     if kept?.columns == nil, let data = DNNLChunkedPass(g, .backwardData), let weights = DNNLChunkedPass(g, .backwardWeights) {
         return convolutionGradientsOnDNNL(input, kept: kept?.chunks, weight, outputGradient, g, data: data, weights: weights)
     }
-    let weightGradient = kept.map { convolutionWeightGradient(input, kept: $0, outputGradient, geometry: g) }
-        ?? convolutionWeightGradient(input, outputGradient, geometry: g)
-    return (convolutionInputGradient(outputGradient, weight, geometry: g), weightGradient)
+    return (convolutionInputGradient(outputGradient, weight, geometry: g),
+            convolutionWeightGradient(input, kept: kept, outputGradient, geometry: g))
 }
 
 /// `convolved(input, weight)` and `convolutionWeightGradient(input, outputGradient)` together,

@@ -155,11 +155,10 @@ struct DNNLOperand {
 
     /// A copy of `data` (in the lab's layout) in the primitive's layout, or nil when the two are one.
     func reordered(_ data: UnsafeMutablePointer<Float>) -> Tensor? {
-        reorder.map { _ in
-            let copy = Tensor(uninitializedShape: [innerCount])
-            reorder(data, into: copy.storage.pointer)
-            return copy
-        }
+        guard reorder != nil else { return nil }
+        let copy = Tensor(uninitializedShape: [innerCount])
+        reorder(data, into: copy.storage.pointer)
+        return copy
     }
 
     /// Writes `data` (in the lab's layout) into `target` (room for `innerCount` floats) in the

@@ -18,7 +18,7 @@ final class VectorMathTests: XCTestCase {
     /// infinite, NaN, signed zeros, subnormals, and random bit patterns.
     private func inputs() -> [Float] {
         var random = RandomSource(seed: 11)
-        var values: [Float] = [0, -0, 1e-45, -1e-45, 1e-38, 0x1p-13, -0x1p-13, 0x1.fffffep-14, 1, -1, 20, -20, 21,
+        var values: [Float] = [0, -0, .leastNonzeroMagnitude, -.leastNonzeroMagnitude, 1e-38, 0x1p-13, -0x1p-13, 0x1.fffffep-14, 1, -1, 20, -20, 21,
                                88.7, 88.8, 100, -103, -104, 110, -110, 111, .greatestFiniteMagnitude,
                                -.greatestFiniteMagnitude, .infinity, -.infinity, .nan]
         values += Tensor.uniform(shape: [20_000], low: -12, high: 12, using: &random).scalars
