@@ -6,6 +6,7 @@ Usage:
                                   [--json peers.json] [--ours ours.json]
                                   [--only WORKLOAD] [--no-compile] [--no-xla]
     python3 scripts/peer_bench.py --from-json peers.json --ours ours.json   # table only
+    python3 scripts/peer_bench.py --gan-lab .build/release/gan-lab [--rounds N] ...  # ours in turn with the peers
 
 Workloads (scripts/peer_models.py has the networks and the exact step): mlp-gaussian,
 mlp-quadratic, mlp-fashion, dcgan-mnist. One step = one discriminator update on a real and a
@@ -33,6 +34,13 @@ Also printed: the analytic FLOPs of one dcgan-mnist step.
 ({"workloads": [{"name": ..., "median_ms": ..., "steps_per_second": ...}, ...]}) and prints one
 table: workload, ours ms, TF ms (variant), PyTorch ms (variant), the faster peer's ms divided
 by ours (above 1: ours is faster), and our step's products alone on its kernels.
+
+`--gan-lab PATH` runs ours too, in turn with the peers: in every round and for every workload,
+`PATH bench --only WORKLOAD --rounds 1 --json` (same steps, warm-up and threads) and then each peer
+variant, the order reversed every other round, so that a slow spell of the machine (a noisy host
+slows whole processes for tens of seconds) falls on both sides alike. Besides the table of the
+rounds' medians it prints each round's ratio, the faster peer's median over ours in that round,
+and their median and range: the figure to quote when the machine is not quiet.
 
 The script runs itself inside `.venv-peers/` (scripts/peer_env.py), installing torch and
 tensorflow there from PyPI if they are missing.
@@ -113,6 +121,22 @@ def run_worker(framework, variant, workload, steps, warmup, threads, timeout):
     return None, (lines[-1] if lines else f"exit code {done.returncode}")[:200]
 
 
+def run_ours(binary, workload, steps, dcgan_steps, warmup, threads, timeout):
+    """`gan-lab bench` on one workload in its own process; return (its JSON or None, reason)."""
+    command = [binary, "bench", "--only", workload, "--rounds", "1", "--json", "--threads", str(threads),
+               "--steps", str(steps), "--dcgan-steps", str(dcgan_steps)]
+    if warmup is not None:
+        command += ["--warmup", str(warmup)]
+    try:
+        done = subprocess.run(command, capture_output=True, text=True, timeout=timeout)
+    except (OSError, subprocess.TimeoutExpired) as error:
+        return None, str(error)[:200]
+    if done.returncode != 0:
+        lines = [line for line in done.stderr.strip().splitlines() if line.strip()]
+        return None, (lines[-1] if lines else f"exit code {done.returncode}")[:200]
+    return json.loads(done.stdout), ""
+
+
 # --------------------------------------------------------------------------------- report
 
 def best(results, framework, workload):
@@ -166,9 +190,23 @@ def print_flops(results=()):
                   f"GFLOP/s at its median step")
 
 
-def print_side_by_side(summary, ours_path):
-    with open(ours_path) as file:
-        ours = {entry["name"]: entry for entry in json.load(file)["workloads"]}
+def print_machine(ours):
+    """The machine and kernels `gan-lab bench` reported."""
+    if "processor" not in ours:
+        return
+    convolutions = ours.get("convolution_library") or "—"
+    environment = " ".join(ours.get("blas_environment") or []) or "no OPENBLAS_* variables"
+    print(f"\nmachine: {ours['processor']}, {ours.get('threads', '?')} threads; portable kernels "
+          f"{ours.get('portable_kernels', '?')}; OpenBLAS {ours.get('blas_kernels', '?')} ({environment}), "
+          f"cblas_sgemm 1024³ {ours.get('sgemm_gflops', float('nan')):.0f} GFLOP/s; convolutions {convolutions}")
+
+
+def print_side_by_side(summary, ours_json):
+    if isinstance(ours_json, str):
+        with open(ours_json) as file:
+            ours_json = json.load(file)
+    ours = {entry["name"]: entry for entry in ours_json["workloads"]}
+    print_machine(ours_json)
     print(f"\n{'workload':<15} {'ours ms':>9} {'TF ms (variant)':>28} {'PyTorch ms (variant)':>28} "
           f"{'peer/ours':>10} {'products alone':>15}")
     for entry in summary["workloads"]:
@@ -190,6 +228,18 @@ def print_side_by_side(summary, ours_path):
           "lab's row blocks): about the least a step can cost an engine built on those kernels")
 
 
+def print_paired(paired):
+    """Each round's ratio (faster peer's median / ours, both from that round), their median and range."""
+    print(f"\n{'workload':<15} {'rounds':>6} {'peer/ours, round by round':<40} {'median':>7} {'range':>12}")
+    for entry in paired:
+        ratios = entry["ratios"]
+        listed = " ".join(f"{r:.2f}" for r in ratios)
+        print(f"{entry['name']:<15} {len(ratios):>6} {listed:<40} {statistics.median(ratios):>7.2f} "
+              f"{min(ratios):>5.2f}–{max(ratios):<5.2f}")
+    print("each round ran ours and the peers one after the other (the order reversed every other round); "
+          "its ratio is the faster peer variant's median in that round over ours")
+
+
 # --------------------------------------------------------------------------------- main
 
 def main():
@@ -205,6 +255,9 @@ def main():
     parser.add_argument("--json", help="write the peers' figures here")
     parser.add_argument("--ours", help="JSON of `gan-lab bench --json` to compare against")
     parser.add_argument("--from-json", help="read peers' figures written by --json, run nothing")
+    parser.add_argument("--gan-lab", metavar="PATH",
+                        help="run this gan-lab binary's bench too, in turn with the peers, and print "
+                             "the side by side with each round's ratio")
     parser.add_argument("--only", action="append", choices=peer_models.WORKLOADS)
     parser.add_argument("--frameworks", default="tensorflow,pytorch")
     parser.add_argument("--no-compile", action="store_true", help="skip torch.compile")
@@ -226,23 +279,35 @@ def main():
             summary = json.load(file)
         print_runs(summary["runs"], summary.get("skipped", []))
         print_flops(summary["runs"])
-        if arguments.ours:
-            print_side_by_side(summary, arguments.ours)
+        if arguments.ours or summary.get("ours"):
+            print_side_by_side(summary, arguments.ours or summary["ours"])
+        if summary.get("paired"):
+            print_paired(summary["paired"])
         return
 
     if arguments.rounds < 1:
         parser.error("--rounds must be at least 1")
-    rounds = [run_round(arguments) for _ in range(arguments.rounds)]
-    results, skipped = merge_rounds([r for r, _ in rounds]), rounds[0][1]
+    if arguments.gan_lab and arguments.ours:
+        parser.error("--gan-lab runs ours: leave out --ours")
+    if arguments.gan_lab and not os.access(arguments.gan_lab, os.X_OK):
+        parser.error(f"--gan-lab {arguments.gan_lab}: not an executable file (build it: swift build -c release)")
+    rounds = [run_round(arguments, index) for index in range(arguments.rounds)]
+    results, skipped = merge_rounds([r for r, _, _ in rounds]), rounds[0][1]
     summary = peers_summary(results, arguments, skipped)
     print_runs(results, skipped)
     print_flops(results)
+    ours = merge_ours([o for _, _, o in rounds]) if arguments.gan_lab else None
+    if ours:
+        summary["ours"] = ours
+        summary["paired"] = paired_ratios(rounds)
     if arguments.json:
         with open(arguments.json, "w") as file:
             json.dump(summary, file, indent=1)
         print(f"\nwrote {arguments.json}")
-    if arguments.ours:
-        print_side_by_side(summary, arguments.ours)
+    if arguments.ours or ours:
+        print_side_by_side(summary, arguments.ours or ours)
+    if ours:
+        print_paired(summary["paired"])
 
 
 def merge_rounds(rounds):
@@ -264,29 +329,80 @@ def merge_rounds(rounds):
     return merged
 
 
-def run_round(arguments):
-    """Every selected (workload, framework, variant) once, each in its own process."""
-    results, skipped = [], []
+def merge_ours(rounds):
+    """Ours over the rounds, as `gan-lab bench --rounds N --json` reports it: per workload the
+    median of the rounds' medians, the fastest step of all, each round's median; the machine's
+    fields from the first round."""
+    first = next((o for o in rounds if o), None)
+    if first is None:
+        return None
+    merged = {key: value for key, value in first.items() if key != "workloads"}
+    merged["peak_rss_mb"] = max(o.get("peak_rss_mb", 0) for o in rounds if o)
+    merged["workloads"] = []
+    for name in peer_models.WORKLOADS:
+        same = [w for o in rounds if o for w in o["workloads"] if w["name"] == name]
+        if len(same) < len(rounds):
+            continue
+        entry = dict(same[0])
+        entry["round_median_ms"] = [w["median_ms"] for w in same]
+        entry["median_ms"] = round(statistics.median(entry["round_median_ms"]), 4)
+        entry["min_ms"] = min(w["min_ms"] for w in same)
+        entry["products_alone_ms"] = round(statistics.median(w["products_alone_ms"] for w in same), 4)
+        merged["workloads"].append(entry)
+    return merged
+
+
+def paired_ratios(rounds):
+    """Per workload, each round's faster peer median over ours from the same round."""
+    paired = []
+    for name in peer_models.WORKLOADS:
+        ratios = []
+        for results, _, ours in rounds:
+            mine = next((w["median_ms"] for w in (ours or {}).get("workloads", []) if w["name"] == name), None)
+            peers = [r["median_ms"] for r in results if r["workload"] == name]
+            if mine and peers:
+                ratios.append(round(min(peers) / mine, 4))
+        if ratios:
+            paired.append({"name": name, "ratios": ratios})
+    return paired
+
+
+def run_round(arguments, index=0):
+    """Every selected (workload, framework, variant) once, each in its own process; with
+    `--gan-lab`, ours too, before the peers in even rounds and after them in odd ones."""
+    results, skipped, ours = [], [], None
     workloads = arguments.only or peer_models.WORKLOADS
     for workload in workloads:
         dcgan = workload == "dcgan-mnist"
         steps = arguments.dcgan_steps if dcgan else arguments.steps
         warmup = arguments.warmup if arguments.warmup is not None else (3 if dcgan else 10)
-        for framework in arguments.frameworks.split(","):
-            for variant in VARIANTS[framework]:
-                if (variant == "torch.compile" and arguments.no_compile) or \
-                        (variant == "tf.function+xla" and arguments.no_xla):
-                    continue
-                print(f"running {workload} / {framework} / {variant} ...", file=sys.stderr,
-                      flush=True)
-                result, reason = run_worker(framework, variant, workload, steps, warmup,
-                                            arguments.threads, arguments.compile_timeout)
-                if result:
-                    results.append(result)
+        runs = [(framework, variant) for framework in arguments.frameworks.split(",")
+                for variant in VARIANTS[framework]
+                if not ((variant == "torch.compile" and arguments.no_compile) or
+                        (variant == "tf.function+xla" and arguments.no_xla))]
+        if arguments.gan_lab:
+            runs = [("gan-lab", None)] + runs if index % 2 == 0 else runs + [("gan-lab", None)]
+        for framework, variant in runs:
+            print(f"running {workload} / {framework}" + (f" / {variant}" if variant else "") + " ...",
+                  file=sys.stderr, flush=True)
+            if framework == "gan-lab":
+                mine, reason = run_ours(arguments.gan_lab, workload, arguments.steps, arguments.dcgan_steps,
+                                        arguments.warmup, arguments.threads, arguments.compile_timeout)
+                if mine is None:
+                    sys.exit(f"peer_bench: {arguments.gan_lab} bench failed on {workload}: {reason}")
+                if ours is None:
+                    ours = mine
                 else:
-                    skipped.append({"workload": workload, "framework": framework,
-                                    "variant": variant, "reason": reason})
-    return results, skipped
+                    ours["workloads"] += mine["workloads"]
+                continue
+            result, reason = run_worker(framework, variant, workload, steps, warmup,
+                                        arguments.threads, arguments.compile_timeout)
+            if result:
+                results.append(result)
+            else:
+                skipped.append({"workload": workload, "framework": framework,
+                                "variant": variant, "reason": reason})
+    return results, skipped, ours
 
 
 if __name__ == "__main__":
