@@ -81,6 +81,10 @@ static void transpose(const float *src, ptrdiff_t lds, ptrdiff_t rows, ptrdiff_t
         for (ptrdiff_t c = 0; c < columns; c++) dst[c * ldd + r] = src[r * lds + c];
 }
 
+void transpose_floats(const float *src, ptrdiff_t lds, ptrdiff_t rows, ptrdiff_t columns, float *dst, ptrdiff_t ldd) {
+    transpose(src, lds, rows, columns, dst, ldd);
+}
+
 /// dst[p·width + j] = src[p·lds + j] for p < rows, j < width (a multiple of 8): 8 floats a
 /// move, the row a few ahead asked for early (the rows of a large B are far apart in memory).
 #if defined(__x86_64__)

@@ -230,3 +230,62 @@ DEFINE_ISA_KERNEL(dropout_forward, DROPOUT_FORWARD_PARAMETERS, DROPOUT_LOOP(FORW
                   threshold, scale)
 DEFINE_ISA_KERNEL(dropout_backward, DROPOUT_BACKWARD_PARAMETERS, DROPOUT_LOOP(BACKWARD_ELEMENT), g, sign, out, slope, first,
                   end, state, threshold, scale)
+
+// MARK: Channel blocks
+
+// oneDNN's 16-channel blocked layout of an [N, C, P] tensor (C a multiple of 16): block
+// b = n·C/16 + j holds channels 16j..<16j+16 of sample n as [P][16]. Block b's elements are
+// elements b·16·P..<(b+1)·16·P of the plain tensor too, in another order: a block's plain order
+// ([16][P]) is a transpose away.
+
+/// dst[c·plane + p] = src[p·16 + c]: one block to its plain order (a transpose; no arithmetic).
+static void block_to_plain(fixed_order_isa isa, const float *restrict src, float *restrict dst, ptrdiff_t plane) {
+    if (isa != fixed_order_scalar) return transpose_floats(src, 16, plane, 16, dst, plane);
+    for (ptrdiff_t p = 0; p < plane; p++)
+        for (int c = 0; c < 16; c++) dst[c * plane + p] = src[p * 16 + c];
+}
+
+/// dst[p·16 + c] = src[c·plane + p]: one block from its plain order.
+static void plain_to_block(fixed_order_isa isa, const float *restrict src, float *restrict dst, ptrdiff_t plane) {
+    if (isa != fixed_order_scalar) return transpose_floats(src, plane, 16, plane, dst, 16);
+    for (ptrdiff_t p = 0; p < plane; p++)
+        for (int c = 0; c < 16; c++) dst[p * 16 + c] = src[c * plane + p];
+}
+
+void channel_blocks_to_plain(fixed_order_isa isa, const float *blocks, float *plain, ptrdiff_t plane, ptrdiff_t block0,
+                             ptrdiff_t block1) {
+    for (ptrdiff_t b = block0; b < block1; b++) block_to_plain(isa, blocks + b * 16 * plane, plain + b * 16 * plane, plane);
+}
+
+void channel_blocks_from_plain(fixed_order_isa isa, const float *plain, float *blocks, ptrdiff_t plane, ptrdiff_t block0,
+                               ptrdiff_t block1) {
+    for (ptrdiff_t b = block0; b < block1; b++) plain_to_block(isa, plain + b * 16 * plane, blocks + b * 16 * plane, plane);
+}
+
+// Dropout on blocks draws each element's factor from its plain index (element (c, p) of block b
+// is plain element b·16·P + c·P + p): the same factors as on the plain tensor, computed in the
+// blocks' own order, 16 channels side by side.
+#define BLOCKS_LOOP(ELEMENT)                                                                       \
+    for (ptrdiff_t b = block0; b < block1; b++) {                                                  \
+        for (ptrdiff_t p = 0; p < plane; p++) {                                                    \
+            ptrdiff_t at = (b * plane + p) * 16;                                                   \
+            uint64_t plain = (uint64_t)(b * 16 * plane + p);                                       \
+            for (int c = 0; c < 16; c++) {                                                         \
+                uint64_t index = plain + (uint64_t)(c * plane);                                    \
+                uint64_t bits = splitmix_draw(state, index >> 1);                                  \
+                float f = dropout_factor(index & 1 ? bits >> 32 : bits & 0xFFFFFFFFull, threshold, scale); \
+                ELEMENT(at + c, f)                                                                 \
+            }                                                                                      \
+        }                                                                                          \
+    }
+
+#define BLOCKS_COMMON ptrdiff_t plane, ptrdiff_t block0, ptrdiff_t block1, uint64_t state, uint64_t threshold, float scale
+
+#define BLOCKS_FORWARD_PARAMETERS const float *restrict x, float *restrict y, float slope, BLOCKS_COMMON
+#define BLOCKS_BACKWARD_PARAMETERS                                                                 \
+    const float *restrict g, const float *restrict sign, float *restrict out, float slope, BLOCKS_COMMON
+
+DEFINE_ISA_KERNEL(dropout_forward_blocks, BLOCKS_FORWARD_PARAMETERS, BLOCKS_LOOP(FORWARD_ELEMENT), x, y, slope, plane,
+                  block0, block1, state, threshold, scale)
+DEFINE_ISA_KERNEL(dropout_backward_blocks, BLOCKS_BACKWARD_PARAMETERS, BLOCKS_LOOP(BACKWARD_ELEMENT), g, sign, out,
+                  slope, plane, block0, block1, state, threshold, scale)

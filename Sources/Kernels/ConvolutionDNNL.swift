@@ -198,13 +198,13 @@ struct DNNLKeptChunks {
 
     func chunk(_ index: Int) -> UnsafeMutablePointer<Float> { data.storage.pointer + index * stride }
 
-    /// Runs `body` with chunk `chunk` of `operand` of a pass (`passIndex` in its plan's passes) in
-    /// that operand's layout: the kept chunk when it is in that layout, else reordered from
-    /// `data` (in the lab's layout).
-    static func reading<R>(_ kept: DNNLKeptChunks?, _ operand: DNNLOperand, passIndex: Int, chunk: Int,
-                           _ data: UnsafeMutablePointer<Float>, _ body: (UnsafeMutablePointer<Float>) -> R) -> R {
+    /// Runs `body` with chunk `chunk` (samples `first…`, `sample` elements each) of `operand` of a
+    /// pass (`passIndex` in its plan's passes) in that operand's layout: the kept chunk when it is
+    /// in that layout, else read from `tensor` (`DNNLOperand.reading`).
+    static func reading<R>(_ kept: DNNLKeptChunks?, _ operand: DNNLOperand, passIndex: Int, chunk: Int, _ tensor: Tensor,
+                           first: Int, sample: Int, _ body: (UnsafeMutablePointer<Float>) -> R) -> R {
         if let kept, sameLayout(kept.layouts[passIndex], operand.inner) { return body(kept.chunk(chunk)) }
-        return operand.reading(data, body)
+        return operand.reading(tensor, first: first, sample: sample, body)
     }
 }
 
@@ -228,31 +228,59 @@ func convolutionInputGradientOnDNNL(_ outputGradient: Tensor, _ weight: Tensor, 
 /// A pass that reads `input` as operand `read` and the weights and writes a tensor of `shape` as
 /// operand `written` (the forward pass, backward-data), chunk by chunk; `run(pass, read, weights,
 /// written)` runs one chunk on data in the pass's layouts. When `keeping`, the chunks of `input`
-/// reordered for the passes are kept and returned.
+/// reordered for the passes are kept and returned (none when the passes read it as it lies).
 private func chunkwise(_ plan: DNNLChunkedPass, _ weight: Tensor, reading input: Tensor, as read: KeyPath<DNNLConvolution, DNNLOperand>,
                        keeping: Bool, writing shape: [Int], as written: KeyPath<DNNLConvolution, DNNLOperand>,
                        _ run: (DNNLConvolution, UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>) -> Void)
     -> (Tensor, DNNLKeptChunks?) {
     let weights = plan.passes.map { $0.weights.inner(weight) }
-    let kept = keeping ? DNNLKeptChunks(plan, read) : nil
+    let kept = keeping && !plan.passes.allSatisfy({ $0[keyPath: read].readsAsItLies(input) }) ? DNNLKeptChunks(plan, read) : nil
     let readSample = input.count / input.shape[0], writtenSample = shape.dropFirst().reduce(1, *)
-    var output = Tensor(uninitializedShape: shape)
-    output.withUnsafeMutableBufferPointer { buffer in
-        let target = SharedPointer(base: buffer.baseAddress!)
-        plan.forEachChunk(batch: shape[0]) { chunk, pass, index, first, _ in
-            func runChunk(_ x: UnsafeMutablePointer<Float>) {
-                pass[keyPath: written].writing(target.base + first * writtenSample) { y in run(pass, x, weights[index].storage.pointer, y) }
-            }
-            let data = input.storage.pointer + first * readSample
-            if let kept {
-                pass[keyPath: read].reorder(data, into: kept.chunk(chunk))
-                runChunk(kept.chunk(chunk))
-            } else {
-                pass[keyPath: read].reading(data, runChunk)
-            }
+    let output = DNNLWrittenTensor(plan, written, shape: shape)
+    makePlainFirst(input, unlessEvery: plan.passes.map { $0[keyPath: read] })
+    plan.forEachChunk(batch: shape[0]) { chunk, pass, index, first, _ in
+        func runChunk(_ x: UnsafeMutablePointer<Float>) {
+            output.writing(pass, first: first, sample: writtenSample) { y in run(pass, x, weights[index].storage.pointer, y) }
+        }
+        if let kept {
+            pass[keyPath: read].reorder(input.storage.pointer + first * readSample, into: kept.chunk(chunk))
+            runChunk(kept.chunk(chunk))
+        } else {
+            pass[keyPath: read].reading(input, first: first, sample: readSample, runChunk)
         }
     }
-    return (output, kept)
+    return (output.tensor, kept)
+}
+
+/// Makes `tensor`'s plain elements from its channel blocks now, on every thread, unless each of
+/// `operands` reads the blocks as they lie: the chunks, side by side, then read them ready made.
+private func makePlainFirst(_ tensor: Tensor, unlessEvery operands: [DNNLOperand]) {
+    guard tensor.channelBlocks != nil, !operands.allSatisfy({ $0.readsBlocks(tensor) }) else { return }
+    _ = tensor.storage.pointer
+}
+
+/// The tensor a chunked pass writes as one of its operands: in 16-channel blocks when every pass
+/// of the plan writes that layout (no reorder; the next convolution reads it so), else plain.
+private struct DNNLWrittenTensor {
+    let tensor: Tensor
+    let operand: KeyPath<DNNLConvolution, DNNLOperand>
+    private let target: SharedPointer<Float>
+    private let inBlocks: Bool
+
+    init(_ plan: DNNLChunkedPass, _ operand: KeyPath<DNNLConvolution, DNNLOperand>, shape: [Int]) {
+        self.operand = operand
+        inBlocks = plan.passes.allSatisfy { $0[keyPath: operand].isChannelBlocked }
+        var tensor = inBlocks ? Tensor(uninitializedChannelBlocksOf: shape) : Tensor(uninitializedShape: shape)
+        target = SharedPointer(base: inBlocks ? tensor.channelBlocks!.pointer : tensor.uniqueMutablePointer())
+        self.tensor = tensor
+    }
+
+    /// Runs `body` with room for samples `first…` (`sample` elements each) in `pass`'s layout of
+    /// the operand, and leaves them in the tensor.
+    func writing(_ pass: DNNLConvolution, first: Int, sample: Int, _ body: (UnsafeMutablePointer<Float>) -> Void) {
+        if inBlocks { return body(target.base + first * sample) }
+        pass[keyPath: operand].writing(target.base + first * sample, body)
+    }
 }
 
 /// `convolutionWeightGradient` on oneDNN's backward-weights passes `plan`: each chunk's share,
@@ -260,9 +288,11 @@ private func chunkwise(_ plan: DNNLChunkedPass, _ weight: Tensor, reading input:
 func convolutionWeightGradientOnDNNL(_ input: Tensor, kept: DNNLKeptChunks? = nil, _ outputGradient: Tensor,
                                      _ g: ConvolutionGeometry, _ plan: DNNLChunkedPass) -> Tensor {
     let shares = WeightShares(plan, g)
+    makePlainFirst(input, unlessEvery: kept == nil ? plan.passes.map(\.source) : [])
+    makePlainFirst(outputGradient, unlessEvery: plan.passes.map(\.destination))
     plan.forEachChunk(batch: g.batch) { chunk, pass, index, first, _ in
-        DNNLKeptChunks.reading(kept, pass.source, passIndex: index, chunk: chunk, input.storage.pointer + first * g.inputSample) { x in
-            pass.destination.reading(outputGradient.storage.pointer + first * g.outputSample) { dy in
+        DNNLKeptChunks.reading(kept, pass.source, passIndex: index, chunk: chunk, input, first: first, sample: g.inputSample) { x in
+            pass.destination.reading(outputGradient, first: first, sample: g.outputSample) { dy in
                 shares.add(pass, source: x, outputGradient: dy, chunk: chunk)
             }
         }
@@ -312,31 +342,31 @@ private func passWithWeightGradient(
     let shares = WeightShares(weights, g)
     let readSample = reading.data.count / g.batch, otherSample = other.data.count / g.batch
     let writtenSample = shape.dropFirst().reduce(1, *), readsSource = reading.operand == \DNNLConvolution.source
-    var output = Tensor(uninitializedShape: shape)
-    output.withUnsafeMutableBufferPointer { buffer in
-        let target = SharedPointer(base: buffer.baseAddress!)
-        plan.forEachChunk(batch: g.batch) { chunk, pass, index, first, _ in
-            let weightPass = weights.passes[index], readChunk = reading.data.storage.pointer + first * readSample
-            func addShare(_ read: UnsafeMutablePointer<Float>) {
-                DNNLKeptChunks.reading(other.kept, weightPass[keyPath: other.operand], passIndex: index, chunk: chunk,
-                                       other.data.storage.pointer + first * otherSample) { otherChunk in
-                    shares.add(weightPass, source: readsSource ? read : otherChunk, outputGradient: readsSource ? otherChunk : read,
-                               chunk: chunk)
-                }
+    let output = DNNLWrittenTensor(plan, written, shape: shape)
+    makePlainFirst(reading.data, unlessEvery: plan.passes.map { $0[keyPath: reading.operand] }
+                                              + weights.passes.map { $0[keyPath: reading.operand] })
+    makePlainFirst(other.data, unlessEvery: other.kept == nil ? weights.passes.map { $0[keyPath: other.operand] } : [])
+    plan.forEachChunk(batch: g.batch) { chunk, pass, index, first, _ in
+        let weightPass = weights.passes[index]
+        func addShare(_ read: UnsafeMutablePointer<Float>) {
+            DNNLKeptChunks.reading(other.kept, weightPass[keyPath: other.operand], passIndex: index, chunk: chunk, other.data,
+                                   first: first, sample: otherSample) { otherChunk in
+                shares.add(weightPass, source: readsSource ? read : otherChunk, outputGradient: readsSource ? otherChunk : read,
+                           chunk: chunk)
             }
-            pass[keyPath: reading.operand].reading(readChunk) { read in
-                pass[keyPath: written].writing(target.base + first * writtenSample) { out in
-                    run(pass, read, planWeights[index].storage.pointer, out)
-                }
-                if sameLayout(pass[keyPath: reading.operand].inner, weightPass[keyPath: reading.operand].inner) {
-                    addShare(read)
-                } else {
-                    weightPass[keyPath: reading.operand].reading(readChunk, addShare)
-                }
+        }
+        pass[keyPath: reading.operand].reading(reading.data, first: first, sample: readSample) { read in
+            output.writing(pass, first: first, sample: writtenSample) { out in
+                run(pass, read, planWeights[index].storage.pointer, out)
+            }
+            if sameLayout(pass[keyPath: reading.operand].inner, weightPass[keyPath: reading.operand].inner) {
+                addShare(read)
+            } else {
+                weightPass[keyPath: reading.operand].reading(reading.data, first: first, sample: readSample, addShare)
             }
         }
     }
-    return (output, shares.summed(g))
+    return (output.tensor, shares.summed(g))
 }
 
 /// Every chunk's share of a weight gradient, laid end to end. When every backward-weights pass

@@ -60,6 +60,14 @@ func floatCount(_ layout: dnnl_memory_desc_t) -> Int {
     withUnsafePointer(to: layout) { (dnnl_memory_desc_get_size($0) + 3) / 4 }
 }
 
+/// The dimensions of a memory layout.
+func dimensions(of layout: dnnl_memory_desc_t) -> [Int] {
+    var dims = layout.dims
+    return withUnsafeBytes(of: &dims) { raw in
+        Array(raw.bindMemory(to: dnnl_dim_t.self).prefix(Int(layout.ndims)).map { Int($0) })
+    }
+}
+
 /// Whether two memory layouts are one.
 func sameLayout(_ a: dnnl_memory_desc_t, _ b: dnnl_memory_desc_t) -> Bool {
     withUnsafePointer(to: a) { a in withUnsafePointer(to: b) { b in dnnl_memory_desc_equal(a, b) != 0 } }
@@ -146,12 +154,30 @@ struct DNNLOperand {
     let inner: dnnl_memory_desc_t
     let reorder: DNNLPrimitive?
     let innerCount: Int
+    /// Whether the primitive's layout is the 16-channel blocked one of `ChannelBlocks` (aBcd16b).
+    let isChannelBlocked: Bool
 
     init(role: Int32, plain: dnnl_memory_desc_t, inner: dnnl_memory_desc_t, written: Bool) {
         (self.role, self.plain, self.inner, innerCount) = (role, plain, inner, floatCount(inner))
         reorder = sameLayout(plain, inner) ? nil
             : written ? DNNLPrimitive(reorderFrom: inner, to: plain) : DNNLPrimitive(reorderFrom: plain, to: inner)
+        let shape = dimensions(of: plain)
+        isChannelBlocked = shape.count == 4 && ChannelBlocks.fits(shape) && sameLayout(inner, memoryLayout(shape, dnnl_aBcd16b))
     }
+
+    /// Runs `body` with samples `first…` of `tensor` (`sample` elements each) in the primitive's
+    /// layout: the tensor's own channel blocks when that is the layout, else its plain elements
+    /// (reordered if need be).
+    func reading<R>(_ tensor: Tensor, first: Int, sample: Int, _ body: (UnsafeMutablePointer<Float>) -> R) -> R {
+        if isChannelBlocked, let blocks = tensor.channelBlocks { return body(blocks.pointer + first * sample) }
+        return reading(tensor.storage.pointer + first * sample, body)
+    }
+
+    /// Whether `reading(tensor, …)` reads the tensor's channel blocks.
+    func readsBlocks(_ tensor: Tensor) -> Bool { isChannelBlocked && tensor.channelBlocks != nil }
+
+    /// Whether `reading(tensor, …)` reads the tensor as it lies, without a reorder.
+    func readsAsItLies(_ tensor: Tensor) -> Bool { readsBlocks(tensor) || (reorder == nil && tensor.channelBlocks == nil) }
 
     /// A copy of `data` (in the lab's layout) in the primitive's layout, or nil when the two are one.
     func reordered(_ data: UnsafeMutablePointer<Float>) -> Tensor? {

@@ -44,14 +44,34 @@ public struct DropoutMask {
     }
 }
 
+extension DropoutMask {
+    /// `forEachElementSlice` for a tensor in 16-channel blocks: slices of its blocks.
+    func forEachBlockSlice(_ blocks: ChannelBlocks, _ body: (fixed_order_isa, Range<Int>, UInt64, UInt64, Float) -> Void) {
+        let isa = portableInstructionSet, state = stream.state
+        forEachSlice(blocks.count, minimumSlice: max(1, 2 * dropoutSlice / (16 * blocks.plane))) { range in
+            body(isa, range, state, threshold, scale)
+        }
+    }
+}
+
 /// The fewest random pairs a thread's slice of a dropout pass gets: a few microseconds of work.
 let dropoutSlice = 1 << 13
 
 extension Tensor {
     /// (x > 0 ? x : `negativeSlope`·x) · `mask`'s factor for every element x: dropout of a leaky
     /// rectifier (`negativeSlope` 1: plain dropout, x·factor).
+    /// A tensor in 16-channel blocks (`ChannelBlocks`) gives one in blocks.
     public func rectifiedDropout(_ mask: DropoutMask, negativeSlope: Float) -> Tensor {
         precondition(shape == mask.shape, "shapes \(shape) and \(mask.shape) differ")
+        if let blocks = channelBlocks {
+            let out = Tensor(uninitializedChannelBlocksOf: shape)
+            let (x, y) = (SharedPointer(base: blocks.pointer), SharedPointer(base: out.channelBlocks!.pointer))
+            mask.forEachBlockSlice(blocks) { isa, range, state, threshold, scale in
+                dropout_forward_blocks(isa, x.base, y.base, negativeSlope, blocks.plane, range.lowerBound, range.upperBound,
+                                       state, threshold, scale)
+            }
+            return out
+        }
         let out = Tensor(uninitializedShape: shape)
         let y = SharedPointer(base: out.storage.pointer), x = storage.pointer
         mask.forEachElementSlice { isa, elements, state, threshold, scale in
@@ -62,8 +82,21 @@ extension Tensor {
 
     /// This tensor times `mask`'s factors, scaled by `negativeSlope` where `sign` is not
     /// positive, in one pass: the pullback of `rectifiedDropout` (`sign` its input).
+    /// In 16-channel blocks when this tensor or `sign` is.
     public func scaledBySign(of sign: Tensor, negativeSlope: Float, times mask: DropoutMask) -> Tensor {
         precondition(shape == sign.shape && shape == mask.shape, "shapes \(shape), \(sign.shape) and \(mask.shape) differ")
+        if eitherInChannelBlocks(sign) {
+            let (upstream, sign) = (inChannelBlocks(), sign.inChannelBlocks())
+            let (blocks, signBlocks) = (upstream.channelBlocks!, sign.channelBlocks!)
+            let out = Tensor(uninitializedChannelBlocksOf: shape)
+            let (g, x, o) = (SharedPointer(base: blocks.pointer), SharedPointer(base: signBlocks.pointer),
+                             SharedPointer(base: out.channelBlocks!.pointer))
+            mask.forEachBlockSlice(blocks) { isa, range, state, threshold, scale in
+                dropout_backward_blocks(isa, g.base, x.base, o.base, negativeSlope, blocks.plane, range.lowerBound,
+                                        range.upperBound, state, threshold, scale)
+            }
+            return withExtendedLifetime((upstream, sign)) { out }
+        }
         let out = Tensor(uninitializedShape: shape)
         let o = SharedPointer(base: out.storage.pointer), g = storage.pointer, x = sign.storage.pointer
         mask.forEachElementSlice { isa, elements, state, threshold, scale in

@@ -115,9 +115,11 @@ extension Tensor {
     /// 1 / (1 + e⁻ˣ).
     public func sigmoid() -> Tensor { mappedOnThreads { stableSigmoid($0) } }
     public func relu() -> Tensor { mapped { max($0, 0) } }
+    /// In 16-channel blocks when this tensor is.
     public func leakyRelu(slope: Float) -> Tensor {
-        let out = Tensor(uninitializedShape: shape)
-        let o = SharedPointer(base: out.storage.pointer), x = storage.pointer
+        let blocks = channelBlocks
+        let out = blocks == nil ? Tensor(uninitializedShape: shape) : Tensor(uninitializedChannelBlocksOf: shape)
+        let o = SharedPointer(base: out.channelBlocks?.pointer ?? out.storage.pointer), x = blocks?.pointer ?? storage.pointer
         forEachSlice(count, minimumSlice: plainSlice) { slice in
             for i in slice { o.base[i] = x[i] > 0 ? x[i] : slope * x[i] }
         }
@@ -126,14 +128,26 @@ extension Tensor {
 
     /// Each element where `sign`'s is positive, times `negativeSlope` elsewhere: LeakyReLU's
     /// pullback (`sign` its input, or its output, which has the same sign).
+    /// In 16-channel blocks when this tensor or `sign` is.
     public func scaledBySign(of sign: Tensor, negativeSlope: Float) -> Tensor {
         precondition(shape == sign.shape, "shapes \(shape) and \(sign.shape) differ")
+        if eitherInChannelBlocks(sign) {
+            let (upstream, sign) = (inChannelBlocks(), sign.inChannelBlocks())
+            let out = Tensor(uninitializedChannelBlocksOf: shape)
+            scaleBySign(upstream.channelBlocks!.pointer, sign.channelBlocks!.pointer, out.channelBlocks!.pointer, negativeSlope)
+            return withExtendedLifetime((upstream, sign)) { out }
+        }
         let out = Tensor(uninitializedShape: shape)
-        let o = SharedPointer(base: out.storage.pointer), g = storage.pointer, x = sign.storage.pointer
+        scaleBySign(storage.pointer, sign.storage.pointer, out.storage.pointer, negativeSlope)
+        return out
+    }
+
+    private func scaleBySign(_ g: UnsafeMutablePointer<Float>, _ x: UnsafeMutablePointer<Float>, _ out: UnsafeMutablePointer<Float>,
+                             _ negativeSlope: Float) {
+        let o = SharedPointer(base: out)
         forEachSlice(count, minimumSlice: plainSlice) { slice in
             for i in slice { o.base[i] = x[i] > 0 ? g[i] : negativeSlope * g[i] }
         }
-        return out
     }
     /// log(1 + eˣ) without overflow.
     public func softplus() -> Tensor { mapped(by: vector_softplus) }

@@ -38,12 +38,17 @@ let channelBlockElements = 1 << 14
 
 extension Tensor {
     /// (x − mean) / √(variance + ε) · γ + β with the batch's statistics per channel.
+    /// A tensor in 16-channel blocks (`ChannelBlocks`) gives one in blocks.
     public func batchNormalized(scale gamma: Tensor, shift beta: Tensor, epsilon: Float) -> (Tensor, BatchNormStatistics) {
         let (batch, channels, plane) = channelView(shape)
         let count = Double(batch * plane), isa = portableInstructionSet
         let mean = Tensor(uninitializedShape: [channels]), variance = Tensor(uninitializedShape: [channels])
-        let inverse = Tensor(uninitializedShape: [channels]), out = Tensor(uninitializedShape: shape)
-        let (x, o) = (storage.pointer, out.storage.pointer)
+        let blocks = channelBlocks
+        let inverse = Tensor(uninitializedShape: [channels])
+        let out = blocks == nil ? Tensor(uninitializedShape: shape) : Tensor(uninitializedChannelBlocksOf: shape)
+        let (x, o) = blocks.map { ($0.pointer, out.channelBlocks!.pointer) } ?? (storage.pointer, out.storage.pointer)
+        let (sumsLoop, affineLoop) = blocks == nil ? (batch_norm_sums, batch_norm_affine)
+                                                   : (batch_norm_sums_blocks, batch_norm_affine_blocks)
         let (mp, vp, ip) = (mean.storage.pointer, variance.storage.pointer, inverse.storage.pointer)
         let (gp, bp) = (gamma.storage.pointer, beta.storage.pointer)
         // Per-channel scratch, each block writing its own channels: sums, then y = x·a + b.
@@ -53,9 +58,9 @@ extension Tensor {
         let (a, b) = (ab, ab + channels)
         forEachChannelBlock(channels, elementsPerChannel: batch * plane) { block in
             let (c0, c1) = (block.lowerBound, block.upperBound)
-            batch_norm_sums(isa, x, batch, channels, plane, c0, c1, nil, sums)
+            sumsLoop(isa, x, batch, channels, plane, c0, c1, nil, sums)
             for c in block { mp[c] = Float(sums[c] / count) }
-            batch_norm_sums(isa, x, batch, channels, plane, c0, c1, mp, sums)
+            sumsLoop(isa, x, batch, channels, plane, c0, c1, mp, sums)
             for c in block {
                 vp[c] = Float(sums[c] / count)
                 ip[c] = 1 / (vp[c] + epsilon).squareRoot()
@@ -63,7 +68,7 @@ extension Tensor {
                 a[c] = gp[c] * ip[c]
                 b[c] = bp[c] - mp[c] * a[c]
             }
-            batch_norm_affine(isa, x, o, batch, channels, plane, c0, c1, a, b)
+            affineLoop(isa, x, o, batch, channels, plane, c0, c1, a, b)
         }
         withExtendedLifetime((self, gamma, beta)) {}
         return (out, BatchNormStatistics(mean: mean, variance: variance, inverseDeviation: inverse))
@@ -71,12 +76,19 @@ extension Tensor {
 
     /// Gradients (input, γ, β) of batch normalization with batch statistics, for upstream `self`:
     /// dβ = Σg, dγ = Σg·x̂, dx = γ/σ · (g − dβ/M − x̂·dγ/M) with M elements per channel.
+    /// In 16-channel blocks when this tensor or `input` is.
     public func batchNormGradients(input: Tensor, scale gamma: Tensor, statistics: BatchNormStatistics) -> (Tensor, Tensor, Tensor) {
         let (batch, channels, plane) = channelView(shape)
         let count = Float(batch * plane), isa = portableInstructionSet
-        let dx = Tensor(uninitializedShape: shape)
+        let inBlocks = eitherInChannelBlocks(input)
+        let (upstream, input) = inBlocks ? (inChannelBlocks(), input.inChannelBlocks()) : (self, input)
+        let dx = inBlocks ? Tensor(uninitializedChannelBlocksOf: shape) : Tensor(uninitializedShape: shape)
         let scaleGradient = Tensor(uninitializedShape: [channels]), shiftGradient = Tensor(uninitializedShape: [channels])
-        let (g, x, o) = (storage.pointer, input.storage.pointer, dx.storage.pointer)
+        let (g, x, o) = inBlocks ? (upstream.channelBlocks!.pointer, input.channelBlocks!.pointer, dx.channelBlocks!.pointer)
+                                 : (storage.pointer, input.storage.pointer, dx.storage.pointer)
+        let (sumsLoop, scaleSumsLoop, backwardLoop) = inBlocks
+            ? (batch_norm_sums_blocks, batch_norm_scale_sums_blocks, batch_norm_backward_blocks)
+            : (batch_norm_sums, batch_norm_scale_sums, batch_norm_backward)
         let (mean, inverse, gp) = (statistics.mean.storage.pointer, statistics.inverseDeviation.storage.pointer, gamma.storage.pointer)
         let (dgamma, dbeta) = (scaleGradient.storage.pointer, shiftGradient.storage.pointer)
         // Per-channel scratch, each block writing its own channels.
@@ -87,8 +99,8 @@ extension Tensor {
         let (a, b, d) = (abd, abd + channels, abd + 2 * channels)
         forEachChannelBlock(channels, elementsPerChannel: batch * plane) { block in
             let (c0, c1) = (block.lowerBound, block.upperBound)
-            batch_norm_sums(isa, g, batch, channels, plane, c0, c1, nil, biasSums)
-            batch_norm_scale_sums(isa, g, x, batch, channels, plane, c0, c1, mean, inverse, scaleSums)
+            sumsLoop(isa, g, batch, channels, plane, c0, c1, nil, biasSums)
+            scaleSumsLoop(isa, g, x, batch, channels, plane, c0, c1, mean, inverse, scaleSums)
             // dx = g·a + x·b + d per channel.
             for c in block {
                 let k = gp[c] * inverse[c]
@@ -98,9 +110,9 @@ extension Tensor {
                 dgamma[c] = Float(scaleSums[c])
                 dbeta[c] = Float(biasSums[c])
             }
-            batch_norm_backward(isa, g, x, o, batch, channels, plane, c0, c1, a, b, d)
+            backwardLoop(isa, g, x, o, batch, channels, plane, c0, c1, a, b, d)
         }
-        withExtendedLifetime((self, input, gamma, statistics)) {}
+        withExtendedLifetime((self, upstream, input, gamma, statistics)) {}
         return (dx, scaleGradient, shiftGradient)
     }
 }

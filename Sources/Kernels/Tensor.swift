@@ -1,20 +1,75 @@
+import Synchronization
+
 /// Shared, contiguous Float storage of a `Tensor`; copied only when a shared tensor is mutated.
-public final class TensorStorage {
+/// A convolution on oneDNN may leave its result in oneDNN's 16-channel blocked layout instead
+/// (`ChannelBlocks`), where the next convolution, dropout and the gradients read it as it is;
+/// the plain elements are then made from the blocks the first time anything asks for `pointer`.
+public final class TensorStorage: @unchecked Sendable {
     public let count: Int
-    public let pointer: UnsafeMutablePointer<Float>
+    /// The elements in the blocked layout, when they were written that way.
+    public let blocks: ChannelBlocks?
+    /// The plain elements: made at the start, or from the blocks when first asked for.
+    private let plainAtStart: UnsafeMutablePointer<Float>?
+    private let madePlain = Atomic<Int>(0)
+    private let making = Mutex(())
 
     init(count: Int) {
         self.count = count
-        pointer = BufferPool.shared.take(count)
+        plainAtStart = BufferPool.shared.take(count)
+        blocks = nil
     }
 
-    deinit { BufferPool.shared.give(pointer, count: count) }
+    /// Room for a tensor of `shape` [N, C, …] in the blocked layout (C a multiple of 16).
+    init(channelBlocksOf shape: [Int]) {
+        count = shape.reduce(1, *)
+        plainAtStart = nil
+        blocks = ChannelBlocks(pointer: BufferPool.shared.take(count), shape: shape)
+    }
+
+    /// The plain (row-major) elements.
+    public var pointer: UnsafeMutablePointer<Float> {
+        if let plainAtStart { return plainAtStart }
+        return plainFromBlocks()
+    }
+
+    private func plainFromBlocks() -> UnsafeMutablePointer<Float> {
+        if let made = UnsafeMutablePointer<Float>(bitPattern: madePlain.load(ordering: .acquiring)) { return made }
+        return making.withLock { _ in
+            if let made = UnsafeMutablePointer<Float>(bitPattern: madePlain.load(ordering: .acquiring)) { return made }
+            let plain = BufferPool.shared.take(count)
+            blocks!.copy(into: plain)
+            madePlain.store(Int(bitPattern: plain), ordering: .releasing)
+            return plain
+        }
+    }
+
+    deinit {
+        if let plainAtStart { BufferPool.shared.give(plainAtStart, count: count) }
+        if let blocks { BufferPool.shared.give(blocks.pointer, count: count) }
+        if let made = UnsafeMutablePointer<Float>(bitPattern: madePlain.load(ordering: .relaxed)) {
+            BufferPool.shared.give(made, count: count)
+        }
+    }
 }
 
 /// A dense, row-major Float array with a shape, copy-on-write (NCHW for images).
 public struct Tensor {
     public private(set) var shape: [Int]
     public private(set) var storage: TensorStorage
+
+    /// An uninitialised tensor in oneDNN's 16-channel blocked layout (`ChannelBlocks`; every
+    /// element is written by the caller, through `channelBlocks`).
+    public init(uninitializedChannelBlocksOf shape: [Int]) {
+        precondition(ChannelBlocks.fits(shape), "no 16-channel blocks for shape \(shape)")
+        self.shape = shape
+        storage = TensorStorage(channelBlocksOf: shape)
+    }
+
+    /// The elements in the 16-channel blocked layout, when the storage holds them so for this shape.
+    public var channelBlocks: ChannelBlocks? {
+        guard let blocks = storage.blocks, blocks.shape == shape else { return nil }
+        return blocks
+    }
 
     /// An uninitialised tensor (every element is written by the caller).
     public init(uninitializedShape shape: [Int]) {
@@ -53,12 +108,13 @@ public struct Tensor {
         try body(UnsafeBufferPointer(start: storage.pointer, count: count))
     }
 
-    /// The one mutation gate: copies the storage first if another tensor shares it.
+    /// The one mutation gate: copies the storage first if another tensor shares it, or if it
+    /// holds blocks (which stay as they were written).
     @inline(__always)
     public mutating func withUnsafeMutableBufferPointer<R>(
         _ body: (UnsafeMutableBufferPointer<Float>) throws -> R
     ) rethrows -> R {
-        if !isKnownUniquelyReferenced(&storage) {
+        if !isKnownUniquelyReferenced(&storage) || storage.blocks != nil {
             let copy = TensorStorage(count: count)
             copy.pointer.update(from: storage.pointer, count: count)
             storage = copy

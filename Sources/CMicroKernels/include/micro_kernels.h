@@ -65,6 +65,25 @@ void dropout_forward(fixed_order_isa isa, const float *x, float *y, float slope,
 void dropout_backward(fixed_order_isa isa, const float *g, const float *sign, float *out, float slope,
                       ptrdiff_t first, ptrdiff_t end, uint64_t state, uint64_t threshold, float scale);
 
+/// dst[c·ldd + r] = src[r·lds + c] for r < rows, c < columns, 8 × 8 blocks in AVX registers:
+/// only where `fixed_order_isa` is AVX2 or AVX-512.
+void transpose_floats(const float *src, ptrdiff_t lds, ptrdiff_t rows, ptrdiff_t columns, float *dst, ptrdiff_t ldd);
+
+/// oneDNN's 16-channel blocked layout of an [N, C, P] tensor (C a multiple of 16; aBcd16b for
+/// images): block b = n·C/16 + j holds channels 16j..<16j+16 of sample n as [P][16], in the
+/// place of the plain tensor's elements b·16·P..<(b+1)·16·P. These run on blocks block0..<block1.
+void channel_blocks_to_plain(fixed_order_isa isa, const float *blocks, float *plain, ptrdiff_t plane, ptrdiff_t block0,
+                             ptrdiff_t block1);
+void channel_blocks_from_plain(fixed_order_isa isa, const float *plain, float *blocks, ptrdiff_t plane, ptrdiff_t block0,
+                               ptrdiff_t block1);
+/// `dropout_forward` and `dropout_backward` on buffers in that layout: every element gets the
+/// factor of its plain index, so the same bits as on the plain tensor.
+void dropout_forward_blocks(fixed_order_isa isa, const float *x, float *y, float slope, ptrdiff_t plane,
+                            ptrdiff_t block0, ptrdiff_t block1, uint64_t state, uint64_t threshold, float scale);
+void dropout_backward_blocks(fixed_order_isa isa, const float *g, const float *sign, float *out, float slope,
+                             ptrdiff_t plane, ptrdiff_t block0, ptrdiff_t block1, uint64_t state, uint64_t threshold,
+                             float scale);
+
 /// Batch normalisation's loops over an [N, C, P] view (P = 1 for dense activations), for the
 /// channels c0..<c1 (batch_norm.c): every plane's sum one chain of float additions in increasing
 /// p, every batch sum one chain of double additions in increasing n; the same bits on every `isa`.
@@ -82,6 +101,19 @@ void batch_norm_affine(fixed_order_isa isa, const float *x, float *o, ptrdiff_t 
 void batch_norm_backward(fixed_order_isa isa, const float *g, const float *x, float *o, ptrdiff_t batch,
                          ptrdiff_t channels, ptrdiff_t plane, ptrdiff_t c0, ptrdiff_t c1, const float *a,
                          const float *b, const float *d);
+
+/// The four loops above on a tensor in 16-channel blocks (`channel_blocks_to_plain`), c0 and c1
+/// multiples of 16: every sum the same chain, so the same bits as on the plain tensor.
+void batch_norm_sums_blocks(fixed_order_isa isa, const float *x, ptrdiff_t batch, ptrdiff_t channels, ptrdiff_t plane,
+                            ptrdiff_t c0, ptrdiff_t c1, const float *center, double *sums);
+void batch_norm_scale_sums_blocks(fixed_order_isa isa, const float *g, const float *x, ptrdiff_t batch,
+                                  ptrdiff_t channels, ptrdiff_t plane, ptrdiff_t c0, ptrdiff_t c1, const float *mean,
+                                  const float *inverse, double *sums);
+void batch_norm_affine_blocks(fixed_order_isa isa, const float *x, float *o, ptrdiff_t batch, ptrdiff_t channels,
+                              ptrdiff_t plane, ptrdiff_t c0, ptrdiff_t c1, const float *a, const float *b);
+void batch_norm_backward_blocks(fixed_order_isa isa, const float *g, const float *x, float *o, ptrdiff_t batch,
+                                ptrdiff_t channels, ptrdiff_t plane, ptrdiff_t c0, ptrdiff_t c1, const float *a,
+                                const float *b, const float *d);
 
 /// A hint to the CPU that this thread is waiting in a loop (x86's PAUSE): less power, and the
 /// loop's end is not mispredicted when the awaited value arrives.
