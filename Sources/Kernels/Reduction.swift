@@ -43,6 +43,22 @@ extension Tensor {
         precondition(rank >= 2, "channel sums need rank ≥ 2, got \(shape)")
         let batch = shape[0], channels = shape[1], plane = count / max(batch * channels, 1)
         var out = Tensor(shape: [channels], repeating: 0)
+        if let blocks = channelBlocks {
+            // The same chains on 16-channel blocks: each channel's plane summed in order from 0,
+            // the planes added into its sum in increasing n; 16 channels side by side.
+            let o = SharedPointer(base: out.uniqueMutablePointer()), x = blocks.pointer, groups = channels / 16
+            forEachSlice(groups, minimumSlice: max(1, plainSlice / max(16 * batch * plane, 1))) { slice in
+                for n in 0..<batch {
+                    for j in slice {
+                        let block = UnsafeRawPointer(x + (n * groups + j) * plane * 16)
+                        var acc = SIMD16<Float>(repeating: 0)
+                        for p in 0..<plane { acc += block.loadUnaligned(fromByteOffset: p * 64, as: SIMD16<Float>.self) }
+                        for k in 0..<16 { o.base[j * 16 + k] += acc[k] }
+                    }
+                }
+            }
+            return out
+        }
         out.withUnsafeMutableBufferPointer { o in
             withUnsafeBufferPointer { x in
                 if plane == 1 {

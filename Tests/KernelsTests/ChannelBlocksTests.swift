@@ -48,8 +48,8 @@ final class ChannelBlocksTests: XCTestCase {
         XCTAssertEqual(x.reshaped(to: [2, 64]).scalars, before)
     }
 
-    /// Dropout (forward and pullback), LeakyReLU and its pullback and batch normalisation
-    /// (statistics, output, gradients) on blocks, or on one blocked operand and one plain, give
+    /// Dropout (forward and pullback), LeakyReLU and its pullback, batch normalisation
+    /// (statistics, output, gradients) and channel sums (a bias's gradient) on blocks, or on one blocked operand and one plain, give
     /// the plain ops' bits, in blocks, on every instruction set, on one and two threads.
     func testElementwiseOpsAndBatchNormOnBlocksGiveThePlainBits() {
         for shape in [[3, 16, 5, 7], [4, 32, 7, 7], [2, 48, 1, 1], [64, 64, 14, 14]] {
@@ -63,10 +63,10 @@ final class ChannelBlocksTests: XCTestCase {
                 let (dx, dgamma, dbeta) = g.batchNormGradients(input: x, scale: gamma, statistics: statistics)
                 return [x.rectifiedDropout(mask, negativeSlope: 0.2), g.scaledBySign(of: x, negativeSlope: 0.2, times: mask),
                         x.leakyRelu(slope: 0.3), g.scaledBySign(of: x, negativeSlope: 0.3),
-                        y, statistics.mean, statistics.variance, statistics.inverseDeviation, dx, dgamma, dbeta]
+                        y, statistics.mean, statistics.variance, statistics.inverseDeviation, dx, dgamma, dbeta, g.channelSums()]
             }
             let names = ["dropout", "dropout pullback", "LeakyReLU", "LeakyReLU pullback", "batch norm", "mean", "variance",
-                         "inverse deviation", "batch norm pullback", "γ gradient", "β gradient"]
+                         "inverse deviation", "batch norm pullback", "γ gradient", "β gradient", "channel sums"]
             for set in processorFeatures().portableInstructionSets {
                 setPortableInstructionSet(set)
                 for threads in [1, 2] {
