@@ -6,46 +6,59 @@ import Synchronization
 /// the plain elements are then made from the blocks the first time anything asks for `pointer`.
 public final class TensorStorage: @unchecked Sendable {
     public let count: Int
-    /// The elements in the blocked layout, when they were written that way.
-    public let blocks: ChannelBlocks?
-    /// The plain elements: made at the start, or from the blocks when first asked for.
-    private let plainAtStart: UnsafeMutablePointer<Float>?
-    private let madePlain = Atomic<Int>(0)
-    private let making = Mutex(())
+    /// The plain elements when they were made at the start (every storage but a blocked one).
+    @usableFromInline let plainAtStart: UnsafeMutablePointer<Float>?
+    /// The blocks of a storage written in the blocked layout, and its plain elements once made.
+    @usableFromInline let blocked: BlockedElements?
 
     init(count: Int) {
         self.count = count
         plainAtStart = BufferPool.shared.take(count)
-        blocks = nil
+        blocked = nil
     }
 
     /// Room for a tensor of `shape` [N, C, …] in the blocked layout (C a multiple of 16).
     init(channelBlocksOf shape: [Int]) {
         count = shape.reduce(1, *)
         plainAtStart = nil
-        blocks = ChannelBlocks(pointer: BufferPool.shared.take(count), shape: shape)
+        blocked = BlockedElements(ChannelBlocks(pointer: BufferPool.shared.take(count), shape: shape))
     }
 
     /// The plain (row-major) elements.
-    public var pointer: UnsafeMutablePointer<Float> {
+    @inlinable public var pointer: UnsafeMutablePointer<Float> {
         if let plainAtStart { return plainAtStart }
-        return plainFromBlocks()
+        return blocked!.plain()
     }
 
-    private func plainFromBlocks() -> UnsafeMutablePointer<Float> {
+    /// The elements in the blocked layout, when they were written that way.
+    public var blocks: ChannelBlocks? { blocked?.blocks }
+
+    deinit { if let plainAtStart { BufferPool.shared.give(plainAtStart, count: count) } }
+}
+
+/// A storage's channel blocks and the plain elements made from them on first use (by one
+/// thread; any other asking meanwhile waits for them).
+@usableFromInline final class BlockedElements: @unchecked Sendable {
+    let blocks: ChannelBlocks
+    private let madePlain = Atomic<Int>(0)
+    private let making = Mutex(())
+
+    init(_ blocks: ChannelBlocks) { self.blocks = blocks }
+
+    @usableFromInline func plain() -> UnsafeMutablePointer<Float> {
         if let made = UnsafeMutablePointer<Float>(bitPattern: madePlain.load(ordering: .acquiring)) { return made }
         return making.withLock { _ in
             if let made = UnsafeMutablePointer<Float>(bitPattern: madePlain.load(ordering: .acquiring)) { return made }
-            let plain = BufferPool.shared.take(count)
-            blocks!.copy(into: plain)
+            let count = blocks.shape.reduce(1, *), plain = BufferPool.shared.take(count)
+            blocks.copy(into: plain)
             madePlain.store(Int(bitPattern: plain), ordering: .releasing)
             return plain
         }
     }
 
     deinit {
-        if let plainAtStart { BufferPool.shared.give(plainAtStart, count: count) }
-        if let blocks { BufferPool.shared.give(blocks.pointer, count: count) }
+        let count = blocks.shape.reduce(1, *)
+        BufferPool.shared.give(blocks.pointer, count: count)
         if let made = UnsafeMutablePointer<Float>(bitPattern: madePlain.load(ordering: .relaxed)) {
             BufferPool.shared.give(made, count: count)
         }
@@ -114,7 +127,7 @@ public struct Tensor {
     public mutating func withUnsafeMutableBufferPointer<R>(
         _ body: (UnsafeMutableBufferPointer<Float>) throws -> R
     ) rethrows -> R {
-        if !isKnownUniquelyReferenced(&storage) || storage.blocks != nil {
+        if !isKnownUniquelyReferenced(&storage) || storage.blocked != nil {
             let copy = TensorStorage(count: count)
             copy.pointer.update(from: storage.pointer, count: count)
             storage = copy
