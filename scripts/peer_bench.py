@@ -394,6 +394,7 @@ def run_round(arguments, index=0):
                     ours = mine
                 else:
                     ours["workloads"] += mine["workloads"]
+                    ours["peak_rss_mb"] = max(ours.get("peak_rss_mb", 0), mine.get("peak_rss_mb", 0))
                 continue
             result, reason = run_worker(framework, variant, workload, steps, warmup,
                                         arguments.threads, arguments.compile_timeout)
