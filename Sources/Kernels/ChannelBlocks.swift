@@ -4,7 +4,8 @@ import CMicroKernels
 /// (aBcd16b for images): block b = n·C/16 + j holds channels 16j..<16j+16 of sample n, element
 /// (c, p) of the block at p·16 + c, where the plain layout holds the same block's elements in the
 /// same place as [16][P]. oneDNN's convolutions read and write this layout without reordering,
-/// so a tensor that passes from one convolution to the next (with dropout between) stays in it.
+/// so a tensor that passes from one convolution to the next stays in it, through dropout,
+/// LeakyReLU and batch normalisation, which run on blocks too.
 public struct ChannelBlocks: @unchecked Sendable {
     public let pointer: UnsafeMutablePointer<Float>
     public let shape: [Int]
