@@ -37,10 +37,20 @@ public struct ChannelBlocks: @unchecked Sendable {
 let blockSlice = 1 << 15
 
 extension Tensor {
-    /// Whether this tensor or `other` (of the same shape) holds channel blocks: an elementwise
-    /// op of the two then runs on blocks (converting the other), as the convolutions around it read them.
-    public func eitherInChannelBlocks(_ other: Tensor) -> Bool {
-        shape == other.shape && (channelBlocks != nil || other.channelBlocks != nil)
+    /// An uninitialised tensor of `shape`, in 16-channel blocks when `inChannelBlocks`.
+    public init(uninitializedShape shape: [Int], inChannelBlocks: Bool) {
+        self = inChannelBlocks ? Tensor(uninitializedChannelBlocksOf: shape) : Tensor(uninitializedShape: shape)
+    }
+
+    /// The elements as the storage holds them: its channel blocks, else its plain elements.
+    public var elementsAsTheyLie: UnsafeMutablePointer<Float> { channelBlocks?.pointer ?? storage.pointer }
+
+    /// This tensor and `other` (of the same shape) in one layout: both in channel blocks when
+    /// either is (an elementwise op of the two then runs on blocks, as the convolutions around it
+    /// read them), else both plain.
+    public func inOneLayout(with other: Tensor) -> (Tensor, Tensor) {
+        guard shape == other.shape, channelBlocks != nil || other.channelBlocks != nil else { return (self, other) }
+        return (inChannelBlocks(), other.inChannelBlocks())
     }
 
     /// This tensor in the 16-channel blocked layout (a copy made from the plain elements).

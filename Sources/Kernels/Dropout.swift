@@ -85,9 +85,8 @@ extension Tensor {
     /// In 16-channel blocks when this tensor or `sign` is.
     public func scaledBySign(of sign: Tensor, negativeSlope: Float, times mask: DropoutMask) -> Tensor {
         precondition(shape == sign.shape && shape == mask.shape, "shapes \(shape), \(sign.shape) and \(mask.shape) differ")
-        if eitherInChannelBlocks(sign) {
-            let (upstream, sign) = (inChannelBlocks(), sign.inChannelBlocks())
-            let (blocks, signBlocks) = (upstream.channelBlocks!, sign.channelBlocks!)
+        let (upstream, sign) = inOneLayout(with: sign)
+        if let blocks = upstream.channelBlocks, let signBlocks = sign.channelBlocks {
             let out = Tensor(uninitializedChannelBlocksOf: shape)
             let (g, x, o) = (SharedPointer(base: blocks.pointer), SharedPointer(base: signBlocks.pointer),
                              SharedPointer(base: out.channelBlocks!.pointer))

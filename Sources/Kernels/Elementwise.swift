@@ -117,9 +117,8 @@ extension Tensor {
     public func relu() -> Tensor { mapped { max($0, 0) } }
     /// In 16-channel blocks when this tensor is.
     public func leakyRelu(slope: Float) -> Tensor {
-        let blocks = channelBlocks
-        let out = blocks == nil ? Tensor(uninitializedShape: shape) : Tensor(uninitializedChannelBlocksOf: shape)
-        let o = SharedPointer(base: out.channelBlocks?.pointer ?? out.storage.pointer), x = blocks?.pointer ?? storage.pointer
+        let out = Tensor(uninitializedShape: shape, inChannelBlocks: channelBlocks != nil)
+        let o = SharedPointer(base: out.elementsAsTheyLie), x = elementsAsTheyLie
         forEachSlice(count, minimumSlice: plainSlice) { slice in
             for i in slice { o.base[i] = x[i] > 0 ? x[i] : slope * x[i] }
         }
@@ -131,23 +130,13 @@ extension Tensor {
     /// In 16-channel blocks when this tensor or `sign` is.
     public func scaledBySign(of sign: Tensor, negativeSlope: Float) -> Tensor {
         precondition(shape == sign.shape, "shapes \(shape) and \(sign.shape) differ")
-        if eitherInChannelBlocks(sign) {
-            let (upstream, sign) = (inChannelBlocks(), sign.inChannelBlocks())
-            let out = Tensor(uninitializedChannelBlocksOf: shape)
-            scaleBySign(upstream.channelBlocks!.pointer, sign.channelBlocks!.pointer, out.channelBlocks!.pointer, negativeSlope)
-            return withExtendedLifetime((upstream, sign)) { out }
-        }
-        let out = Tensor(uninitializedShape: shape)
-        scaleBySign(storage.pointer, sign.storage.pointer, out.storage.pointer, negativeSlope)
-        return out
-    }
-
-    private func scaleBySign(_ g: UnsafeMutablePointer<Float>, _ x: UnsafeMutablePointer<Float>, _ out: UnsafeMutablePointer<Float>,
-                             _ negativeSlope: Float) {
-        let o = SharedPointer(base: out)
+        let (upstream, sign) = inOneLayout(with: sign)
+        let out = Tensor(uninitializedShape: shape, inChannelBlocks: upstream.channelBlocks != nil)
+        let o = SharedPointer(base: out.elementsAsTheyLie), g = upstream.elementsAsTheyLie, x = sign.elementsAsTheyLie
         forEachSlice(count, minimumSlice: plainSlice) { slice in
             for i in slice { o.base[i] = x[i] > 0 ? g[i] : negativeSlope * g[i] }
         }
+        return withExtendedLifetime((upstream, sign)) { out }
     }
     /// log(1 + eˣ) without overflow.
     public func softplus() -> Tensor { mapped(by: vector_softplus) }

@@ -43,12 +43,10 @@ extension Tensor {
         let (batch, channels, plane) = channelView(shape)
         let count = Double(batch * plane), isa = portableInstructionSet
         let mean = Tensor(uninitializedShape: [channels]), variance = Tensor(uninitializedShape: [channels])
-        let blocks = channelBlocks
-        let inverse = Tensor(uninitializedShape: [channels])
-        let out = blocks == nil ? Tensor(uninitializedShape: shape) : Tensor(uninitializedChannelBlocksOf: shape)
-        let (x, o) = blocks.map { ($0.pointer, out.channelBlocks!.pointer) } ?? (storage.pointer, out.storage.pointer)
-        let (sumsLoop, affineLoop) = blocks == nil ? (batch_norm_sums, batch_norm_affine)
-                                                   : (batch_norm_sums_blocks, batch_norm_affine_blocks)
+        let inBlocks = channelBlocks != nil
+        let inverse = Tensor(uninitializedShape: [channels]), out = Tensor(uninitializedShape: shape, inChannelBlocks: inBlocks)
+        let (x, o) = (elementsAsTheyLie, out.elementsAsTheyLie)
+        let (sumsLoop, affineLoop) = inBlocks ? (batch_norm_sums_blocks, batch_norm_affine_blocks) : (batch_norm_sums, batch_norm_affine)
         let (mp, vp, ip) = (mean.storage.pointer, variance.storage.pointer, inverse.storage.pointer)
         let (gp, bp) = (gamma.storage.pointer, beta.storage.pointer)
         // Per-channel scratch, each block writing its own channels: sums, then y = x·a + b.
@@ -80,12 +78,11 @@ extension Tensor {
     public func batchNormGradients(input: Tensor, scale gamma: Tensor, statistics: BatchNormStatistics) -> (Tensor, Tensor, Tensor) {
         let (batch, channels, plane) = channelView(shape)
         let count = Float(batch * plane), isa = portableInstructionSet
-        let inBlocks = eitherInChannelBlocks(input)
-        let (upstream, input) = inBlocks ? (inChannelBlocks(), input.inChannelBlocks()) : (self, input)
-        let dx = inBlocks ? Tensor(uninitializedChannelBlocksOf: shape) : Tensor(uninitializedShape: shape)
+        let (upstream, input) = inOneLayout(with: input)
+        let inBlocks = upstream.channelBlocks != nil
+        let dx = Tensor(uninitializedShape: shape, inChannelBlocks: inBlocks)
         let scaleGradient = Tensor(uninitializedShape: [channels]), shiftGradient = Tensor(uninitializedShape: [channels])
-        let (g, x, o) = inBlocks ? (upstream.channelBlocks!.pointer, input.channelBlocks!.pointer, dx.channelBlocks!.pointer)
-                                 : (storage.pointer, input.storage.pointer, dx.storage.pointer)
+        let (g, x, o) = (upstream.elementsAsTheyLie, input.elementsAsTheyLie, dx.elementsAsTheyLie)
         let (sumsLoop, scaleSumsLoop, backwardLoop) = inBlocks
             ? (batch_norm_sums_blocks, batch_norm_scale_sums_blocks, batch_norm_backward_blocks)
             : (batch_norm_sums, batch_norm_scale_sums, batch_norm_backward)
