@@ -49,7 +49,7 @@ extension Variable {
     public func softplus() -> Variable {
         let x = self
         return Variable.record(value.softplus(), parents: [self]) { g, _, _ in
-            GradientRecording.isEnabled ? [g * x.sigmoid()] : [Variable(g.value.zipped(with: x.value) { $0 * stableSigmoid($1) })]
+            GradientRecording.isEnabled ? [g * x.sigmoid()] : [Variable(g.value.zipped(with: x.value.sigmoid()) { $0 * $1 })]
         }
     }
 }

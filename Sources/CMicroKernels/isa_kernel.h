@@ -10,7 +10,7 @@
 /// contraction into fused multiply–adds off.
 #define DEFINE_ISA_KERNEL(name, PARAMETERS, BODY, ...)                                             \
     static void name##_scalar(PARAMETERS) { BODY }                                                 \
-    __attribute__((target("avx2"))) static void name##_avx2(PARAMETERS) { BODY }                  \
+    __attribute__((target("avx2,fma"))) static void name##_avx2(PARAMETERS) { BODY }                  \
     __attribute__((target("avx512f,avx512dq,avx512vl"))) static void name##_avx512(PARAMETERS) { BODY } \
     void name(fixed_order_isa isa, PARAMETERS) {                                                   \
         switch (isa) {                                                                             \

@@ -1,5 +1,5 @@
-// Elementwise maths (softplus, tanh, Adam's update) that give the same bits on every x86-64 CPU
-// and run many elements at once, whatever the C library's own functions give.
+// Elementwise maths (softplus, tanh, the sigmoid, Adam's update) that give the same bits on every
+// x86-64 CPU and run many elements at once, whatever the C library's own functions give.
 //
 // tanh follows fdlibm's single-precision method operation by operation (below), so it gives the
 // bits of the C library's tanhf where that is fdlibm's (glibc up to 2.40). softplus's value is
@@ -8,9 +8,10 @@
 // of eʳ and 2ᵏ put into the exponent bits; log(1 + e) by 2·atanh(e / (2 + e)). The double result
 // is within about 1e-14 of the true value, so the float it rounds to is the correctly rounded one
 // but for values within that distance of a rounding boundary. Contraction into fused
-// multiply–adds is switched off for this file, so the scalar (SSE2) loops and the AVX2 and
-// AVX-512 loops the compiler vectorises do the same operations and give the same bits; the
-// instruction set only decides how many elements run at once.
+// multiply–adds is switched off for this file (the sigmoid's exponential writes out the ones it
+// takes), so the scalar (SSE2) loops and the AVX2 and AVX-512 loops the compiler vectorises do the
+// same operations and give the same bits; the instruction set only decides how many elements run
+// at once.
 
 #include "isa_kernel.h"
 
@@ -147,6 +148,52 @@ ALWAYS_INLINE float tanh_one(float x) {
 
 DEFINE_ISA_KERNEL(vector_softplus, MAP_PARAMETERS, MAP_LOOP(softplus_one), x, y, n)
 DEFINE_ISA_KERNEL(vector_tanh, MAP_PARAMETERS, MAP_LOOP(tanh_one), x, y, n)
+
+// MARK: Sigmoid
+
+/// 2^(i/32) as the nearest double, less i·2⁴⁷ (i/32 taken out of its exponent bits), i = 0 … 31:
+/// the table of the exponential below.
+static const uint64_t exp_table[32] = {
+    0x3ff0000000000000, 0x3fefd9b0d3158574, 0x3fefb5586cf9890f, 0x3fef9301d0125b51, 0x3fef72b83c7d517b,
+    0x3fef54873168b9aa, 0x3fef387a6e756238, 0x3fef1e9df51fdee1, 0x3fef06fe0a31b715, 0x3feef1a7373aa9cb,
+    0x3feedea64c123422, 0x3feece086061892d, 0x3feebfdad5362a27, 0x3feeb42b569d4f82, 0x3feeab07dd485429,
+    0x3feea47eb03a5585, 0x3feea09e667f3bcd, 0x3fee9f75e8ec5f74, 0x3feea11473eb0187, 0x3feea589994cce13,
+    0x3feeace5422aa0db, 0x3feeb737b0cdc5e5, 0x3feec49182a3f090, 0x3feed503b23e255d, 0x3feee89f995ad3ad,
+    0x3feeff76f2fb5e47, 0x3fef199bdd85529c, 0x3fef3720dcef9069, 0x3fef5818dcfba487, 0x3fef7c97337b9b5f,
+    0x3fefa4afa2a490da, 0x3fefd0765b6e4540};
+
+/// eᵃ for a ≤ 0 (NaN passes through) by the method of glibc's expf (2.27 on, in its build with
+/// fused multiply–adds, which glibc runs on every CPU with AVX2): in double precision,
+/// a·32/ln 2 = k + r with k the nearest integer, eᵃ = 2^(k/32)·2^(r/32), 2^(k/32) from the table
+/// with k's whole part added to the exponent bits, 2^(r/32) from a cubic in r; below
+/// about −103.97 the result is 0. The bits of that expf for every a ≤ 0 (checked over all of
+/// them, see KernelsTests); the fused multiply–adds are written out, so every instruction set
+/// computes the same.
+ALWAYS_INLINE float exp_of_nonpositive(float a) {
+    const double scale = 0x1.71547652b82fep0 * 32, shift = 0x1.8p52;
+    const double c0 = 0x1.c6af84b912394p-5 / (32.0 * 32 * 32), c1 = 0x1.ebfce50fac4f3p-3 / (32.0 * 32),
+                 c2 = 0x1.62e42ff0c52d6p-1 / 32;
+    double x = a;
+    double shifted = __builtin_fma(scale, x, shift);  // rounds to an integer k, kept in the low bits
+    uint64_t k;
+    memcpy(&k, &shifted, sizeof k);
+    double r = __builtin_fma(scale, x, -(shifted - shift));
+    uint64_t bits = exp_table[k % 32] + (k << 47);
+    double s;
+    memcpy(&s, &bits, sizeof s);
+    double p = __builtin_fma(__builtin_fma(c0, r, c1), r * r, __builtin_fma(c2, r, 1));
+    float y = (float)(p * s);
+    y = a < -0x1.9fe368p6f ? 0 : y;
+    return a != a ? a + a : y;
+}
+
+/// 1 / (1 + e⁻ˣ) for x ≥ 0, e / (1 + e) with e = eˣ below (NaN passes through).
+ALWAYS_INLINE float sigmoid_one(float x) {
+    float e = exp_of_nonpositive(x < 0 ? x : -x);
+    return x >= 0 ? 1 / (1 + e) : e / (1 + e);
+}
+
+DEFINE_ISA_KERNEL(vector_sigmoid, MAP_PARAMETERS, MAP_LOOP(sigmoid_one), x, y, n)
 
 // MARK: Optimizer updates
 

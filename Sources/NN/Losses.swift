@@ -20,11 +20,9 @@ public func binaryCrossEntropy(logits: Variable, targets: Tensor) -> Variable {
             return [upstream * logits.sigmoid() + (-upstream) * targets]
         }
         let upstream = g.value.scalar * scale + 0  // the sum's pullback broadcasts it onto zeros
-        var gradient = Tensor(uninitializedShape: x.shape)
+        var gradient = x.sigmoid()  // fresh, so unshared
         gradient.withUnsafeMutableBufferPointer { d in
-            for i in 0..<count {
-                d[i] = upstream * stableSigmoid(x.storage.pointer[i]) + (-upstream) * targets.storage.pointer[i]
-            }
+            for i in 0..<count { d[i] = upstream * d[i] + (-upstream) * targets.storage.pointer[i] }
         }
         return [Variable(gradient)]
     }

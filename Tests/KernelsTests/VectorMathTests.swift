@@ -5,10 +5,11 @@ import Glibc
 import Kernels
 import XCTest
 
-/// softplus, tanh, Adam's step and dropout (vector_math.c): the same bits on every instruction set the CPU
-/// has; each value of a map within its bound of the true one (computed here in Double by
-/// Foundation), tanh's the bits of glibc's tanhf for every float, each step the update written
-/// out in Swift, and dropout the mask of its stream drawn in order.
+/// softplus, tanh, the sigmoid, Adam's step and dropout (vector_math.c): the same bits on every
+/// instruction set the CPU has; each value of a map within its bound of the true one (computed
+/// here in Double by Foundation), tanh's the bits of glibc's tanhf and the sigmoid's those of its
+/// formulas on glibc's expf for every float, each step the update written out in Swift, and
+/// dropout the mask of its stream drawn in order.
 final class VectorMathTests: XCTestCase {
     override func tearDown() {
         setPortableInstructionSet(processorFeatures().portableInstructionSets.last!)
@@ -29,10 +30,12 @@ final class VectorMathTests: XCTestCase {
     }
 
     /// Each map with its bound in ulps: softplus is the nearest float or its neighbour; tanh is
-    /// fdlibm's, whose error reaches 2.19 ulps (at 0x1.ddca18p-3, found over every float).
+    /// fdlibm's, whose error reaches 2.19 ulps (at 0x1.ddca18p-3, found over every float); the
+    /// sigmoid's, from expf's rounding, the sum's and the quotient's, 2.40 (at −0x1.0a111ap+2, the same).
     private let maps: [(name: String, map: (Tensor) -> Tensor, exact: (Double) -> Double, ulps: Double)] = [
         ("softplus", { $0.softplus() }, { max($0, 0) + Foundation.log1p(Foundation.exp(-abs($0))) }, 1),
         ("tanh", { $0.tanh() }, { Foundation.tanh($0) }, 2.19),
+        ("sigmoid", { $0.sigmoid() }, { 1 / (1 + Foundation.exp(-$0)) }, 2.41),
     ]
 
     func testEveryInstructionSetGivesTheSameBits() {
@@ -100,6 +103,39 @@ final class VectorMathTests: XCTestCase {
         }
         let total = (0..<chunks).reduce(0) { $0 + mismatches[$1] }
         XCTAssertEqual(total, 0, "floats whose tanh differs from tanhf's")
+    }
+
+    /// sigmoid gives, for every one of the 2³² floats (NaNs as NaN), the bits of 1 / (1 + e⁻ˣ) for
+    /// x ≥ 0 and e / (1 + e), e = eˣ, below on the C library's expf, where that expf is glibc's
+    /// method of 2.27 on in its build with fused multiply–adds (the one it runs on a CPU with AVX2).
+    /// The lessons' seeded trajectories, tested against numbers recorded when the sigmoid ran on
+    /// expf, depend on it. Every float on the CPU's widest instruction set, every 61st on the others.
+    func testSigmoidIsTheCLibrarysExpfFormulasForEveryFloat() throws {
+        var text = [CChar](repeating: 0, count: 64)  // "glibc 2.36"
+        _ = confstr(Int32(_CS_GNU_LIBC_VERSION), &text, text.count)
+        let version = String(cString: text).split(separator: " ").last.map { $0.split(separator: ".").compactMap { Int($0) } } ?? []
+        try XCTSkipUnless(version.count >= 2 && (version[0], version[1]) >= (2, 27), "glibc \(version) computes expf by another method")
+        let sets = processorFeatures().portableInstructionSets
+        try XCTSkipUnless(sets.contains { $0 != .scalar }, "glibc runs expf without fused multiply–adds on this CPU")
+        let chunk = 1 << 22, chunks = (1 << 32) / chunk
+        for set in sets.reversed() {
+            setPortableInstructionSet(set)
+            let stride = set == sets.last! ? 1 : 61
+            let mismatches = UnsafeMutablePointer<Int>.allocate(capacity: chunks)
+            defer { mismatches.deallocate() }
+            DispatchQueue.concurrentPerform(iterations: chunks) { c in
+                let x = Swift.stride(from: 0, to: chunk, by: stride).map { Float(bitPattern: UInt32(c * chunk + $0)) }
+                let y = Tensor(shape: [x.count], scalars: x).sigmoid().scalars
+                var bad = 0
+                for i in x.indices {
+                    let want = sigmoidOnExpf(x[i])
+                    if y[i].bitPattern != want.bitPattern && !(y[i].isNaN && want.isNaN) { bad += 1 }
+                }
+                mismatches[c] = bad
+            }
+            let total = (0..<chunks).reduce(0) { $0 + mismatches[$1] }
+            XCTAssertEqual(total, 0, "floats whose sigmoid on \(set.name) differs from the formulas on expf")
+        }
     }
 
     /// Adam's step gives, on every instruction set, the bits of the update written out one
@@ -177,4 +213,12 @@ final class VectorMathTests: XCTestCase {
             }
         }
     }
+}
+
+/// 1 / (1 + e⁻ˣ) for x ≥ 0 and e / (1 + e), e = eˣ, below, on the C library's expf: what
+/// `Tensor.sigmoid` gives on a CPU with AVX2 (see testSigmoidIsTheCLibrarysExpfFormulasForEveryFloat).
+func sigmoidOnExpf(_ x: Float) -> Float {
+    if x >= 0 { return 1 / (1 + expf(-x)) }
+    let e = expf(x)
+    return e / (1 + e)
 }

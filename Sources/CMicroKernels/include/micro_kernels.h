@@ -44,6 +44,11 @@ void vector_softplus(fixed_order_isa isa, const float *x, float *y, ptrdiff_t n)
 /// (vector_math.c): for every float the bits of glibc's tanhf (up to 2.40), on every `isa`.
 void vector_tanh(fixed_order_isa isa, const float *x, float *y, ptrdiff_t n);
 
+/// y[i] = 1 / (1 + e^−x[i]) for x[i] ≥ 0 and e / (1 + e) with e = e^x[i] below, e by the method of
+/// glibc's expf (vector_math.c): for every float the bits of those formulas on that expf
+/// (glibc 2.27 on, on a CPU with AVX2 and FMA), on every `isa`. x and y must not overlap.
+void vector_sigmoid(fixed_order_isa isa, const float *x, float *y, ptrdiff_t n);
+
 /// Adam's step on n elements of a parameter p with gradient g and moments m, v:
 /// m = b1·m + (1 − b1)·g, v = b2·v + (1 − b2)·g·g, p −= step_size·m / (√v + eps), each in that
 /// order of IEEE operations, so every `isa` gives the same bits. The buffers must not overlap.
