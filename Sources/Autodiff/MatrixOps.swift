@@ -61,9 +61,7 @@ public func linear(_ input: Variable, _ weight: Variable, bias: Variable?) -> Va
 /// product in place and its derivative is read from the output's sign, which is the input's.
 public func linear(_ input: Variable, _ weight: Variable, bias: Variable?, negativeSlope: Float) -> Variable {
     var value = linearForward(input.value, weight.value, bias?.value)
-    value.withUnsafeMutableBufferPointer { y in
-        for i in 0..<y.count { y[i] = y[i] < 0 ? y[i] * negativeSlope : y[i] }  // a select, no branch
-    }
+    value.applyLeakyRelu(slope: negativeSlope)
     return Variable.record(value, parents: layerParents(input, weight, bias)) { g, y, needs in
         let local = g.scaledBySign(of: y.value, negativeSlope: negativeSlope)
         return products(needs[0] ? Product(local, weight) : nil, needs[1] ? Product(local, input, transposeA: true) : nil)

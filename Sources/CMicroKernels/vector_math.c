@@ -195,6 +195,46 @@ ALWAYS_INLINE float sigmoid_one(float x) {
 
 DEFINE_ISA_KERNEL(vector_sigmoid, MAP_PARAMETERS, MAP_LOOP(sigmoid_one), x, y, n)
 
+// MARK: LeakyReLU and column sums
+
+// x may be y (in place): each element is read before its own result is written, and by no other.
+#define LEAKY_LOOP                                                                                 \
+    _Pragma("clang loop vectorize(assume_safety)") for (ptrdiff_t i = 0; i < n; i++)              \
+        y[i] = x[i] > 0 ? x[i] : slope * x[i];
+
+#define LEAKY_PARAMETERS const float *x, float *y, ptrdiff_t n, float slope
+
+DEFINE_ISA_KERNEL(vector_leaky_relu, LEAKY_PARAMETERS, LEAKY_LOOP, x, y, n, slope)
+
+#define SCALED_BY_SIGN_LOOP                                                                        \
+    for (ptrdiff_t i = 0; i < n; i++) y[i] = x[i] > 0 ? g[i] : slope * g[i];
+
+#define SCALED_BY_SIGN_PARAMETERS                                                                  \
+    const float *restrict g, const float *restrict x, float *restrict y, ptrdiff_t n, float slope
+
+DEFINE_ISA_KERNEL(vector_scaled_by_sign, SCALED_BY_SIGN_PARAMETERS, SCALED_BY_SIGN_LOOP, g, x, y, n, slope)
+
+// Columns c0..<c0 + WIDTH of the rows summed into sums, each column's chain 0 + x₀ + x₁ + … in
+// row order; the WIDTH chains side by side (in registers: a fixed width the compiler unrolls).
+#define SUM_COLUMNS(WIDTH)                                                                         \
+    for (; c0 + (WIDTH) <= columns; c0 += (WIDTH)) {                                               \
+        float acc[WIDTH] = {0};                                                                    \
+        for (ptrdiff_t r = 0; r < rows; r++)                                                       \
+            for (int j = 0; j < (WIDTH); j++) acc[j] += x[r * columns + c0 + j];                   \
+        for (int j = 0; j < (WIDTH); j++) sums[c0 + j] = acc[j];                                   \
+    }
+
+#define COLUMN_SUMS_BODY                                                                           \
+    ptrdiff_t c0 = 0;                                                                              \
+    SUM_COLUMNS(64)                                                                                \
+    SUM_COLUMNS(16)                                                                                \
+    SUM_COLUMNS(4)                                                                                 \
+    SUM_COLUMNS(1)
+
+#define COLUMN_SUMS_PARAMETERS const float *restrict x, ptrdiff_t rows, ptrdiff_t columns, float *restrict sums
+
+DEFINE_ISA_KERNEL(column_sums, COLUMN_SUMS_PARAMETERS, COLUMN_SUMS_BODY, x, rows, columns, sums)
+
 // MARK: Optimizer updates
 
 // Adam's update of one parameter, in exactly the order NN/Optimizers.swift documents; every

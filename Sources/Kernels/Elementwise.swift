@@ -120,10 +120,18 @@ extension Tensor {
     public func leakyRelu(slope: Float) -> Tensor {
         let out = Tensor(uninitializedShape: shape, inChannelBlocks: channelBlocks != nil)
         let o = SharedPointer(base: out.elementsAsTheyLie), x = elementsAsTheyLie
+        let isa = portableInstructionSet
         forEachSlice(count, minimumSlice: plainSlice) { slice in
-            for i in slice { o.base[i] = x[i] > 0 ? x[i] : slope * x[i] }
+            vector_leaky_relu(isa, x + slice.lowerBound, o.base + slice.lowerBound, slice.count, slope)
         }
         return out
+    }
+
+    /// LeakyReLU in place (x > 0 ? x : slope·x on every element), on one thread: for the fused
+    /// layer ops, whose product made this tensor.
+    public mutating func applyLeakyRelu(slope: Float) {
+        let x = uniqueMutablePointer()
+        vector_leaky_relu(portableInstructionSet, x, x, count, slope)
     }
 
     /// Each element where `sign`'s is positive, times `negativeSlope` elsewhere: LeakyReLU's
@@ -134,8 +142,10 @@ extension Tensor {
         let (upstream, sign) = inOneLayout(with: sign)
         let out = Tensor(uninitializedShape: shape, inChannelBlocks: upstream.channelBlocks != nil)
         let o = SharedPointer(base: out.elementsAsTheyLie), g = upstream.elementsAsTheyLie, x = sign.elementsAsTheyLie
+        let isa = portableInstructionSet
         forEachSlice(count, minimumSlice: plainSlice) { slice in
-            for i in slice { o.base[i] = x[i] > 0 ? g[i] : negativeSlope * g[i] }
+            let start = slice.lowerBound
+            vector_scaled_by_sign(isa, g + start, x + start, o.base + start, slice.count, negativeSlope)
         }
         return withExtendedLifetime((upstream, sign)) { out }
     }

@@ -1,6 +1,8 @@
 // Reductions over chosen axes. Reduced axes are kept as size-1 dimensions, so the result
 // broadcasts back against its source.
 
+import CMicroKernels
+
 extension Tensor {
     /// Largest element over `axes`, keeping them as size-1 dimensions.
     public func maximum(alongAxes axes: [Int]) -> Tensor {
@@ -62,21 +64,9 @@ extension Tensor {
         out.withUnsafeMutableBufferPointer { o in
             withUnsafeBufferPointer { x in
                 if plane == 1 {
-                    // Eight columns at a time, each lane summing its column's rows in order (the
-                    // same additions in the same order as one column at a time, so the same bits).
-                    let rows = x.baseAddress!
-                    var c = 0
-                    while c + 8 <= channels {
-                        var acc = SIMD8<Float>(repeating: 0)
-                        for n in 0..<batch { acc += UnsafeRawPointer(rows + n * channels + c).loadUnaligned(as: SIMD8<Float>.self) }
-                        for lane in 0..<8 { o[c + lane] = acc[lane] }
-                        c += 8
-                    }
-                    for c in c..<channels {
-                        var acc: Float = 0
-                        for n in 0..<batch { acc += rows[n * channels + c] }
-                        o[c] = acc
-                    }
+                    // Up to 64 columns side by side, each summing its rows in order (vector_math.c:
+                    // the same additions in the same order as one column at a time, so the same bits).
+                    column_sums(portableInstructionSet, x.baseAddress!, batch, channels, o.baseAddress!)
                     return
                 }
                 // Channels side by side on the lab's threads, each summed over the batch in order;

@@ -138,6 +138,39 @@ final class VectorMathTests: XCTestCase {
         }
     }
 
+    /// LeakyReLU (also in place), its pullback and a matrix's column sums give, on every
+    /// instruction set, the bits of their loops written out one element at a time in Swift
+    /// (signed zeros, infinities and NaNs among the inputs; column counts that use every width).
+    func testLeakyReluItsPullbackAndColumnSumsAreTheWrittenLoopsOnEveryInstructionSet() {
+        let values = inputs()
+        var random = RandomSource(seed: 13)
+        let x = Tensor(shape: [values.count], scalars: values)
+        let g = Tensor.normal(shape: [values.count], std: 1, using: &random)
+        let matrices = [[256, 16], [64, 256], [37, 87], [5, 1], [1, 3]].map { Tensor.normal(shape: $0, std: 2, using: &random) }
+        for set in processorFeatures().portableInstructionSets {
+            setPortableInstructionSet(set)
+            for slope: Float in [0.2, 0] {
+                let want = values.map { $0 > 0 ? $0 : slope * $0 }
+                XCTAssertEqual(x.leakyRelu(slope: slope).scalars.map(\.bitPattern), want.map(\.bitPattern), "\(set.name) \(slope)")
+                var inPlace = x + 0  // a copy of its own
+                inPlace.applyLeakyRelu(slope: slope)
+                XCTAssertEqual(inPlace.scalars.map(\.bitPattern), want.map(\.bitPattern), "\(set.name) \(slope) in place")
+                let pullback = zip(g.scalars, values).map { $1 > 0 ? $0 : slope * $0 }
+                XCTAssertEqual(g.scaledBySign(of: x, negativeSlope: slope).scalars.map(\.bitPattern), pullback.map(\.bitPattern),
+                               "\(set.name) \(slope) pullback")
+            }
+            for matrix in matrices {
+                let (rows, columns) = (matrix.shape[0], matrix.shape[1]), m = matrix.scalars
+                let want = (0..<columns).map { c -> Float in
+                    var acc: Float = 0
+                    for r in 0..<rows { acc += m[r * columns + c] }
+                    return acc
+                }
+                XCTAssertEqual(matrix.channelSums().scalars.map(\.bitPattern), want.map(\.bitPattern), "\(set.name) \(matrix.shape)")
+            }
+        }
+    }
+
     /// Adam's step gives, on every instruction set, the bits of the update written out one
     /// element at a time in Swift.
     func testAdamStepIsTheWrittenOrderOnEveryInstructionSet() {

@@ -49,6 +49,16 @@ void vector_tanh(fixed_order_isa isa, const float *x, float *y, ptrdiff_t n);
 /// (glibc 2.27 on, on a CPU with AVX2 and FMA), on every `isa`. x and y must not overlap.
 void vector_sigmoid(fixed_order_isa isa, const float *x, float *y, ptrdiff_t n);
 
+/// y[i] = x[i] > 0 ? x[i] : slope·x[i] (LeakyReLU; ReLU with slope 0). y may be x (in place).
+void vector_leaky_relu(fixed_order_isa isa, const float *x, float *y, ptrdiff_t n, float slope);
+
+/// y[i] = x[i] > 0 ? g[i] : slope·g[i] (LeakyReLU's pullback, x its input or output). No overlaps.
+void vector_scaled_by_sign(fixed_order_isa isa, const float *g, const float *x, float *y, ptrdiff_t n, float slope);
+
+/// sums[c] = 0 + x[0][c] + x[1][c] + … + x[rows − 1][c], in that order, for the columns of a
+/// row-major [rows, columns] matrix: the bits of one column at a time on every `isa`.
+void column_sums(fixed_order_isa isa, const float *x, ptrdiff_t rows, ptrdiff_t columns, float *sums);
+
 /// Adam's step on n elements of a parameter p with gradient g and moments m, v:
 /// m = b1·m + (1 − b1)·g, v = b2·v + (1 − b2)·g·g, p −= step_size·m / (√v + eps), each in that
 /// order of IEEE operations, so every `isa` gives the same bits. The buffers must not overlap.
