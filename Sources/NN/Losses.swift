@@ -12,8 +12,9 @@ import Kernels
 public func binaryCrossEntropy(logits: Variable, targets: Tensor) -> Variable {
     guard logits.shape == targets.shape else { return (logits.softplus() - logits * targets).mean() }
     let x = logits.value, softplus = x.softplus(), count = x.count, scale = 1 / Float(max(count, 1))
+    let (s, xs, ts) = (softplus.storage.pointer, x.storage.pointer, targets.storage.pointer)
     var sum = 0.0
-    for i in 0..<count { sum += Double(softplus.storage.pointer[i] - x.storage.pointer[i] * targets.storage.pointer[i]) }
+    withExtendedLifetime(softplus) { for i in 0..<count { sum += Double(s[i] - xs[i] * ts[i]) } }
     return Variable.record(Tensor(Float(sum) * scale), parents: [logits]) { g, _, _ in
         guard !GradientRecording.isEnabled else {
             let upstream = (g * scale).broadcasted(to: x.shape)
@@ -22,7 +23,8 @@ public func binaryCrossEntropy(logits: Variable, targets: Tensor) -> Variable {
         let upstream = g.value.scalar * scale + 0  // the sum's pullback broadcasts it onto zeros
         var gradient = x.sigmoid()  // fresh, so unshared
         gradient.withUnsafeMutableBufferPointer { d in
-            for i in 0..<count { d[i] = upstream * d[i] + (-upstream) * targets.storage.pointer[i] }
+            let t = targets.storage.pointer
+            for i in 0..<count { d[i] = upstream * d[i] + (-upstream) * t[i] }
         }
         return [Variable(gradient)]
     }
