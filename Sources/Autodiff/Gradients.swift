@@ -23,10 +23,12 @@ public func differentiableGradients(of loss: Variable, at targets: [Variable], c
     }
 
     root.gradient = Variable(Tensor(shape: loss.shape, repeating: 1))
+    var needs: [Bool] = []  // refilled for each node: one array for the pass unless a pullback keeps it
     withGradientRecording(createGraph) {
         for node in order.reversed() {
             guard node.isNeeded, let pullback = node.pullback, let upstream = node.gradient else { continue }
-            let needs = node.parents.map { $0.node?.isNeeded ?? false }
+            needs.removeAll(keepingCapacity: true)
+            for parent in node.parents { needs.append(parent.node?.isNeeded ?? false) }
             let output = createGraph ? Variable(node.output!, node: node) : Variable(node.output!)
             let parentGrads = pullback(upstream, output, needs)
             for (parent, grad) in zip(node.parents, parentGrads) {
@@ -57,8 +59,10 @@ private let backwardPasses = Atomic<UInt64>(0)
 
 /// The nodes that `root` depends on, parents before children, each marked with `pass`.
 private func topologicalOrder(from root: Node, pass: UInt64) -> [Node] {
-    var order: [Node] = []
-    var stack: [(Node, Int)] = [(root, 0)]
+    var order: [Node] = [], stack: [(Node, Int)] = []
+    order.reserveCapacity(96)  // a small graph without growing one node at a time, and under glibc's 1 KB per-thread cache
+    stack.reserveCapacity(32)
+    stack.append((root, 0))
     root.pass = pass
     while let (node, next) = stack.popLast() {
         if next < node.parents.count {

@@ -10,7 +10,8 @@ public func matmul(_ a: Variable, _ b: Variable, transposeA: Bool = false, trans
         let db: Product? = !needs[1] ? nil
             : transposeB ? Product(g, a, transposeA: true, transposeB: transposeA)
             : Product(a, g, transposeA: !transposeA)
-        return products(da, db)
+        let (first, second) = products(da, db)
+        return [first, second]
     }
 }
 
@@ -29,19 +30,20 @@ struct Product {
     func recorded() -> Variable { matmul(a, b, transposeA: transposeA, transposeB: transposeB) }
 }
 
-/// The two gradient products of a pullback (each nil when not needed). In a plain backward
+/// The two gradient products of a pullback (each nil when not needed), returned as a pair so
+/// that the pullback makes its one array of gradients. In a plain backward
 /// pass (no graph recorded) with both needed and each of at least `pairedProductSize`
 /// multiply–adds, they run side by side, one thread each, instead of one after the other with
 /// each cut over the threads: no thread then packs an operand another thread packs too. Same
 /// numbers either way (`gemm`'s row blocks give the bits of one call).
-func products(_ first: Product?, _ second: Product?) -> [Variable?] {
+func products(_ first: Product?, _ second: Product?) -> (Variable?, Variable?) {
     guard let first, let second, !GradientRecording.isEnabled, matrixThreads() > 1,
           min(first.multiplyAdds, second.multiplyAdds) >= pairedProductSize else {
-        return [first?.recorded(), second?.recorded()]
+        return (first?.recorded(), second?.recorded())
     }
     var values: [Tensor?] = [nil, nil]
     try! forEachJob(2, threads: 2, { $0 == 0 ? first.value() : second.value() }, completed: { values[$0] = $1 })
-    return values.map { Variable($0!) }
+    return (Variable(values[0]!), Variable(values[1]!))
 }
 
 /// The smallest product `products` runs beside another. Measured on two idle cores, three
@@ -52,8 +54,8 @@ let pairedProductSize = 1 << 20
 /// x·Wᵀ + b for x [N, in], weight [out, in], bias [out]: Dense's product in one pass.
 public func linear(_ input: Variable, _ weight: Variable, bias: Variable?) -> Variable {
     Variable.record(linearForward(input.value, weight.value, bias?.value), parents: layerParents(input, weight, bias)) { g, _, needs in
-        products(needs[0] ? Product(g, weight) : nil, needs[1] ? Product(g, input, transposeA: true) : nil)
-            + (bias == nil ? [] : [needs[2] ? g.channelSums() : nil])
+        let (dx, dw) = products(needs[0] ? Product(g, weight) : nil, needs[1] ? Product(g, input, transposeA: true) : nil)
+        return bias == nil ? [dx, dw] : [dx, dw, needs[2] ? g.channelSums() : nil]
     }
 }
 
@@ -64,8 +66,8 @@ public func linear(_ input: Variable, _ weight: Variable, bias: Variable?, negat
     value.applyLeakyRelu(slope: negativeSlope)
     return Variable.record(value, parents: layerParents(input, weight, bias)) { g, y, needs in
         let local = g.scaledBySign(of: y.value, negativeSlope: negativeSlope)
-        return products(needs[0] ? Product(local, weight) : nil, needs[1] ? Product(local, input, transposeA: true) : nil)
-            + (bias == nil ? [] : [needs[2] ? local.channelSums() : nil])
+        let (dx, dw) = products(needs[0] ? Product(local, weight) : nil, needs[1] ? Product(local, input, transposeA: true) : nil)
+        return bias == nil ? [dx, dw] : [dx, dw, needs[2] ? local.channelSums() : nil]
     }
 }
 

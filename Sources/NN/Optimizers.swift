@@ -158,6 +158,7 @@ func uniqueMutablePointers(_ states: inout [Tensor]) -> [Buffer] {
 /// parameters share a slice. An update is elementwise, so its numbers do not depend on the cut.
 func forEachParameterSlice(_ parameters: [Parameter], _ rule: (Int, Int, Int) -> Void) {
     var ends: [Int] = []  // where each parameter ends in the joined range
+    ends.reserveCapacity(parameters.count)
     for parameter in parameters { ends.append((ends.last ?? 0) + parameter.value.count) }
     forEachSlice(ends.last ?? 0, minimumSlice: updateSlice) { slice in
         var index = ends.firstIndex { $0 > slice.lowerBound } ?? ends.count
