@@ -210,15 +210,15 @@ public final class GANTrainer {
             let realMean = realOutputs.mean(), fakeMean = fakeOutputs.mean()
             metrics.realScore = realMean
             metrics.fakeScore = fakeMean
-            metrics.realAccuracy = realOutputs.mapped { $0 > fakeMean ? 1 : 0 }.mean()
-            metrics.fakeAccuracy = fakeOutputs.mapped { $0 < realMean ? 1 : 0 }.mean()
+            metrics.realAccuracy = realOutputs.fraction { $0 > fakeMean }
+            metrics.fakeAccuracy = fakeOutputs.fraction { $0 < realMean }
             return
         }
         let realScores = score(realOutputs), fakeScores = score(fakeOutputs)
         metrics.realScore = realScores.mean()
         metrics.fakeScore = fakeScores.mean()
-        metrics.realAccuracy = realScores.mapped { $0 > 0.5 ? 1 : 0 }.mean()
-        metrics.fakeAccuracy = fakeScores.mapped { $0 < 0.5 ? 1 : 0 }.mean()
+        metrics.realAccuracy = realScores.fraction { $0 > 0.5 }
+        metrics.fakeAccuracy = fakeScores.fraction { $0 < 0.5 }
     }
 
     /// D's outputs as scores: probabilities for the cross-entropy families, the outputs themselves otherwise.

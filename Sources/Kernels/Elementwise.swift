@@ -173,6 +173,16 @@ extension Tensor {
         }
     }
     public func mean() -> Float { count == 0 ? 0 : sum() / Float(count) }
+    /// The fraction of elements for which `predicate` holds: `mask(predicate).mean()`, counted
+    /// (the same number: a sum of ones is exact) without the mask.
+    @inlinable
+    public func fraction(where predicate: (Float) -> Bool) -> Float {
+        guard count > 0 else { return 0 }
+        let x = storage.pointer
+        var hits = 0
+        for i in 0..<count where predicate(x[i]) { hits += 1 }
+        return Float(hits) / Float(count)
+    }
 }
 
 

@@ -79,6 +79,18 @@ final class ParallelTests: XCTestCase {
         }
     }
 
+    /// A fraction counted is the mean of its 0/1 mask, bit for bit (the metrics' accuracies).
+    func testFractionIsTheMeanOfItsMask() {
+        var random = RandomSource(seed: 9)
+        for count in [0, 1, 3, 256, 1_000] {
+            let x = Tensor.uniform(shape: [count], low: -1, high: 1, using: &random)
+            for threshold: Float in [-2, -0.3, 0, 0.5, 2] {
+                XCTAssertEqual(x.fraction { $0 > threshold }.bitPattern, x.mask { $0 > threshold }.mean().bitPattern, "\(count) \(threshold)")
+            }
+        }
+        XCTAssertEqual(Tensor(shape: [4], scalars: [.nan, 1, -1, 2]).fraction { $0 > 0 }, 0.5)
+    }
+
     /// Batch normalisation cut into blocks of channels on two and three threads gives the bits of
     /// one thread: output, statistics and all three gradients, for dense activations and planes.
     func testBatchNormOnSeveralThreadsMatchesOneThread() {
