@@ -119,7 +119,8 @@ private final class JobQueue: @unchecked Sendable {
 }
 
 /// Runs `body(0)`, …, `body(count − 1)` at the same time: `body(0)` on this thread, the others on
-/// the lab's worker threads, and returns when all have returned. A call made inside a running
+/// the lab's worker threads (or on this thread, any a worker has not claimed when this thread is
+/// free again), and returns when all have returned. A call made inside a running
 /// body, or while another thread is using the workers, runs its bodies here, one after another
 /// (every caller's numbers are the same however its calls are spread). The workers wait for the
 /// next call spinning for a while before they sleep: the products and loops of a training step
@@ -137,8 +138,13 @@ public func parallelFor(_ count: Int, _ body: (Int) -> Void) {
 
 /// The lab's worker threads (made when first needed, as many as the widest call asked for, less
 /// one: the caller runs a share too). One call at a time; a call is published as a new
-/// generation with its width, every worker below the width runs its index once and checks in,
-/// and the caller waits for those check-ins before it returns (so the body outlives every use).
+/// generation with its width, and its indices are claimed one at a time by whoever is free: the
+/// caller takes index 0, then every worker below the width and the caller again claim the next
+/// unclaimed index until none is left. The caller then waits only for the bodies others claimed
+/// (so the body outlives every use), never for a worker that has not started: when the other
+/// core is busy and a worker is late, the caller runs its share instead of waiting for it (one
+/// core busy with another program took mlp-gaussian from 1.27 to 8.4–8.7 ms a step when each
+/// worker had its own index).
 final class WorkerPool: @unchecked Sendable {
     static let shared = WorkerPool()
 
@@ -148,7 +154,10 @@ final class WorkerPool: @unchecked Sendable {
     private let inUse = Atomic<Bool>(false)
     /// generation << 16 | width of the current call.
     private let published = Atomic<Int>(0)
-    private let checkedIn = Atomic<Int>(0)
+    /// generation << 16 | the current call's next unclaimed index.
+    private let claims = Atomic<Int>(0)
+    /// Bodies of the current call that workers have run.
+    private let finished = Atomic<Int>(0)
     /// Threads asleep in `wait`: workers waiting for a call, and a caller waiting for check-ins.
     private let sleepingWorkers = Atomic<Int>(0)
     private let sleepingCallers = Atomic<Int>(0)
@@ -177,15 +186,35 @@ final class WorkerPool: @unchecked Sendable {
         while workers < count - 1 { startWorker(index: workers + 1) }
         withoutActuallyEscaping(body) { body in
             self.body = body
-            checkedIn.store(0, ordering: .relaxed)
+            finished.store(0, ordering: .relaxed)
             let generation = (published.load(ordering: .relaxed) >> 16) + 1
+            claims.store(generation << 16 | 1, ordering: .sequentiallyConsistent)  // index 0 is the caller's
             published.store(generation << 16 | count, ordering: .sequentiallyConsistent)
             wake(sleepingWorkers, on: workCondition)
             body(0)
-            wait(until: { checkedIn.load(ordering: .sequentiallyConsistent) >= count - 1 }, sleepers: sleepingCallers, on: doneCondition)
+            var ranHere = 1
+            while let index = claim(in: generation, width: count) {
+                body(index)
+                ranHere += 1
+            }
+            let ranElsewhere = count - ranHere
+            wait(until: { finished.load(ordering: .sequentiallyConsistent) >= ranElsewhere }, sleepers: sleepingCallers,
+                 on: doneCondition)
             self.body = nil
         }
         return true
+    }
+
+    /// The next unclaimed index of call `generation`, claimed for the calling thread, or nil when
+    /// every index is taken or that call is over.
+    private func claim(in generation: Int, width: Int) -> Int? {
+        var word = claims.load(ordering: .sequentiallyConsistent)
+        while word >> 16 == generation && word & 0xFFFF < width {
+            let (exchanged, original) = claims.compareExchange(expected: word, desired: word + 1, ordering: .sequentiallyConsistent)
+            if exchanged { return word & 0xFFFF }
+            word = original
+        }
+        return nil
     }
 
     /// Waits until `ready()` holds: spinning for `spinNanoseconds`, then asleep on `condition`,
@@ -229,17 +258,20 @@ final class WorkerPool: @unchecked Sendable {
         workers += 1
     }
 
-    /// A worker's life: wait for a generation it has not seen, run its index if the call is wide
-    /// enough, check in; forever.
+    /// A worker's life: wait for a generation it has not seen; if the call is wide enough to
+    /// count this worker in, run the indices it can claim, each counted as finished; forever.
+    /// The body is read only under a claim, which the caller waits for.
     private func work(index: Int) {
         var seen = 0
         while true {
             let state = nextCall(after: seen)
             seen = state >> 16
             guard index < state & 0xFFFF else { continue }
-            body!(index)
-            checkedIn.add(1, ordering: .sequentiallyConsistent)
-            wake(sleepingCallers, on: doneCondition)
+            while let claimed = claim(in: seen, width: state & 0xFFFF) {
+                body!(claimed)
+                finished.add(1, ordering: .sequentiallyConsistent)
+                wake(sleepingCallers, on: doneCondition)
+            }
         }
     }
 

@@ -253,13 +253,13 @@ final class ParallelTests: XCTestCase {
     /// they have gone to sleep, with a body that outlasts the caller's spin, nested (the inner
     /// call runs on its caller's thread), and from two threads at once (one gets the workers).
     func testParallelForRunsEveryIndexOnceInEveryWay() {
-        @Sendable func check(_ width: Int, pause: UInt32 = 0, nested: Bool = false, line: UInt = #line) {
+        @Sendable func check(_ width: Int, pause: UInt32 = 0, pauseFirst: Bool = false, nested: Bool = false, line: UInt = #line) {
             let counts = UnsafeMutablePointer<Int>.allocate(capacity: width * 4)
             counts.initialize(repeating: 0, count: width * 4)
             defer { counts.deallocate() }
             let shared = SharedPointer(base: counts)
             parallelFor(width) { index in
-                if pause > 0 && index == width - 1 { usleep(pause) }
+                if pause > 0 && index == (pauseFirst ? 0 : width - 1) { usleep(pause) }
                 shared.base[index] += 1
                 if nested { parallelFor(3) { inner in shared.base[width + index * 3 + inner] += 1 } }
             }
@@ -271,7 +271,8 @@ final class ParallelTests: XCTestCase {
         for _ in 0..<2_000 { for width in 0...4 { check(width) } }
         usleep(5_000)  // the workers are asleep now
         check(2)
-        check(3, pause: 5_000)  // the caller sleeps until the last worker checks in
+        check(3, pause: 5_000)  // the caller sleeps until the last worker finishes
+        check(6, pause: 5_000, pauseFirst: true)  // the workers claim the indices the busy caller leaves
         check(2, nested: true)
         let group = DispatchGroup()
         for _ in 0..<2 {
