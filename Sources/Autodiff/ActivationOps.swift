@@ -24,6 +24,18 @@ extension Variable {
         }
     }
 
+    /// `scaledBySign(of: x, negativeSlope:)` of a matrix and that result's column sums (a fused
+    /// dense layer's local gradient and its bias gradient): in one pass unless a graph of the
+    /// gradient is being recorded, the two ops otherwise; the same numbers either way.
+    public func scaledBySignAndColumnSums(of x: Tensor, negativeSlope: Float) -> (scaled: Variable, columnSums: Variable) {
+        guard !GradientRecording.isEnabled else {
+            let scaled = scaledBySign(of: x, negativeSlope: negativeSlope)
+            return (scaled, scaled.channelSums())
+        }
+        let (scaled, sums) = value.scaledBySignAndColumnSums(of: x, negativeSlope: negativeSlope)
+        return (Variable(scaled), Variable(sums))
+    }
+
     public func tanh() -> Variable {
         Variable.record(value.tanh(), parents: [self]) { g, y, _ in
             GradientRecording.isEnabled ? [g * (1 - y * y)] : [Variable(g.value.zipped(with: y.value) { $0 * (1 - $1 * $1) })]

@@ -65,9 +65,12 @@ public func linear(_ input: Variable, _ weight: Variable, bias: Variable?, negat
     var value = linearForward(input.value, weight.value, bias?.value)
     value.applyLeakyRelu(slope: negativeSlope)
     return Variable.record(value, parents: layerParents(input, weight, bias)) { g, y, needs in
-        let local = g.scaledBySign(of: y.value, negativeSlope: negativeSlope)
+        // The bias gradient (the local gradient's column sums) in the same pass as the local gradient.
+        let (local, biasGradient): (Variable, Variable?) =
+            bias != nil && needs[2] ? g.scaledBySignAndColumnSums(of: y.value, negativeSlope: negativeSlope)
+                                    : (g.scaledBySign(of: y.value, negativeSlope: negativeSlope), nil)
         let (dx, dw) = products(needs[0] ? Product(local, weight) : nil, needs[1] ? Product(local, input, transposeA: true) : nil)
-        return bias == nil ? [dx, dw] : [dx, dw, needs[2] ? local.channelSums() : nil]
+        return bias == nil ? [dx, dw] : [dx, dw, biasGradient]
     }
 }
 

@@ -235,6 +235,36 @@ DEFINE_ISA_KERNEL(vector_scaled_by_sign, SCALED_BY_SIGN_PARAMETERS, SCALED_BY_SI
 
 DEFINE_ISA_KERNEL(column_sums, COLUMN_SUMS_PARAMETERS, COLUMN_SUMS_BODY, x, rows, columns, sums)
 
+// LeakyReLU's pullback and its column sums in one pass (a fused dense layer's local gradient and
+// its bias gradient): y = x > 0 ? g : slope·g, as vector_scaled_by_sign, and each column of y
+// summed as column_sums sums it (0 + y₀ + y₁ + … in row order), so the bits of the two kernels.
+#define SIGN_SUM_COLUMNS(WIDTH)                                                                    \
+    for (; c0 + (WIDTH) <= columns; c0 += (WIDTH)) {                                               \
+        float acc[WIDTH] = {0};                                                                    \
+        for (ptrdiff_t r = 0; r < rows; r++) {                                                     \
+            for (int j = 0; j < (WIDTH); j++) {                                                    \
+                ptrdiff_t i = r * columns + c0 + j;                                                \
+                float v = x[i] > 0 ? g[i] : slope * g[i];                                          \
+                y[i] = v;                                                                          \
+                acc[j] += v;                                                                       \
+            }                                                                                      \
+        }                                                                                          \
+        for (int j = 0; j < (WIDTH); j++) sums[c0 + j] = acc[j];                                   \
+    }
+
+#define SIGN_SUMS_BODY                                                                             \
+    ptrdiff_t c0 = 0;                                                                              \
+    SIGN_SUM_COLUMNS(64)                                                                           \
+    SIGN_SUM_COLUMNS(16)                                                                           \
+    SIGN_SUM_COLUMNS(4)                                                                            \
+    SIGN_SUM_COLUMNS(1)
+
+#define SIGN_SUMS_PARAMETERS                                                                       \
+    const float *restrict g, const float *restrict x, float *restrict y, ptrdiff_t rows, ptrdiff_t columns, \
+        float slope, float *restrict sums
+
+DEFINE_ISA_KERNEL(scaled_by_sign_column_sums, SIGN_SUMS_PARAMETERS, SIGN_SUMS_BODY, g, x, y, rows, columns, slope, sums)
+
 // MARK: Optimizer updates
 
 // Adam's update of one parameter, in exactly the order NN/Optimizers.swift documents; every
@@ -376,3 +406,19 @@ DEFINE_ISA_KERNEL(dropout_forward_blocks, BLOCKS_FORWARD_PARAMETERS, BLOCKS_LOOP
                   block0, block1, state, threshold, scale)
 DEFINE_ISA_KERNEL(dropout_backward_blocks, BLOCKS_BACKWARD_PARAMETERS, BLOCKS_LOOP(BACKWARD_ELEMENT), g, sign, out,
                   slope, plane, block0, block1, state, threshold, scale)
+
+// MARK: Uniform draws
+
+// Element i of a uniform tensor is made from 64-bit draw i of the stream (splitmix_draw, as
+// RandomSource.nextBits would give it): its top 53 bits as a double in [0, 1), then
+// low + width·u in double and rounded once to float, the operations RandomSource.uniform and
+// Tensor.uniform write (the integer is below 2⁵³, so its conversion is exact).
+#define UNIFORM_LOOP                                                                               \
+    for (ptrdiff_t i = 0; i < n; i++) {                                                            \
+        double u = (double)(int64_t)(splitmix_draw(state, (uint64_t)i) >> 11) * 0x1.0p-53;         \
+        out[i] = (float)(low + width * u);                                                         \
+    }
+
+#define UNIFORM_PARAMETERS float *restrict out, ptrdiff_t n, uint64_t state, double low, double width
+
+DEFINE_ISA_KERNEL(uniform_fill, UNIFORM_PARAMETERS, UNIFORM_LOOP, out, n, state, low, width)

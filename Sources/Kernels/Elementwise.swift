@@ -149,6 +149,24 @@ extension Tensor {
         }
         return withExtendedLifetime((upstream, sign)) { out }
     }
+
+    /// `scaledBySign(of: sign, negativeSlope:)` of a matrix and that result's `channelSums()` (its
+    /// column sums): a fused dense layer's local gradient and its bias gradient. In one pass on one
+    /// thread (vector_math.c) when the pullback would run on one thread anyway, with the bits of
+    /// the two either way.
+    public func scaledBySignAndColumnSums(of sign: Tensor, negativeSlope: Float) -> (scaled: Tensor, columnSums: Tensor) {
+        precondition(rank == 2 && shape == sign.shape, "scaledBySignAndColumnSums needs two matrices of one shape, got \(shape) and \(sign.shape)")
+        guard count < 2 * plainSlice, channelBlocks == nil, sign.channelBlocks == nil else {
+            let scaled = scaledBySign(of: sign, negativeSlope: negativeSlope)
+            return (scaled, scaled.channelSums())
+        }
+        let (rows, columns) = (shape[0], shape[1])
+        let out = Tensor(uninitializedShape: shape), sums = Tensor(uninitializedShape: [columns])
+        scaled_by_sign_column_sums(portableInstructionSet, storage.pointer, sign.storage.pointer, out.storage.pointer, rows, columns,
+                                   negativeSlope, sums.storage.pointer)
+        return withExtendedLifetime((self, sign)) { (out, sums) }
+    }
+
     /// log(1 + eˣ) without overflow.
     public func softplus() -> Tensor { mapped(by: vector_softplus) }
 

@@ -1,3 +1,5 @@
+import CMicroKernels
+
 /// The lab's one seeded random generator (SplitMix64). Floats are made from raw bits,
 /// so golden outputs do not depend on the standard library's random algorithms.
 public struct RandomSource {
@@ -55,11 +57,13 @@ import Darwin
 
 extension Tensor {
     /// Elements uniform in [low, high).
+    /// Element i is `Float(random.uniform(low, high))` at the i-th call (vector_math.c's
+    /// `uniform_fill`, the same bits on every instruction set), and `random` moves on past them.
     public static func uniform(shape: [Int], low: Float, high: Float, using random: inout RandomSource) -> Tensor {
-        var result = Tensor(uninitializedShape: shape)
-        result.withUnsafeMutableBufferPointer { buffer in
-            for i in buffer.indices { buffer[i] = Float(random.uniform(Double(low), Double(high))) }
-        }
+        let result = Tensor(uninitializedShape: shape)
+        let count = result.count
+        uniform_fill(portableInstructionSet, result.storage.pointer, count, random.state, Double(low), Double(high) - Double(low))
+        random = random.skipping(count)
         return result
     }
 

@@ -44,6 +44,13 @@ extension Tensor {
     public func channelSums() -> Tensor {
         precondition(rank >= 2, "channel sums need rank ≥ 2, got \(shape)")
         let batch = shape[0], channels = shape[1], plane = count / max(batch * channels, 1)
+        if channelBlocks == nil && plane == 1 && batch * channels > 0 {
+            // Up to 64 columns side by side, each summing its rows in order (vector_math.c: the
+            // same additions in the same order as one column at a time, so the same bits).
+            let out = Tensor(uninitializedShape: [channels])
+            column_sums(portableInstructionSet, storage.pointer, batch, channels, out.storage.pointer)
+            return withExtendedLifetime(self) { out }
+        }
         var out = Tensor(shape: [channels], repeating: 0)
         if let blocks = channelBlocks {
             // The same chains on 16-channel blocks: each channel's plane summed in order from 0,
@@ -63,12 +70,6 @@ extension Tensor {
         }
         out.withUnsafeMutableBufferPointer { o in
             withUnsafeBufferPointer { x in
-                if plane == 1 {
-                    // Up to 64 columns side by side, each summing its rows in order (vector_math.c:
-                    // the same additions in the same order as one column at a time, so the same bits).
-                    column_sums(portableInstructionSet, x.baseAddress!, batch, channels, o.baseAddress!)
-                    return
-                }
                 // Channels side by side on the lab's threads, each summed over the batch in order;
                 // within a slice four channels' planes at a time, four independent chains of
                 // additions (each plane's sum is a chain in a fixed order, each addition waiting

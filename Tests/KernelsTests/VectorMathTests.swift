@@ -146,7 +146,7 @@ final class VectorMathTests: XCTestCase {
         var random = RandomSource(seed: 13)
         let x = Tensor(shape: [values.count], scalars: values)
         let g = Tensor.normal(shape: [values.count], std: 1, using: &random)
-        let matrices = [[256, 16], [64, 256], [37, 87], [5, 1], [1, 3]].map { Tensor.normal(shape: $0, std: 2, using: &random) }
+        let matrices = [[256, 16], [64, 256], [37, 87], [5, 1], [1, 3], [3, 85], [64, 1024]].map { Tensor.normal(shape: $0, std: 2, using: &random) }
         for set in processorFeatures().portableInstructionSets {
             setPortableInstructionSet(set)
             for slope: Float in [0.2, 0] {
@@ -167,6 +167,35 @@ final class VectorMathTests: XCTestCase {
                     return acc
                 }
                 XCTAssertEqual(matrix.channelSums().scalars.map(\.bitPattern), want.map(\.bitPattern), "\(set.name) \(matrix.shape)")
+                // The pullback and its column sums in one pass: the bits of the two kernels.
+                var signs = Tensor.normal(shape: matrix.shape, std: 1, using: &random).scalars
+                for i in stride(from: 0, to: signs.count, by: 7) { signs[i] = [0, -0.0, .nan, .infinity][i % 4] }
+                let sign = Tensor(shape: matrix.shape, scalars: signs)
+                for slope: Float in [0.2, 0] {
+                    let (scaled, sums) = matrix.scaledBySignAndColumnSums(of: sign, negativeSlope: slope)
+                    let separate = matrix.scaledBySign(of: sign, negativeSlope: slope)
+                    XCTAssertEqual(scaled.scalars.map(\.bitPattern), separate.scalars.map(\.bitPattern), "\(set.name) \(matrix.shape)")
+                    XCTAssertEqual(sums.scalars.map(\.bitPattern), separate.channelSums().scalars.map(\.bitPattern),
+                                   "\(set.name) \(matrix.shape) sums")
+                }
+            }
+        }
+    }
+
+    /// A uniform tensor is, on every instruction set, the floats of RandomSource.uniform drawn one
+    /// after another, and leaves the generator where those draws would.
+    func testUniformTensorIsTheGeneratorsDrawsInOrderOnEveryInstructionSet() {
+        let ranges: [(Float, Float)] = [(-1, 1), (-50, 50), (0, 0.2), (0, 1), (-3.7, 1e-3)]
+        for set in processorFeatures().portableInstructionSets {
+            setPortableInstructionSet(set)
+            for (seed, count) in [(1, 0), (2, 1), (3, 17), (4, 1_000), (0xFFFF_FFFF_FFFF_FFF0, 4_099)] as [(UInt64, Int)] {
+                for (low, high) in ranges {
+                    var drawn = RandomSource(seed: seed), reference = drawn
+                    let tensor = Tensor.uniform(shape: [count], low: low, high: high, using: &drawn)
+                    let want = (0..<count).map { _ in Float(reference.uniform(Double(low), Double(high))) }
+                    XCTAssertEqual(tensor.scalars.map(\.bitPattern), want.map(\.bitPattern), "\(set.name) \(count) \(low)…\(high)")
+                    XCTAssertEqual(drawn.state, reference.state, "\(set.name) \(count)")
+                }
             }
         }
     }

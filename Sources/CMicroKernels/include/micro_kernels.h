@@ -58,6 +58,10 @@ void vector_scaled_by_sign(fixed_order_isa isa, const float *g, const float *x, 
 /// sums[c] = 0 + x[0][c] + x[1][c] + … + x[rows − 1][c], in that order, for the columns of a
 /// row-major [rows, columns] matrix: the bits of one column at a time on every `isa`.
 void column_sums(fixed_order_isa isa, const float *x, ptrdiff_t rows, ptrdiff_t columns, float *sums);
+/// y = vector_scaled_by_sign(g, x) on a rows × columns matrix and sums = column_sums(y), in one
+/// pass, the bits of the two. The buffers must not overlap.
+void scaled_by_sign_column_sums(fixed_order_isa isa, const float *g, const float *x, float *y, ptrdiff_t rows,
+                                ptrdiff_t columns, float slope, float *sums);
 
 /// Adam's step on n elements of a parameter p with gradient g and moments m, v:
 /// m = b1·m + (1 − b1)·g, v = b2·v + (1 − b2)·g·g, p −= step_size·m / (√v + eps), each in that
@@ -98,6 +102,11 @@ void dropout_forward_blocks(fixed_order_isa isa, const float *x, float *y, float
 void dropout_backward_blocks(fixed_order_isa isa, const float *g, const float *sign, float *out, float slope,
                              ptrdiff_t plane, ptrdiff_t block0, ptrdiff_t block1, uint64_t state, uint64_t threshold,
                              float scale);
+
+/// out[i] = (float)(low + width·u) with u = (draw i >> 11)·2⁻⁵³ in double, draw i the 64-bit
+/// SplitMix64 draw i of the stream at `state` (the first is the one RandomSource.nextBits gives
+/// next): the same bits on every `isa`.
+void uniform_fill(fixed_order_isa isa, float *out, ptrdiff_t n, uint64_t state, double low, double width);
 
 /// Batch normalisation's loops over an [N, C, P] view (P = 1 for dense activations), for the
 /// channels c0..<c1 (batch_norm.c): every plane's sum one chain of float additions in increasing
