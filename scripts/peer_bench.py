@@ -40,7 +40,9 @@ by ours (above 1: ours is faster), and our step's products alone on its kernels.
 variant, the order reversed every other round, so that a slow spell of the machine (a noisy host
 slows whole processes for tens of seconds) falls on both sides alike. Besides the table of the
 rounds' medians it prints each round's ratio, the faster peer's median over ours in that round,
-and their median and range: the figure to quote when the machine is not quiet.
+and their median and range: the figure to quote when the machine is not quiet. A round in which
+ours or that peer had its median step above 1.5× its fastest ran in a slow spell (marked *), and
+the median over the other, steady rounds is printed beside.
 
 The script runs itself inside `.venv-peers/` (scripts/peer_env.py), installing torch and
 tensorflow there from PyPI if they are missing.
@@ -229,15 +231,24 @@ def print_side_by_side(summary, ours_json):
 
 
 def print_paired(paired):
-    """Each round's ratio (faster peer's median / ours, both from that round), their median and range."""
-    print(f"\n{'workload':<15} {'rounds':>6} {'peer/ours, round by round':<40} {'median':>7} {'range':>12}")
+    """Each round's ratio (faster peer's median / ours, both from that round), their median and
+    range, and the median of the steady rounds' (those marked * ran partly in a slow spell)."""
+    print(f"\n{'workload':<15} {'rounds':>6} {'peer/ours, round by round':<40} {'median':>7} {'range':>12} "
+          f"{'steady rounds':>14}")
     for entry in paired:
         ratios = entry["ratios"]
-        listed = " ".join(f"{r:.2f}" for r in ratios)
+        steady = entry.get("steady") or [True] * len(ratios)
+        listed = " ".join(f"{r:.2f}" + ("" if quiet else "*") for r, quiet in zip(ratios, steady))
+        kept = [r for r, quiet in zip(ratios, steady) if quiet]
+        kept_text = f"{statistics.median(kept):.2f} ({len(kept)})" if kept else "none"
         print(f"{entry['name']:<15} {len(ratios):>6} {listed:<40} {statistics.median(ratios):>7.2f} "
-              f"{min(ratios):>5.2f}–{max(ratios):<5.2f}")
+              f"{min(ratios):>5.2f}–{max(ratios):<5.2f} {kept_text:>14}")
     print("each round ran ours and the peers one after the other (the order reversed every other round); "
           "its ratio is the faster peer variant's median in that round over ours")
+    if any(not quiet for entry in paired for quiet in entry.get("steady", [])):
+        print(f"* a slow spell: ours or that peer had its median step above {SLOW_SPELL}× its fastest "
+              "(the host slowed the whole process); steady rounds = the median ratio of the others, "
+              "with their count")
 
 
 # --------------------------------------------------------------------------------- main
@@ -352,18 +363,28 @@ def merge_ours(rounds):
     return merged
 
 
+# A run whose median step took more than this many times its fastest step ran (mostly) in a slow
+# spell of the machine: a noisy host slows a whole process, every thread of it, for seconds.
+SLOW_SPELL = 1.5
+
+
 def paired_ratios(rounds):
-    """Per workload, each round's faster peer median over ours from the same round."""
+    """Per workload, each round's faster peer median over ours from the same round, and whether
+    that round was steady: neither ours nor that peer variant had its median above SLOW_SPELL
+    times its fastest step."""
     paired = []
     for name in peer_models.WORKLOADS:
-        ratios = []
+        ratios, steady = [], []
         for results, _, ours in rounds:
-            mine = next((w["median_ms"] for w in (ours or {}).get("workloads", []) if w["name"] == name), None)
-            peers = [r["median_ms"] for r in results if r["workload"] == name]
-            if mine and peers:
-                ratios.append(round(min(peers) / mine, 4))
+            mine = next((w for w in (ours or {}).get("workloads", []) if w["name"] == name), None)
+            peers = [r for r in results if r["workload"] == name]
+            if mine and mine.get("median_ms") and peers:
+                peer = min(peers, key=lambda r: r["median_ms"])
+                ratios.append(round(peer["median_ms"] / mine["median_ms"], 4))
+                steady.append(all(run["median_ms"] <= SLOW_SPELL * run.get("min_ms", run["median_ms"])
+                                  for run in (mine, peer)))
         if ratios:
-            paired.append({"name": name, "ratios": ratios})
+            paired.append({"name": name, "ratios": ratios, "steady": steady})
     return paired
 
 

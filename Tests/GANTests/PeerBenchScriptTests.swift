@@ -1,0 +1,52 @@
+import Foundation
+import XCTest
+
+/// scripts/peer_bench.py's round-by-round ratios (`--gan-lab`): which rounds count as steady and
+/// the medians it prints, on made-up rounds (the script's own functions, run by python3).
+final class PeerBenchScriptTests: XCTestCase {
+    func testSlowSpellRoundsAreMarkedAndLeftOutOfTheSteadyMedian() throws {
+        let package = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        guard let python = ["/usr/bin/python3", "/usr/local/bin/python3"].first(where: FileManager.default.isExecutableFile) else {
+            throw XCTSkip("no python3")
+        }
+        // Four rounds of mlp-gaussian: steady; ours slow (median 2× its fastest); the peer slow;
+        // steady again. The faster peer variant of each round is the one compared.
+        let script = """
+            import json, sys
+            sys.path.insert(0, "scripts")
+            import peer_bench
+            def ours(median, fastest):
+                return {"workloads": [{"name": "mlp-gaussian", "median_ms": median, "min_ms": fastest}]}
+            def peer(median, fastest, variant="tf.function"):
+                return {"framework": "tensorflow", "variant": variant, "workload": "mlp-gaussian",
+                        "median_ms": median, "min_ms": fastest}
+            rounds = [([peer(2.6, 2.4), peer(2.7, 2.5, "xla")], [], ours(1.3, 1.25)),
+                      ([peer(2.6, 2.4)], [], ours(2.5, 1.25)),
+                      ([peer(5.0, 2.4)], [], ours(1.3, 1.25)),
+                      ([peer(2.5, 2.4)], [], ours(1.25, 1.24))]
+            paired = peer_bench.paired_ratios(rounds)
+            print(json.dumps(paired))
+            peer_bench.print_paired(paired)
+            """
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: python)
+        process.arguments = ["-c", script]
+        process.currentDirectoryURL = package
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = pipe
+        try process.run()
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        let output = String(decoding: data, as: UTF8.self)
+        XCTAssertEqual(process.terminationStatus, 0, output)
+        let lines = output.split(separator: "\n").map(String.init)
+        let paired = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(lines[0].utf8)) as? [[String: Any]])
+        XCTAssertEqual(paired.first?["ratios"] as? [Double], [2.0, 1.04, 3.8462, 2.0])
+        XCTAssertEqual(paired.first?["steady"] as? [Bool], [true, false, false, true])
+        let row = try XCTUnwrap(lines.first { $0.hasPrefix("mlp-gaussian") })
+        XCTAssertEqual(row.split(separator: " ").map(String.init),
+                       ["mlp-gaussian", "4", "2.00", "1.04*", "3.85*", "2.00", "2.00", "1.04–3.85", "2.00", "(2)"])
+        XCTAssertTrue(output.contains("* a slow spell"), output)
+    }
+}
