@@ -41,8 +41,8 @@ variant, the order reversed every other round, so that a slow spell of the machi
 slows whole processes for tens of seconds) falls on both sides alike. Besides the table of the
 rounds' medians it prints each round's ratio, the faster peer's median over ours in that round,
 and their median and range: the figure to quote when the machine is not quiet. A round in which
-ours or that peer had its median step above 1.5× its fastest ran in a slow spell (marked *), and
-the median over the other, steady rounds is printed beside.
+ours or that peer had its median step above 1.5× its fastest step of any round ran in a slow spell
+(marked *), and the median over the other, steady rounds is printed beside.
 
 The script runs itself inside `.venv-peers/` (scripts/peer_env.py), installing torch and
 tensorflow there from PyPI if they are missing.
@@ -246,9 +246,9 @@ def print_paired(paired):
     print("each round ran ours and the peers one after the other (the order reversed every other round); "
           "its ratio is the faster peer variant's median in that round over ours")
     if any(not quiet for entry in paired for quiet in entry.get("steady", [])):
-        print(f"* a slow spell: ours or that peer had its median step above {SLOW_SPELL}× its fastest "
-              "(the host slowed the whole process); steady rounds = the median ratio of the others, "
-              "with their count")
+        print(f"* a slow spell: ours or that peer had its median step above {SLOW_SPELL}× its fastest step "
+              "in any round (the host slowed the whole process); steady rounds = the median ratio of the "
+              "others, with their count")
 
 
 # --------------------------------------------------------------------------------- main
@@ -363,26 +363,33 @@ def merge_ours(rounds):
     return merged
 
 
-# A run whose median step took more than this many times its fastest step ran (mostly) in a slow
-# spell of the machine: a noisy host slows a whole process, every thread of it, for seconds.
+# A run whose median step took more than this many times the fastest step of any round of the same
+# runner ran (mostly) in a slow spell of the machine: a noisy host slows a whole process, every
+# thread of it, for seconds (sometimes for the whole run, its fastest step too).
 SLOW_SPELL = 1.5
 
 
 def paired_ratios(rounds):
     """Per workload, each round's faster peer median over ours from the same round, and whether
     that round was steady: neither ours nor that peer variant had its median above SLOW_SPELL
-    times its fastest step."""
+    times its fastest step in any round."""
     paired = []
     for name in peer_models.WORKLOADS:
+        mine_all = [next((w for w in (ours or {}).get("workloads", []) if w["name"] == name), None)
+                    for _, _, ours in rounds]
+        ours_fastest = min((w.get("min_ms", w["median_ms"]) for w in mine_all if w and w.get("median_ms")), default=None)
         ratios, steady = [], []
-        for results, _, ours in rounds:
-            mine = next((w for w in (ours or {}).get("workloads", []) if w["name"] == name), None)
+        for (results, _, _), mine in zip(rounds, mine_all):
             peers = [r for r in results if r["workload"] == name]
             if mine and mine.get("median_ms") and peers:
                 peer = min(peers, key=lambda r: r["median_ms"])
+                peer_fastest = min(r.get("min_ms", r["median_ms"]) for results_of_round, _, _ in rounds
+                                   for r in results_of_round
+                                   if (r["framework"], r["variant"], r["workload"]) ==
+                                   (peer["framework"], peer["variant"], name))
                 ratios.append(round(peer["median_ms"] / mine["median_ms"], 4))
-                steady.append(all(run["median_ms"] <= SLOW_SPELL * run.get("min_ms", run["median_ms"])
-                                  for run in (mine, peer)))
+                steady.append(mine["median_ms"] <= SLOW_SPELL * ours_fastest and
+                              peer["median_ms"] <= SLOW_SPELL * peer_fastest)
         if ratios:
             paired.append({"name": name, "ratios": ratios, "steady": steady})
     return paired

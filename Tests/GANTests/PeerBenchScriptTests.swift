@@ -9,8 +9,9 @@ final class PeerBenchScriptTests: XCTestCase {
         guard let python = ["/usr/bin/python3", "/usr/local/bin/python3"].first(where: FileManager.default.isExecutableFile) else {
             throw XCTSkip("no python3")
         }
-        // Four rounds of mlp-gaussian: steady; ours slow (median 2× its fastest); the peer slow;
-        // steady again. The faster peer variant of each round is the one compared.
+        // Five rounds of mlp-gaussian: steady; ours slow (median 2× its fastest); the peer slow;
+        // steady again; ours slow all through (its fastest step too). The faster peer variant of
+        // each round is the one compared.
         let script = """
             import json, sys
             sys.path.insert(0, "scripts")
@@ -23,7 +24,8 @@ final class PeerBenchScriptTests: XCTestCase {
             rounds = [([peer(2.6, 2.4), peer(2.7, 2.5, "xla")], [], ours(1.3, 1.25)),
                       ([peer(2.6, 2.4)], [], ours(2.5, 1.25)),
                       ([peer(5.0, 2.4)], [], ours(1.3, 1.25)),
-                      ([peer(2.5, 2.4)], [], ours(1.25, 1.24))]
+                      ([peer(2.5, 2.4)], [], ours(1.25, 1.24)),
+                      ([peer(2.6, 2.4)], [], ours(2.5, 2.1))]
             paired = peer_bench.paired_ratios(rounds)
             print(json.dumps(paired))
             peer_bench.print_paired(paired)
@@ -42,11 +44,11 @@ final class PeerBenchScriptTests: XCTestCase {
         XCTAssertEqual(process.terminationStatus, 0, output)
         let lines = output.split(separator: "\n").map(String.init)
         let paired = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(lines[0].utf8)) as? [[String: Any]])
-        XCTAssertEqual(paired.first?["ratios"] as? [Double], [2.0, 1.04, 3.8462, 2.0])
-        XCTAssertEqual(paired.first?["steady"] as? [Bool], [true, false, false, true])
+        XCTAssertEqual(paired.first?["ratios"] as? [Double], [2.0, 1.04, 3.8462, 2.0, 1.04])
+        XCTAssertEqual(paired.first?["steady"] as? [Bool], [true, false, false, true, false])
         let row = try XCTUnwrap(lines.first { $0.hasPrefix("mlp-gaussian") })
         XCTAssertEqual(row.split(separator: " ").map(String.init),
-                       ["mlp-gaussian", "4", "2.00", "1.04*", "3.85*", "2.00", "2.00", "1.04–3.85", "2.00", "(2)"])
+                       ["mlp-gaussian", "5", "2.00", "1.04*", "3.85*", "2.00", "1.04*", "2.00", "1.04–3.85", "2.00", "(2)"])
         XCTAssertTrue(output.contains("* a slow spell"), output)
     }
 }
