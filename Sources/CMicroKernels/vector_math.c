@@ -214,56 +214,39 @@ DEFINE_ISA_KERNEL(vector_leaky_relu, LEAKY_PARAMETERS, LEAKY_LOOP, x, y, n, slop
 
 DEFINE_ISA_KERNEL(vector_scaled_by_sign, SCALED_BY_SIGN_PARAMETERS, SCALED_BY_SIGN_LOOP, g, x, y, n, slope)
 
-// Columns c0..<c0 + WIDTH of the rows summed into sums, each column's chain 0 + x₀ + x₁ + … in
-// row order; the WIDTH chains side by side (in registers: a fixed width the compiler unrolls).
-#define SUM_COLUMNS(WIDTH)                                                                         \
+// Columns c0..<c0 + WIDTH of a rows × columns matrix summed into sums, each column's chain
+// 0 + v₀ + v₁ + … in row order, v = VALUE(i) for element i; the WIDTH chains side by side (in
+// registers: a fixed width the compiler unrolls), then narrower widths for the columns left.
+#define SUM_COLUMNS(WIDTH, VALUE)                                                                  \
     for (; c0 + (WIDTH) <= columns; c0 += (WIDTH)) {                                               \
         float acc[WIDTH] = {0};                                                                    \
         for (ptrdiff_t r = 0; r < rows; r++)                                                       \
-            for (int j = 0; j < (WIDTH); j++) acc[j] += x[r * columns + c0 + j];                   \
+            for (int j = 0; j < (WIDTH); j++) acc[j] += VALUE(r * columns + c0 + j);               \
         for (int j = 0; j < (WIDTH); j++) sums[c0 + j] = acc[j];                                   \
     }
 
-#define COLUMN_SUMS_BODY                                                                           \
+#define COLUMN_CHAINS(VALUE)                                                                       \
     ptrdiff_t c0 = 0;                                                                              \
-    SUM_COLUMNS(64)                                                                                \
-    SUM_COLUMNS(16)                                                                                \
-    SUM_COLUMNS(4)                                                                                 \
-    SUM_COLUMNS(1)
+    SUM_COLUMNS(64, VALUE)                                                                         \
+    SUM_COLUMNS(16, VALUE)                                                                         \
+    SUM_COLUMNS(4, VALUE)                                                                          \
+    SUM_COLUMNS(1, VALUE)
 
+#define ELEMENT_OF_X(i) x[i]
 #define COLUMN_SUMS_PARAMETERS const float *restrict x, ptrdiff_t rows, ptrdiff_t columns, float *restrict sums
 
-DEFINE_ISA_KERNEL(column_sums, COLUMN_SUMS_PARAMETERS, COLUMN_SUMS_BODY, x, rows, columns, sums)
+DEFINE_ISA_KERNEL(column_sums, COLUMN_SUMS_PARAMETERS, COLUMN_CHAINS(ELEMENT_OF_X), x, rows, columns, sums)
 
 // LeakyReLU's pullback and its column sums in one pass (a fused dense layer's local gradient and
-// its bias gradient): y = x > 0 ? g : slope·g, as vector_scaled_by_sign, and each column of y
-// summed as column_sums sums it (0 + y₀ + y₁ + … in row order), so the bits of the two kernels.
-#define SIGN_SUM_COLUMNS(WIDTH)                                                                    \
-    for (; c0 + (WIDTH) <= columns; c0 += (WIDTH)) {                                               \
-        float acc[WIDTH] = {0};                                                                    \
-        for (ptrdiff_t r = 0; r < rows; r++) {                                                     \
-            for (int j = 0; j < (WIDTH); j++) {                                                    \
-                ptrdiff_t i = r * columns + c0 + j;                                                \
-                float v = x[i] > 0 ? g[i] : slope * g[i];                                          \
-                y[i] = v;                                                                          \
-                acc[j] += v;                                                                       \
-            }                                                                                      \
-        }                                                                                          \
-        for (int j = 0; j < (WIDTH); j++) sums[c0 + j] = acc[j];                                   \
-    }
-
-#define SIGN_SUMS_BODY                                                                             \
-    ptrdiff_t c0 = 0;                                                                              \
-    SIGN_SUM_COLUMNS(64)                                                                           \
-    SIGN_SUM_COLUMNS(16)                                                                           \
-    SIGN_SUM_COLUMNS(4)                                                                            \
-    SIGN_SUM_COLUMNS(1)
-
+// its bias gradient): y = x > 0 ? g : slope·g, as vector_scaled_by_sign, stored and summed as
+// column_sums sums it, so the bits of the two kernels.
+#define SCALED_BY_SIGN_STORED(i) (y[i] = x[i] > 0 ? g[i] : slope * g[i])
 #define SIGN_SUMS_PARAMETERS                                                                       \
     const float *restrict g, const float *restrict x, float *restrict y, ptrdiff_t rows, ptrdiff_t columns, \
         float slope, float *restrict sums
 
-DEFINE_ISA_KERNEL(scaled_by_sign_column_sums, SIGN_SUMS_PARAMETERS, SIGN_SUMS_BODY, g, x, y, rows, columns, slope, sums)
+DEFINE_ISA_KERNEL(scaled_by_sign_column_sums, SIGN_SUMS_PARAMETERS, COLUMN_CHAINS(SCALED_BY_SIGN_STORED), g, x, y, rows,
+                  columns, slope, sums)
 
 // MARK: Optimizer updates
 
