@@ -158,7 +158,7 @@ final class WorkerPool: @unchecked Sendable {
     private let claims = Atomic<Int>(0)
     /// Bodies of the current call that workers have run.
     private let finished = Atomic<Int>(0)
-    /// Threads asleep in `wait`: workers waiting for a call, and a caller waiting for check-ins.
+    /// Threads asleep in `wait`: workers waiting for a call, and a caller waiting for the bodies workers claimed.
     private let sleepingWorkers = Atomic<Int>(0)
     private let sleepingCallers = Atomic<Int>(0)
     private let mutex: UnsafeMutablePointer<pthread_mutex_t>

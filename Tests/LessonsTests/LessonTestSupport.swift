@@ -50,3 +50,22 @@ func refusal(file: StaticString = #filePath, line: UInt = #line, _ body: () thro
         return "not a LessonError: \(error)"
     }
 }
+
+/// Runs `executable` with `arguments` in `folder` (two OpenMP threads for any PyTorch it starts)
+/// and returns its exit status and what it printed on both streams.
+func runProcess(_ executable: String, _ arguments: [String], in folder: String) throws -> (Int32, String) {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: executable)
+    process.arguments = arguments
+    process.currentDirectoryURL = URL(fileURLWithPath: folder)
+    var environment = ProcessInfo.processInfo.environment
+    environment["OMP_NUM_THREADS"] = "2"
+    process.environment = environment
+    let pipe = Pipe()
+    process.standardOutput = pipe
+    process.standardError = pipe
+    try process.run()
+    let data = pipe.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+}

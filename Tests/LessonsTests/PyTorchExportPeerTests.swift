@@ -51,7 +51,7 @@ final class PyTorchExportPeerTests: XCTestCase {
             let out = request.folder
             request.count = 64
             let result = try exportToPyTorch(request)
-            let (status, output) = try run(python, ["sample.py"], in: out)
+            let (status, output) = try runProcess(python, ["sample.py"], in: out)
             XCTAssertEqual(status, 0, "\(name): sample.py failed:\n\(output)")
             guard status == 0 else { continue }
             let lab = try SafeTensors(contentsOf: URL(fileURLWithPath: out + "/lab-samples.safetensors"))
@@ -85,7 +85,7 @@ final class PyTorchExportPeerTests: XCTestCase {
             let out = folder + "/\(lesson)-\(stage)"
             _ = try exportToPyTorch(PyTorchExportRequest(lesson: try lessonPath(lesson), stage: stage, folder: out + "/export"))
             let data = stage == "colour" ? [] : ["--data", folder + "/digits.csv"]
-            let (status, output) = try run(python, ["train.py", "--steps", "3", "--log-every", "1", "--sample-every", "3", "--device", "cpu",
+            let (status, output) = try runProcess(python, ["train.py", "--steps", "3", "--log-every", "1", "--sample-every", "3", "--device", "cpu",
                                                     "--out", out + "/run"] + data, in: out + "/export")
             XCTAssertEqual(status, 0, output)
             XCTAssertTrue(output.contains("step 1: D loss") && output.contains("step 3: D loss"), output)
@@ -101,7 +101,7 @@ final class PyTorchExportPeerTests: XCTestCase {
         // train.py reads the shapes as the lab has them: one image of every class, pixel for pixel.
         let script = "from train import load_images; from labfiles import save_tensors; "
             + "x, y = load_images('shapes-images-idx4-ubyte.gz'); save_tensors('picked.safetensors', {'images': x[::500], 'labels': y[::500]})"
-        let (status, output) = try run(python, ["-c", script], in: folder + "/8-colour/export")
+        let (status, output) = try runProcess(python, ["-c", script], in: folder + "/8-colour/export")
         XCTAssertEqual(status, 0, output)
         let picked = try SafeTensors(contentsOf: URL(fileURLWithPath: folder + "/8-colour/export/picked.safetensors"))
         let shapes = ShapesSet.images().images.scalars, plane = 3 * 64 * 64
@@ -151,7 +151,7 @@ final class PyTorchExportPeerTests: XCTestCase {
             try checkReplay(python, replay: replay, labLosses: labLosses, export: out + "/export", out: out + "/replayed", name: "lesson \(lesson) stage \(stage)")
 
             // Its own points: samples in the data's units, and a checkpoint to continue from.
-            let (drawn, drawnOutput) = try run(python, ["train.py", "--steps", "4", "--log-every", "2", "--sample-every", "4", "--device", "cpu",
+            let (drawn, drawnOutput) = try runProcess(python, ["train.py", "--steps", "4", "--log-every", "2", "--sample-every", "4", "--device", "cpu",
                                                         "--out", out + "/run"], in: out + "/export")
             XCTAssertEqual(drawn, 0, drawnOutput)
             let samples = try String(contentsOfFile: out + "/run/samples-step-000004.csv", encoding: .utf8).split(separator: "\n")
@@ -160,7 +160,7 @@ final class PyTorchExportPeerTests: XCTestCase {
             XCTAssertTrue(FileManager.default.fileExists(atPath: out + "/run/weights.safetensors"))
         }
         let torchrun = (python as NSString).deletingLastPathComponent + "/torchrun"
-        let (status, output) = try run(torchrun, ["--nproc_per_node=2", "train.py", "--steps", "2", "--log-every", "1", "--device", "cpu",
+        let (status, output) = try runProcess(torchrun, ["--nproc_per_node=2", "train.py", "--steps", "2", "--log-every", "1", "--device", "cpu",
                                                         "--out", folder + "/1-works/ddp"], in: folder + "/1-works/export")
         XCTAssertEqual(status, 0, output)
         XCTAssertTrue(FileManager.default.fileExists(atPath: folder + "/1-works/ddp/optimizer.safetensors"), output)
@@ -238,7 +238,7 @@ final class PyTorchExportPeerTests: XCTestCase {
         let rows = (0..<200).map { _ in ((0..<784).map { _ in String(random.index(below: 256)) } + ["0"]).joined(separator: ",") }
         try Data(rows.joined(separator: "\n").utf8).write(to: URL(fileURLWithPath: folder + "/digits.csv"))
         let torchrun = (python as NSString).deletingLastPathComponent + "/torchrun"
-        let (status, output) = try run(torchrun, ["--nproc_per_node=2", "train.py", "--steps", "4", "--log-every", "2", "--sample-every", "2",
+        let (status, output) = try runProcess(torchrun, ["--nproc_per_node=2", "train.py", "--steps", "4", "--log-every", "2", "--sample-every", "2",
                                                   "--data", folder + "/digits.csv", "--out", folder + "/run"], in: folder + "/export")
         XCTAssertEqual(status, 0, output)
         XCTAssertTrue(output.contains("step 4: D loss"), output)
@@ -289,7 +289,7 @@ final class PyTorchExportPeerTests: XCTestCase {
                              export: String, out: String, name: String) throws -> Bool {
         let replayFile = out + "-replay.safetensors", lossesFile = out + "-losses.safetensors"
         try SafeTensors(tensors: replay).write(to: URL(fileURLWithPath: replayFile))
-        let (status, output) = try run(python, ["train.py", "--steps", String(labLosses.count), "--replay", replayFile,
+        let (status, output) = try runProcess(python, ["train.py", "--steps", String(labLosses.count), "--replay", replayFile,
                                                 "--losses", lossesFile, "--out", out], in: export)
         XCTAssertEqual(status, 0, "\(name): train.py failed:\n\(output)")
         guard status == 0 else { return false }
@@ -300,22 +300,5 @@ final class PyTorchExportPeerTests: XCTestCase {
         XCTAssertLessThanOrEqual(largest, 1e-3, "\(name): lab \(labLosses), PyTorch \(torchLosses)")
         print("\(name): \(labLosses.count) rounds replayed, max |PyTorch − lab| over D and G losses \(largest); lab \(labLosses)")
         return true
-    }
-
-    private func run(_ executable: String, _ arguments: [String], in folder: String) throws -> (Int32, String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        process.currentDirectoryURL = URL(fileURLWithPath: folder)
-        var environment = ProcessInfo.processInfo.environment
-        environment["OMP_NUM_THREADS"] = "2"
-        process.environment = environment
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        try process.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
     }
 }

@@ -30,18 +30,8 @@ final class PeerBenchScriptTests: XCTestCase {
             print(json.dumps(paired))
             peer_bench.print_paired(paired)
             """
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: python)
-        process.arguments = ["-c", script]
-        process.currentDirectoryURL = package
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        try process.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        let output = String(decoding: data, as: UTF8.self)
-        XCTAssertEqual(process.terminationStatus, 0, output)
+        let (status, output) = try runProcess(python, ["-c", script], in: package.path)
+        XCTAssertEqual(status, 0, output)
         let lines = output.split(separator: "\n").map(String.init)
         let paired = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(lines[0].utf8)) as? [[String: Any]])
         XCTAssertEqual(paired.first?["ratios"] as? [Double], [2.0, 1.04, 3.8462, 2.0, 1.04])
