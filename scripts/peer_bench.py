@@ -33,7 +33,8 @@ Also printed: the analytic FLOPs of one dcgan-mnist step.
 `--json FILE` writes the peers' figures. `--ours FILE` reads the JSON of `gan-lab bench --json`
 ({"workloads": [{"name": ..., "median_ms": ..., "steps_per_second": ...}, ...]}) and prints one
 table: workload, ours ms, TF ms (variant), PyTorch ms (variant), the faster peer's ms divided
-by ours (above 1: ours is faster), and our step's products alone on its kernels.
+by ours (above 1: ours is faster), our step's products alone on its kernels, and the part of our step
+spent in the optimizers' updates.
 
 `--gan-lab PATH` runs ours too, in turn with the peers: in every round and for every workload,
 `PATH bench --only WORKLOAD --rounds 1 --json` (same steps, warm-up and threads) and then each peer
@@ -210,7 +211,7 @@ def print_side_by_side(summary, ours_json):
     ours = {entry["name"]: entry for entry in ours_json["workloads"]}
     print_machine(ours_json)
     print(f"\n{'workload':<15} {'ours ms':>9} {'TF ms (variant)':>28} {'PyTorch ms (variant)':>28} "
-          f"{'peer/ours':>10} {'products alone':>15}")
+          f"{'peer/ours':>10} {'products alone':>15} {'updates':>8}")
     for entry in summary["workloads"]:
         name = entry["name"]
         cells = []
@@ -223,11 +224,15 @@ def print_side_by_side(summary, ours_json):
         mine_text = f"{mine:.3f}" if mine else "—"
         alone = ours.get(name, {}).get("products_alone_ms")
         alone_text = f"{alone:.3f}" if alone else "—"
-        print(f"{name:<15} {mine_text:>9} {cells[0]:>28} {cells[1]:>28} {ratio:>10} {alone_text:>15}")
+        updates = ours.get(name, {}).get("updates_ms")
+        updates_text = f"{updates:.3f}" if updates is not None else "—"
+        print(f"{name:<15} {mine_text:>9} {cells[0]:>28} {cells[1]:>28} {ratio:>10} {alone_text:>15} {updates_text:>8}")
     print("peer/ours = the faster peer's median ms / ours (above 1: ours is faster)")
     print("products alone = the step's matrix products and nothing else, on the kernels the workload runs on "
           "(gan-lab bench; dcgan-mnist's as im2col products on OpenBLAS, the faster of its own threads and the "
           "lab's row blocks): about the least a step can cost an engine built on those kernels")
+    print("updates = the part of our median step spent in the optimizers' updates (every parameter and its "
+          "state streamed through memory; no product's work)")
 
 
 def print_paired(paired):
@@ -359,6 +364,8 @@ def merge_ours(rounds):
         entry["median_ms"] = round(statistics.median(entry["round_median_ms"]), 4)
         entry["min_ms"] = min(w["min_ms"] for w in same)
         entry["products_alone_ms"] = round(statistics.median(w["products_alone_ms"] for w in same), 4)
+        if all("updates_ms" in w for w in same):
+            entry["updates_ms"] = round(statistics.median(w["updates_ms"] for w in same), 4)
         merged["workloads"].append(entry)
     return merged
 

@@ -88,7 +88,7 @@ struct Bench: ParsableCommand {
         let portableRate = measureProductRate(threads: threads, kernels: .portable)
         var entries: [[String: Any]] = []
         if !json {
-            print("workload       kernels   median ms    min ms   steps/s   GFLOP/s  of sgemm  products alone ms"
+            print("workload       kernels   median ms    min ms   steps/s   GFLOP/s  of sgemm  products alone ms  updates ms"
                   + (rounds > 1 ? "  round medians" : ""))
         }
         for (result, alone) in zip(results, productsAlone) {
@@ -102,13 +102,14 @@ struct Bench: ParsableCommand {
             entry["gflop_per_step"] = rounded(workload.flopsPerStep / 1e9)
             entry["sgemm_fraction"] = rounded(result.gigaflopsPerSecond / sgemm)
             entry["products_alone_ms"] = rounded(alone)
+            entry["updates_ms"] = rounded(result.medianUpdateMilliseconds)
             entry["kernels"] = kernelsOf(workload).rawValue
             entries.append(entry)
             if !json {
-                print(String(format: "%-14@ %-8@ %10.2f %9.2f %9.1f %9.1f %8.0f %%  %@", workload.rawValue as NSString,
+                print(String(format: "%-14@ %-8@ %10.2f %9.2f %9.1f %9.1f %8.0f %%  %@ %11.3f", workload.rawValue as NSString,
                              kernelsOf(workload).rawValue as NSString, result.medianMilliseconds, result.fastestMilliseconds, result.stepsPerSecond,
                              result.gigaflopsPerSecond, 100 * result.gigaflopsPerSecond / sgemm,
-                             leftPadded(String(format: "%.3f", alone), to: 17) as NSString)
+                             leftPadded(String(format: "%.3f", alone), to: 17) as NSString, result.medianUpdateMilliseconds)
                       + (rounds > 1 ? String(format: "  %.3f–%.3f", result.spread.lowerBound, result.spread.upperBound) : ""))
             }
         }
@@ -119,6 +120,8 @@ struct Bench: ParsableCommand {
                   + "and the lab's row blocks: about the least a step can cost an engine built on those kernels"
                   + (convolutionKernels.isEmpty ? "" : "; the steps ran their convolutions on oneDNN's \(convolutionKernels.joined(separator: ", ")) "
                      + "kernels instead"))
+            print("updates: the part of a step spent in the optimizers' updates (median over the steps; inside the step's time), "
+                  + "which stream every parameter and its optimizer state through memory and are no product's work")
         }
         let overrides = matrixEnvironmentOverrides()
         if json {

@@ -1,14 +1,18 @@
 import Foundation
 import Kernels
+import NN
 
 /// What `gan-lab bench` measured for one workload.
 public struct BenchmarkResult {
     public let workload: BenchmarkWorkload
     public let stepMilliseconds: [Double]
+    /// The part of each timed step spent in the optimizers' updates.
+    public let updateMilliseconds: [Double]
     /// Timed steps divided by their total time.
     public let stepsPerSecond: Double
 
     public var medianMilliseconds: Double { median(stepMilliseconds) }
+    public var medianUpdateMilliseconds: Double { median(updateMilliseconds) }
     public var fastestMilliseconds: Double { stepMilliseconds.min() ?? 0 }
 }
 
@@ -28,6 +32,8 @@ public struct BenchmarkRounds {
     /// The median of the rounds' median step times.
     public var medianMilliseconds: Double { median(roundMedians) }
     public var fastestMilliseconds: Double { rounds.map(\.fastestMilliseconds).min()! }
+    /// The median of the rounds' median times a step spent in the optimizers' updates.
+    public var medianUpdateMilliseconds: Double { median(rounds.map(\.medianUpdateMilliseconds)) }
     public var stepsPerSecond: Double { median(rounds.map(\.stepsPerSecond)) }
     /// The lowest and highest of the rounds' median step times.
     public var spread: ClosedRange<Double> { roundMedians.min()!...roundMedians.max()! }
@@ -39,15 +45,41 @@ public struct BenchmarkRounds {
 public func runBenchmark(_ workload: BenchmarkWorkload, steps: Int, warmup: Int, seed: UInt64 = 0) -> BenchmarkResult {
     let runner = WorkloadRunner(workload, seed: seed)
     for _ in 0..<warmup { runner.step() }
-    var times: [Double] = []
+    var times: [Double] = [], updateTimes: [Double] = []
     let started = DispatchTime.now().uptimeNanoseconds
     for _ in 0..<steps {
+        let updatesBefore = runner.updateNanoseconds
         let start = DispatchTime.now().uptimeNanoseconds
         runner.step()
         times.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6)
+        updateTimes.append(Double(runner.updateNanoseconds - updatesBefore) / 1e6)
     }
     let total = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
-    return BenchmarkResult(workload: workload, stepMilliseconds: times, stepsPerSecond: Double(steps) / max(total, 1e-9))
+    return BenchmarkResult(workload: workload, stepMilliseconds: times, updateMilliseconds: updateTimes,
+                           stepsPerSecond: Double(steps) / max(total, 1e-9))
+}
+
+/// An optimizer that clocks its updates and passes everything to the one it wraps (the bench's
+/// count of what a step spends outside its products: the updates stream every parameter and its
+/// state through memory, which no product does).
+final class TimedOptimizer: Optimizer {
+    let timed: Optimizer
+    private(set) var nanoseconds: UInt64 = 0
+
+    init(_ timed: Optimizer) { self.timed = timed }
+
+    var parameters: [Parameter] { timed.parameters }
+    var learningRate: Float {
+        get { timed.learningRate }
+        set { timed.learningRate = newValue }
+    }
+    var step: Int { timed.step }
+
+    func update(with gradients: [Tensor]) {
+        let start = DispatchTime.now().uptimeNanoseconds
+        timed.update(with: gradients)
+        nanoseconds += DispatchTime.now().uptimeNanoseconds - start
+    }
 }
 
 /// The process's peak resident memory in bytes (VmHWM), or nil where /proc is missing.

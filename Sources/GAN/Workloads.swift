@@ -177,13 +177,18 @@ public final class WorkloadRunner {
     var random: RandomSource
     let realBatches: [Tensor]
     var stepIndex = 0
+    private let optimizers: [TimedOptimizer]
 
     public init(_ workload: BenchmarkWorkload, seed: UInt64 = 0) {
         self.workload = workload
         random = RandomSource(seed: seed)
         let (generator, discriminator) = workload.models(using: &random)
+        let configuration = workload.configuration
+        optimizers = [TimedOptimizer(configuration.generatorOptimizer.make(for: generator.parameters)),
+                      TimedOptimizer(configuration.discriminatorOptimizer.make(for: discriminator.parameters))]
         trainer = GANTrainer(generator: generator, discriminator: discriminator, latentSize: workload.latentSize,
-                             configuration: workload.configuration)
+                             generatorOptimizer: optimizers[0], discriminatorOptimizer: optimizers[1],
+                             configuration: configuration)
         var data = random.split()
         realBatches = (0..<4).map { _ in workload.realBatch(using: &data) }
     }
@@ -197,4 +202,7 @@ public final class WorkloadRunner {
         trainer.round(realBatch: { _, _ in real }, into: &metrics, using: &random)
         return (metrics.discriminatorLoss, metrics.generatorLoss)
     }
+
+    /// Time spent in both networks' optimizer updates so far.
+    public var updateNanoseconds: UInt64 { optimizers.map(\.nanoseconds).reduce(0, +) }
 }

@@ -1,0 +1,61 @@
+@testable import GAN
+import Kernels
+import NN
+import XCTest
+
+/// `gan-lab bench`'s updates column: the part of each step spent in the optimizers' updates,
+/// clocked by wrapping the workload's optimizers, which must leave the training unchanged.
+final class BenchmarkUpdateTimeTests: XCTestCase {
+    /// A bench runner (its optimizers clocked) trains to the same bits as a trainer on the plain
+    /// optimizers, on the same seed, data and steps.
+    func testClockedOptimizersTrainAsThePlainOnes() {
+        for workload in [BenchmarkWorkload.mlpQuadratic, .mlpGaussian] {
+            let runner = WorkloadRunner(workload, seed: 7)
+            var random = RandomSource(seed: 7)
+            let (generator, discriminator) = workload.models(using: &random)
+            let plain = GANTrainer(generator: generator, discriminator: discriminator, latentSize: workload.latentSize,
+                                   configuration: workload.configuration)
+            var data = random.split()
+            let batches = (0..<4).map { _ in workload.realBatch(using: &data) }
+            for step in 0..<3 {
+                let losses = runner.step()
+                var metrics = StepMetrics()
+                plain.round(realBatch: { _, _ in batches[step % batches.count] }, into: &metrics, using: &random)
+                XCTAssertEqual(losses.discriminatorLoss.bitPattern, metrics.discriminatorLoss.bitPattern, workload.rawValue)
+                XCTAssertEqual(losses.generatorLoss.bitPattern, metrics.generatorLoss.bitPattern, workload.rawValue)
+            }
+            let clocked = runner.trainer.generator.parameters + runner.trainer.discriminator.parameters
+            for (mine, theirs) in zip(clocked, plain.generator.parameters + plain.discriminator.parameters) {
+                XCTAssertEqual(mine.value.scalars.map(\.bitPattern), theirs.value.scalars.map(\.bitPattern), mine.name)
+            }
+            XCTAssertEqual(runner.trainer.generatorOptimizer.step, 3)
+            XCTAssertGreaterThan(runner.updateNanoseconds, 0)
+        }
+    }
+
+    /// The wrapper passes the learning rate (a schedule sets it) and the step count through.
+    func testClockedOptimizerPassesItsSettingsThrough() {
+        let parameter = Parameter(name: "w", value: Tensor(shape: [3], scalars: [1, 2, 3]))
+        let adam = Adam(parameters: [parameter], learningRate: 0.1)
+        let clocked = TimedOptimizer(adam)
+        clocked.learningRate = 0.05
+        XCTAssertEqual(adam.learningRate, 0.05)
+        clocked.update(with: [Tensor(shape: [3], scalars: [1, -1, 0])])
+        XCTAssertEqual(adam.step, 1)
+        XCTAssertEqual(clocked.step, 1)
+        XCTAssertTrue(clocked.parameters[0] === parameter)
+        XCTAssertGreaterThan(clocked.nanoseconds, 0)
+    }
+
+    /// Every timed step reports its updates' time, which lies inside the step's.
+    func testUpdateTimesAreInsideTheirSteps() {
+        let result = runBenchmark(.mlpQuadratic, steps: 5, warmup: 1)
+        XCTAssertEqual(result.updateMilliseconds.count, 5)
+        for (update, step) in zip(result.updateMilliseconds, result.stepMilliseconds) {
+            XCTAssertGreaterThan(update, 0)
+            XCTAssertLessThan(update, step)
+        }
+        let rounds = BenchmarkRounds([result, result])
+        XCTAssertEqual(rounds.medianUpdateMilliseconds, result.medianUpdateMilliseconds)
+    }
+}
