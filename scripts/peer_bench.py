@@ -231,8 +231,8 @@ def print_side_by_side(summary, ours_json):
     print("products alone = the step's matrix products and nothing else, on the kernels the workload runs on "
           "(gan-lab bench; dcgan-mnist's as im2col products on OpenBLAS, the faster of its own threads and the "
           "lab's row blocks): about the least a step can cost an engine built on those kernels")
-    print("updates = the part of our median step spent in the optimizers' updates (every parameter and its "
-          "state streamed through memory; no product's work)")
+    print("updates = the time our step spends in the optimizers' updates, median over the steps (every parameter "
+          "and its state streamed through memory; no product's work)")
 
 
 def print_paired(paired):

@@ -41,4 +41,32 @@ final class PeerBenchScriptTests: XCTestCase {
                        ["mlp-gaussian", "5", "2.00", "1.04*", "3.85*", "2.00", "1.04*", "2.00", "1.04–3.85", "2.00", "(2)"])
         XCTAssertTrue(output.contains("* a slow spell"), output)
     }
+
+    /// Our rounds merged (the median of the rounds' products-alone and updates figures) and the
+    /// side-by-side row that prints them.
+    func testSideBySideCarriesOurProductsAloneAndUpdates() throws {
+        let package = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        guard let python = ["/usr/bin/python3", "/usr/local/bin/python3"].first(where: FileManager.default.isExecutableFile) else {
+            throw XCTSkip("no python3")
+        }
+        let script = """
+            import json, sys
+            sys.path.insert(0, "scripts")
+            import peer_bench
+            def ours(median, alone, updates):
+                return {"processor": "test CPU", "workloads": [{"name": "mlp-fashion", "median_ms": median, "min_ms": median,
+                        "products_alone_ms": alone, "updates_ms": updates}]}
+            merged = peer_bench.merge_ours([ours(6.5, 4.9, 0.70), ours(7.0, 4.8, 0.90), ours(6.6, 5.0, 0.75)])
+            entry = merged["workloads"][0]
+            print(json.dumps([entry["median_ms"], entry["products_alone_ms"], entry["updates_ms"]]))
+            summary = {"workloads": [{"name": "mlp-fashion", "tensorflow": {"median_ms": 10.56, "variant": "xla"}}]}
+            peer_bench.print_side_by_side(summary, merged)
+            """
+        let (status, output) = try runProcess(python, ["-c", script], in: package.path)
+        XCTAssertEqual(status, 0, output)
+        let lines = output.split(separator: "\n").map(String.init)
+        XCTAssertEqual(try JSONSerialization.jsonObject(with: Data(lines[0].utf8)) as? [Double], [6.6, 4.9, 0.75])
+        let row = try XCTUnwrap(lines.first { $0.hasPrefix("mlp-fashion") })
+        XCTAssertEqual(row.split(separator: " ").map(String.init), ["mlp-fashion", "6.600", "10.560", "(xla)", "—", "1.60", "4.900", "0.750"])
+    }
 }
