@@ -4,18 +4,22 @@ import XCTest
 /// scripts/peer_bench.py's round-by-round ratios (`--gan-lab`): which rounds count as steady and
 /// the medians it prints, on made-up rounds (the script's own functions, run by python3).
 final class PeerBenchScriptTests: XCTestCase {
-    func testSlowSpellRoundsAreMarkedAndLeftOutOfTheSteadyMedian() throws {
+    /// Runs `script` with python3 in the package's folder, where it imports scripts/peer_bench.py.
+    private func runPeerBench(_ script: String) throws -> (status: Int32, output: String) {
         let package = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
         guard let python = ["/usr/bin/python3", "/usr/local/bin/python3"].first(where: FileManager.default.isExecutableFile) else {
             throw XCTSkip("no python3")
         }
+        let script = "import sys\nsys.path.insert(0, \"scripts\")\nimport peer_bench\n" + script
+        return try runProcess(python, ["-c", script], in: package.path)
+    }
+
+    func testSlowSpellRoundsAreMarkedAndLeftOutOfTheSteadyMedian() throws {
         // Five rounds of mlp-gaussian: steady; ours slow (median 2× its fastest); the peer slow;
         // steady again; ours slow all through (its fastest step too). The faster peer variant of
         // each round is the one compared.
         let script = """
-            import json, sys
-            sys.path.insert(0, "scripts")
-            import peer_bench
+            import json
             def ours(median, fastest):
                 return {"workloads": [{"name": "mlp-gaussian", "median_ms": median, "min_ms": fastest}]}
             def peer(median, fastest, variant="tf.function"):
@@ -30,7 +34,7 @@ final class PeerBenchScriptTests: XCTestCase {
             print(json.dumps(paired))
             peer_bench.print_paired(paired)
             """
-        let (status, output) = try runProcess(python, ["-c", script], in: package.path)
+        let (status, output) = try runPeerBench(script)
         XCTAssertEqual(status, 0, output)
         let lines = output.split(separator: "\n").map(String.init)
         let paired = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(lines[0].utf8)) as? [[String: Any]])
@@ -45,14 +49,8 @@ final class PeerBenchScriptTests: XCTestCase {
     /// Our rounds merged (the median of the rounds' products-alone and updates figures) and the
     /// side-by-side row that prints them.
     func testSideBySideCarriesOurProductsAloneAndUpdates() throws {
-        let package = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        guard let python = ["/usr/bin/python3", "/usr/local/bin/python3"].first(where: FileManager.default.isExecutableFile) else {
-            throw XCTSkip("no python3")
-        }
         let script = """
-            import json, sys
-            sys.path.insert(0, "scripts")
-            import peer_bench
+            import json
             def ours(median, alone, updates):
                 return {"processor": "test CPU", "workloads": [{"name": "mlp-fashion", "median_ms": median, "min_ms": median,
                         "products_alone_ms": alone, "updates_ms": updates}]}
@@ -62,7 +60,7 @@ final class PeerBenchScriptTests: XCTestCase {
             summary = {"workloads": [{"name": "mlp-fashion", "tensorflow": {"median_ms": 10.56, "variant": "xla"}}]}
             peer_bench.print_side_by_side(summary, merged)
             """
-        let (status, output) = try runProcess(python, ["-c", script], in: package.path)
+        let (status, output) = try runPeerBench(script)
         XCTAssertEqual(status, 0, output)
         let lines = output.split(separator: "\n").map(String.init)
         XCTAssertEqual(try JSONSerialization.jsonObject(with: Data(lines[0].utf8)) as? [Double], [6.6, 4.9, 0.75])
