@@ -1,8 +1,9 @@
 import Foundation
 import XCTest
 
-/// scripts/peer_bench.py's round-by-round ratios (`--gan-lab`): which rounds count as steady and
-/// the medians it prints, on made-up rounds (the script's own functions, run by python3).
+/// scripts/peer_bench.py on made-up figures (the script's own functions, run by python3): the
+/// round-by-round ratios of `--gan-lab` (which rounds count as steady, the medians it prints) and
+/// the side-by-side table's columns of ours.
 final class PeerBenchScriptTests: XCTestCase {
     /// Runs `script` with python3 in the package's folder, where it imports scripts/peer_bench.py.
     private func runPeerBench(_ script: String) throws -> (status: Int32, output: String) {
