@@ -8,18 +8,59 @@ public func gradients(of loss: Variable, at targets: [Variable]) -> [Tensor] {
     differentiableGradients(of: loss, at: targets, createGraph: false).map(\.value)
 }
 
+/// Gradients for an update: as `gradients(of:at:)`, except that a target whose whole gradient is
+/// one layer's weight-gradient product (`linear`'s, the target used once in the graph) gets it
+/// as a pending product, so that the optimizer can compute it a block at a time and update the
+/// weight from each block while it is in cache. The same numbers as `gradients(of:at:)`.
+public func gradientsForUpdate(of loss: Variable, at targets: [Variable]) -> [ParameterGradient] {
+    precondition(loss.value.count == 1, "gradients need a scalar loss, got shape \(loss.shape)")
+    guard loss.node != nil else { return targets.map { .tensor(Tensor(shape: $0.shape)) } }
+    return backward(from: loss, at: targets, createGraph: false, pendingProducts: true).map { gradient in
+        switch gradient {
+        case .variable(let variable): .tensor(variable.value)
+        case .pending(let product): .pending(product)
+        }
+    }
+}
+
 /// Gradients that are themselves recorded in the graph, so they can be differentiated again
 /// (as WGAN-GP's gradient penalty needs).
 public func differentiableGradients(of loss: Variable, at targets: [Variable], createGraph: Bool = true) -> [Variable] {
     precondition(loss.value.count == 1, "gradients need a scalar loss, got shape \(loss.shape)")
-    let zeros = { (t: Variable) in Variable(Tensor(shape: t.shape)) }
-    guard let root = loss.node else { return targets.map(zeros) }
+    guard loss.node != nil else { return targets.map { Variable(Tensor(shape: $0.shape)) } }
+    return backward(from: loss, at: targets, createGraph: createGraph, pendingProducts: false).map { gradient in
+        guard case .variable(let variable) = gradient else { preconditionFailure("a pending product without asking for one") }
+        return variable
+    }
+}
 
+/// A target's gradient as the backward pass leaves it.
+private enum TargetGradient {
+    case variable(Variable)
+    case pending(PendingProduct)
+}
+
+/// The backward pass. With `pendingProducts` (and no graph recorded), a target used by exactly
+/// one op of the graph accepts its gradient as a product not computed yet, if that op's pullback
+/// offers one (`weightGradient(_:for:)`).
+private func backward(from loss: Variable, at targets: [Variable], createGraph: Bool, pendingProducts: Bool) -> [TargetGradient] {
+    let zeros = { (t: Variable) in Variable(Tensor(shape: t.shape)) }
+    let root = loss.node!
     let pass = backwardPasses.wrappingAdd(1, ordering: .relaxed).newValue
     for target in targets { target.node?.targetPass = pass }
     let order = topologicalOrder(from: root, pass: pass)
     for node in order {  // parents come before children
         node.isNeeded = node.targetPass == pass || node.parents.contains { $0.node?.isNeeded ?? false }
+    }
+    if pendingProducts && !createGraph {
+        // The number of needed ops using each target: one, and its gradient may stay a product.
+        for target in targets { target.node?.uses = 0 }
+        for node in order where node.isNeeded && node.pullback != nil {
+            for parent in node.parents { if let parent = parent.node, parent.targetPass == pass { parent.uses += 1 } }
+        }
+        for target in targets {
+            if let node = target.node, node.pass == pass { node.acceptsPendingProduct = node.uses == 1 }
+        }
     }
 
     root.gradient = Variable(Tensor(shape: loss.shape, repeating: 1))
@@ -47,8 +88,14 @@ public func differentiableGradients(of loss: Variable, at targets: [Variable], c
             if !createGraph { node.gradient = nil }  // free as we go
         }
     }
-    let results = targets.map { target in
-        target.node.flatMap { $0.pass == pass ? $0.gradient : nil } ?? zeros(target)
+    let results = targets.map { target -> TargetGradient in
+        guard let node = target.node, node.pass == pass else { return .variable(zeros(target)) }
+        if let product = node.pendingProduct { return .pending(product) }
+        return .variable(node.gradient ?? zeros(target))
+    }
+    for target in targets {
+        target.node?.acceptsPendingProduct = false
+        target.node?.pendingProduct = nil
     }
     for node in order { node.gradient = nil }  // every pass leaves its nodes' gradient slots empty
     return results

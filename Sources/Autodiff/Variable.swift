@@ -18,6 +18,11 @@ public final class Node {
     var targetPass: UInt64 = 0
     var isNeeded = false
     var gradient: Variable?
+    // For `gradientsForUpdate`: how many ops of the pass use this target, whether its gradient may
+    // stay a pending product, and the one a pullback left it.
+    var uses = 0
+    var acceptsPendingProduct = false
+    var pendingProduct: PendingProduct?
 
     /// A leaf: a parameter or an input whose gradient can be asked for.
     public init() {

@@ -121,7 +121,8 @@ struct Bench: ParsableCommand {
                   + (convolutionKernels.isEmpty ? "" : "; the steps ran their convolutions on oneDNN's \(convolutionKernels.joined(separator: ", ")) "
                      + "kernels instead"))
             print("updates: the part of a step spent in the optimizers' updates (median over the steps; inside the step's time), "
-                  + "which stream every parameter and its optimizer state through memory and are no product's work")
+                  + "which stream every parameter and its optimizer state through memory; on the portable kernels a large "
+                  + "layer's weight-gradient product runs inside its update, a block at a time, and counts here too")
         }
         let overrides = matrixEnvironmentOverrides()
         if json {

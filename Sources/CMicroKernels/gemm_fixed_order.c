@@ -428,6 +428,59 @@ static inline __attribute__((always_inline)) void gemm_blocked(tile_kernel kerne
     }
 }
 
+/// Scratch for the block of C's rows a row-block product hands out, one per thread.
+static _Thread_local float *row_block_c;
+static _Thread_local size_t row_block_c_size;
+
+/// C = op(A)·op(B) one block of `row_block` rows at a time into a small scratch, each block handed
+/// to `done` while it is in cache and then overwritten: op(B) packed once, C never stored whole.
+/// Needs op(B) within one packed block (n ≤ column_block, k ≤ inner_block); every element is the
+/// chain `gemm_blocked` makes, so the same bits.
+static inline __attribute__((always_inline)) void gemm_row_blocks(tile_kernel kernel, tile_kernel narrow, int mr, int nr,
+                                                                  int transpose_a, int transpose_b, ptrdiff_t m,
+                                                                  ptrdiff_t n, ptrdiff_t k, const float *a, ptrdiff_t lda,
+                                                                  const float *b, ptrdiff_t ldb, row_block_done done,
+                                                                  void *context) {
+    float *pa = scratch(&packed_a, &packed_a_size, (size_t)row_block * inner_block);
+    float *pb = scratch(&packed_b, &packed_b_size, (size_t)column_block * inner_block);
+    float *block = scratch(&row_block_c, &row_block_c_size, (size_t)(row_block * n));
+    if (!pa || !pb || !block) abort();
+    pack_b(b, ldb, transpose_b, 0, k, 0, n, nr, pb);
+    for (ptrdiff_t ic = 0; ic < m; ic += row_block) {
+        ptrdiff_t mc = m - ic < row_block ? m - ic : row_block;
+        pack_a(a, lda, transpose_a, ic, mc, 0, k, mr, pa);
+        for (ptrdiff_t jr = 0; jr < n; jr += nr) {
+            ptrdiff_t width = n - jr < nr ? n - jr : nr;
+            for (ptrdiff_t ir = 0; ir < mc; ir += mr) {
+                ptrdiff_t height = mc - ir < mr ? mc - ir : mr;
+                float *tile = block + ir * n + jr;
+                run_tile(kernel, narrow, mr, nr, k, pa + ir * k, pb + jr * k, tile, n, height, width, start_zero, 0, tile, n);
+            }
+        }
+        done(context, ic, mc, block);
+    }
+}
+
+int gemm_fixed_order_row_blocks(fixed_order_isa isa, int transpose_a, int transpose_b, ptrdiff_t m, ptrdiff_t n,
+                                ptrdiff_t k, const float *a, ptrdiff_t lda, const float *b, ptrdiff_t ldb,
+                                row_block_done done, void *context) {
+    if (m <= 0 || n <= 0 || k <= 0 || n > column_block || k > inner_block) return 0;
+    switch (isa) {
+#if defined(__x86_64__)
+    case fixed_order_avx512:
+        gemm_row_blocks(tile_avx512, tile_avx512_narrow, AVX512_MR, AVX512_NR, transpose_a, transpose_b, m, n, k, a, lda,
+                        b, ldb, done, context);
+        return 1;
+    case fixed_order_avx2:
+        gemm_row_blocks(tile_avx2, tile_avx2_narrow, AVX2_MR, AVX2_NR, transpose_a, transpose_b, m, n, k, a, lda, b, ldb,
+                        done, context);
+        return 1;
+#endif
+    default:
+        return 0;
+    }
+}
+
 #if defined(__x86_64__)
 /// Scratch for op(B)'s rows when a small product copies them, one per thread.
 static _Thread_local float *small_b;

@@ -75,9 +75,12 @@ final class TimedOptimizer: Optimizer {
     }
     var step: Int { timed.step }
 
-    func update(with gradients: [Tensor]) {
+    func update(with gradients: [Tensor]) { clocked { timed.update(with: gradients) } }
+    func update(with gradients: [ParameterGradient]) { clocked { timed.update(with: gradients) } }
+
+    private func clocked(_ update: () -> Void) {
         let start = DispatchTime.now().uptimeNanoseconds
-        timed.update(with: gradients)
+        update()
         nanoseconds += DispatchTime.now().uptimeNanoseconds - start
     }
 }

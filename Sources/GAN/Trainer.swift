@@ -115,11 +115,11 @@ public final class GANTrainer {
         }
         // The graph lives inside the closure, so it is freed before the update writes into the
         // parameters it shares (no copy-on-write).
-        let parameterGradients = { () -> [Tensor] in
+        let parameterGradients = { () -> [ParameterGradient] in
             let realInput = packed(real), fakeInput = packed(fake)
             let loss = discriminatorLoss(realOutputs: discriminator(Variable(realInput)), fakeOutputs: discriminator(Variable(fakeInput)),
                                          realInput: realInput, fakeInput: fakeInput, into: &metrics, using: &random)
-            return gradients(of: loss, at: discriminatorOptimizer.parameters.map(\.variable))
+            return gradientsForUpdate(of: loss, at: discriminatorOptimizer.parameters.map(\.variable))
         }()
         applyDiscriminatorUpdate(parameterGradients)
     }
@@ -134,11 +134,11 @@ public final class GANTrainer {
         let fakeTargets = labels(count: fakeInput.shape[0], value: 0, using: &random)
         func update(_ input: Tensor, _ targets: Tensor) -> (loss: Float, outputs: Tensor) {
             var result: (Float, Tensor) = (0, Tensor(shape: [0]))
-            let parameterGradients = { () -> [Tensor] in
+            let parameterGradients = { () -> [ParameterGradient] in
                 let outputs = discriminator(Variable(input))
                 let loss = family.halfLoss(outputs, targets: targets)
                 result = (loss.value.scalar, outputs.value)
-                return gradients(of: loss, at: discriminatorOptimizer.parameters.map(\.variable))
+                return gradientsForUpdate(of: loss, at: discriminatorOptimizer.parameters.map(\.variable))
             }()
             applyDiscriminatorUpdate(parameterGradients)
             return result
@@ -155,7 +155,7 @@ public final class GANTrainer {
 
     /// One generator update on the given noise, through D as it is now.
     public func generatorStep(noise: Tensor, into metrics: inout StepMetrics) {
-        let parameterGradients = { () -> [Tensor] in
+        let parameterGradients = { () -> [ParameterGradient] in
             generatorGradients(samples: labelled(generator(Variable(noise)), noise: noise), into: &metrics)
         }()
         generatorOptimizer.update(with: parameterGradients)
@@ -191,15 +191,15 @@ public final class GANTrainer {
     }
 
     /// G's gradients for its samples (a recorded G(z)) judged by D as it is now.
-    private func generatorGradients(samples: Variable, into metrics: inout StepMetrics) -> [Tensor] {
+    private func generatorGradients(samples: Variable, into metrics: inout StepMetrics) -> [ParameterGradient] {
         let outputs = discriminator(packed(samples))
         let loss = configuration.loss.generatorLoss(fake: outputs)
         metrics.generatorLoss = loss.value.scalar
         metrics.generatorStepFakeScore = score(outputs.value).mean()
-        return gradients(of: loss, at: generatorOptimizer.parameters.map(\.variable))
+        return gradientsForUpdate(of: loss, at: generatorOptimizer.parameters.map(\.variable))
     }
 
-    private func applyDiscriminatorUpdate(_ parameterGradients: [Tensor]) {
+    private func applyDiscriminatorUpdate(_ parameterGradients: [ParameterGradient]) {
         discriminatorOptimizer.update(with: parameterGradients)
         if case .wasserstein(let clip) = configuration.loss { clipWeights(discriminatorOptimizer.parameters, to: clip) }
     }
@@ -258,7 +258,7 @@ public final class GANTrainer {
             let real = realBatch(count, &random), noise = sampleNoise(matching: real, using: &random)
             observe(.both, real, noise) {
                 // G's graph lives inside the closure, so it is freed before G's update.
-                let parameterGradients = { () -> [Tensor] in
+                let parameterGradients = { () -> [ParameterGradient] in
                     let samples = labelled(generator(Variable(noise)), noise: noise)
                     discriminatorStep(real: real, fake: samples.value, into: &metrics, using: &random)
                     return generatorGradients(samples: samples, into: &metrics)
@@ -288,7 +288,7 @@ public final class GANTrainer {
     /// The TensorFlow 2 tutorial's `train_step`: one forward pass of G feeds both losses; both
     /// gradients are taken at the same parameters and then both optimizers step.
     public func jointStep(real: Tensor, noise: Tensor, into metrics: inout StepMetrics, using random: inout RandomSource) {
-        let (generatorUpdate, discriminatorUpdate) = { () -> ([Tensor], [Tensor]) in
+        let (generatorUpdate, discriminatorUpdate) = { () -> ([ParameterGradient], [ParameterGradient]) in
             let samples = labelled(generator(Variable(noise)), noise: noise)  // recorded: G's loss reaches G through it
             let realInput = packed(real), fake = packed(samples)
             let fakeOutputs = discriminator(fake)
@@ -297,8 +297,8 @@ public final class GANTrainer {
             let generatorLoss = configuration.loss.generatorLoss(fake: fakeOutputs)
             metrics.generatorLoss = generatorLoss.value.scalar
             metrics.generatorStepFakeScore = metrics.fakeScore
-            return (gradients(of: generatorLoss, at: generatorOptimizer.parameters.map(\.variable)),
-                    gradients(of: discriminatorLoss, at: discriminatorOptimizer.parameters.map(\.variable)))
+            return (gradientsForUpdate(of: generatorLoss, at: generatorOptimizer.parameters.map(\.variable)),
+                    gradientsForUpdate(of: discriminatorLoss, at: discriminatorOptimizer.parameters.map(\.variable)))
         }()
         generatorOptimizer.update(with: generatorUpdate)
         applyDiscriminatorUpdate(discriminatorUpdate)

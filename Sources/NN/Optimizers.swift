@@ -9,6 +9,13 @@ public protocol Optimizer: AnyObject {
     var step: Int { get }
     /// One update; `gradients[i]` belongs to `parameters[i]`.
     func update(with gradients: [Tensor])
+    /// One update from a backward pass's gradients (`gradientsForUpdate`), some of them products
+    /// still to be computed; the same numbers as `update(with:)` on them computed.
+    func update(with gradients: [ParameterGradient])
+}
+
+extension Optimizer {
+    public func update(with gradients: [ParameterGradient]) { update(with: gradients.map(\.tensor)) }
 }
 
 /// Where Adam's ε goes: Keras adds it to √v before bias correction (ε̂), PyTorch to √v̂.
@@ -107,7 +114,14 @@ public final class Adam: Optimizer {
         secondMoment = firstMoment
     }
 
-    public func update(with gradients: [Tensor]) {
+    public func update(with gradients: [Tensor]) { update(with: gradients.map(ParameterGradient.tensor)) }
+
+    /// The update on every gradient that is a tensor, and, one weight at a time, on every pending
+    /// product that can be taken in blocks (`PendingProduct.forEachBlock`): each block of the
+    /// gradient updates its rows of the weight and its moments while it is in cache, so the
+    /// gradient never goes to memory. Elementwise, so the same bits either way.
+    public func update(with gradients: [ParameterGradient]) {
+        precondition(gradients.count == parameters.count, "\(gradients.count) gradients for \(parameters.count) parameters")
         step += 1
         let t = Double(step)
         let correction1 = Float(1 - pow(Double(beta1), t)), correction2 = Float(1 - pow(Double(beta2), t))
@@ -116,13 +130,32 @@ public final class Adam: Optimizer {
         let stepSize = learningRate * correction2.squareRoot() / correction1
         let eps = convention == .keras ? epsilon : epsilon * correction2.squareRoot()
         let (b1, b2) = (beta1, beta2)
-        let (p, g) = writablePointers(gradients)
         let m = uniqueMutablePointers(&firstMoment)
         let v = uniqueMutablePointers(&secondMoment)
-        forEachParameterSlice(parameters) { index, start, n in
-            // m = β1·m + (1 − β1)·g, v = β2·v + (1 − β2)·g·g, p −= stepSize·m / (√v + ε), in that
-            // order, on the portable kernels' vectors.
-            adamStep(parameter: p[index] + start, gradient: g[index] + start, firstMoment: m[index] + start,
+        // m = β1·m + (1 − β1)·g, v = β2·v + (1 − β2)·g·g, p −= stepSize·m / (√v + ε), in that
+        // order, on the portable kernels' vectors.
+        var whole = gradients.map { _ in Tensor?.none }  // the gradients that are tensors (or computed whole)
+        for (index, gradient) in gradients.enumerated() {
+            guard case .pending(let product) = gradient else {
+                whole[index] = gradient.tensor
+                continue
+            }
+            checkShape(product.shape, of: index)
+            let p = parameters[index].value.uniqueMutablePointer(), width = product.shape[1]
+            let (mi, vi) = (m[index], v[index])
+            let blocked = product.forEachBlock { rows, block in  // whole rows: one run of the weight and its moments
+                let offset = rows.lowerBound * width
+                adamStep(parameter: p + offset, gradient: block, firstMoment: mi + offset, secondMoment: vi + offset,
+                         count: rows.count * width, beta1: b1, beta2: b2, stepSize: stepSize, epsilon: eps)
+            }
+            if !blocked { whole[index] = product.value() }
+        }
+        let rest = whole.indices.filter { whole[$0] != nil }
+        if rest.isEmpty { return }
+        let (p, g) = writablePointers(rest.map { whole[$0]! }, of: rest)
+        forEachParameterSlice(rest.map { parameters[$0] }) { slot, start, n in
+            let index = rest[slot]
+            adamStep(parameter: p[slot] + start, gradient: g[slot] + start, firstMoment: m[index] + start,
                      secondMoment: v[index] + start, count: n, beta1: b1, beta2: b2, stepSize: stepSize, epsilon: eps)
         }
     }
@@ -139,11 +172,18 @@ extension Optimizer {
     /// gradient's, checking that each gradient has its parameter's shape.
     func writablePointers(_ gradients: [Tensor]) -> (parameters: [Buffer], gradients: [UnsafePointer<Float>]) {
         precondition(gradients.count == parameters.count, "\(gradients.count) gradients for \(parameters.count) parameters")
-        for (parameter, gradient) in zip(parameters, gradients) {
-            precondition(gradient.shape == parameter.value.shape,
-                         "gradient \(gradient.shape) for \(parameter.name) \(parameter.value.shape)")
-        }
-        return (parameters.map { $0.value.uniqueMutablePointer() }, gradients.map { UnsafePointer($0.storage.pointer) })
+        return writablePointers(gradients, of: Array(parameters.indices))
+    }
+
+    /// The same for the parameters at `indices`, `gradients[i]` belonging to `parameters[indices[i]]`.
+    func writablePointers(_ gradients: [Tensor], of indices: [Int]) -> (parameters: [Buffer], gradients: [UnsafePointer<Float>]) {
+        for (index, gradient) in zip(indices, gradients) { checkShape(gradient.shape, of: index) }
+        return (indices.map { parameters[$0].value.uniqueMutablePointer() }, gradients.map { UnsafePointer($0.storage.pointer) })
+    }
+
+    func checkShape(_ shape: [Int], of index: Int) {
+        let parameter = parameters[index]
+        precondition(shape == parameter.value.shape, "gradient \(shape) for \(parameter.name) \(parameter.value.shape)")
     }
 }
 

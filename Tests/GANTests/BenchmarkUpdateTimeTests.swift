@@ -33,6 +33,41 @@ final class BenchmarkUpdateTimeTests: XCTestCase {
         }
     }
 
+    /// The trainer's updates take each single-use weight's gradient as a pending product, computed
+    /// a block at a time inside Adam's update: they train to the same bits as optimizers that
+    /// take every gradient computed whole, on one thread and two (mlp-fashion's and mlp-gaussian's
+    /// weight gradients are large enough to run in blocks).
+    func testUpdatesFromPendingProductsTrainAsFromWholeGradients() {
+        defer { resetMatrixThreads() }
+        for workload in [BenchmarkWorkload.mlpFashion, .mlpGaussian] {
+            for threads in [1, 2] {
+                setMatrixThreads(threads)
+                let runner = WorkloadRunner(workload, seed: 9)
+                var random = RandomSource(seed: 9)
+                let (generator, discriminator) = workload.models(using: &random)
+                let configuration = workload.configuration
+                let whole = GANTrainer(generator: generator, discriminator: discriminator, latentSize: workload.latentSize,
+                                       generatorOptimizer: WholeGradients(configuration.generatorOptimizer.make(for: generator.parameters)),
+                                       discriminatorOptimizer: WholeGradients(configuration.discriminatorOptimizer.make(for: discriminator.parameters)),
+                                       configuration: configuration)
+                var data = random.split()
+                let batches = (0..<4).map { _ in workload.realBatch(using: &data) }
+                for step in 0..<3 {
+                    let losses = runner.step()
+                    var metrics = StepMetrics()
+                    whole.round(realBatch: { _, _ in batches[step % batches.count] }, into: &metrics, using: &random)
+                    XCTAssertEqual(losses.discriminatorLoss.bitPattern, metrics.discriminatorLoss.bitPattern, workload.rawValue)
+                    XCTAssertEqual(losses.generatorLoss.bitPattern, metrics.generatorLoss.bitPattern, workload.rawValue)
+                }
+                let fused = runner.trainer.generator.parameters + runner.trainer.discriminator.parameters
+                for (mine, theirs) in zip(fused, whole.generator.parameters + whole.discriminator.parameters) {
+                    XCTAssertEqual(mine.value.scalars.map(\.bitPattern), theirs.value.scalars.map(\.bitPattern),
+                                   "\(workload.rawValue) \(mine.name), \(threads) threads")
+                }
+            }
+        }
+    }
+
     /// The wrapper passes the learning rate (a schedule sets it) and the step count through.
     func testClockedOptimizerPassesItsSettingsThrough() {
         let parameter = Parameter(name: "w", value: Tensor(shape: [3], scalars: [1, 2, 3]))
@@ -58,4 +93,18 @@ final class BenchmarkUpdateTimeTests: XCTestCase {
         let rounds = BenchmarkRounds([result, result])
         XCTAssertEqual(rounds.medianUpdateMilliseconds, result.medianUpdateMilliseconds)
     }
+}
+
+/// An optimizer that takes every gradient as a tensor (a pending product computed whole first,
+/// the protocol's default), around one that would take pending products a block at a time.
+private final class WholeGradients: Optimizer {
+    let wrapped: Optimizer
+    init(_ wrapped: Optimizer) { self.wrapped = wrapped }
+    var parameters: [Parameter] { wrapped.parameters }
+    var learningRate: Float {
+        get { wrapped.learningRate }
+        set { wrapped.learningRate = newValue }
+    }
+    var step: Int { wrapped.step }
+    func update(with gradients: [Tensor]) { wrapped.update(with: gradients) }
 }

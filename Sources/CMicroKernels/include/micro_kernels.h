@@ -35,6 +35,19 @@ void gemm_fixed_order(fixed_order_isa isa, int transpose_a, int transpose_b,
                       const float *a, ptrdiff_t lda, const float *b, ptrdiff_t ldb,
                       float beta, const float *bias, float *c, ptrdiff_t ldc);
 
+/// Receives rows first_row..<first_row + rows of a product, row stride the product's n, valid
+/// only during the call.
+typedef void (*row_block_done)(void *context, ptrdiff_t first_row, ptrdiff_t rows, const float *block);
+
+/// C[m, n] = op(A)·op(B) (beta 0, no bias) handed to `done` a block of rows at a time, each
+/// block computed into a small per-thread scratch and passed on while in cache: C is never
+/// stored whole. Every element has the bits `gemm_fixed_order` gives it. Returns 0, computing
+/// nothing, where it does not apply: the scalar `isa`, n > 1024 or k > 256 (one packed block of
+/// op(B)), or an empty product.
+int gemm_fixed_order_row_blocks(fixed_order_isa isa, int transpose_a, int transpose_b, ptrdiff_t m, ptrdiff_t n,
+                                ptrdiff_t k, const float *a, ptrdiff_t lda, const float *b, ptrdiff_t ldb,
+                                row_block_done done, void *context);
+
 /// y[i] = softplus(x[i]) = log(1 + e^x[i]), computed in double precision by one fixed sequence
 /// of operations (vector_math.c): the same bits on every `isa`, within an ulp of the true value
 /// (NaN passes through). x and y must not overlap.

@@ -1,0 +1,74 @@
+import CMicroKernels
+import Kernels
+import XCTest
+
+/// A pending product taken a block of rows at a time (an optimizer's fused update): every
+/// element once, with the bits of the product computed whole.
+final class PendingProductTests: XCTestCase {
+    private var instructionSet = currentPortableInstructionSet()
+
+    override func setUp() { instructionSet = currentPortableInstructionSet() }
+
+    override func tearDown() {
+        setPortableInstructionSet(instructionSet)
+        resetMatrixThreads()
+    }
+
+    /// Each element handed out exactly once, bit for bit as `value()`, on every vector instruction
+    /// set of the portable kernels and on one and two threads, with and without transposes; blocks
+    /// cross the kernels' 96-row blocks and partial tiles.
+    func testBlocksCoverTheProductWithItsBits() throws {
+        var random = RandomSource(seed: 11)
+        let vectorSets = processorFeatures().portableInstructionSets.filter { $0 != .scalar }
+        try XCTSkipIf(vectorSets.isEmpty, "no AVX2 on this CPU: products are never taken in blocks")
+        for set in vectorSets {
+            setPortableInstructionSet(set)
+            for (m, k, n) in [(784, 64, 1024), (520, 64, 300), (97, 64, 700), (100, 256, 1001)] {
+                for (ta, tb) in [(true, false), (false, false), (false, true), (true, true)] {
+                    let a = Tensor.uniform(shape: ta ? [k, m] : [m, k], low: -1, high: 1, using: &random)
+                    let b = Tensor.uniform(shape: tb ? [n, k] : [k, n], low: -1, high: 1, using: &random)
+                    let product = PendingProduct(a, b, transposeA: ta, transposeB: tb)
+                    XCTAssertEqual(product.shape, [m, n])
+                    let whole = product.value().scalars
+                    for threads in [1, 2] {
+                        setMatrixThreads(threads)
+                        var seen = [Float](repeating: .nan, count: m * n), visits = [Int](repeating: 0, count: m)
+                        let lock = NSLock()
+                        let taken = product.forEachBlock { rows, block in
+                            lock.lock()
+                            defer { lock.unlock() }
+                            for row in rows {
+                                visits[row] += 1
+                                for j in 0..<n { seen[row * n + j] = block[(row - rows.lowerBound) * n + j] }
+                            }
+                        }
+                        let label = "\(set.name), \(threads) threads: m=\(m) k=\(k) n=\(n) ta=\(ta) tb=\(tb)"
+                        XCTAssertTrue(taken, label)
+                        XCTAssertEqual(visits, [Int](repeating: 1, count: m), label)
+                        XCTAssertEqual(zip(seen, whole).filter { $0.bitPattern != $1.bitPattern }.count, 0, label)
+                    }
+                }
+            }
+        }
+    }
+
+    /// Where blocks do not apply nothing is computed and the caller is told to take the product
+    /// whole: OpenBLAS's kernels, the scalar portable kernels, a small product, op(B) wider than
+    /// 1,024 columns or deeper than 256.
+    func testDeclinesWhereBlocksDoNotApply() {
+        var random = RandomSource(seed: 12)
+        func pending(_ m: Int, _ k: Int, _ n: Int) -> PendingProduct {
+            PendingProduct(Tensor.uniform(shape: [k, m], low: -1, high: 1, using: &random),
+                           Tensor.uniform(shape: [k, n], low: -1, high: 1, using: &random), transposeA: true)
+        }
+        var calls = 0
+        let count = { (_: Range<Int>, _: UnsafePointer<Float>) in calls += 1 }
+        XCTAssertFalse(pending(64, 64, 64).forEachBlock(count))
+        XCTAssertFalse(pending(256, 64, 1025).forEachBlock(count))
+        XCTAssertFalse(pending(256, 257, 512).forEachBlock(count))
+        XCTAssertFalse(withProductKernels(.fastest) { pending(784, 64, 1024).forEachBlock(count) })
+        setPortableInstructionSet(.scalar)
+        XCTAssertFalse(pending(784, 64, 1024).forEachBlock(count))
+        XCTAssertEqual(calls, 0)
+    }
+}
