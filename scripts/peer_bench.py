@@ -232,7 +232,8 @@ def print_side_by_side(summary, ours_json):
           "(gan-lab bench; dcgan-mnist's as im2col products on OpenBLAS, the faster of its own threads and the "
           "lab's row blocks): about the least a step can cost an engine built on those kernels")
     print("updates = the time our step spends in the optimizers' updates, median over the steps (every parameter "
-          "and its state streamed through memory; no product's work)")
+          "and its state streamed through memory; on the portable kernels with the large Dense layers' weight-gradient "
+          "products, computed inside the update a block at a time)")
 
 
 def print_paired(paired):
