@@ -10,24 +10,7 @@ final class BenchmarkUpdateTimeTests: XCTestCase {
     /// optimizers, on the same seed, data and steps.
     func testClockedOptimizersTrainAsThePlainOnes() {
         for workload in [BenchmarkWorkload.mlpQuadratic, .mlpGaussian] {
-            let runner = WorkloadRunner(workload, seed: 7)
-            var random = RandomSource(seed: 7)
-            let (generator, discriminator) = workload.models(using: &random)
-            let plain = GANTrainer(generator: generator, discriminator: discriminator, latentSize: workload.latentSize,
-                                   configuration: workload.configuration)
-            var data = random.split()
-            let batches = (0..<4).map { _ in workload.realBatch(using: &data) }
-            for step in 0..<3 {
-                let losses = runner.step()
-                var metrics = StepMetrics()
-                plain.round(realBatch: { _, _ in batches[step % batches.count] }, into: &metrics, using: &random)
-                XCTAssertEqual(losses.discriminatorLoss.bitPattern, metrics.discriminatorLoss.bitPattern, workload.rawValue)
-                XCTAssertEqual(losses.generatorLoss.bitPattern, metrics.generatorLoss.bitPattern, workload.rawValue)
-            }
-            let clocked = runner.trainer.generator.parameters + runner.trainer.discriminator.parameters
-            for (mine, theirs) in zip(clocked, plain.generator.parameters + plain.discriminator.parameters) {
-                XCTAssertEqual(mine.value.scalars.map(\.bitPattern), theirs.value.scalars.map(\.bitPattern), mine.name)
-            }
+            let runner = trainSideBySide(workload, seed: 7, label: workload.rawValue) { ($0, $1) }
             XCTAssertEqual(runner.trainer.generatorOptimizer.step, 3)
             XCTAssertGreaterThan(runner.updateNanoseconds, 0)
         }
@@ -42,30 +25,41 @@ final class BenchmarkUpdateTimeTests: XCTestCase {
         for workload in [BenchmarkWorkload.mlpFashion, .mlpGaussian] {
             for threads in [1, 2] {
                 setMatrixThreads(threads)
-                let runner = WorkloadRunner(workload, seed: 9)
-                var random = RandomSource(seed: 9)
-                let (generator, discriminator) = workload.models(using: &random)
-                let configuration = workload.configuration
-                let whole = GANTrainer(generator: generator, discriminator: discriminator, latentSize: workload.latentSize,
-                                       generatorOptimizer: WholeGradients(configuration.generatorOptimizer.make(for: generator.parameters)),
-                                       discriminatorOptimizer: WholeGradients(configuration.discriminatorOptimizer.make(for: discriminator.parameters)),
-                                       configuration: configuration)
-                var data = random.split()
-                let batches = (0..<4).map { _ in workload.realBatch(using: &data) }
-                for step in 0..<3 {
-                    let losses = runner.step()
-                    var metrics = StepMetrics()
-                    whole.round(realBatch: { _, _ in batches[step % batches.count] }, into: &metrics, using: &random)
-                    XCTAssertEqual(losses.discriminatorLoss.bitPattern, metrics.discriminatorLoss.bitPattern, workload.rawValue)
-                    XCTAssertEqual(losses.generatorLoss.bitPattern, metrics.generatorLoss.bitPattern, workload.rawValue)
-                }
-                let fused = runner.trainer.generator.parameters + runner.trainer.discriminator.parameters
-                for (mine, theirs) in zip(fused, whole.generator.parameters + whole.discriminator.parameters) {
-                    XCTAssertEqual(mine.value.scalars.map(\.bitPattern), theirs.value.scalars.map(\.bitPattern),
-                                   "\(workload.rawValue) \(mine.name), \(threads) threads")
+                trainSideBySide(workload, seed: 9, label: "\(workload.rawValue), \(threads) threads") {
+                    (WholeGradients($0), WholeGradients($1))
                 }
             }
         }
+    }
+
+    /// Three steps of `workload` by a bench runner and by a trainer on the configuration's
+    /// optimizers as `wrap` wraps them, from the same seed and batches: the same losses and
+    /// parameters to the bit. Returns the runner.
+    @discardableResult
+    private func trainSideBySide(_ workload: BenchmarkWorkload, seed: UInt64, label: String,
+                                 wrap: (Optimizer, Optimizer) -> (Optimizer, Optimizer)) -> WorkloadRunner {
+        let runner = WorkloadRunner(workload, seed: seed)
+        var random = RandomSource(seed: seed)
+        let (generator, discriminator) = workload.models(using: &random)
+        let configuration = workload.configuration
+        let optimizers = wrap(configuration.generatorOptimizer.make(for: generator.parameters),
+                              configuration.discriminatorOptimizer.make(for: discriminator.parameters))
+        let trainer = GANTrainer(generator: generator, discriminator: discriminator, latentSize: workload.latentSize,
+                                 generatorOptimizer: optimizers.0, discriminatorOptimizer: optimizers.1, configuration: configuration)
+        var data = random.split()
+        let batches = (0..<4).map { _ in workload.realBatch(using: &data) }
+        for step in 0..<3 {
+            let losses = runner.step()
+            var metrics = StepMetrics()
+            trainer.round(realBatch: { _, _ in batches[step % batches.count] }, into: &metrics, using: &random)
+            XCTAssertEqual(losses.discriminatorLoss.bitPattern, metrics.discriminatorLoss.bitPattern, label)
+            XCTAssertEqual(losses.generatorLoss.bitPattern, metrics.generatorLoss.bitPattern, label)
+        }
+        let benched = runner.trainer.generator.parameters + runner.trainer.discriminator.parameters
+        for (mine, theirs) in zip(benched, trainer.generator.parameters + trainer.discriminator.parameters) {
+            XCTAssertEqual(mine.value.scalars.map(\.bitPattern), theirs.value.scalars.map(\.bitPattern), "\(label): \(mine.name)")
+        }
+        return runner
     }
 
     /// The wrapper passes the learning rate (a schedule sets it) and the step count through.
