@@ -568,6 +568,9 @@ extension PyTorchFiles {
                 save_tensors(args.losses, {"discriminator_loss": torch.tensor([d for d, _ in losses]),
                                            "generator_loss": torch.tensor([g for _, g in losses])})
             if world > 1:
+                # Rank 0 may still be writing the checkpoint: a rank that tears its process group down
+                # first can abort under gloo, and torchrun then stops rank 0 mid-write.
+                dist.barrier()
                 dist.destroy_process_group()
 
 
