@@ -4,6 +4,7 @@ import Foundation
 import GAN
 import Kernels
 import NN
+import Synchronization
 
 /// The image sets the lab has a judge for.
 public enum JudgedSet: String, CaseIterable {
@@ -70,14 +71,26 @@ public struct JudgeRecipe: Equatable {
     public static let shapesArchitecture = "3x64x64 -> conv 16 5x5 stride 2 same -> relu -> conv 32 5x5 stride 2 same -> relu "
         + "-> conv 64 3x3 stride 2 same -> relu -> flatten -> 128 relu -> 10"
 
-    /// What the cached weights depend on: a different recipe or different data means a new judge.
-    func cacheKey(set: JudgedSet, trainingImages: Int) -> String {
+    /// What the cached weights depend on: a different recipe, different data or different
+    /// arithmetic (`Judge.arithmeticFingerprint`) means a new judge.
+    func cacheKey(set: JudgedSet, trainingImages: Int, arithmetic: String) -> String {
         let text = "judge v1 · \(set.rawValue) · \(trainingImages) training images · \(architecture) · \(epochs) epochs · batch \(batchSize) · "
             + "adam \(learningRate) · seed \(seed) · shifts ±\(shift) · held out \(heldOutPerClass) a class · portable products"
-            + (set == .shapes ? " · shapes drawn by v\(ShapesSet.drawingVersion)" : "")
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325  // FNV-1a
-        for byte in text.utf8 { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
-        return String(hash, radix: 16)
+            + (set == .shapes ? " · shapes drawn by v\(ShapesSet.drawingVersion)" : "") + " · arithmetic \(arithmetic)"
+        var hash = FNV1a()
+        for byte in text.utf8 { hash.mix(UInt64(byte)) }
+        return String(hash.value, radix: 16)
+    }
+}
+
+/// FNV-1a, fed bytes (a cache key's text) or whole words (a tensor's bit patterns).
+struct FNV1a {
+    private(set) var value: UInt64 = 0xcbf2_9ce4_8422_2325
+
+    mutating func mix(_ word: UInt64) { value = (value ^ word) &* 0x100_0000_01b3 }
+
+    mutating func mix(_ tensor: Tensor) {
+        tensor.withUnsafeBufferPointer { for element in $0 { mix(UInt64(element.bitPattern)) } }
     }
 }
 
@@ -186,7 +199,8 @@ public final class Judge {
     public static func load(_ set: JudgedSet, data: JudgeData, recipe: JudgeRecipe? = nil, dataFolder: String,
                             progress: (String) -> Void = { _ in }) throws -> Judge {
         let recipe = recipe ?? .standard(for: set)
-        let key = recipe.cacheKey(set: set, trainingImages: data.training.count)
+        let arithmetic = try arithmeticFingerprint(recipe, imageShape: set.imageShape, trainingImages: data.training.count)
+        let key = recipe.cacheKey(set: set, trainingImages: data.training.count, arithmetic: arithmetic)
         let folder = (dataFolder as NSString).appendingPathComponent("judges")
         let path = (folder as NSString).appendingPathComponent("\(set.rawValue)-\(key).safetensors")
         var random = RandomSource(seed: recipe.seed)
@@ -216,6 +230,44 @@ public final class Judge {
             progress("could not cache the judge in \(folder) (\(error)); it will be trained again next time")
         }
         return judge
+    }
+
+    /// The bits this recipe's training gives on a made-up set, and the judgement of that set after:
+    /// two steps on the portable kernels, a whole batch and then a batch as short as an epoch's last
+    /// one on `trainingImages` images (or a second whole one), so that the products run the paths
+    /// the real training runs. The cache key carries it: a change to the lab's arithmetic that would
+    /// train other weights from the same recipe and data makes a new judge everywhere, instead of
+    /// machines with an old cache keeping old weights while fresh ones train new ones. The same on
+    /// every machine and thread count (the portable kernels' bits); once per recipe a process.
+    static func arithmeticFingerprint(_ recipe: JudgeRecipe, imageShape: [Int], trainingImages: Int) throws -> String {
+        let remainder = trainingImages % recipe.batchSize
+        let count = recipe.batchSize + (remainder == 0 ? recipe.batchSize : remainder)
+        let memo = "\(recipe) \(imageShape) \(count)"
+        if let known = fingerprints.withLock({ $0[memo] }) { return known }
+        let fingerprint = try probeArithmetic(recipe, imageShape: imageShape, images: count)
+        fingerprints.withLock { $0[memo] = fingerprint }
+        return fingerprint
+    }
+
+    private static let fingerprints = Mutex<[String: String]>([:])
+
+    /// The fingerprint itself, computed afresh: `images` made-up images, trained on for one epoch.
+    static func probeArithmetic(_ recipe: JudgeRecipe, imageShape: [Int], images count: Int) throws -> String {
+        var random = RandomSource(seed: recipe.seed &+ 0x7072_6f62_65)
+        let images = Tensor.uniform(shape: [count] + imageShape, low: -1, high: 1, using: &random)
+        let probe = ImageSet(images: images, labels: (0..<count).map { $0 % 10 }, source: "the arithmetic probe")
+        let network = try Architecture(parsing: recipe.architecture).build(using: &random)
+        var twoSteps = recipe
+        twoSteps.epochs = 1
+        let logits = withProductKernels(.portable) { () -> Tensor in
+            train(network, on: probe, recipe: twoSteps, using: &random, progress: { _ in })
+            network.isTraining = false
+            return withoutGradients { network(Variable(images)).value }
+        }
+        var hash = FNV1a()
+        for parameter in network.parameters { hash.mix(parameter.value) }
+        hash.mix(logits)
+        return String(hash.value, radix: 16)
     }
 
     private init(set: JudgedSet, recipe: JudgeRecipe, network: Sequential, path: String, trainedNow: Bool, seconds: Double) {

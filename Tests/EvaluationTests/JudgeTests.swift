@@ -75,6 +75,26 @@ final class JudgeTests: XCTestCase {
         XCTAssertFalse(try Judge.load(.mnist, data: data, recipe: short, dataFolder: cache).trainedNow)
     }
 
+    /// The cache key names the arithmetic that trains the judge: its fingerprint is the same on one
+    /// thread and on two (every machine names the same cache), changes when the training's numbers
+    /// change (here another learning rate), and a key with another fingerprint is another key.
+    func testCacheKeyCarriesTheArithmeticFingerprint() throws {
+        defer { resetMatrixThreads() }
+        let recipe = JudgeRecipe.standard(for: .mnist)
+        let fingerprints = try [1, 2].map { threads in
+            setMatrixThreads(threads)
+            return try Judge.probeArithmetic(recipe, imageShape: [1, 28, 28], images: 84)
+        }
+        XCTAssertEqual(fingerprints[0], fingerprints[1])
+        XCTAssertEqual(try Judge.arithmeticFingerprint(recipe, imageShape: [1, 28, 28], trainingImages: 4500), fingerprints[0])
+        var faster = recipe
+        faster.learningRate = 2e-3
+        XCTAssertNotEqual(try Judge.probeArithmetic(faster, imageShape: [1, 28, 28], images: 84), fingerprints[0])
+        XCTAssertNotEqual(try Judge.probeArithmetic(recipe, imageShape: [1, 28, 28], images: 128), fingerprints[0])
+        XCTAssertNotEqual(recipe.cacheKey(set: .mnist, trainingImages: 4500, arithmetic: fingerprints[0]),
+                          recipe.cacheKey(set: .mnist, trainingImages: 4500, arithmetic: "0"))
+    }
+
     func testShiftsMoveImagesWithinTheirFrame() {
         var random = RandomSource(seed: 3)
         let image = Tensor(shape: [1, 1, 5, 5], scalars: (0..<25).map(Float.init))

@@ -27,8 +27,8 @@ final class ShapesJudgeTests: XCTestCase {
         print("shapes judge: held-out accuracy \(judge.heldOutAccuracy), trained in \(String(format: "%.1f", judge.trainingSeconds)) s")
         XCTAssertGreaterThanOrEqual(judge.heldOutAccuracy, 0.9)
         XCTAssertTrue((judge.path as NSString).lastPathComponent.hasPrefix("shapes-"), judge.path)
-        XCTAssertNotEqual(recipe.cacheKey(set: .shapes, trainingImages: 4500),
-                          JudgeRecipe.standard(for: .mnist).cacheKey(set: .mnist, trainingImages: 4500))
+        XCTAssertNotEqual(recipe.cacheKey(set: .shapes, trainingImages: 4500, arithmetic: "0"),
+                          JudgeRecipe.standard(for: .mnist).cacheKey(set: .mnist, trainingImages: 4500, arithmetic: "0"))
 
         let judgement = judge.judge(data.heldOut.images.sliced(alongAxis: 0, 0..<32))
         XCTAssertEqual(judgement.features.shape, [32, 128])
