@@ -228,8 +228,23 @@ public final class Judge {
                 "key": key, "set": set.rawValue, "architecture": recipe.architecture, "held_out_accuracy": String(judge.heldOutAccuracy)])
         } catch {
             progress("could not cache the judge in \(folder) (\(error)); it will be trained again next time")
+            return judge
         }
+        if recipe == .standard(for: set) { removeStaleJudges(of: set, in: folder, keeping: key, progress: progress) }
         return judge
+    }
+
+    /// Removes the cached judges of `set` made under other keys (an earlier recipe, other data or
+    /// other arithmetic): no later load can use them. Only the lab's own names, `set-<hex key>.safetensors`.
+    private static func removeStaleJudges(of set: JudgedSet, in folder: String, keeping key: String, progress: (String) -> Void) {
+        let prefix = "\(set.rawValue)-", suffix = ".safetensors"
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? [] {
+            guard name.hasPrefix(prefix), name.hasSuffix(suffix) else { continue }
+            let nameKey = name.dropFirst(prefix.count).dropLast(suffix.count)
+            guard nameKey != key, (1...16).contains(nameKey.count), nameKey.allSatisfy(\.isHexDigit) else { continue }
+            let stale = (folder as NSString).appendingPathComponent(name)
+            if (try? FileManager.default.removeItem(atPath: stale)) != nil { progress("removed the judge cached for an earlier recipe or build: \(stale)") }
+        }
     }
 
     /// The bits this recipe's training gives on a made-up set, and the judgement of that set after:

@@ -28,11 +28,22 @@ final class JudgeTests: XCTestCase {
         // Stratified: 50 of each digit.
         XCTAssertEqual((0..<10).map { digit in data.heldOut.labels!.filter { $0 == digit }.count }, Array(repeating: 50, count: 10))
         let cache = scratch()
+        // A judge cached by an earlier build (another key) goes when the new one is cached; another
+        // set's judge and files not named as the lab names judges stay.
+        let judges = cache + "/judges", keptNames = ["fashion-mnist-0123456789abcdef.safetensors", "mnist-notes.safetensors"]
+        try FileManager.default.createDirectory(atPath: judges, withIntermediateDirectories: true)
+        for name in keptNames + ["mnist-0123456789abcdef.safetensors"] {
+            try Data("old".utf8).write(to: URL(fileURLWithPath: judges + "/" + name))
+        }
         var lines: [String] = []
         let judge = try Judge.load(.mnist, data: data, dataFolder: cache) { lines.append($0) }
         XCTAssertTrue(judge.trainedNow)
-        XCTAssertEqual(lines.count, judge.recipe.epochs)  // one progress line an epoch
-        XCTAssertTrue(lines.last!.contains("epoch 15/15 · cross-entropy "), lines.last!)
+        XCTAssertEqual(Set(try FileManager.default.contentsOfDirectory(atPath: judges)),
+                       Set(keptNames + [(judge.path as NSString).lastPathComponent]))
+        // One progress line an epoch, then the removal.
+        XCTAssertEqual(lines.count, judge.recipe.epochs + 1, "\(lines)")
+        XCTAssertTrue(lines.last?.hasPrefix("removed the judge cached for an earlier recipe or build: ") ?? false, "\(lines)")
+        XCTAssertTrue(lines.dropLast().last?.contains("epoch 15/15 · cross-entropy ") ?? false, "\(lines)")
         let accuracy = judge.accuracy(on: data.heldOut)
         print("MNIST judge: held-out accuracy \(accuracy), trained in \(judge.trainingSeconds) s")
         XCTAssertGreaterThanOrEqual(accuracy, 0.97)
