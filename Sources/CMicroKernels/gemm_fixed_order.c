@@ -121,9 +121,8 @@ static inline __attribute__((always_inline)) void pack_a(const float *a, ptrdiff
         }
         // op(A)'s rows are A's columns: one row of A holds the panel's p-th column.
         const float *first = a + p0 * lda + row0 + panel;
-        if (height == mr) {
-            for (ptrdiff_t p = 0; p < depth; p++, out += mr)
-                for (int r = 0; r < mr; r++) out[r] = first[p * lda + r];
+        if (height == mr) {  // a few wide moves a row (mr is a constant here), not mr single floats
+            for (ptrdiff_t p = 0; p < depth; p++, out += mr) memcpy(out, first + p * lda, (size_t)mr * sizeof(float));
         } else {
             for (ptrdiff_t p = 0; p < depth; p++, out += mr)
                 for (int r = 0; r < mr; r++) out[r] = r < height ? first[p * lda + r] : 0;
@@ -248,7 +247,10 @@ __attribute__((target("avx512f"))) static void tile_avx512_narrow(ptrdiff_t dept
 #if defined(__x86_64__)
 
 /// A tile's operands: a(r, p) = a[r·a_row + p·a_step]; op(B)'s row p is b + p·ldb; the tile
-/// starts from the rows s + r·lds (C's own, or a bias row with lds 0).
+/// starts from the rows s + r·lds (C's own, or a bias row with lds 0). Passed by address: a copy
+/// of the whole struct, made just after its fields are stored one by one, waits for those stores
+/// (a wide load cannot take its bytes from several narrow stores in flight), which took 13 % of
+/// the product driver's time at mlp-quadratic's sizes.
 typedef struct {
     const float *a;
     ptrdiff_t a_row, a_step;
@@ -268,26 +270,28 @@ typedef struct {
 #define SMALL_AVX2_VECTORS 2
 
 __attribute__((target("avx512f"))) static inline __attribute__((always_inline)) void
-small_avx512_body(ptrdiff_t depth, small_operands o, float *c, ptrdiff_t ldc, tile_start start, float beta, int rows,
-                  int vectors) {
+small_avx512_body(ptrdiff_t depth, const small_operands *o, const float *a, const float *s, float *c, ptrdiff_t ldc,
+                  tile_start start, float beta, int rows, int vectors) {
+    // Each field read once, as wide as it was stored.
+    const ptrdiff_t a_row = o->a_row, a_step = o->a_step, ldb = o->ldb, lds = o->lds;
+    const float *b = o->b, *next = o->next;
     __m512 sum[SMALL_AVX512_ROWS][SMALL_AVX512_VECTORS];
     for (int r = 0; r < rows; r++) {
         for (int v = 0; v < vectors; v++) {
-            sum[r][v] = start == start_zero ? _mm512_setzero_ps() : _mm512_loadu_ps(o.s + r * o.lds + 16 * v);
+            sum[r][v] = start == start_zero ? _mm512_setzero_ps() : _mm512_loadu_ps(s + r * lds + 16 * v);
             if (start == start_scaled_c) sum[r][v] = _mm512_mul_ps(sum[r][v], _mm512_set1_ps(beta));
         }
     }
-    const float *a = o.a, *b = o.b;
-    for (ptrdiff_t p = 0; p < depth; p++, a += o.a_step, b += o.ldb) {
-        if (o.next) {
-            if (o.a_step != 1) __builtin_prefetch(o.next + p * o.a_step);
+    for (ptrdiff_t p = 0; p < depth; p++, a += a_step, b += ldb) {
+        if (next) {
+            if (a_step != 1) __builtin_prefetch(next + p * a_step);
             else if ((p & 15) == 0)
-                for (int r = 0; r < rows; r++) __builtin_prefetch(o.next + r * o.a_row + p);
+                for (int r = 0; r < rows; r++) __builtin_prefetch(next + r * a_row + p);
         }
         __m512 column[SMALL_AVX512_VECTORS];
         for (int v = 0; v < vectors; v++) column[v] = _mm512_loadu_ps(b + 16 * v);
         for (int r = 0; r < rows; r++) {
-            __m512 x = _mm512_set1_ps(a[r * o.a_row]);
+            __m512 x = _mm512_set1_ps(a[r * a_row]);
             for (int v = 0; v < vectors; v++) sum[r][v] = _mm512_fmadd_ps(x, column[v], sum[r][v]);
         }
     }
@@ -296,23 +300,25 @@ small_avx512_body(ptrdiff_t depth, small_operands o, float *c, ptrdiff_t ldc, ti
 }
 
 __attribute__((target("avx2,fma"))) static inline __attribute__((always_inline)) void
-small_avx2_body(ptrdiff_t depth, small_operands o, float *c, ptrdiff_t ldc, tile_start start, float beta, int rows,
-                int vectors) {
+small_avx2_body(ptrdiff_t depth, const small_operands *o, const float *a, const float *s, float *c, ptrdiff_t ldc,
+                tile_start start, float beta, int rows, int vectors) {
+    // Each field read once, as wide as it was stored.
+    const ptrdiff_t a_row = o->a_row, a_step = o->a_step, ldb = o->ldb, lds = o->lds;
+    const float *b = o->b, *next = o->next;
     __m256 sum[SMALL_AVX2_ROWS][SMALL_AVX2_VECTORS];
     for (int r = 0; r < rows; r++) {
         for (int v = 0; v < vectors; v++) {
-            sum[r][v] = start == start_zero ? _mm256_setzero_ps() : _mm256_loadu_ps(o.s + r * o.lds + 8 * v);
+            sum[r][v] = start == start_zero ? _mm256_setzero_ps() : _mm256_loadu_ps(s + r * lds + 8 * v);
             if (start == start_scaled_c) sum[r][v] = _mm256_mul_ps(sum[r][v], _mm256_set1_ps(beta));
         }
     }
-    const float *a = o.a, *b = o.b;
-    for (ptrdiff_t p = 0; p < depth; p++, a += o.a_step, b += o.ldb) {
-        if (o.next && (p & 15) == 0)  // only x·Wᵀ asks ahead on AVX2 (a_step 1)
-            for (int r = 0; r < rows; r++) __builtin_prefetch(o.next + r * o.a_row + p);
+    for (ptrdiff_t p = 0; p < depth; p++, a += a_step, b += ldb) {
+        if (next && (p & 15) == 0)  // only x·Wᵀ asks ahead on AVX2 (a_step 1)
+            for (int r = 0; r < rows; r++) __builtin_prefetch(next + r * a_row + p);
         __m256 column[SMALL_AVX2_VECTORS];
         for (int v = 0; v < vectors; v++) column[v] = _mm256_loadu_ps(b + 8 * v);
         for (int r = 0; r < rows; r++) {
-            __m256 x = _mm256_broadcast_ss(a + r * o.a_row);
+            __m256 x = _mm256_broadcast_ss(a + r * a_row);
             for (int v = 0; v < vectors; v++) sum[r][v] = _mm256_fmadd_ps(x, column[v], sum[r][v]);
         }
     }
@@ -321,15 +327,17 @@ small_avx2_body(ptrdiff_t depth, small_operands o, float *c, ptrdiff_t ldc, tile
 }
 
 /// `tiles` tiles one under the other: rows·tiles rows of C from as many of A.
-typedef void (*small_kernel)(ptrdiff_t depth, small_operands o, float *c, ptrdiff_t ldc, tile_start start, float beta,
-                             ptrdiff_t tiles);
+typedef void (*small_kernel)(ptrdiff_t depth, const small_operands *o, float *c, ptrdiff_t ldc, tile_start start,
+                             float beta, ptrdiff_t tiles);
 
 // One function per (rows, vectors), so that a tile's registers are known when it compiles.
 #define SMALL_KERNEL(isa, features, rows, vectors)                                                             \
     __attribute__((target(features))) static void small_##isa##_##rows##x##vectors(                               \
-        ptrdiff_t depth, small_operands o, float *c, ptrdiff_t ldc, tile_start start, float beta, ptrdiff_t tiles) { \
-        for (ptrdiff_t t = 0; t < tiles; t++, o.a += rows * o.a_row, o.s += rows * o.lds, c += rows * ldc)     \
-            small_##isa##_body(depth, o, c, ldc, start, beta, rows, vectors);                                    \
+        ptrdiff_t depth, const small_operands *o, float *c, ptrdiff_t ldc, tile_start start, float beta,          \
+        ptrdiff_t tiles) {                                                                                        \
+        const float *a = o->a, *s = o->s;                                                                         \
+        for (ptrdiff_t t = 0; t < tiles; t++, a += rows * o->a_row, s += rows * o->lds, c += rows * ldc)        \
+            small_##isa##_body(depth, o, a, s, c, ldc, start, beta, rows, vectors);                              \
     }
 #define SMALL_KERNELS(isa, features, rows) SMALL_KERNEL(isa, features, rows, 1) SMALL_KERNEL(isa, features, rows, 2)
 SMALL_KERNELS(avx512, "avx512f", 1) SMALL_KERNELS(avx512, "avx512f", 2) SMALL_KERNELS(avx512, "avx512f", 3)
@@ -529,12 +537,12 @@ static inline __attribute__((always_inline)) void gemm_small(const small_kernel 
         ptrdiff_t i0 = 0;
         if (!flip && width == (ptrdiff_t)vectors * lanes) {  // straight into C, all whole tiles in one call
             ptrdiff_t tiles = rows_total / max_rows;
-            if (tiles > 0) table[(max_rows - 1) * max_vectors + vectors - 1](k, o, c + j0, ldc, start, beta, tiles);
+            if (tiles > 0) table[(max_rows - 1) * max_vectors + vectors - 1](k, &o, c + j0, ldc, start, beta, tiles);
             i0 = tiles * max_rows;
             if (i0 < rows_total) {
                 o.a = left + i0 * left_row;
                 o.s = bias ? bias + j0 : c + i0 * ldc + j0;
-                table[(rows_total - i0 - 1) * max_vectors + vectors - 1](k, o, c + i0 * ldc + j0, ldc, start, beta, 1);
+                table[(rows_total - i0 - 1) * max_vectors + vectors - 1](k, &o, c + i0 * ldc + j0, ldc, start, beta, 1);
             }
             continue;
         }
@@ -552,7 +560,7 @@ static inline __attribute__((always_inline)) void gemm_small(const small_kernel 
             o.a = left + i0 * left_row;
             o.s = local;
             o.lds = tile_width;
-            table[(rows - 1) * max_vectors + vectors - 1](k, o, local, tile_width, start, beta, 1);
+            table[(rows - 1) * max_vectors + vectors - 1](k, &o, local, tile_width, start, beta, 1);
             for (int r = 0; r < rows; r++) {
                 for (ptrdiff_t j = 0; j < width; j++) {
                     float *element = flip ? c + (j0 + j) * ldc + i0 + r : c + (i0 + r) * ldc + j0 + j;
@@ -606,7 +614,7 @@ static inline __attribute__((always_inline)) void gemm_broadcast_b(const small_k
                                             : (i0 + 16 < n ? b + i0 + 16 : NULL);
             small_operands o = {transpose_b ? b + i0 * ldb : b + i0, transpose_b ? ldb : 1, transpose_b ? 1 : ldb,
                                 copy + j0, width, local, tile_width, next};
-            table[(rows - 1) * max_vectors + vectors - 1](k, o, local, tile_width, start, beta, 1);
+            table[(rows - 1) * max_vectors + vectors - 1](k, &o, local, tile_width, start, beta, 1);
             transpose(local, tile_width, rows, columns, c + j0 * ldc + i0, ldc);
         }
     }
