@@ -38,32 +38,66 @@ static inline float element(const float *x, ptrdiff_t ld, int transposed, ptrdif
 }
 
 #if defined(__x86_64__)
+/// dst[i] = v[i] for i < count (1–7): narrow moves only, so nothing past dst + count is touched.
+__attribute__((target("avx"))) static inline __attribute__((always_inline)) void store_first(float *dst, __m256 v, int count) {
+    __m128 part = _mm256_castps256_ps128(v);
+    if (count >= 4) {
+        _mm_storeu_ps(dst, part);
+        part = _mm256_extractf128_ps(v, 1);
+        dst += 4;
+        count -= 4;
+    }
+    if (count >= 2) {
+        _mm_storel_pi((__m64 *)dst, part);
+        part = _mm_movehl_ps(part, part);
+        dst += 2;
+        count -= 2;
+    }
+    if (count) _mm_store_ss(dst, part);
+}
+
+/// The 8 × 8 transpose's shuffles: the columns of rows r0–r7 into c[0]–c[7].
+#define TRANSPOSE_8X8(r0, r1, r2, r3, r4, r5, r6, r7, c)                                                              \
+    do {                                                                                                            \
+        __m256 t0 = _mm256_unpacklo_ps(r0, r1), t1 = _mm256_unpackhi_ps(r0, r1), t2 = _mm256_unpacklo_ps(r2, r3),    \
+               t3 = _mm256_unpackhi_ps(r2, r3), t4 = _mm256_unpacklo_ps(r4, r5), t5 = _mm256_unpackhi_ps(r4, r5),    \
+               t6 = _mm256_unpacklo_ps(r6, r7), t7 = _mm256_unpackhi_ps(r6, r7);                                    \
+        __m256 s0 = _mm256_shuffle_ps(t0, t2, 0x44), s1 = _mm256_shuffle_ps(t0, t2, 0xEE),                           \
+               s2 = _mm256_shuffle_ps(t1, t3, 0x44), s3 = _mm256_shuffle_ps(t1, t3, 0xEE),                           \
+               s4 = _mm256_shuffle_ps(t4, t6, 0x44), s5 = _mm256_shuffle_ps(t4, t6, 0xEE),                           \
+               s6 = _mm256_shuffle_ps(t5, t7, 0x44), s7 = _mm256_shuffle_ps(t5, t7, 0xEE);                           \
+        c[0] = _mm256_permute2f128_ps(s0, s4, 0x20), c[1] = _mm256_permute2f128_ps(s1, s5, 0x20);                   \
+        c[2] = _mm256_permute2f128_ps(s2, s6, 0x20), c[3] = _mm256_permute2f128_ps(s3, s7, 0x20);                   \
+        c[4] = _mm256_permute2f128_ps(s0, s4, 0x31), c[5] = _mm256_permute2f128_ps(s1, s5, 0x31);                   \
+        c[6] = _mm256_permute2f128_ps(s2, s6, 0x31), c[7] = _mm256_permute2f128_ps(s3, s7, 0x31);                   \
+    } while (0)
+
 /// dst[c·ldd + r] = src[r·lds + c] for 8 rows and 8 columns, in registers (AVX).
 __attribute__((target("avx"))) static inline __attribute__((always_inline)) void
 transpose_8x8(const float *src, ptrdiff_t lds, float *dst, ptrdiff_t ldd) {
-    __m256 r0 = _mm256_loadu_ps(src), r1 = _mm256_loadu_ps(src + lds), r2 = _mm256_loadu_ps(src + 2 * lds),
-           r3 = _mm256_loadu_ps(src + 3 * lds), r4 = _mm256_loadu_ps(src + 4 * lds), r5 = _mm256_loadu_ps(src + 5 * lds),
-           r6 = _mm256_loadu_ps(src + 6 * lds), r7 = _mm256_loadu_ps(src + 7 * lds);
-    __m256 t0 = _mm256_unpacklo_ps(r0, r1), t1 = _mm256_unpackhi_ps(r0, r1), t2 = _mm256_unpacklo_ps(r2, r3),
-           t3 = _mm256_unpackhi_ps(r2, r3), t4 = _mm256_unpacklo_ps(r4, r5), t5 = _mm256_unpackhi_ps(r4, r5),
-           t6 = _mm256_unpacklo_ps(r6, r7), t7 = _mm256_unpackhi_ps(r6, r7);
-    __m256 s0 = _mm256_shuffle_ps(t0, t2, 0x44), s1 = _mm256_shuffle_ps(t0, t2, 0xEE), s2 = _mm256_shuffle_ps(t1, t3, 0x44),
-           s3 = _mm256_shuffle_ps(t1, t3, 0xEE), s4 = _mm256_shuffle_ps(t4, t6, 0x44), s5 = _mm256_shuffle_ps(t4, t6, 0xEE),
-           s6 = _mm256_shuffle_ps(t5, t7, 0x44), s7 = _mm256_shuffle_ps(t5, t7, 0xEE);
-    _mm256_storeu_ps(dst, _mm256_permute2f128_ps(s0, s4, 0x20));
-    _mm256_storeu_ps(dst + ldd, _mm256_permute2f128_ps(s1, s5, 0x20));
-    _mm256_storeu_ps(dst + 2 * ldd, _mm256_permute2f128_ps(s2, s6, 0x20));
-    _mm256_storeu_ps(dst + 3 * ldd, _mm256_permute2f128_ps(s3, s7, 0x20));
-    _mm256_storeu_ps(dst + 4 * ldd, _mm256_permute2f128_ps(s0, s4, 0x31));
-    _mm256_storeu_ps(dst + 5 * ldd, _mm256_permute2f128_ps(s1, s5, 0x31));
-    _mm256_storeu_ps(dst + 6 * ldd, _mm256_permute2f128_ps(s2, s6, 0x31));
-    _mm256_storeu_ps(dst + 7 * ldd, _mm256_permute2f128_ps(s3, s7, 0x31));
+    __m256 c[8];
+    TRANSPOSE_8X8(_mm256_loadu_ps(src), _mm256_loadu_ps(src + lds), _mm256_loadu_ps(src + 2 * lds),
+                  _mm256_loadu_ps(src + 3 * lds), _mm256_loadu_ps(src + 4 * lds), _mm256_loadu_ps(src + 5 * lds),
+                  _mm256_loadu_ps(src + 6 * lds), _mm256_loadu_ps(src + 7 * lds), c);
+    for (int j = 0; j < 8; j++) _mm256_storeu_ps(dst + j * ldd, c[j]);
+}
+
+/// The same for `rows` rows (4–7): the missing rows read as zeros and never stored.
+__attribute__((target("avx"))) static inline __attribute__((always_inline)) void
+transpose_short_8x8(const float *src, ptrdiff_t lds, int rows, float *dst, ptrdiff_t ldd) {
+    __m256 zero = _mm256_setzero_ps(), c[8];
+    TRANSPOSE_8X8(_mm256_loadu_ps(src), _mm256_loadu_ps(src + lds), _mm256_loadu_ps(src + 2 * lds),
+                  _mm256_loadu_ps(src + 3 * lds), rows > 4 ? _mm256_loadu_ps(src + 4 * lds) : zero,
+                  rows > 5 ? _mm256_loadu_ps(src + 5 * lds) : zero, rows > 6 ? _mm256_loadu_ps(src + 6 * lds) : zero,
+                  zero, c);
+    for (int j = 0; j < 8; j++) store_first(dst + j * ldd, c[j], rows);
 }
 #endif
 
-/// dst[c·ldd + r] = src[r·lds + c] for r < rows, c < columns: whole 8 × 8 blocks in registers,
-/// the edges one element at a time. Only moves numbers, so it changes no bit of any product; the
-/// packed panels of the fixed-order kernels (which run only where AVX2 does) are made with it.
+/// dst[c·ldd + r] = src[r·lds + c] for r < rows, c < columns: blocks of 4–8 rows and 8 columns
+/// in registers (AVX2's 6-row panels of A too), the rest one element at a time.
+/// Only moves numbers, so it changes no bit of any product; the packed panels of the
+/// fixed-order kernels (which run only where AVX2 does) are made with it.
 #if defined(__x86_64__)
 __attribute__((target("avx")))
 #endif
@@ -75,6 +109,14 @@ static void transpose(const float *src, ptrdiff_t lds, ptrdiff_t rows, ptrdiff_t
         for (; c + 8 <= columns; c += 8) transpose_8x8(src + r * lds + c, lds, dst + c * ldd + r, ldd);
         for (; c < columns; c++)
             for (ptrdiff_t i = r; i < r + 8; i++) dst[c * ldd + i] = src[i * lds + c];
+    }
+    if (rows - r >= 4 && columns >= 8) {  // 4–7 last rows (fewer go faster one element at a time)
+        int height = (int)(rows - r);
+        ptrdiff_t c = 0;
+        for (; c + 8 <= columns; c += 8) transpose_short_8x8(src + r * lds + c, lds, height, dst + c * ldd + r, ldd);
+        for (; c < columns; c++)
+            for (ptrdiff_t i = r; i < rows; i++) dst[c * ldd + i] = src[i * lds + c];
+        r = rows;
     }
 #endif
     for (; r < rows; r++)

@@ -112,6 +112,24 @@ final class MatrixMultiplyTests: XCTestCase {
         }
     }
 
+    /// The packing transpose moves every element to its place and touches nothing else, for
+    /// every count of rows a register block can hold (the 6-row panels of AVX2's tiles included).
+    func testTransposeMovesEveryElementAndNothingElse() {
+        for rows in 1...17 {
+            for columns in [1, 3, 8, 9, 16, 21] {
+                let (lds, ldd) = (columns + 3, rows + 2)
+                let source = (0..<(rows * lds)).map { Float($0) }
+                var destination = [Float](repeating: -1, count: columns * ldd + 5)
+                transpose_floats(source, lds, rows, columns, &destination, ldd)
+                for index in destination.indices {
+                    let (c, r) = (index / ldd, index % ldd)
+                    let expected: Float = c < columns && r < rows ? source[r * lds + c] : -1
+                    XCTAssertEqual(destination[index], expected, "rows \(rows), columns \(columns), element \(index)")
+                }
+            }
+        }
+    }
+
     /// The lab picks OpenBLAS's kernels from the instruction set CPUID reports, never a fallback.
     func testOpenBLASRunsKernelsForThisCPUsInstructionSet() throws {
         let report = matrixKernelReport()
