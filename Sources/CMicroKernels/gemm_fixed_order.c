@@ -592,22 +592,25 @@ static inline __attribute__((always_inline)) void gemm_small(const small_kernel 
         for (; i0 < rows_total; i0 += max_rows) {
             int rows = rows_total - i0 < max_rows ? (int)(rows_total - i0) : max_rows;
             float local[16 * 32] __attribute__((aligned(64)));
-            for (int r = 0; r < rows; r++) {
-                for (ptrdiff_t j = 0; j < tile_width; j++) {
-                    const float *element = bias ? bias + (flip ? i0 + r : j0 + j)
-                                         : flip ? c + (j0 + j) * ldc + i0 + r : c + (i0 + r) * ldc + j0 + j;
-                    local[r * tile_width + j] = start != start_zero && j < width ? *element : 0;
+            if (start != start_zero) {  // a tile started from zero reads nothing of it
+                for (int r = 0; r < rows; r++) {
+                    for (ptrdiff_t j = 0; j < tile_width; j++) {
+                        const float *element = bias ? bias + (flip ? i0 + r : j0 + j)
+                                             : flip ? c + (j0 + j) * ldc + i0 + r : c + (i0 + r) * ldc + j0 + j;
+                        local[r * tile_width + j] = j < width ? *element : 0;
+                    }
                 }
             }
             o.a = left + i0 * left_row;
             o.s = local;
             o.lds = tile_width;
             table[(rows - 1) * max_vectors + vectors - 1](k, &o, local, tile_width, start, beta, 1);
-            for (int r = 0; r < rows; r++) {
-                for (ptrdiff_t j = 0; j < width; j++) {
-                    float *element = flip ? c + (j0 + j) * ldc + i0 + r : c + (i0 + r) * ldc + j0 + j;
-                    *element = local[r * tile_width + j];
-                }
+            if (flip) {  // C's row j0 + j holds the tile's column j: its `rows` elements lie side by side
+                for (ptrdiff_t j = 0; j < width; j++)
+                    for (int r = 0; r < rows; r++) c[(j0 + j) * ldc + i0 + r] = local[r * tile_width + j];
+            } else {
+                for (int r = 0; r < rows; r++)
+                    memcpy(c + (i0 + r) * ldc + j0, local + r * tile_width, (size_t)width * sizeof(float));
             }
         }
     }
