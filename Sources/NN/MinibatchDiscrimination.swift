@@ -40,51 +40,14 @@ public final class MinibatchDiscrimination: Layer {
 }
 
 /// o[i, b] = Σ_j exp(−Σ_c |M[i, b, c] − M[j, b, c]|) for rows M [n, B·C]; the pullback is
-/// dM[i, b, c] = −Σ_j (g[i, b] + g[j, b]) · e_ijb · sign(M[i, b, c] − M[j, b, c]).
+/// dM[i, b, c] = −Σ_j (g[i, b] + g[j, b]) · e_ijb · sign(M[i, b, c] − M[j, b, c]). Both run in
+/// Kernels' `closenessSums`, the whole batch at once.
 func closenessSums(_ rows: Variable, kernels: Int, kernelSize: Int) -> Variable {
-    let m = rows.value, n = m.shape[0]
-    precondition(m.shape == [n, kernels * kernelSize], "closeness sums need [n, \(kernels * kernelSize)] rows, got \(m.shape)")
-    var exponentials = [Float](repeating: 0, count: n * n * kernels)  // e[(i·n + j)·B + b]
-    var sums = Tensor(shape: [n, kernels])
-    let width = kernels * kernelSize
-    m.withUnsafeBufferPointer { x in
-        sums.withUnsafeMutableBufferPointer { o in
-            for i in 0..<n {
-                for j in i..<n {
-                    for k in 0..<kernels {
-                        var distance: Float = 0
-                        for c in 0..<kernelSize { distance += abs(x[i * width + k * kernelSize + c] - x[j * width + k * kernelSize + c]) }
-                        let e = expf(-distance)
-                        exponentials[(i * n + j) * kernels + k] = e
-                        exponentials[(j * n + i) * kernels + k] = e
-                        o[i * kernels + k] += e
-                        if j != i { o[j * kernels + k] += e }
-                    }
-                }
-            }
-        }
-    }
+    let m = rows.value
+    let (sums, exponentials) = Kernels.closenessSums(m, kernels: kernels, size: kernelSize)
     return Variable.record(sums, parents: [rows]) { upstream, _, _ in
-        let g = upstream.value
-        var gradient = Tensor(shape: [n, width])
-        m.withUnsafeBufferPointer { x in
-            g.withUnsafeBufferPointer { gs in
-                gradient.withUnsafeMutableBufferPointer { d in
-                    for i in 0..<n {
-                        for j in 0..<n where j != i {
-                            for k in 0..<kernels {
-                                let weight = (gs[i * kernels + k] + gs[j * kernels + k]) * exponentials[(i * n + j) * kernels + k]
-                                for c in 0..<kernelSize {
-                                    let difference = x[i * width + k * kernelSize + c] - x[j * width + k * kernelSize + c]
-                                    d[i * width + k * kernelSize + c] -= difference > 0 ? weight : (difference < 0 ? -weight : 0)
-                                }
-                            }
-                        }
-                    }
-                }
-            }
-        }
-        return [Variable(gradient)]
+        [Variable(closenessSumsPullback(m, upstream: upstream.value, exponentials: exponentials, kernels: kernels,
+                                        size: kernelSize))]
     }
 }
 

@@ -160,4 +160,14 @@ static inline void cpu_relax(void) {
 #endif
 }
 
+/// Minibatch discrimination's closeness sums (closeness.c) of rows x [n, kernels·size]:
+/// exponentials[(k·n + j)·n + i] = exp(−‖M_i,k − M_j,k‖₁), sums[i·kernels + k] = Σ_j of them over j in
+/// order; scratch holds (kernels·size + 2)·n floats.
+void closeness_sums(fixed_order_isa isa, const float *x, ptrdiff_t n, ptrdiff_t kernels, ptrdiff_t size,
+                    float *exponentials, float *sums, float *scratch);
+/// Their pullback: gradient [n, kernels·size] from upstream [n, kernels]; scratch holds
+/// (2·kernels·size + 1)·n floats.
+void closeness_sums_pullback(fixed_order_isa isa, const float *x, const float *upstream, const float *exponentials,
+                             ptrdiff_t n, ptrdiff_t kernels, ptrdiff_t size, float *gradient, float *scratch);
+
 #endif
