@@ -267,6 +267,30 @@ DEFINE_ISA_KERNEL(scaled_by_sign_column_sums, SIGN_SUMS_PARAMETERS, COLUMN_CHAIN
 
 DEFINE_ISA_KERNEL(adam_update, ADAM_PARAMETERS, ADAM_LOOP, p, g, m, v, n, b1, b2, step_size, eps)
 
+// RMSProp's update of one parameter, in the order NN/Optimizers.swift documents, with ε inside
+// the square root (Keras) or outside it (PyTorch); IEEE operations only, so the same bits on every
+// instruction set.
+#define RMSPROP_LOOP                                                                               \
+    if (inside) {                                                                                  \
+        for (ptrdiff_t i = 0; i < n; i++) {                                                        \
+            float vi = rho * v[i] + (1 - rho) * g[i] * g[i];                                       \
+            v[i] = vi;                                                                             \
+            p[i] -= lr * g[i] / __builtin_sqrtf(vi + eps);                                         \
+        }                                                                                          \
+    } else {                                                                                       \
+        for (ptrdiff_t i = 0; i < n; i++) {                                                        \
+            float vi = rho * v[i] + (1 - rho) * g[i] * g[i];                                       \
+            v[i] = vi;                                                                             \
+            p[i] -= lr * g[i] / (__builtin_sqrtf(vi) + eps);                                       \
+        }                                                                                          \
+    }
+
+#define RMSPROP_PARAMETERS                                                                         \
+    float *restrict p, const float *restrict g, float *restrict v, ptrdiff_t n, float rho, float lr, float eps, \
+        int inside
+
+DEFINE_ISA_KERNEL(rmsprop_update, RMSPROP_PARAMETERS, RMSPROP_LOOP, p, g, v, n, rho, lr, eps, inside)
+
 // MARK: Dropout
 
 // A dropout mask is never stored: element i's factor comes from 32-bit draw i of a SplitMix64

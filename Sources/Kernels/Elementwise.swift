@@ -213,3 +213,13 @@ public func adamStep(parameter: UnsafeMutablePointer<Float>, gradient: UnsafePoi
     adam_update(portableInstructionSet, parameter, gradient, firstMoment, secondMoment, count, beta1, beta2, stepSize,
                 epsilon)
 }
+
+/// RMSProp's step on `count` elements (vector_math.c's `rmsprop_update`, on the portable kernels'
+/// instruction set): v = ρ·v + (1 − ρ)·g·g, p −= lr·g / √(v + ε) with ε inside the root, else
+/// p −= lr·g / (√v + ε); the same bits on every instruction set.
+public func rmsPropStep(parameter: UnsafeMutablePointer<Float>, gradient: UnsafePointer<Float>,
+                        meanSquare: UnsafeMutablePointer<Float>, count: Int, rho: Float, learningRate: Float,
+                        epsilon: Float, epsilonInsideRoot: Bool) {
+    rmsprop_update(portableInstructionSet, parameter, gradient, meanSquare, count, rho, learningRate, epsilon,
+                   epsilonInsideRoot ? 1 : 0)
+}

@@ -82,13 +82,8 @@ public final class RMSProp: Optimizer {
         let (lr, rho, eps, inside) = (learningRate, rho, epsilon, epsilonInsideRoot)
         let (p, g) = writablePointers(gradients), v = uniqueMutablePointers(&meanSquare)
         forEachParameterSlice(parameters) { index, start, n in
-            let (p, g, v) = (p[index] + start, g[index] + start, v[index] + start)
-            for i in 0..<n { v[i] = rho * v[i] + (1 - rho) * g[i] * g[i] }
-            if inside {
-                for i in 0..<n { p[i] -= lr * g[i] / (v[i] + eps).squareRoot() }
-            } else {
-                for i in 0..<n { p[i] -= lr * g[i] / (v[i].squareRoot() + eps) }
-            }
+            rmsPropStep(parameter: p[index] + start, gradient: g[index] + start, meanSquare: v[index] + start, count: n,
+                        rho: rho, learningRate: lr, epsilon: eps, epsilonInsideRoot: inside)
         }
     }
 }

@@ -236,6 +236,37 @@ final class VectorMathTests: XCTestCase {
         }
     }
 
+    /// RMSProp's step, with ε inside the square root and outside it, gives on every instruction
+    /// set the bits of the update written out one element at a time in Swift.
+    func testRMSPropStepIsTheWrittenOrderOnEveryInstructionSet() {
+        var random = RandomSource(seed: 14)
+        let count = 1_037
+        let gradient = Tensor.normal(shape: [count], std: 0.3, using: &random).scalars
+        let start = (p: Tensor.normal(shape: [count], std: 1, using: &random).scalars,
+                     v: Tensor.uniform(shape: [count], low: 0, high: 0.2, using: &random).scalars)
+        let (rho, lr, eps): (Float, Float, Float) = (0.9, 5e-5, 1e-7)
+        for inside in [false, true] {
+            var expected = start
+            for i in 0..<count {
+                let g = gradient[i]
+                expected.v[i] = rho * expected.v[i] + (1 - rho) * g * g
+                expected.p[i] -= inside ? lr * g / (expected.v[i] + eps).squareRoot() : lr * g / (expected.v[i].squareRoot() + eps)
+            }
+            for set in processorFeatures().portableInstructionSets {
+                setPortableInstructionSet(set)
+                var (p, v) = start
+                p.withUnsafeMutableBufferPointer { p in
+                    v.withUnsafeMutableBufferPointer { v in
+                        rmsPropStep(parameter: p.baseAddress!, gradient: gradient, meanSquare: v.baseAddress!, count: count,
+                                    rho: rho, learningRate: lr, epsilon: eps, epsilonInsideRoot: inside)
+                    }
+                }
+                XCTAssertEqual(p.map(\.bitPattern), expected.p.map(\.bitPattern), "\(set.name), ε inside: \(inside)")
+                XCTAssertEqual(v.map(\.bitPattern), expected.v.map(\.bitPattern), "\(set.name), ε inside: \(inside)")
+            }
+        }
+    }
+
     /// Dropout's mask, forward pass and pullback give, on every instruction set and on one and
     /// two threads, the bits written out in Swift from the stream drawn in order: factor i is
     /// 1/0.7 when 32-bit draw i (low half first) is below 0.7·2³², else 0; y = rectified(x)·factor;

@@ -81,6 +81,8 @@ void scaled_by_sign_column_sums(fixed_order_isa isa, const float *g, const float
 /// order of IEEE operations, so every `isa` gives the same bits. The buffers must not overlap.
 void adam_update(fixed_order_isa isa, float *p, const float *g, float *m, float *v, ptrdiff_t n, float b1,
                  float b2, float step_size, float eps);
+void rmsprop_update(fixed_order_isa isa, float *p, const float *g, float *v, ptrdiff_t n, float rho, float lr, float eps,
+                    int inside);
 
 /// Dropout with its mask drawn where it is used (vector_math.c): the factor of element i is
 /// `scale` when 32-bit draw i of the SplitMix64 stream at `state` (two draws per 64 random bits,
