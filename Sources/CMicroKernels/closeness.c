@@ -12,10 +12,12 @@
 
 #pragma clang fp contract(off)
 
-/// t[c·n + i] = x[i·width + c]: the rows as columns.
-static void columns_of(const float *x, ptrdiff_t n, ptrdiff_t width, float *t) {
-    for (ptrdiff_t i = 0; i < n; i++)
-        for (ptrdiff_t c = 0; c < width; c++) t[c * n + i] = x[i * width + c];
+/// dst[c·rows + r] = src[r·columns + c]: the rows as columns (the product kernels' transpose where
+/// the CPU has AVX; it moves numbers only).
+static void rows_as_columns(fixed_order_isa isa, const float *src, ptrdiff_t rows, ptrdiff_t columns, float *dst) {
+    if (isa != fixed_order_scalar) return transpose_floats(src, columns, rows, columns, dst, rows);
+    for (ptrdiff_t r = 0; r < rows; r++)
+        for (ptrdiff_t c = 0; c < columns; c++) dst[c * rows + r] = src[r * columns + c];
 }
 
 // The distances of partner j to samples j..n−1 of kernel k into d (d[i] = −‖M_i − M_j‖₁).
@@ -51,7 +53,7 @@ void closeness_sums(fixed_order_isa isa, const float *x, ptrdiff_t n, ptrdiff_t 
                     float *exponentials, float *sums, float *scratch) {
     ptrdiff_t width = kernels * size;
     float *t = scratch, *d = scratch + width * n, *column = d + n;
-    columns_of(x, n, width, t);
+    rows_as_columns(isa, x, n, width, t);
     for (ptrdiff_t k = 0; k < kernels; k++) {
         float *e = exponentials + k * n * n;  // e[j·n + i], symmetric
         for (ptrdiff_t j = 0; j < n; j++) {
@@ -68,13 +70,12 @@ void closeness_sums_pullback(fixed_order_isa isa, const float *x, const float *u
                              ptrdiff_t n, ptrdiff_t kernels, ptrdiff_t size, float *gradient, float *scratch) {
     ptrdiff_t width = kernels * size;
     float *t = scratch, *dt = scratch + width * n, *g = dt + width * n;
-    columns_of(x, n, width, t);
+    rows_as_columns(isa, x, n, width, t);
     memset(dt, 0, (size_t)(width * n) * sizeof(float));
     for (ptrdiff_t k = 0; k < kernels; k++) {
         for (ptrdiff_t i = 0; i < n; i++) g[i] = upstream[i * kernels + k];
         for (ptrdiff_t j = 0; j < n; j++)  // partners in order; j = i adds nothing
             closeness_pullback(isa, t + k * size * n, g, exponentials + k * n * n + j * n, n, size, j, dt + k * size * n);
     }
-    for (ptrdiff_t i = 0; i < n; i++)
-        for (ptrdiff_t c = 0; c < width; c++) gradient[i * width + c] = dt[c * n + i];
+    rows_as_columns(isa, dt, width, n, gradient);
 }

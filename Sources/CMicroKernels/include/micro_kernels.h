@@ -81,6 +81,9 @@ void scaled_by_sign_column_sums(fixed_order_isa isa, const float *g, const float
 /// order of IEEE operations, so every `isa` gives the same bits. The buffers must not overlap.
 void adam_update(fixed_order_isa isa, float *p, const float *g, float *m, float *v, ptrdiff_t n, float b1,
                  float b2, float step_size, float eps);
+/// RMSProp's step on n elements of a parameter p with gradient g and mean square v:
+/// v = rho·v + (1 − rho)·g·g, then p −= lr·g / √(v + eps) when `inside`, else p −= lr·g / (√v + eps),
+/// each in that order of IEEE operations, so every `isa` gives the same bits. No overlaps.
 void rmsprop_update(fixed_order_isa isa, float *p, const float *g, float *v, ptrdiff_t n, float rho, float lr, float eps,
                     int inside);
 
