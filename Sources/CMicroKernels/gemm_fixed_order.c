@@ -482,22 +482,55 @@ static inline __attribute__((always_inline)) void gemm_blocked(tile_kernel kerne
 static _Thread_local float *row_block_c;
 static _Thread_local size_t row_block_c_size;
 
-/// C = op(A)·op(B) one block of `row_block` rows at a time into a small scratch, each block handed
-/// to `done` while it is in cache and then overwritten: op(B) packed once, C never stored whole.
-/// Needs op(B) within one packed block (n ≤ column_block, k ≤ inner_block); every element is the
-/// chain `gemm_blocked` makes, so the same bits.
+/// Claims the next chunk of n columns (or rows) for one of `threads` threads sharing them:
+/// `*claimed` holds how many units of `width` have been claimed from the left (low 32 bits) and
+/// from the right (high 32 bits), 0 to start. Side 0 claims from the left and every
+/// other side from the right, so that with two threads each keeps one run of memory and they
+/// meet where the faster one got to. A claim is what is left over twice the threads, in whole
+/// units, at least one and at most `most` units (0: no bound): large chunks first, few claims,
+/// single units last, so the threads finish close together however the host slows one. Units
+/// start at multiples of `width` from the left (the last one may be short). False when none is left.
+static int claim_columns(uint64_t *claimed, ptrdiff_t n, ptrdiff_t width, ptrdiff_t threads, ptrdiff_t side,
+                         ptrdiff_t most, ptrdiff_t *j0, ptrdiff_t *j1) {
+    uint64_t word = __atomic_load_n(claimed, __ATOMIC_RELAXED), next;
+    ptrdiff_t units = (n + width - 1) / width, left, right, size;
+    do {
+        left = (ptrdiff_t)(word & 0xFFFFFFFFu);
+        right = units - (ptrdiff_t)(word >> 32);
+        if (left >= right) return 0;
+        size = (right - left) / (2 * threads);
+        if (size < 1) size = 1;
+        if (most > 0 && size > most) size = most;
+        next = side == 0 ? word + (uint64_t)size : word + ((uint64_t)size << 32);
+    } while (!__atomic_compare_exchange_n(claimed, &word, next, 1, __ATOMIC_RELAXED, __ATOMIC_RELAXED));
+    ptrdiff_t first = side == 0 ? left : right - size;
+    *j0 = first * width;
+    *j1 = (first + size) * width < n ? (first + size) * width : n;
+    return 1;
+}
+
+/// C = op(A)·op(B) one block of rows at a time into a small scratch, each block handed to `done`
+/// while it is in cache and then overwritten: op(B) packed once, C never stored whole. The blocks
+/// are claimed from `claimed` by this thread (`side` of `threads`) until none is left, as
+/// `claim_columns` claims columns, in panels of `mr` rows and at most a `row_block`; op(B) is
+/// packed after the first claim. Needs op(B) within one packed block
+/// (n ≤ column_block, k ≤ inner_block); every element is the chain `gemm_blocked` makes, so the
+/// same bits.
 static inline __attribute__((always_inline)) void gemm_row_blocks(tile_kernel kernel, tile_kernel narrow, int mr, int nr,
                                                                   int transpose_a, int transpose_b, ptrdiff_t m,
                                                                   ptrdiff_t n, ptrdiff_t k, const float *a, ptrdiff_t lda,
                                                                   const float *b, ptrdiff_t ldb, row_block_done done,
-                                                                  void *context) {
+                                                                  void *context, uint64_t *claimed, ptrdiff_t threads,
+                                                                  ptrdiff_t side) {
+    ptrdiff_t ic, end;
+    if (!claim_columns(claimed, m, mr, threads, side, row_block / mr, &ic, &end)) return;
     float *pa = scratch(&packed_a, &packed_a_size, (size_t)row_block * inner_block);
     float *pb = scratch(&packed_b, &packed_b_size, (size_t)column_block * inner_block);
     float *block = scratch(&row_block_c, &row_block_c_size, (size_t)(row_block * n));
     if (!pa || !pb || !block) abort();
     pack_b(b, ldb, transpose_b, 0, k, 0, n, nr, pb);
-    for (ptrdiff_t ic = 0; ic < m; ic += row_block) {
-        ptrdiff_t mc = m - ic < row_block ? m - ic : row_block;
+    do {
+        ptrdiff_t mc = end - ic;
         pack_a(a, lda, transpose_a, ic, mc, 0, k, mr, pa);
         for (ptrdiff_t jr = 0; jr < n; jr += nr) {
             ptrdiff_t width = n - jr < nr ? n - jr : nr;
@@ -508,22 +541,23 @@ static inline __attribute__((always_inline)) void gemm_row_blocks(tile_kernel ke
             }
         }
         done(context, ic, mc, block);
-    }
+    } while (claim_columns(claimed, m, mr, threads, side, row_block / mr, &ic, &end));
 }
 
 int gemm_fixed_order_row_blocks(fixed_order_isa isa, int transpose_a, int transpose_b, ptrdiff_t m, ptrdiff_t n,
                                 ptrdiff_t k, const float *a, ptrdiff_t lda, const float *b, ptrdiff_t ldb,
-                                row_block_done done, void *context) {
+                                row_block_done done, void *context, uint64_t *claimed, ptrdiff_t threads,
+                                ptrdiff_t side) {
     if (m <= 0 || n <= 0 || k <= 0 || n > column_block || k > inner_block) return 0;
     switch (isa) {
 #if defined(__x86_64__)
     case fixed_order_avx512:
         gemm_row_blocks(tile_avx512, tile_avx512_narrow, AVX512_MR, AVX512_NR, transpose_a, transpose_b, m, n, k, a, lda,
-                        b, ldb, done, context);
+                        b, ldb, done, context, claimed, threads, side);
         return 1;
     case fixed_order_avx2:
         gemm_row_blocks(tile_avx2, tile_avx2_narrow, AVX2_MR, AVX2_NR, transpose_a, transpose_b, m, n, k, a, lda, b, ldb,
-                        done, context);
+                        done, context, claimed, threads, side);
         return 1;
 #endif
     default:
@@ -616,32 +650,33 @@ static inline __attribute__((always_inline)) void gemm_small(const small_kernel 
     }
 }
 
-/// C = A·op(B) for a short A as its transpose, Cᵀ = op(B)ᵀ·Aᵀ: a Dense layer's x·Wᵀ at a small
-/// batch (B = W transposed), or its input gradient g·W (B = W as it lies). B's elements (the
-/// weight's) are broadcast from where they lie, row after row of op(B)ᵀ (W's rows, or `max_rows`
-/// neighbours along W's columns), and Aᵀ is copied once into whole vectors; a tile of `max_rows`
-/// of op(B)ᵀ's rows meets every column block of Aᵀ while those elements are in cache, and is
-/// written back into C transposed. The large operand is never packed; every element is the same
-/// chain (a·b and b·a round alike).
-static inline __attribute__((always_inline)) void gemm_broadcast_b(const small_kernel *table, int max_rows,
-                                                                   int max_vectors, int lanes, int transpose_b,
-                                                                   ptrdiff_t m, ptrdiff_t n, ptrdiff_t k,
-                                                                   const float *a, ptrdiff_t lda, const float *b,
-                                                                   ptrdiff_t ldb, float beta, const float *bias,
-                                                                   float *c, ptrdiff_t ldc) {
-    ptrdiff_t width = (m + lanes - 1) / lanes * lanes;
-    float *copy = scratch(&small_b, &small_b_size, (size_t)(k * width));
+/// Aᵀ copied into whole vectors for `broadcast_columns_of_c`: k rows of `width` (m rounded up to
+/// whole vectors), zero past m.
+static float *broadcast_copy(int lanes, ptrdiff_t m, ptrdiff_t k, const float *a, ptrdiff_t lda, ptrdiff_t *width) {
+    *width = (m + lanes - 1) / lanes * lanes;
+    float *copy = scratch(&small_b, &small_b_size, (size_t)(k * *width));
     if (!copy) abort();
-    transpose(a, lda, m, k, copy, width);
-    if (width > m)
+    transpose(a, lda, m, k, copy, *width);
+    if (*width > m)
         for (ptrdiff_t p = 0; p < k; p++)
-            for (ptrdiff_t j = m; j < width; j++) copy[p * width + j] = 0;
+            for (ptrdiff_t j = m; j < *width; j++) copy[p * *width + j] = 0;
+    return copy;
+}
+
+/// Columns i_begin..<i_end of C (rows of op(B)ᵀ) of `gemm_broadcast_b`, from Aᵀ's copy.
+static inline __attribute__((always_inline)) void broadcast_columns_of_c(const small_kernel *table, int max_rows,
+                                                                         int max_vectors, int lanes, int transpose_b,
+                                                                         ptrdiff_t m, ptrdiff_t n, ptrdiff_t k,
+                                                                         const float *copy, ptrdiff_t width,
+                                                                         ptrdiff_t i_begin, ptrdiff_t i_end,
+                                                                         const float *b, ptrdiff_t ldb, float beta,
+                                                                         const float *bias, float *c, ptrdiff_t ldc) {
     if (!transpose_b)  // the first tiles' line of every row of W (later ones are asked for a tile ahead)
-        for (ptrdiff_t p = 0; p < k; p++) __builtin_prefetch(b + p * ldb);
+        for (ptrdiff_t p = 0; p < k; p++) __builtin_prefetch(b + p * ldb + i_begin);
     tile_start start = beta == 0 && !bias ? start_zero : beta == 1 || bias ? start_c : start_scaled_c;
     ptrdiff_t tile_width = (ptrdiff_t)max_vectors * lanes;
-    for (ptrdiff_t i0 = 0; i0 < n; i0 += max_rows) {
-        int rows = n - i0 < max_rows ? (int)(n - i0) : max_rows;
+    for (ptrdiff_t i0 = i_begin; i0 < i_end; i0 += max_rows) {
+        int rows = i_end - i0 < max_rows ? (int)(i_end - i0) : max_rows;
         for (ptrdiff_t j0 = 0; j0 < m; j0 += tile_width) {
             ptrdiff_t columns = m - j0 < tile_width ? m - j0 : tile_width;
             int vectors = (int)((columns + lanes - 1) / lanes);
@@ -663,6 +698,25 @@ static inline __attribute__((always_inline)) void gemm_broadcast_b(const small_k
             transpose(local, tile_width, rows, columns, c + j0 * ldc + i0, ldc);
         }
     }
+}
+
+/// C = A·op(B) for a short A as its transpose, Cᵀ = op(B)ᵀ·Aᵀ: a Dense layer's x·Wᵀ at a small
+/// batch (B = W transposed), or its input gradient g·W (B = W as it lies). B's elements (the
+/// weight's) are broadcast from where they lie, row after row of op(B)ᵀ (W's rows, or `max_rows`
+/// neighbours along W's columns), and Aᵀ is copied once into whole vectors; a tile of `max_rows`
+/// of op(B)ᵀ's rows meets every column block of Aᵀ while those elements are in cache, and is
+/// written back into C transposed. The large operand is never packed; every element is the same
+/// chain (a·b and b·a round alike).
+static inline __attribute__((always_inline)) void gemm_broadcast_b(const small_kernel *table, int max_rows,
+                                                                   int max_vectors, int lanes, int transpose_b,
+                                                                   ptrdiff_t m, ptrdiff_t n, ptrdiff_t k,
+                                                                   const float *a, ptrdiff_t lda, const float *b,
+                                                                   ptrdiff_t ldb, float beta, const float *bias,
+                                                                   float *c, ptrdiff_t ldc) {
+    ptrdiff_t width;
+    const float *copy = broadcast_copy(lanes, m, k, a, lda, &width);
+    broadcast_columns_of_c(table, max_rows, max_vectors, lanes, transpose_b, m, n, k, copy, width, 0, n, b, ldb, beta,
+                           bias, c, ldc);
 }
 #endif
 
@@ -759,4 +813,114 @@ void gemm_fixed_order(fixed_order_isa isa, int transpose_a, int transpose_b, ptr
     default:
         gemm_scalar(transpose_a, transpose_b, m, n, k, a, lda, b, ldb, beta, bias, c, ldc);
     }
+}
+
+// MARK: A product in column chunks
+
+#if defined(__x86_64__)
+/// op(A) packed for every inner block at once, as `gemm_blocked` packs it one block at a time:
+/// block pc at pa + pc·m_pad, m_pad = m rounded up to whole panels.
+static inline __attribute__((always_inline)) void pack_a_whole(const float *a, ptrdiff_t lda, int transposed,
+                                                               ptrdiff_t m, ptrdiff_t k, int mr, float *pa) {
+    ptrdiff_t m_pad = (m + mr - 1) / mr * mr;
+    for (ptrdiff_t pc = 0; pc < k; pc += inner_block)
+        pack_a(a, lda, transposed, 0, m, pc, k - pc < inner_block ? k - pc : inner_block, mr, pa + pc * m_pad);
+}
+
+/// Columns j_begin..<j_end of `gemm_blocked`'s product from op(A) packed whole (`pack_a_whole`):
+/// the same tiles, each element the same chain of inner blocks in order.
+static inline __attribute__((always_inline)) void blocked_columns_of_c(tile_kernel kernel, tile_kernel narrow, int mr,
+                                                                       int nr, int transpose_b, ptrdiff_t m, ptrdiff_t k,
+                                                                       const float *pa, const float *b, ptrdiff_t ldb,
+                                                                       float beta, const float *bias, float *c,
+                                                                       ptrdiff_t ldc, ptrdiff_t j_begin, ptrdiff_t j_end,
+                                                                       float *pb) {
+    ptrdiff_t m_pad = (m + mr - 1) / mr * mr;
+    for (ptrdiff_t pc = 0; pc < k; pc += inner_block) {
+        ptrdiff_t kc = k - pc < inner_block ? k - pc : inner_block;
+        int from_bias = bias && pc == 0;  // the first block starts from the bias row, the others from C
+        tile_start start = pc > 0 || bias ? start_c : beta == 0 ? start_zero : beta == 1 ? start_c : start_scaled_c;
+        for (ptrdiff_t jr = j_begin; jr < j_end; jr += nr) {
+            ptrdiff_t width = j_end - jr < nr ? j_end - jr : nr;
+            pack_b(b, ldb, transpose_b, pc, kc, jr, width, nr, pb);
+            for (ptrdiff_t ir = 0; ir < m; ir += mr) {
+                ptrdiff_t height = m - ir < mr ? m - ir : mr;
+                float *tile = c + ir * ldc + jr;
+                run_tile(kernel, narrow, mr, nr, kc, pa + pc * m_pad + ir * kc, pb, tile, ldc, height, width, start,
+                         beta, from_bias ? bias + jr : tile, from_bias ? 0 : ldc);
+            }
+        }
+    }
+}
+#endif
+
+/// How `gemm_fixed_order_chunks` runs a product: not at all, W broadcast (`gemm_broadcast_b`), or
+/// blocked from op(A) packed whole.
+typedef enum { chunks_none = 0, chunks_broadcast = 1, chunks_blocked = 2 } chunk_path;
+
+static chunk_path chunks_path(fixed_order_isa isa, int transpose_a, int transpose_b, ptrdiff_t m, ptrdiff_t n,
+                              ptrdiff_t k, ptrdiff_t ldb) {
+    if (isa != fixed_order_avx2 && isa != fixed_order_avx512) return chunks_none;
+    if (m <= 0 || n <= 0 || k <= 0 || m * n * k <= small_product) return chunks_none;
+    int lanes = isa == fixed_order_avx512 ? 16 : 8, nr = isa == fixed_order_avx512 ? 32 : 16;
+    if (broadcast_b(transpose_a, transpose_b, m, n, ldb, lanes)) return chunks_broadcast;
+    if (2 * n < nr && m >= 2 * n) return chunks_none;  // narrow: run as its transpose
+    // One block of rows, so that op(A) packed whole stays in cache. Past it, `gemm_blocked` packs a
+    // block of B's columns and meets it with op(A) a block of rows at a time (chunks packing A
+    // whole measured 2–5 % slower on mlp-fashion's step, for D's first weight gradient, 512 × 784 × 64).
+    return m <= row_block ? chunks_blocked : chunks_none;
+}
+
+ptrdiff_t gemm_fixed_order_chunk_width(fixed_order_isa isa, int transpose_a, int transpose_b, ptrdiff_t m,
+                                       ptrdiff_t n, ptrdiff_t k, ptrdiff_t ldb) {
+    switch (chunks_path(isa, transpose_a, transpose_b, m, n, k, ldb)) {
+#if defined(__x86_64__)
+    case chunks_broadcast: return isa == fixed_order_avx512 ? SMALL_AVX512_ROWS : SMALL_AVX2_ROWS;  // a tile's rows of W
+    case chunks_blocked: return isa == fixed_order_avx512 ? AVX512_NR : AVX2_NR;  // a packed panel
+#endif
+    default: return 0;
+    }
+}
+
+void gemm_fixed_order_chunks(fixed_order_isa isa, int transpose_a, int transpose_b, ptrdiff_t m, ptrdiff_t n,
+                             ptrdiff_t k, const float *a, ptrdiff_t lda, const float *b, ptrdiff_t ldb, float beta,
+                             const float *bias, float *c, ptrdiff_t ldc, uint64_t *claimed, ptrdiff_t threads,
+                             ptrdiff_t side) {
+#if defined(__x86_64__)
+    chunk_path path = chunks_path(isa, transpose_a, transpose_b, m, n, k, ldb);
+    ptrdiff_t width = gemm_fixed_order_chunk_width(isa, transpose_a, transpose_b, m, n, k, ldb), j0, j1;
+    if (path == chunks_none || !claim_columns(claimed, n, width, threads, side, 0, &j0, &j1)) return;  // nothing packed
+    int avx512 = isa == fixed_order_avx512, lanes = avx512 ? 16 : 8, mr = avx512 ? AVX512_MR : AVX2_MR;
+    const float *packed = NULL;
+    ptrdiff_t copy_width = 0;
+    float *pb = NULL;
+    if (path == chunks_broadcast) {
+        packed = broadcast_copy(lanes, m, k, a, lda, &copy_width);
+    } else {
+        float *pa = scratch(&packed_a, &packed_a_size, (size_t)((m + mr - 1) / mr * mr * k));
+        pb = scratch(&packed_b, &packed_b_size, (size_t)column_block * inner_block);
+        if (!pa || !pb) abort();
+        pack_a_whole(a, lda, transpose_a, m, k, mr, pa);
+        packed = pa;
+    }
+    do {
+        if (path == chunks_broadcast) {
+            if (avx512)
+                broadcast_columns_of_c(&small_avx512[0][0], SMALL_AVX512_ROWS, SMALL_AVX512_VECTORS, 16, transpose_b, m,
+                                       n, k, packed, copy_width, j0, j1, b, ldb, beta, bias, c, ldc);
+            else
+                broadcast_columns_of_c(&small_avx2[0][0], SMALL_AVX2_ROWS, SMALL_AVX2_VECTORS, 8, transpose_b, m, n, k,
+                                       packed, copy_width, j0, j1, b, ldb, beta, bias, c, ldc);
+        } else if (avx512) {
+            blocked_columns_of_c(tile_avx512, tile_avx512_narrow, AVX512_MR, AVX512_NR, transpose_b, m, k, packed, b, ldb,
+                                 beta, bias, c, ldc, j0, j1, pb);
+        } else {
+            blocked_columns_of_c(tile_avx2, tile_avx2_narrow, AVX2_MR, AVX2_NR, transpose_b, m, k, packed, b, ldb, beta,
+                                 bias, c, ldc, j0, j1, pb);
+        }
+    } while (claim_columns(claimed, n, width, threads, side, 0, &j0, &j1));
+#else
+    (void)isa; (void)transpose_a; (void)transpose_b; (void)m; (void)n; (void)k; (void)a; (void)lda; (void)b; (void)ldb;
+    (void)beta; (void)bias; (void)c; (void)ldc; (void)claimed; (void)threads; (void)side;
+#endif
 }

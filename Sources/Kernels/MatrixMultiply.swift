@@ -90,7 +90,21 @@ public func gemm(_ transposeA: Bool, _ transposeB: Bool, _ m: Int, _ n: Int, _ k
     let large = m * n * k >= threadedProductSize
     if operands.kernels == .portable && large && loopThreads > 1 && n > m {
         // The portable kernels give every element the same bits in any block, so a wide product
-        // is cut into column blocks: each thread then packs only its own part of B.
+        // is cut into column blocks: each thread then packs only its own part of B. Where the C
+        // kernels take it in chunks of columns, the threads claim chunks until none is left, so
+        // that a thread the host slows takes fewer (halves fixed in advance finished up to 10 %
+        // of a step apart on a busy two-core VM), one from each end so that each keeps one run
+        // of memory; otherwise one block a thread.
+        let chunkWidth = operands.chunkWidth(m: m)
+        if chunkWidth > 0 {
+            let threads = min(loopThreads, (n + chunkWidth - 1) / chunkWidth)
+            var claimed: UInt64 = 0
+            withUnsafeMutablePointer(to: &claimed) { claimed in
+                let claimed = SharedPointer(base: claimed)
+                parallelFor(threads) { side in operands.multiplyChunks(m: m, claimed: claimed, threads: threads, side: side) }
+            }
+            return
+        }
         let parts = min(loopThreads, (n + 15) / 16)
         parallelFor(parts) { part in
             operands.multiply(rows: 0..<m, columns: n * part / parts / 16 * 16..<(part == parts - 1 ? n : n * (part + 1) / parts / 16 * 16))
@@ -136,6 +150,18 @@ struct GEMMOperands: @unchecked Sendable {
         } else {
             multiply(rows: rows, columns: 0..<n)
         }
+    }
+
+    /// The unit of the column chunks the portable kernels take this product in, or 0.
+    func chunkWidth(m: Int) -> Int {
+        gemm_fixed_order_chunk_width(portableInstructionSet, transposeA ? 1 : 0, transposeB ? 1 : 0, m, n, k, ldb)
+    }
+
+    /// C's column chunks on the portable kernels, claimed from `claimed` until none is left, by
+    /// one of `threads` threads sharing the product (`side` 0 from the left, the others from the right).
+    func multiplyChunks(m: Int, claimed: SharedPointer<UInt64>, threads: Int, side: Int) {
+        gemm_fixed_order_chunks(portableInstructionSet, transposeA ? 1 : 0, transposeB ? 1 : 0, m, n, k, a, lda, b, ldb,
+                                beta, bias, c.base, n, claimed.base, threads, side)
     }
 
     /// C[rows, columns] on the portable kernels.

@@ -36,48 +36,46 @@ public struct PendingProduct {
 
     /// Hands every element of the product to `body(rows, block)`, a block of whole rows at a time
     /// (row stride n), each valid only during the call; the blocks do not overlap and run at once
-    /// on the lab's threads (each thread a run of rows, packing all of op(B)), and
-    /// every element has the bits `value()` gives it. Returns false, computing nothing, where the
-    /// product cannot be taken in blocks: on OpenBLAS's kernels or the scalar portable ones, below
-    /// `threadedProductSize` multiply–adds (a product that small stays in cache whole), or when
-    /// op(B) is more than one packed block (1,024 columns, 256 inner).
+    /// on the lab's threads (each claiming blocks until none is left, large ones first, packing
+    /// all of op(B) once), and every element has the bits `value()` gives it. Returns false, computing
+    /// nothing, where the product cannot be taken in blocks: on OpenBLAS's kernels or the scalar
+    /// portable ones, below `threadedProductSize` multiply–adds (a product that small stays in
+    /// cache whole), or when op(B) is more than one packed block (1,024 columns, 256 inner).
     public func forEachBlock(_ body: (Range<Int>, UnsafePointer<Float>) -> Void) -> Bool {
         guard a.rank == 2, b.rank == 2, activeProductKernels == .portable, portableInstructionSet != fixed_order_scalar else {
             return false
         }
         let (m, k, n) = matmulSizes(a, transposeA, b, transposeB)
-        guard m * n * k >= threadedProductSize, k <= 256 else { return false }
-        // One run of whole rows a thread, so that a consumer streaming what lies beside the rows (a
-        // weight, its moments) reads each thread's part in one run: cut into column blocks (as
-        // `gemm` cuts a wide product), each thread's reads jump from row to row, measured slower.
-        let parts = min(loopThreads, max(m / rowBlock, 1))
-        let rowBounds = (0...parts).map { m * $0 / parts }
-        guard n <= 1024 else { return false }
+        guard m * n * k >= threadedProductSize, k <= 256, n <= 1024 else { return false }
+        // Whole rows, so that a consumer streaming what lies beside the rows (a weight, its
+        // moments) reads each block in one run: cut into column blocks (as `gemm` cuts a wide
+        // product), each thread's reads jump from row to row, measured slower. Blocks claimed as
+        // threads come free rather than halves fixed in advance: on a busy host the halves
+        // finished far apart.
         let (lda, ldb) = (transposeA ? m : k, transposeB ? k : n)
         let (aBase, bBase) = (a.storage.pointer, b.storage.pointer)
+        let threads = min(loopThreads, max(m / rowBlock, 1))
+        var claimed: UInt64 = 0
         withoutActuallyEscaping(body) { body in
-            parallelFor(parts) { part in
-                let rows = rowBounds[part]..<rowBounds[part + 1]
-                if rows.isEmpty { return }
-                var receiver = BlockReceiver(body: body, firstRow: rows.lowerBound)
-                let aRows = aBase + (transposeA ? rows.lowerBound : rows.lowerBound * lda)
-                let done = withUnsafeMutablePointer(to: &receiver) { context in
-                    gemm_fixed_order_row_blocks(portableInstructionSet, transposeA ? 1 : 0, transposeB ? 1 : 0, rows.count, n,
-                                                k, aRows, lda, bBase, ldb, { context, first, count, block in
-                        let receiver = context!.assumingMemoryBound(to: BlockReceiver.self).pointee
-                        let start = receiver.firstRow + first
-                        receiver.body(start..<start + count, block!)
-                    }, context)
+            withUnsafeMutablePointer(to: &claimed) { claimed in
+                let claimed = SharedPointer(base: claimed)
+                parallelFor(threads) { side in
+                    var receiver = BlockReceiver(body: body)
+                    let done = withUnsafeMutablePointer(to: &receiver) { context in
+                        gemm_fixed_order_row_blocks(portableInstructionSet, transposeA ? 1 : 0, transposeB ? 1 : 0, m, n,
+                                                    k, aBase, lda, bBase, ldb, { context, first, count, block in
+                            context!.assumingMemoryBound(to: BlockReceiver.self).pointee.body(first..<first + count, block!)
+                        }, context, claimed.base, threads, side)
+                    }
+                    precondition(done == 1, "a product of \(m) × \(n) × \(k) not taken in blocks")
                 }
-                precondition(done == 1, "a product of \(rows.count) × \(n) × \(k) not taken in blocks")
             }
         }
         return true
     }
 }
 
-/// What the C kernel's row-block callback needs: the consumer and where the part starts.
+/// What the C kernel's row-block callback needs: the consumer.
 private struct BlockReceiver {
     let body: (Range<Int>, UnsafePointer<Float>) -> Void
-    let firstRow: Int
 }

@@ -112,6 +112,54 @@ final class MatrixMultiplyTests: XCTestCase {
         }
     }
 
+    /// A product taken in column chunks (as threads claim them) is the bits of one call, chunk by
+    /// chunk, on both of its paths (W broadcast for x·Wᵀ; blocked from op(A) packed whole, across
+    /// inner blocks) with ragged last chunks, beta and a bias, whatever the chunks' sizes, claimed
+    /// from either end; columns already claimed are not touched.
+    func testColumnChunksAreTheBitsOfOneCallOnEveryInstructionSet() {
+        let features = processorFeatures()
+        let sets = (features.avx2FMA ? [fixed_order_avx2] : []) + (features.avx512 ? [fixed_order_avx512] : [])
+        var random = RandomSource(seed: 4)
+        var checked = 0
+        for (m, k, n) in [(64, 300, 1000), (64, 256, 100), (40, 520, 333), (96, 257, 500), (8, 1000, 200), (64, 1024, 784)] {
+            for (ta, tb) in [(false, false), (true, false), (false, true), (true, true)] {
+                for (beta, withBias): (Float, Bool) in [(0, false), (1, false), (0.5, false), (0.5, true)] {
+                    let a = Tensor.uniform(shape: ta ? [k, m] : [m, k], low: -1, high: 1, using: &random).scalars
+                    let b = Tensor.uniform(shape: tb ? [n, k] : [k, n], low: -1, high: 1, using: &random).scalars
+                    let start = Tensor.uniform(shape: [m, n], low: -1, high: 1, using: &random).scalars
+                    let bias = Tensor.uniform(shape: [n], low: -1, high: 1, using: &random).scalars
+                    let (lda, ldb) = (ta ? m : k, tb ? k : n)
+                    for set in sets {
+                        let width = gemm_fixed_order_chunk_width(set, ta ? 1 : 0, tb ? 1 : 0, m, n, k, ldb)
+                        guard width > 0 else { continue }
+                        var whole = start
+                        bias.withUnsafeBufferPointer { bias in
+                            gemm_fixed_order(set, ta ? 1 : 0, tb ? 1 : 0, m, n, k, a, lda, b, ldb, beta,
+                                             withBias ? bias.baseAddress : nil, &whole, n)
+                        }
+                        // (units taken from the left, from the right, threads, side): the taken columns stay as they were.
+                        let units = (n + width - 1) / width
+                        for (fromLeft, fromRight, threads, side) in [(0, 0, 1, 0), (0, 0, 2, 1), (1, 0, 3, 0), (0, 1, 2, 0), (1, 1, 2, 1)] {
+                            var chunked = start
+                            var claimed = UInt64(fromLeft) | UInt64(fromRight) << 32
+                            bias.withUnsafeBufferPointer { bias in
+                                gemm_fixed_order_chunks(set, ta ? 1 : 0, tb ? 1 : 0, m, n, k, a, lda, b, ldb, beta,
+                                                        withBias ? bias.baseAddress : nil, &chunked, n, &claimed, threads, side)
+                            }
+                            XCTAssertEqual(Int(claimed & 0xFFFF_FFFF) + Int(claimed >> 32), units, "every unit claimed once")
+                            let taken = { (j: Int) in j < fromLeft * width || j >= (units - fromRight) * width }
+                            let expected = (0..<m * n).map { taken($0 % n) ? start[$0] : whole[$0] }
+                            let differing = zip(chunked, expected).filter { $0.bitPattern != $1.bitPattern }.count
+                            XCTAssertEqual(differing, 0, "instruction set \(set.rawValue), taken \(fromLeft) + \(fromRight), side \(side) of \(threads): m=\(m) k=\(k) n=\(n) ta=\(ta) tb=\(tb) beta=\(beta) bias=\(withBias)")
+                            checked += 1
+                        }
+                    }
+                }
+            }
+        }
+        if !sets.isEmpty { XCTAssertGreaterThan(checked, 250, "the chunked paths ran") }
+    }
+
     /// The packing transpose moves every element to its place and touches nothing else, for
     /// every count of rows a register block can hold (the 6-row panels of AVX2's tiles included).
     func testTransposeMovesEveryElementAndNothingElse() {

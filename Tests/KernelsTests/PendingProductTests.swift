@@ -15,8 +15,8 @@ final class PendingProductTests: XCTestCase {
     }
 
     /// Each element handed out exactly once, bit for bit as `value()`, on every vector instruction
-    /// set of the portable kernels and on one and two threads, with and without transposes; blocks
-    /// cross the kernels' 96-row blocks and partial tiles.
+    /// set of the portable kernels and on one, two and three threads (claiming blocks of varying
+    /// sizes), with and without transposes; blocks cross the kernels' 96-row blocks and partial tiles.
     func testBlocksCoverTheProductWithItsBits() throws {
         var random = RandomSource(seed: 11)
         let vectorSets = processorFeatures().portableInstructionSets.filter { $0 != .scalar }
@@ -30,7 +30,7 @@ final class PendingProductTests: XCTestCase {
                     let product = PendingProduct(a, b, transposeA: ta, transposeB: tb)
                     XCTAssertEqual(product.shape, [m, n])
                     let whole = product.value().scalars
-                    for threads in [1, 2] {
+                    for threads in [1, 2, 3] {
                         setMatrixThreads(threads)
                         var seen = [Float](repeating: .nan, count: m * n), visits = [Int](repeating: 0, count: m)
                         let lock = NSLock()

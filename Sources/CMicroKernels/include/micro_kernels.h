@@ -35,18 +35,41 @@ void gemm_fixed_order(fixed_order_isa isa, int transpose_a, int transpose_b,
                       const float *a, ptrdiff_t lda, const float *b, ptrdiff_t ldb,
                       float beta, const float *bias, float *c, ptrdiff_t ldc);
 
+/// The unit `gemm_fixed_order_chunks` cuts C = op(A)·op(B)'s columns in (a tile's or a packed
+/// panel's width), or 0 where it does not take the product in chunks (the scalar `isa`, a small
+/// or narrow product, or one of more than 96 rows that W is not broadcast for).
+ptrdiff_t gemm_fixed_order_chunk_width(fixed_order_isa isa, int transpose_a, int transpose_b, ptrdiff_t m,
+                                       ptrdiff_t n, ptrdiff_t k, ptrdiff_t ldb);
+
+/// `gemm_fixed_order`'s product a chunk of C's columns at a time, for `threads` threads sharing
+/// it: each call (one a thread, `side` 0 to threads − 1) claims chunks from `*claimed` (0 to
+/// start: how many units of `gemm_fixed_order_chunk_width` columns are taken from the left, in
+/// the low 32 bits, and from the right, in the high 32) until none is left. Side 0 takes from the
+/// left, the others from the right, large chunks first and single units last, so that the
+/// threads finish close together however the host slows one. The calling thread packs op(A)
+/// once, after its first claim. Every element has the bits `gemm_fixed_order` gives it,
+/// whichever thread computes it. Does nothing where `gemm_fixed_order_chunk_width` is 0.
+void gemm_fixed_order_chunks(fixed_order_isa isa, int transpose_a, int transpose_b, ptrdiff_t m, ptrdiff_t n,
+                             ptrdiff_t k, const float *a, ptrdiff_t lda, const float *b, ptrdiff_t ldb, float beta,
+                             const float *bias, float *c, ptrdiff_t ldc, uint64_t *claimed, ptrdiff_t threads,
+                             ptrdiff_t side);
+
 /// Receives rows first_row..<first_row + rows of a product, row stride the product's n, valid
 /// only during the call.
 typedef void (*row_block_done)(void *context, ptrdiff_t first_row, ptrdiff_t rows, const float *block);
 
 /// C[m, n] = op(A)·op(B) (beta 0, no bias) handed to `done` a block of rows at a time, each
 /// block computed into a small per-thread scratch and passed on while in cache: C is never
-/// stored whole. Every element has the bits `gemm_fixed_order` gives it. Returns 0, computing
-/// nothing, where it does not apply: the scalar `isa`, n > 1024 or k > 256 (one packed block of
-/// op(B)), or an empty product.
+/// stored whole. For `threads` threads sharing the product, one call each (`side` 0 to
+/// threads − 1): blocks are claimed from `*claimed` (0 to start) as `gemm_fixed_order_chunks`
+/// claims columns, in units of the tiles' rows and at most 96 rows, each thread packing op(B)
+/// once. Every element has the bits `gemm_fixed_order` gives it. Returns 0, computing nothing,
+/// where it does not apply: the scalar `isa`, n > 1024 or k > 256 (one packed block of op(B)),
+/// or an empty product.
 int gemm_fixed_order_row_blocks(fixed_order_isa isa, int transpose_a, int transpose_b, ptrdiff_t m, ptrdiff_t n,
                                 ptrdiff_t k, const float *a, ptrdiff_t lda, const float *b, ptrdiff_t ldb,
-                                row_block_done done, void *context);
+                                row_block_done done, void *context, uint64_t *claimed, ptrdiff_t threads,
+                                ptrdiff_t side);
 
 /// y[i] = softplus(x[i]) = log(1 + e^x[i]), computed in double precision by one fixed sequence
 /// of operations (vector_math.c): the same bits on every `isa`, within an ulp of the true value
