@@ -80,34 +80,27 @@ final class MatrixMultiplyTests: XCTestCase {
     func testPortableKernelsAreOneFixedOrderChainOnEveryInstructionSet() {
         let features = processorFeatures()
         let sets = [fixed_order_scalar] + (features.avx2FMA ? [fixed_order_avx2] : []) + (features.avx512 ? [fixed_order_avx512] : [])
-        var random = RandomSource(seed: 3)
-        for (m, k, n) in [(1, 1, 1), (7, 3, 17), (13, 257, 33), (100, 513, 40), (9, 20, 1100), (64, 256, 256), (256, 16, 2), (300, 40, 7), (16, 256, 1), (19, 45, 53), (40, 17, 24), (37, 9, 48), (2, 64, 256), (1, 256, 2), (48, 300, 197), (16, 520, 70)] {
-            for (ta, tb) in [(false, false), (true, false), (false, true), (true, true)] {
-                for (beta, withBias): (Float, Bool) in [(0, false), (1, false), (0.5, false), (0.5, true)] {
-                    let a = Tensor.uniform(shape: ta ? [k, m] : [m, k], low: -1, high: 1, using: &random).scalars
-                    let b = Tensor.uniform(shape: tb ? [n, k] : [k, n], low: -1, high: 1, using: &random).scalars
-                    let start = Tensor.uniform(shape: [m, n], low: -1, high: 1, using: &random).scalars
-                    let bias = Tensor.uniform(shape: [n], low: -1, high: 1, using: &random).scalars
-                    var chain = start
-                    for i in 0..<m {
-                        for j in 0..<n {
-                            var sum: Float = withBias ? bias[j] : beta == 0 ? 0 : beta == 1 ? start[i * n + j] : start[i * n + j] * beta
-                            for p in 0..<k {
-                                sum = sum.addingProduct(ta ? a[p * m + i] : a[i * k + p], tb ? b[j * k + p] : b[p * n + j])
-                            }
-                            chain[i * n + j] = sum
-                        }
+        forEachProductCase([(1, 1, 1), (7, 3, 17), (13, 257, 33), (100, 513, 40), (9, 20, 1100), (64, 256, 256), (256, 16, 2), (300, 40, 7), (16, 256, 1), (19, 45, 53), (40, 17, 24), (37, 9, 48), (2, 64, 256), (1, 256, 2), (48, 300, 197), (16, 520, 70)], seed: 3) { product in
+            let (m, k, n, ta, tb, beta, withBias) = (product.m, product.k, product.n, product.ta, product.tb, product.beta, product.withBias)
+            let (a, b, start, bias) = (product.a, product.b, product.start, product.bias)
+            var chain = start
+            for i in 0..<m {
+                for j in 0..<n {
+                    var sum: Float = withBias ? bias[j] : beta == 0 ? 0 : beta == 1 ? start[i * n + j] : start[i * n + j] * beta
+                    for p in 0..<k {
+                        sum = sum.addingProduct(ta ? a[p * m + i] : a[i * k + p], tb ? b[j * k + p] : b[p * n + j])
                     }
-                    for set in sets {
-                        var c = start
-                        bias.withUnsafeBufferPointer { bias in
-                            gemm_fixed_order(set, ta ? 1 : 0, tb ? 1 : 0, m, n, k, a, ta ? m : k, b, tb ? k : n, beta,
-                                             withBias ? bias.baseAddress : nil, &c, n)
-                        }
-                        let differing = zip(c, chain).filter { $0.bitPattern != $1.bitPattern }.count
-                        XCTAssertEqual(differing, 0, "instruction set \(set.rawValue): m=\(m) k=\(k) n=\(n) ta=\(ta) tb=\(tb) beta=\(beta) bias=\(withBias)")
-                    }
+                    chain[i * n + j] = sum
                 }
+            }
+            for set in sets {
+                var c = start
+                bias.withUnsafeBufferPointer { bias in
+                    gemm_fixed_order(set, ta ? 1 : 0, tb ? 1 : 0, m, n, k, a, ta ? m : k, b, tb ? k : n, beta,
+                                     withBias ? bias.baseAddress : nil, &c, n)
+                }
+                let differing = zip(c, chain).filter { $0.bitPattern != $1.bitPattern }.count
+                XCTAssertEqual(differing, 0, "instruction set \(set.rawValue): m=\(m) k=\(k) n=\(n) ta=\(ta) tb=\(tb) beta=\(beta) bias=\(withBias)")
             }
         }
     }
@@ -119,41 +112,34 @@ final class MatrixMultiplyTests: XCTestCase {
     func testColumnChunksAreTheBitsOfOneCallOnEveryInstructionSet() {
         let features = processorFeatures()
         let sets = (features.avx2FMA ? [fixed_order_avx2] : []) + (features.avx512 ? [fixed_order_avx512] : [])
-        var random = RandomSource(seed: 4)
         var checked = 0
-        for (m, k, n) in [(64, 300, 1000), (64, 256, 100), (40, 520, 333), (96, 257, 500), (8, 1000, 200), (64, 1024, 784)] {
-            for (ta, tb) in [(false, false), (true, false), (false, true), (true, true)] {
-                for (beta, withBias): (Float, Bool) in [(0, false), (1, false), (0.5, false), (0.5, true)] {
-                    let a = Tensor.uniform(shape: ta ? [k, m] : [m, k], low: -1, high: 1, using: &random).scalars
-                    let b = Tensor.uniform(shape: tb ? [n, k] : [k, n], low: -1, high: 1, using: &random).scalars
-                    let start = Tensor.uniform(shape: [m, n], low: -1, high: 1, using: &random).scalars
-                    let bias = Tensor.uniform(shape: [n], low: -1, high: 1, using: &random).scalars
-                    let (lda, ldb) = (ta ? m : k, tb ? k : n)
-                    for set in sets {
-                        let width = gemm_fixed_order_chunk_width(set, ta ? 1 : 0, tb ? 1 : 0, m, n, k, ldb)
-                        guard width > 0 else { continue }
-                        var whole = start
-                        bias.withUnsafeBufferPointer { bias in
-                            gemm_fixed_order(set, ta ? 1 : 0, tb ? 1 : 0, m, n, k, a, lda, b, ldb, beta,
-                                             withBias ? bias.baseAddress : nil, &whole, n)
-                        }
-                        // (units taken from the left, from the right, threads, side): the taken columns stay as they were.
-                        let units = (n + width - 1) / width
-                        for (fromLeft, fromRight, threads, side) in [(0, 0, 1, 0), (0, 0, 2, 1), (1, 0, 3, 0), (0, 1, 2, 0), (1, 1, 2, 1)] {
-                            var chunked = start
-                            var claimed = UInt64(fromLeft) | UInt64(fromRight) << 32
-                            bias.withUnsafeBufferPointer { bias in
-                                gemm_fixed_order_chunks(set, ta ? 1 : 0, tb ? 1 : 0, m, n, k, a, lda, b, ldb, beta,
-                                                        withBias ? bias.baseAddress : nil, &chunked, n, &claimed, threads, side)
-                            }
-                            XCTAssertEqual(Int(claimed & 0xFFFF_FFFF) + Int(claimed >> 32), units, "every unit claimed once")
-                            let taken = { (j: Int) in j < fromLeft * width || j >= (units - fromRight) * width }
-                            let expected = (0..<m * n).map { taken($0 % n) ? start[$0] : whole[$0] }
-                            let differing = zip(chunked, expected).filter { $0.bitPattern != $1.bitPattern }.count
-                            XCTAssertEqual(differing, 0, "instruction set \(set.rawValue), taken \(fromLeft) + \(fromRight), side \(side) of \(threads): m=\(m) k=\(k) n=\(n) ta=\(ta) tb=\(tb) beta=\(beta) bias=\(withBias)")
-                            checked += 1
-                        }
+        forEachProductCase([(64, 300, 1000), (64, 256, 100), (40, 520, 333), (96, 257, 500), (8, 1000, 200), (64, 1024, 784)], seed: 4) { product in
+            let (m, k, n, ta, tb, beta, withBias) = (product.m, product.k, product.n, product.ta, product.tb, product.beta, product.withBias)
+            let (a, b, start, bias) = (product.a, product.b, product.start, product.bias)
+            let (lda, ldb) = (ta ? m : k, tb ? k : n)
+            for set in sets {
+                let width = gemm_fixed_order_chunk_width(set, ta ? 1 : 0, tb ? 1 : 0, m, n, k, ldb)
+                guard width > 0 else { continue }
+                var whole = start
+                bias.withUnsafeBufferPointer { bias in
+                    gemm_fixed_order(set, ta ? 1 : 0, tb ? 1 : 0, m, n, k, a, lda, b, ldb, beta,
+                                     withBias ? bias.baseAddress : nil, &whole, n)
+                }
+                // (units taken from the left, from the right, threads, side): the taken columns stay as they were.
+                let units = (n + width - 1) / width
+                for (fromLeft, fromRight, threads, side) in [(0, 0, 1, 0), (0, 0, 2, 1), (1, 0, 3, 0), (0, 1, 2, 0), (1, 1, 2, 1)] {
+                    var chunked = start
+                    var claimed = UInt64(fromLeft) | UInt64(fromRight) << 32
+                    bias.withUnsafeBufferPointer { bias in
+                        gemm_fixed_order_chunks(set, ta ? 1 : 0, tb ? 1 : 0, m, n, k, a, lda, b, ldb, beta,
+                                                withBias ? bias.baseAddress : nil, &chunked, n, &claimed, threads, side)
                     }
+                    XCTAssertEqual(Int(claimed & 0xFFFF_FFFF) + Int(claimed >> 32), units, "every unit claimed once")
+                    let taken = { (j: Int) in j < fromLeft * width || j >= (units - fromRight) * width }
+                    let expected = (0..<m * n).map { taken($0 % n) ? start[$0] : whole[$0] }
+                    let differing = zip(chunked, expected).filter { $0.bitPattern != $1.bitPattern }.count
+                    XCTAssertEqual(differing, 0, "instruction set \(set.rawValue), taken \(fromLeft) + \(fromRight), side \(side) of \(threads): m=\(m) k=\(k) n=\(n) ta=\(ta) tb=\(tb) beta=\(beta) bias=\(withBias)")
+                    checked += 1
                 }
             }
         }
@@ -243,5 +229,29 @@ final class TensorTests: XCTestCase {
         XCTAssertEqual(sp[0], 0, accuracy: 1e-30)
         XCTAssertEqual(sp[3], 100)
         XCTAssertEqual(sp[2] - sp[1], 1, accuracy: 1e-6)
+    }
+}
+
+/// One case of a product test: sizes, transposes, how C starts, and random operands (flat, as
+/// the C kernels take them).
+private struct ProductCase {
+    let m: Int, k: Int, n: Int, ta: Bool, tb: Bool, beta: Float, withBias: Bool
+    let a: [Float], b: [Float], start: [Float], bias: [Float]
+}
+
+/// Every case of each shape (m, k, n): the four transposes and C started from 0, C, beta·C or a
+/// bias, operands drawn from `seed`.
+private func forEachProductCase(_ shapes: [(Int, Int, Int)], seed: UInt64, _ body: (ProductCase) -> Void) {
+    var random = RandomSource(seed: seed)
+    for (m, k, n) in shapes {
+        for (ta, tb) in [(false, false), (true, false), (false, true), (true, true)] {
+            for (beta, withBias): (Float, Bool) in [(0, false), (1, false), (0.5, false), (0.5, true)] {
+                let a = Tensor.uniform(shape: ta ? [k, m] : [m, k], low: -1, high: 1, using: &random).scalars
+                let b = Tensor.uniform(shape: tb ? [n, k] : [k, n], low: -1, high: 1, using: &random).scalars
+                let start = Tensor.uniform(shape: [m, n], low: -1, high: 1, using: &random).scalars
+                let bias = Tensor.uniform(shape: [n], low: -1, high: 1, using: &random).scalars
+                body(ProductCase(m: m, k: k, n: n, ta: ta, tb: tb, beta: beta, withBias: withBias, a: a, b: b, start: start, bias: bias))
+            }
+        }
     }
 }
