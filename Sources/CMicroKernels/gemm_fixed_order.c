@@ -490,7 +490,7 @@ static _Thread_local size_t row_block_c_size;
 /// units, at least one and at most `most` units (0: no bound): large chunks first, few claims,
 /// single units last, so the threads finish close together however the host slows one. Units
 /// start at multiples of `width` from the left (the last one may be short). False when none is left.
-static int claim_columns(uint64_t *claimed, ptrdiff_t n, ptrdiff_t width, ptrdiff_t threads, ptrdiff_t side,
+static int claim_units(uint64_t *claimed, ptrdiff_t n, ptrdiff_t width, ptrdiff_t threads, ptrdiff_t side,
                          ptrdiff_t most, ptrdiff_t *j0, ptrdiff_t *j1) {
     uint64_t word = __atomic_load_n(claimed, __ATOMIC_RELAXED), next;
     ptrdiff_t units = (n + width - 1) / width, left, right, size;
@@ -512,7 +512,7 @@ static int claim_columns(uint64_t *claimed, ptrdiff_t n, ptrdiff_t width, ptrdif
 /// C = op(A)·op(B) one block of rows at a time into a small scratch, each block handed to `done`
 /// while it is in cache and then overwritten: op(B) packed once, C never stored whole. The blocks
 /// are claimed from `claimed` by this thread (`side` of `threads`) until none is left, as
-/// `claim_columns` claims columns, in panels of `mr` rows and at most a `row_block`; op(B) is
+/// `claim_units` claims columns, in panels of `mr` rows and at most a `row_block`; op(B) is
 /// packed after the first claim. Needs op(B) within one packed block
 /// (n ≤ column_block, k ≤ inner_block); every element is the chain `gemm_blocked` makes, so the
 /// same bits.
@@ -523,7 +523,7 @@ static inline __attribute__((always_inline)) void gemm_row_blocks(tile_kernel ke
                                                                   void *context, uint64_t *claimed, ptrdiff_t threads,
                                                                   ptrdiff_t side) {
     ptrdiff_t ic, end;
-    if (!claim_columns(claimed, m, mr, threads, side, row_block / mr, &ic, &end)) return;
+    if (!claim_units(claimed, m, mr, threads, side, row_block / mr, &ic, &end)) return;
     float *pa = scratch(&packed_a, &packed_a_size, (size_t)row_block * inner_block);
     float *pb = scratch(&packed_b, &packed_b_size, (size_t)column_block * inner_block);
     float *block = scratch(&row_block_c, &row_block_c_size, (size_t)(row_block * n));
@@ -541,7 +541,7 @@ static inline __attribute__((always_inline)) void gemm_row_blocks(tile_kernel ke
             }
         }
         done(context, ic, mc, block);
-    } while (claim_columns(claimed, m, mr, threads, side, row_block / mr, &ic, &end));
+    } while (claim_units(claimed, m, mr, threads, side, row_block / mr, &ic, &end));
 }
 
 int gemm_fixed_order_row_blocks(fixed_order_isa isa, int transpose_a, int transpose_b, ptrdiff_t m, ptrdiff_t n,
@@ -889,7 +889,7 @@ void gemm_fixed_order_chunks(fixed_order_isa isa, int transpose_a, int transpose
 #if defined(__x86_64__)
     chunk_path path = chunks_path(isa, transpose_a, transpose_b, m, n, k, ldb);
     ptrdiff_t width = gemm_fixed_order_chunk_width(isa, transpose_a, transpose_b, m, n, k, ldb), j0, j1;
-    if (path == chunks_none || !claim_columns(claimed, n, width, threads, side, 0, &j0, &j1)) return;  // nothing packed
+    if (path == chunks_none || !claim_units(claimed, n, width, threads, side, 0, &j0, &j1)) return;  // nothing packed
     int avx512 = isa == fixed_order_avx512, lanes = avx512 ? 16 : 8, mr = avx512 ? AVX512_MR : AVX2_MR;
     const float *packed = NULL;
     ptrdiff_t copy_width = 0;
@@ -918,7 +918,7 @@ void gemm_fixed_order_chunks(fixed_order_isa isa, int transpose_a, int transpose
             blocked_columns_of_c(tile_avx2, tile_avx2_narrow, AVX2_MR, AVX2_NR, transpose_b, m, k, packed, b, ldb, beta,
                                  bias, c, ldc, j0, j1, pb);
         }
-    } while (claim_columns(claimed, n, width, threads, side, 0, &j0, &j1));
+    } while (claim_units(claimed, n, width, threads, side, 0, &j0, &j1));
 #else
     (void)isa; (void)transpose_a; (void)transpose_b; (void)m; (void)n; (void)k; (void)a; (void)lda; (void)b; (void)ldb;
     (void)beta; (void)bias; (void)c; (void)ldc; (void)claimed; (void)threads; (void)side;
