@@ -40,9 +40,10 @@ private enum TargetGradient {
     case pending(PendingProduct)
 }
 
-/// The backward pass. With `pendingProducts` (and no graph recorded), a target used by exactly
-/// one op of the graph accepts its gradient as a product not computed yet, if that op's pullback
-/// offers one (`weightGradient(_:for:)`).
+/// The backward pass. With `pendingProducts` (and no graph recorded), a target accepts its
+/// gradient as products not computed yet, summed in the order they arrive, while every op using
+/// it offers one (`weightGradient(_:for:)`, a layer's weight); a gradient of another kind then
+/// computes the sum so far and adds to it, as the pass would have.
 private func backward(from loss: Variable, at targets: [Variable], createGraph: Bool, pendingProducts: Bool) -> [TargetGradient] {
     let zeros = { (t: Variable) in Variable(Tensor(shape: t.shape)) }
     let root = loss.node!
@@ -53,14 +54,7 @@ private func backward(from loss: Variable, at targets: [Variable], createGraph: 
         node.isNeeded = node.targetPass == pass || node.parents.contains { $0.node?.isNeeded ?? false }
     }
     if pendingProducts && !createGraph {
-        // The number of needed ops using each target: one, and its gradient may stay a product.
-        for target in targets { target.node?.uses = 0 }
-        for node in order where node.isNeeded && node.pullback != nil {
-            for parent in node.parents { if let parent = parent.node, parent.targetPass == pass { parent.uses += 1 } }
-        }
-        for target in targets {
-            if let node = target.node, node.pass == pass { node.acceptsPendingProduct = node.uses == 1 }
-        }
+        for target in targets { if let node = target.node, node.pass == pass { node.acceptsPendingProduct = true } }
     }
 
     root.gradient = Variable(Tensor(shape: loss.shape, repeating: 1))
@@ -77,6 +71,12 @@ private func backward(from loss: Variable, at targets: [Variable], createGraph: 
                 precondition(grad.shape == parent.shape, "gradient shape \(grad.shape) for value of shape \(parent.shape)")
                 if createGraph, let existing = parentNode.gradient {
                     parentNode.gradient = existing + grad
+                } else if let pending = parentNode.pendingProduct {
+                    // A gradient that is not a product after one that is: the sum computed here, in the same order.
+                    parentNode.pendingProduct = nil
+                    var sum = pending.value()
+                    sum.add(grad.value)
+                    parentNode.gradient = Variable(sum)
                 } else if var sum = parentNode.gradient?.value {
                     parentNode.gradient = nil  // the sum is then its tensor's only holder: added in place, not copied first
                     sum.add(grad.value)

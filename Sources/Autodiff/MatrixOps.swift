@@ -47,11 +47,13 @@ func products(_ first: Product?, _ second: Product?) -> (Variable?, Variable?) {
 }
 
 /// A layer's weight-gradient product, or nil having left it to `weight` as a pending product
-/// when the backward pass asked for one (`gradientsForUpdate`, the weight used by this op alone).
+/// (added to those its other uses left) when the backward pass asked for one
+/// (`gradientsForUpdate`) and no gradient of another kind has reached the weight.
 func weightGradient(_ product: Product, for weight: Variable) -> Product? {
-    guard let node = weight.node, node.acceptsPendingProduct else { return product }
-    node.pendingProduct = PendingProduct(product.a.value, product.b.value, transposeA: product.transposeA,
-                                         transposeB: product.transposeB)
+    guard let node = weight.node, node.acceptsPendingProduct, node.gradient == nil else { return product }
+    let pending = PendingProduct(product.a.value, product.b.value, transposeA: product.transposeA,
+                                 transposeB: product.transposeB)
+    node.pendingProduct = node.pendingProduct.map { $0.adding(pending) } ?? pending
     return nil
 }
 

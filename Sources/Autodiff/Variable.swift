@@ -18,9 +18,8 @@ public final class Node {
     var targetPass: UInt64 = 0
     var isNeeded = false
     var gradient: Variable?
-    // For `gradientsForUpdate`: how many ops of the pass use this target, whether its gradient may
-    // stay a pending product, and the one a pullback left it.
-    var uses = 0
+    // For `gradientsForUpdate`: whether this target's gradient may stay pending products, and the
+    // sum of those the pullbacks left it.
     var acceptsPendingProduct = false
     var pendingProduct: PendingProduct?
 

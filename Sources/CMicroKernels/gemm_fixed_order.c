@@ -509,55 +509,75 @@ static int claim_units(uint64_t *claimed, ptrdiff_t n, ptrdiff_t width, ptrdiff_
     return 1;
 }
 
-/// C = op(A)·op(B) one block of rows at a time into a small scratch, each block handed to `done`
-/// while it is in cache and then overwritten: op(B) packed once, C never stored whole. The blocks
-/// are claimed from `claimed` by this thread (`side` of `threads`) until none is left, as
-/// `claim_units` claims columns, in panels of `mr` rows and at most a `row_block`; op(B) is
-/// packed after the first claim. Needs op(B) within one packed block
-/// (n ≤ column_block, k ≤ inner_block); every element is the chain `gemm_blocked` makes, so the
-/// same bits.
+/// C = op(A₁)·op(B₁) + op(A₂)·op(B₂) + … (`count` terms, each of C's shape) one block of rows at a
+/// time into a small scratch, each block handed to `done` while it is in cache and then
+/// overwritten: every op(B) packed once, C never stored whole. The blocks are claimed from
+/// `claimed` by this thread (`side` of `threads`) until none is left, as `claim_units` claims
+/// columns, in panels of `mr` rows and at most a `row_block`; the op(B)s are packed after the
+/// first claim. Needs each op(B) within one packed block (n ≤ column_block, k ≤ inner_block).
+/// The first term's tiles go straight into the block; each later term's tile is computed into a
+/// local tile and added to the block's, element by element: every element is the chain
+/// `gemm_blocked` makes for each term, the terms' results added in order, so the bits of the
+/// products computed whole and summed one after another.
 static inline __attribute__((always_inline)) void gemm_row_blocks(tile_kernel kernel, tile_kernel narrow, int mr, int nr,
-                                                                  int transpose_a, int transpose_b, ptrdiff_t m,
-                                                                  ptrdiff_t n, ptrdiff_t k, const float *a, ptrdiff_t lda,
-                                                                  const float *b, ptrdiff_t ldb, row_block_done done,
-                                                                  void *context, uint64_t *claimed, ptrdiff_t threads,
-                                                                  ptrdiff_t side) {
+                                                                  ptrdiff_t m, ptrdiff_t n, const product_term *terms,
+                                                                  int count, row_block_done done, void *context,
+                                                                  uint64_t *claimed, ptrdiff_t threads, ptrdiff_t side) {
     ptrdiff_t ic, end;
     if (!claim_units(claimed, m, mr, threads, side, row_block / mr, &ic, &end)) return;
+    ptrdiff_t n_pad = (n + nr - 1) / nr * nr, offsets[max_product_terms], packed = 0;
+    for (int t = 0; t < count; t++) {
+        offsets[t] = packed;
+        packed += n_pad * terms[t].k;
+    }
     float *pa = scratch(&packed_a, &packed_a_size, (size_t)row_block * inner_block);
-    float *pb = scratch(&packed_b, &packed_b_size, (size_t)column_block * inner_block);
+    float *pb = scratch(&packed_b, &packed_b_size, (size_t)packed);
     float *block = scratch(&row_block_c, &row_block_c_size, (size_t)(row_block * n));
     if (!pa || !pb || !block) abort();
-    pack_b(b, ldb, transpose_b, 0, k, 0, n, nr, pb);
+    for (int t = 0; t < count; t++) pack_b(terms[t].b, terms[t].ldb, terms[t].transpose_b, 0, terms[t].k, 0, n, nr, pb + offsets[t]);
+    float local[16 * 32] __attribute__((aligned(64)));
     do {
         ptrdiff_t mc = end - ic;
-        pack_a(a, lda, transpose_a, ic, mc, 0, k, mr, pa);
-        for (ptrdiff_t jr = 0; jr < n; jr += nr) {
-            ptrdiff_t width = n - jr < nr ? n - jr : nr;
-            for (ptrdiff_t ir = 0; ir < mc; ir += mr) {
-                ptrdiff_t height = mc - ir < mr ? mc - ir : mr;
-                float *tile = block + ir * n + jr;
-                run_tile(kernel, narrow, mr, nr, k, pa + ir * k, pb + jr * k, tile, n, height, width, start_zero, 0, tile, n);
+        for (int t = 0; t < count; t++) {
+            ptrdiff_t k = terms[t].k;
+            const float *pbt = pb + offsets[t];
+            pack_a(terms[t].a, terms[t].lda, terms[t].transpose_a, ic, mc, 0, k, mr, pa);
+            for (ptrdiff_t jr = 0; jr < n; jr += nr) {
+                ptrdiff_t width = n - jr < nr ? n - jr : nr;
+                for (ptrdiff_t ir = 0; ir < mc; ir += mr) {
+                    ptrdiff_t height = mc - ir < mr ? mc - ir : mr;
+                    float *tile = block + ir * n + jr;
+                    if (t == 0) {
+                        run_tile(kernel, narrow, mr, nr, k, pa + ir * k, pbt + jr * k, tile, n, height, width, start_zero, 0,
+                                 tile, n);
+                        continue;
+                    }
+                    run_tile(kernel, narrow, mr, nr, k, pa + ir * k, pbt + jr * k, local, nr, height, width, start_zero, 0,
+                             local, nr);
+                    for (ptrdiff_t r = 0; r < height; r++)
+                        for (ptrdiff_t j = 0; j < width; j++) tile[r * n + j] += local[r * nr + j];
+                }
             }
         }
         done(context, ic, mc, block);
     } while (claim_units(claimed, m, mr, threads, side, row_block / mr, &ic, &end));
 }
 
-int gemm_fixed_order_row_blocks(fixed_order_isa isa, int transpose_a, int transpose_b, ptrdiff_t m, ptrdiff_t n,
-                                ptrdiff_t k, const float *a, ptrdiff_t lda, const float *b, ptrdiff_t ldb,
+int gemm_fixed_order_row_blocks(fixed_order_isa isa, ptrdiff_t m, ptrdiff_t n, const product_term *terms, int count,
                                 row_block_done done, void *context, uint64_t *claimed, ptrdiff_t threads,
                                 ptrdiff_t side) {
-    if (m <= 0 || n <= 0 || k <= 0 || n > column_block || k > inner_block) return 0;
+    if (m <= 0 || n <= 0 || n > column_block || count < 1 || count > max_product_terms) return 0;
+    for (int t = 0; t < count; t++)
+        if (terms[t].k <= 0 || terms[t].k > inner_block) return 0;
     switch (isa) {
 #if defined(__x86_64__)
     case fixed_order_avx512:
-        gemm_row_blocks(tile_avx512, tile_avx512_narrow, AVX512_MR, AVX512_NR, transpose_a, transpose_b, m, n, k, a, lda,
-                        b, ldb, done, context, claimed, threads, side);
+        gemm_row_blocks(tile_avx512, tile_avx512_narrow, AVX512_MR, AVX512_NR, m, n, terms, count, done, context, claimed,
+                        threads, side);
         return 1;
     case fixed_order_avx2:
-        gemm_row_blocks(tile_avx2, tile_avx2_narrow, AVX2_MR, AVX2_NR, transpose_a, transpose_b, m, n, k, a, lda, b, ldb,
-                        done, context, claimed, threads, side);
+        gemm_row_blocks(tile_avx2, tile_avx2_narrow, AVX2_MR, AVX2_NR, m, n, terms, count, done, context, claimed, threads,
+                        side);
         return 1;
 #endif
     default:

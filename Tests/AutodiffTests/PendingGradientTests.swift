@@ -3,15 +3,17 @@ import Kernels
 import NN
 import XCTest
 
-/// `gradientsForUpdate` leaves a weight used by one layer its gradient as a pending product, and
-/// Adam updates from it a block at a time: the same numbers as the gradients computed whole.
+/// `gradientsForUpdate` leaves a layer's weight its gradient as a pending product (a sum of them
+/// for a layer applied more than once), and Adam updates from it a block at a time: the same
+/// numbers as the gradients computed whole.
 final class PendingGradientTests: XCTestCase {
     override func tearDown() { resetMatrixThreads() }
 
     /// A three-layer MLP at mlp-fashion's discriminator's sizes: each weight's gradient stays a
     /// pending product (the biases' are tensors), and every one equals `gradients(of:at:)`'s to the
-    /// bit. Layers applied twice (one D on a real and a fake batch) get tensors, the same sum.
-    func testSingleUseWeightsGetPendingProductsWithTheSameBits() {
+    /// bit. Layers applied twice (one D on a real and a fake batch) leave each weight a sum of two
+    /// pending products, with the bits of the gradients accumulated whole, taken in blocks or not.
+    func testLayerWeightsGetPendingProductsWithTheSameBits() {
         var random = RandomSource(seed: 41)
         let parameters = mlp(using: &random)
         let x = Tensor.uniform(shape: [64, 784], low: -1, high: 1, using: &random)
@@ -22,7 +24,10 @@ final class PendingGradientTests: XCTestCase {
             let once = discriminate(Variable(x), leaves).tanh().sum()
             let pending = gradientsForUpdate(of: once, at: leaves), whole = gradients(of: once, at: leaves)
             for (index, gradient) in pending.enumerated() {
-                if case .pending = gradient { XCTAssertTrue(index % 2 == 0, "a bias's gradient left pending") } else {
+                if case .pending(let product) = gradient {
+                    XCTAssertTrue(index % 2 == 0, "a bias's gradient left pending")
+                    XCTAssertEqual(product.addends.count, 0)
+                } else {
                     XCTAssertTrue(index % 2 == 1, "weight \(index / 2)'s gradient computed whole, \(threads) threads")
                 }
                 XCTAssertEqual(gradient.tensor.scalars.map(\.bitPattern), whole[index].scalars.map(\.bitPattern),
@@ -31,8 +36,50 @@ final class PendingGradientTests: XCTestCase {
             let twice = (discriminate(Variable(x), leaves).tanh().sum() + discriminate(Variable(other), leaves).sigmoid().sum())
             let summed = gradientsForUpdate(of: twice, at: leaves), reference = gradients(of: twice, at: leaves)
             for (index, gradient) in summed.enumerated() {
-                guard case .tensor(let tensor) = gradient else { return XCTFail("gradient \(index) of a layer used twice left pending") }
-                XCTAssertEqual(tensor.scalars.map(\.bitPattern), reference[index].scalars.map(\.bitPattern), "gradient \(index)")
+                let label = "gradient \(index), \(threads) threads"
+                let expected = reference[index].scalars.map(\.bitPattern)
+                switch gradient {
+                case .tensor(let tensor):
+                    XCTAssertTrue(index % 2 == 1, "weight \(index / 2)'s gradient computed whole, \(threads) threads")
+                    XCTAssertEqual(tensor.scalars.map(\.bitPattern), expected, label)
+                case .pending(let product):
+                    XCTAssertTrue(index % 2 == 0, "a bias's gradient left pending")
+                    XCTAssertEqual(product.addends.count, 1, label)
+                    XCTAssertEqual(product.value().scalars.map(\.bitPattern), expected, label)
+                    var blocks = [Float](repeating: .nan, count: product.shape[0] * product.shape[1])
+                    let width = product.shape[1], lock = NSLock()
+                    let taken = product.forEachBlock { rows, block in
+                        lock.lock()
+                        defer { lock.unlock() }
+                        for i in 0..<rows.count * width { blocks[rows.lowerBound * width + i] = block[i] }
+                    }
+                    if taken { XCTAssertEqual(blocks.map(\.bitPattern), expected, label + " in blocks") }
+                }
+            }
+        }
+    }
+
+    /// A weight that also meets an op other than a layer (a penalty on its squares), its gradient
+    /// reaching the weight before, between or after the layers' (three graphs order them
+    /// differently): the weight's gradient is a tensor with the bits of `gradients(of:at:)`.
+    func testAGradientOfAnotherKindJoinsThePendingSumInOrder() {
+        var random = RandomSource(seed: 43)
+        let parameters = mlp(using: &random)
+        let x = Tensor.uniform(shape: [64, 784], low: -1, high: 1, using: &random)
+        let other = Tensor.uniform(shape: [64, 784], low: -1, high: 1, using: &random)
+        let leaves = parameters.map { Variable.leaf($0) }
+        func penalty(_ weight: Variable) -> Variable { (weight * weight).sum() }
+        let losses = [
+            penalty(leaves[0]) + discriminate(Variable(x), leaves).tanh().sum() + discriminate(Variable(other), leaves).sum(),
+            discriminate(Variable(x), leaves).tanh().sum() + discriminate(Variable(other), leaves).sum() + penalty(leaves[0]),
+            discriminate(Variable(x), leaves).tanh().sum() + penalty(leaves[0]) + discriminate(Variable(other), leaves).sum(),
+        ]
+        for (number, loss) in losses.enumerated() {
+            let update = gradientsForUpdate(of: loss, at: leaves), reference = gradients(of: loss, at: leaves)
+            guard case .tensor = update[0] else { return XCTFail("loss \(number): the penalised weight's gradient left pending") }
+            for index in leaves.indices {
+                XCTAssertEqual(update[index].tensor.scalars.map(\.bitPattern), reference[index].scalars.map(\.bitPattern),
+                               "loss \(number), gradient \(index)")
             }
         }
     }

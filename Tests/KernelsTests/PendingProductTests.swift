@@ -52,6 +52,54 @@ final class PendingProductTests: XCTestCase {
         }
     }
 
+    /// A sum of products (a weight's gradient over its uses) taken in blocks: every element once,
+    /// bit for bit the terms computed whole and added in order, on every vector instruction set
+    /// and one to three threads; terms of different depths and transposes, two to four of them.
+    func testSumsTakenInBlocksHaveTheBitsOfTheirTermsAddedInOrder() throws {
+        var random = RandomSource(seed: 13)
+        let vectorSets = processorFeatures().portableInstructionSets.filter { $0 != .scalar }
+        try XCTSkipIf(vectorSets.isEmpty, "no AVX2 on this CPU: products are never taken in blocks")
+        let (m, n) = (520, 300)
+        func term(_ k: Int, _ ta: Bool, _ tb: Bool) -> PendingProduct {
+            PendingProduct(Tensor.uniform(shape: ta ? [k, m] : [m, k], low: -1, high: 1, using: &random),
+                           Tensor.uniform(shape: tb ? [n, k] : [k, n], low: -1, high: 1, using: &random),
+                           transposeA: ta, transposeB: tb)
+        }
+        let sums = [[term(64, true, false), term(64, true, false)],
+                    [term(64, true, false), term(17, false, true), term(256, true, true)],
+                    [term(8, false, false), term(64, true, false), term(33, true, false), term(64, false, true)]]
+        for set in vectorSets {
+            setPortableInstructionSet(set)
+            for terms in sums {
+                let sum = terms.dropFirst().reduce(terms[0]) { $0.adding($1) }
+                XCTAssertEqual(sum.addends.count, terms.count - 1)
+                var expected = terms[0].value()
+                for term in terms.dropFirst() { expected.add(term.value()) }
+                XCTAssertEqual(sum.value().scalars.map(\.bitPattern), expected.scalars.map(\.bitPattern))
+                for threads in [1, 2, 3] {
+                    setMatrixThreads(threads)
+                    var seen = [Float](repeating: .nan, count: m * n), visits = [Int](repeating: 0, count: m)
+                    let lock = NSLock()
+                    let taken = sum.forEachBlock { rows, block in
+                        lock.lock()
+                        defer { lock.unlock() }
+                        for row in rows {
+                            visits[row] += 1
+                            for j in 0..<n { seen[row * n + j] = block[(row - rows.lowerBound) * n + j] }
+                        }
+                    }
+                    let label = "\(set.name), \(threads) threads, \(terms.count) terms"
+                    XCTAssertTrue(taken, label)
+                    XCTAssertEqual(visits, [Int](repeating: 1, count: m), label)
+                    XCTAssertEqual(zip(seen, expected.scalars).filter { $0.bitPattern != $1.bitPattern }.count, 0, label)
+                }
+            }
+            // Five terms are more than the kernel sums: declined, nothing computed.
+            let five = (0..<4).reduce(term(64, true, false)) { sum, _ in sum.adding(term(64, true, false)) }
+            XCTAssertFalse(five.forEachBlock { _, _ in XCTFail("a block of five terms") })
+        }
+    }
+
     /// Where blocks do not apply nothing is computed and the caller is told to take the product
     /// whole: OpenBLAS's kernels, the scalar portable kernels, a small product, op(B) wider than
     /// 1,024 columns or deeper than 256.

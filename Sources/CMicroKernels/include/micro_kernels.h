@@ -58,16 +58,30 @@ void gemm_fixed_order_chunks(fixed_order_isa isa, int transpose_a, int transpose
 /// only during the call.
 typedef void (*row_block_done)(void *context, ptrdiff_t first_row, ptrdiff_t rows, const float *block);
 
-/// C[m, n] = op(A)·op(B) (beta 0, no bias) handed to `done` a block of rows at a time, each
-/// block computed into a small per-thread scratch and passed on while in cache: C is never
-/// stored whole. For `threads` threads sharing the product, one call each (`side` 0 to
-/// threads − 1): blocks are claimed from `*claimed` (0 to start) as `gemm_fixed_order_chunks`
-/// claims columns, in units of the tiles' rows and at most 96 rows, each thread packing op(B)
-/// once. Every element has the bits `gemm_fixed_order` gives it. Returns 0, computing nothing,
-/// where it does not apply: the scalar `isa`, n > 1024 or k > 256 (one packed block of op(B)),
-/// or an empty product.
-int gemm_fixed_order_row_blocks(fixed_order_isa isa, int transpose_a, int transpose_b, ptrdiff_t m, ptrdiff_t n,
-                                ptrdiff_t k, const float *a, ptrdiff_t lda, const float *b, ptrdiff_t ldb,
+/// One product op(A)·op(B) of a sum that `gemm_fixed_order_row_blocks` takes: op(A) is [m, k]
+/// (A [k, m] transposed), op(B) is [k, n] (B [n, k] transposed).
+typedef struct {
+    int transpose_a, transpose_b;
+    ptrdiff_t k;
+    const float *a;
+    ptrdiff_t lda;
+    const float *b;
+    ptrdiff_t ldb;
+} product_term;
+
+/// The most terms `gemm_fixed_order_row_blocks` sums.
+enum { max_product_terms = 4 };
+
+/// C[m, n] = the sum of `count` products (`terms`, beta 0, no bias) handed to `done` a block of
+/// rows at a time, each block computed into a small per-thread scratch and passed on while in
+/// cache: C is never stored whole. For `threads` threads sharing the product, one call each
+/// (`side` 0 to threads − 1): blocks are claimed from `*claimed` (0 to start) as
+/// `gemm_fixed_order_chunks` claims columns, in units of the tiles' rows and at most 96 rows,
+/// each thread packing every op(B) once. Every element has the bits of the terms computed whole
+/// by `gemm_fixed_order` and added in order (a gradient accumulated over a weight's uses).
+/// Returns 0, computing nothing, where it does not apply: the scalar `isa`, n > 1024 or a k > 256
+/// (one packed block of each op(B)), more than `max_product_terms` terms, or an empty product.
+int gemm_fixed_order_row_blocks(fixed_order_isa isa, ptrdiff_t m, ptrdiff_t n, const product_term *terms, int count,
                                 row_block_done done, void *context, uint64_t *claimed, ptrdiff_t threads,
                                 ptrdiff_t side);
 
