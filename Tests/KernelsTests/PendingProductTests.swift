@@ -32,20 +32,7 @@ final class PendingProductTests: XCTestCase {
                     let whole = product.value().scalars
                     for threads in [1, 2, 3] {
                         setMatrixThreads(threads)
-                        var seen = [Float](repeating: .nan, count: m * n), visits = [Int](repeating: 0, count: m)
-                        let lock = NSLock()
-                        let taken = product.forEachBlock { rows, block in
-                            lock.lock()
-                            defer { lock.unlock() }
-                            for row in rows {
-                                visits[row] += 1
-                                for j in 0..<n { seen[row * n + j] = block[(row - rows.lowerBound) * n + j] }
-                            }
-                        }
-                        let label = "\(set.name), \(threads) threads: m=\(m) k=\(k) n=\(n) ta=\(ta) tb=\(tb)"
-                        XCTAssertTrue(taken, label)
-                        XCTAssertEqual(visits, [Int](repeating: 1, count: m), label)
-                        XCTAssertEqual(zip(seen, whole).filter { $0.bitPattern != $1.bitPattern }.count, 0, label)
+                        assertBlocks(of: product, are: whole, "\(set.name), \(threads) threads: m=\(m) k=\(k) n=\(n) ta=\(ta) tb=\(tb)")
                     }
                 }
             }
@@ -78,20 +65,7 @@ final class PendingProductTests: XCTestCase {
                 XCTAssertEqual(sum.value().scalars.map(\.bitPattern), expected.scalars.map(\.bitPattern))
                 for threads in [1, 2, 3] {
                     setMatrixThreads(threads)
-                    var seen = [Float](repeating: .nan, count: m * n), visits = [Int](repeating: 0, count: m)
-                    let lock = NSLock()
-                    let taken = sum.forEachBlock { rows, block in
-                        lock.lock()
-                        defer { lock.unlock() }
-                        for row in rows {
-                            visits[row] += 1
-                            for j in 0..<n { seen[row * n + j] = block[(row - rows.lowerBound) * n + j] }
-                        }
-                    }
-                    let label = "\(set.name), \(threads) threads, \(terms.count) terms"
-                    XCTAssertTrue(taken, label)
-                    XCTAssertEqual(visits, [Int](repeating: 1, count: m), label)
-                    XCTAssertEqual(zip(seen, expected.scalars).filter { $0.bitPattern != $1.bitPattern }.count, 0, label)
+                    assertBlocks(of: sum, are: expected.scalars, "\(set.name), \(threads) threads, \(terms.count) terms")
                 }
             }
             // Five terms are more than the kernel sums: declined, nothing computed.
@@ -118,5 +92,24 @@ final class PendingProductTests: XCTestCase {
         setPortableInstructionSet(.scalar)
         XCTAssertFalse(pending(784, 64, 1024).forEachBlock(count))
         XCTAssertEqual(calls, 0)
+    }
+
+    /// `product` taken in blocks: every row handed out exactly once, each element with the bits of `expected`.
+    private func assertBlocks(of product: PendingProduct, are expected: [Float], _ label: String,
+                              file: StaticString = #filePath, line: UInt = #line) {
+        let (m, n) = (product.shape[0], product.shape[1])
+        var seen = [Float](repeating: .nan, count: m * n), visits = [Int](repeating: 0, count: m)
+        let lock = NSLock()
+        let taken = product.forEachBlock { rows, block in
+            lock.lock()
+            defer { lock.unlock() }
+            for row in rows {
+                visits[row] += 1
+                for j in 0..<n { seen[row * n + j] = block[(row - rows.lowerBound) * n + j] }
+            }
+        }
+        XCTAssertTrue(taken, label, file: file, line: line)
+        XCTAssertEqual(visits, [Int](repeating: 1, count: m), label, file: file, line: line)
+        XCTAssertEqual(zip(seen, expected).filter { $0.bitPattern != $1.bitPattern }.count, 0, label, file: file, line: line)
     }
 }
