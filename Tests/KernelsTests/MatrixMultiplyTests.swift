@@ -76,11 +76,12 @@ final class MatrixMultiplyTests: XCTestCase {
     /// (rows past 96, inner sizes past 256, columns past 1024, partial tiles), and small products
     /// (run straight from A and B) of every kind: whole and partial tiles, and run as their transpose;
     /// short products x·Wᵀ and g·W (run as W·xᵀ and Wᵀ·gᵀ, W broadcast in place), with whole and
-    /// partial tiles of W.
+    /// partial tiles of W; and g·W straight from g and W (W's rows read in place, on AVX2) with
+    /// partial tiles of rows and columns.
     func testPortableKernelsAreOneFixedOrderChainOnEveryInstructionSet() {
         let features = processorFeatures()
         let sets = [fixed_order_scalar] + (features.avx2FMA ? [fixed_order_avx2] : []) + (features.avx512 ? [fixed_order_avx512] : [])
-        forEachProductCase([(1, 1, 1), (7, 3, 17), (13, 257, 33), (100, 513, 40), (9, 20, 1100), (64, 256, 256), (256, 16, 2), (300, 40, 7), (16, 256, 1), (19, 45, 53), (40, 17, 24), (37, 9, 48), (2, 64, 256), (1, 256, 2), (48, 300, 197), (16, 520, 70)], seed: 3) { product in
+        forEachProductCase([(1, 1, 1), (7, 3, 17), (13, 257, 33), (100, 513, 40), (9, 20, 1100), (64, 256, 256), (256, 16, 2), (300, 40, 7), (16, 256, 1), (19, 45, 53), (40, 17, 24), (37, 9, 48), (2, 64, 256), (1, 256, 2), (48, 300, 197), (16, 520, 70), (40, 136, 200)], seed: 3) { product in
             let (m, k, n, ta, tb, beta, withBias) = (product.m, product.k, product.n, product.ta, product.tb, product.beta, product.withBias)
             let (a, b, start, bias) = (product.a, product.b, product.start, product.bias)
             var chain = start
@@ -106,14 +107,14 @@ final class MatrixMultiplyTests: XCTestCase {
     }
 
     /// A product taken in column chunks (as threads claim them) is the bits of one call, chunk by
-    /// chunk, on both of its paths (W broadcast for x·Wᵀ; blocked from op(A) packed whole, across
-    /// inner blocks) with ragged last chunks, beta and a bias, whatever the chunks' sizes, claimed
+    /// chunk, on each of its paths (W broadcast for x·Wᵀ; blocked from op(A) packed whole, across
+    /// inner blocks; g·W straight from g and W on AVX2) with ragged last chunks, beta and a bias, whatever the chunks' sizes, claimed
     /// from either end; columns already claimed are not touched.
     func testColumnChunksAreTheBitsOfOneCallOnEveryInstructionSet() {
         let features = processorFeatures()
         let sets = (features.avx2FMA ? [fixed_order_avx2] : []) + (features.avx512 ? [fixed_order_avx512] : [])
         var checked = 0
-        forEachProductCase([(64, 300, 1000), (64, 256, 100), (40, 520, 333), (96, 257, 500), (8, 1000, 200), (64, 1024, 784)], seed: 4) { product in
+        forEachProductCase([(64, 300, 1000), (64, 256, 100), (40, 520, 333), (96, 257, 500), (8, 1000, 200), (64, 1024, 784), (40, 136, 200)], seed: 4) { product in
             let (m, k, n, ta, tb, beta, withBias) = (product.m, product.k, product.n, product.ta, product.tb, product.beta, product.withBias)
             let (a, b, start, bias) = (product.a, product.b, product.start, product.bias)
             let (lda, ldb) = (ta ? m : k, tb ? k : n)
