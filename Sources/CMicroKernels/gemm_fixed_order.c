@@ -807,14 +807,13 @@ static inline int broadcast_b(int transpose_a, int transpose_b, ptrdiff_t m, ptr
 /// strip of W (k rows of 16 columns) must stay in cache while every tile of rows meets it: k at
 /// most 512 rows, whose lines fall in many cache sets only where W's rows are not a multiple of
 /// 512 floats apart (at 512 or 1024 the strip's lines share a few sets and are evicted before
-/// the next tile of rows reads them), and A (read again for every strip) at most 128 KB. Measured
-/// on a Zen 3 EPYC, one thread, warm caches, against the packed product: 64 × 128 × 128 0.85,
-/// 64 × 256 × 256 0.91, 64 × 512 × 784 (mlp-fashion's D) 0.90, 128 × 128 × 128 0.91; with W's rows
-/// 1,024 floats apart (784 × 1024) 1.32, 512 apart and 1,024 deep 1.34.
+/// the next tile of rows reads them), A (read again for every strip) at most 128 KB, and C whole
+/// vectors wide. Measured on a Zen 3 EPYC, one thread, warm caches, against the packed product:
+/// 64 × 128 × 128 0.86, 128 × 128 × 128 0.92, 64 × 256 × 256 0.95, 64 × 512 × 784 (mlp-fashion's D)
+/// 0.90; with W's rows 1,024 floats apart (784 × 1024) 1.32, 512 apart and 1,024 deep 1.34.
 enum { in_place_depth = 512, in_place_a = 1 << 15, in_place_stride = 256 };
-static inline int in_place_b(int transpose_a, int transpose_b, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, ptrdiff_t ldb,
-                             int lanes) {
-    return !transpose_a && !transpose_b && k <= in_place_depth && m * k <= in_place_a && n % lanes == 0 &&
+static inline int in_place_b(int transpose_a, int transpose_b, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, ptrdiff_t ldb) {
+    return !transpose_a && !transpose_b && k <= in_place_depth && m * k <= in_place_a && n % 8 == 0 &&
            (ldb & -ldb) <= in_place_stride;
 }
 
@@ -879,7 +878,7 @@ void gemm_fixed_order(fixed_order_isa isa, int transpose_a, int transpose_b, ptr
         if (m * n * k > small_product && broadcast_b(transpose_a, transpose_b, m, n, ldb, 8))
             gemm_broadcast_b(&small_avx2[0][0], SMALL_AVX2_ROWS, SMALL_AVX2_VECTORS, 8, transpose_b, m, n, k, a, lda,
                              b, ldb, beta, bias, c, ldc);
-        else if (m * n * k <= small_product || in_place_b(transpose_a, transpose_b, m, n, k, ldb, 8))
+        else if (m * n * k <= small_product || in_place_b(transpose_a, transpose_b, m, n, k, ldb))
             gemm_small(&small_avx2[0][0], SMALL_AVX2_ROWS, SMALL_AVX2_VECTORS, 8, transpose_a, transpose_b, m, n, k, a,
                        lda, b, ldb, beta, bias, c, ldc);
         else if (2 * n < AVX2_NR && m >= 2 * n)
@@ -944,7 +943,7 @@ static chunk_path chunks_path(fixed_order_isa isa, int transpose_a, int transpos
     if (m <= 0 || n <= 0 || k <= 0 || m * n * k <= small_product) return chunks_none;
     int lanes = isa == fixed_order_avx512 ? 16 : 8, nr = isa == fixed_order_avx512 ? 32 : 16;
     if (broadcast_b(transpose_a, transpose_b, m, n, ldb, lanes)) return chunks_broadcast;
-    if (isa == fixed_order_avx2 && in_place_b(transpose_a, transpose_b, m, n, k, ldb, lanes)) return chunks_in_place;
+    if (isa == fixed_order_avx2 && in_place_b(transpose_a, transpose_b, m, n, k, ldb)) return chunks_in_place;
     if (2 * n < nr && m >= 2 * n) return chunks_none;  // narrow: run as its transpose
     // One block of rows, so that op(A) packed whole stays in cache. Past it, `gemm_blocked` packs a
     // block of B's columns and meets it with op(A) a block of rows at a time (chunks packing A

@@ -108,8 +108,8 @@ final class MatrixMultiplyTests: XCTestCase {
 
     /// A product taken in column chunks (as threads claim them) is the bits of one call, chunk by
     /// chunk, on each of its paths (W broadcast for x·Wᵀ; blocked from op(A) packed whole, across
-    /// inner blocks; g·W straight from g and W on AVX2) with ragged last chunks, beta and a bias, whatever the chunks' sizes, claimed
-    /// from either end; columns already claimed are not touched.
+    /// inner blocks; g·W straight from g and W on AVX2) with ragged last chunks, beta and a bias,
+    /// whatever the chunks' sizes, claimed from either end; columns already claimed are not touched.
     func testColumnChunksAreTheBitsOfOneCallOnEveryInstructionSet() {
         let features = processorFeatures()
         let sets = (features.avx2FMA ? [fixed_order_avx2] : []) + (features.avx512 ? [fixed_order_avx512] : [])
