@@ -43,7 +43,9 @@ slows whole processes for tens of seconds) falls on both sides alike. Besides th
 rounds' medians it prints each round's ratio, the faster peer's median over ours in that round,
 and their median and range: the figure to quote when the machine is not quiet. A round in which
 ours or that peer had its median step above 1.5× its fastest step of any round ran in a slow spell
-(marked *), and the median over the other, steady rounds is printed beside.
+(marked *), and the median over the other, steady rounds is printed beside; so is the fastest step
+of any peer variant in any round over our fastest step, the uncontended costs, which slow spells
+move least.
 
 The script runs itself inside `.venv-peers/` (scripts/peer_env.py), installing torch and
 tensorflow there from PyPI if they are missing.
@@ -238,19 +240,24 @@ def print_side_by_side(summary, ours_json):
 
 def print_paired(paired):
     """Each round's ratio (faster peer's median / ours, both from that round), their median and
-    range, and the median of the steady rounds' (those marked * ran partly in a slow spell)."""
+    range, the median of the steady rounds' (those marked * ran partly in a slow spell), and the
+    fastest peer step over our fastest step."""
     print(f"\n{'workload':<15} {'rounds':>6} {'peer/ours, round by round':<40} {'median':>7} {'range':>12} "
-          f"{'steady rounds':>14}")
+          f"{'steady rounds':>14} {'fastest steps':>14}")
     for entry in paired:
         ratios = entry["ratios"]
         steady = entry.get("steady") or [True] * len(ratios)
         listed = " ".join(f"{r:.2f}" + ("" if quiet else "*") for r, quiet in zip(ratios, steady))
         kept = [r for r, quiet in zip(ratios, steady) if quiet]
         kept_text = f"{statistics.median(kept):.2f} ({len(kept)})" if kept else "none"
+        fastest = entry.get("fastest_ratio")
+        fastest_text = f"{fastest:.2f}" if fastest else "—"
         print(f"{entry['name']:<15} {len(ratios):>6} {listed:<40} {statistics.median(ratios):>7.2f} "
-              f"{min(ratios):>5.2f}–{max(ratios):<5.2f} {kept_text:>14}")
+              f"{min(ratios):>5.2f}–{max(ratios):<5.2f} {kept_text:>14} {fastest_text:>14}")
     print("each round ran ours and the peers one after the other (the order reversed every other round); "
           "its ratio is the faster peer variant's median in that round over ours")
+    print("fastest steps = the fastest step of any peer variant in any round over our fastest step in any "
+          "round: the uncontended costs, which the host's slow spells move least")
     if any(not quiet for entry in paired for quiet in entry.get("steady", [])):
         print(f"* a slow spell: ours or that peer had its median step above {SLOW_SPELL}× its fastest step "
               "in any round (the host slowed the whole process); steady rounds = the median ratio of the "
@@ -299,7 +306,7 @@ def main():
         if arguments.ours or summary.get("ours"):
             print_side_by_side(summary, arguments.ours or summary["ours"])
         if summary.get("paired"):
-            print_paired(summary["paired"])
+            print_paired(add_fastest_ratios(summary["paired"], summary["runs"], summary.get("ours") or {}))
         return
 
     if arguments.rounds < 1:
@@ -316,7 +323,7 @@ def main():
     ours = merge_ours([o for _, _, o in rounds]) if arguments.gan_lab else None
     if ours:
         summary["ours"] = ours
-        summary["paired"] = paired_ratios(rounds)
+        summary["paired"] = add_fastest_ratios(paired_ratios(rounds), results, ours)
     if arguments.json:
         with open(arguments.json, "w") as file:
             json.dump(summary, file, indent=1)
@@ -400,6 +407,20 @@ def paired_ratios(rounds):
                               peer["median_ms"] <= SLOW_SPELL * peer_fastest)
         if ratios:
             paired.append({"name": name, "ratios": ratios, "steady": steady})
+    return paired
+
+
+def add_fastest_ratios(paired, runs, ours):
+    """Gives each entry of `paired` its `fastest_ratio`: the fastest step of any peer variant
+    (`runs`, merged over the rounds) over our fastest step (`ours`, merged), the uncontended costs,
+    which a busy host's slow spells move least."""
+    for entry in paired:
+        peer_fastest = min((r.get("min_ms", r["median_ms"]) for r in runs if r["workload"] == entry["name"]),
+                           default=None)
+        mine = next((w for w in ours.get("workloads", []) if w["name"] == entry["name"]), {})
+        ours_fastest = mine.get("min_ms", mine.get("median_ms"))
+        if peer_fastest and ours_fastest:
+            entry["fastest_ratio"] = round(peer_fastest / ours_fastest, 4)
     return paired
 
 
