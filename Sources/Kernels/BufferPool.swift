@@ -19,8 +19,8 @@ import Glibc
 /// instead of one per row, and the hardware prefetchers, which stop at page boundaries, run on
 /// through Adam's streams. Measured on a two-core Zen 3 in pairs of `gan-lab bench --only …`:
 /// mlp-fashion's median step 0.949 and 0.962 of the 4 KB pages' by pair (20 and 30 pairs, each
-/// set in the other order), dcgan-mnist's 0.939 (12 pairs, the order swapped every other pair),
-/// for 4 MB and 58 MB more resident memory; the smaller workloads' buffers stay under 1 MB.
+/// set in the other order), dcgan-mnist's 0.939 (12 pairs, the order alternating from pair to
+/// pair), for 4 MB and 58 MB more resident memory; the smaller workloads' buffers stay under 1 MB.
 final class BufferPool {
     static let shared = BufferPool()
 
