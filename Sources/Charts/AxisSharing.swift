@@ -1,3 +1,5 @@
+import CCairo
+
 /// Which axis of a 2-D chart.
 enum AxisKind { case x, y }
 
@@ -62,4 +64,46 @@ func sharingLegend(_ charts: [any Chart]) -> (entries: [LegendEntry], charts: [a
     var entries: [LegendEntry] = []
     for entry in providers.flatMap(\.legendEntries) where seen.insert(entry.name).inserted { entries.append(entry) }
     return (entries, providers.map { $0.hidingLegend() })
+}
+
+/// A chart drawn in one plot frame whose plot can be moved in from its bounds, so that the
+/// panels of a figure line up.
+protocol PlotAligning: Chart {
+    var plotInsets: PlotInsets { get set }
+}
+
+/// The panels with their plots lined up: in each column the same left and right edges, in each
+/// row the same top and bottom (the widest room any panel there needs), so that a shared axis
+/// reads across panels and a figure's grid looks like one. `cells[i]` is where `charts[i]` is
+/// drawn, in `column(i)` and `row(i)`; each panel is laid out once on a scratch surface to find
+/// its plot. Charts that are not `PlotAligning`, or draw more than one plot, are left as they are.
+func aligningPlots(_ charts: [any Chart], cells: [Rectangle], column: (Int) -> Int, row: (Int) -> Int,
+                   unit: Double) -> [any Chart] {
+    guard charts.count > 1, let surface = cairo_image_surface_create(CAIRO_FORMAT_ARGB32, 1, 1) else { return charts }
+    defer { cairo_surface_destroy(surface) }
+    guard let context = cairo_create(surface) else { return charts }
+    defer { cairo_destroy(context) }
+    var insets: [Int: PlotInsets] = [:]
+    for (index, chart) in charts.enumerated() where chart is any PlotAligning {
+        let probe = Canvas(context: context, unit: unit)
+        chart.draw(on: probe, in: cells[index])
+        guard probe.plotAreas.count == 1 else { continue }
+        let plot = probe.plotAreas[0].rectangle, cell = cells[index]
+        insets[index] = PlotInsets(left: plot.x - cell.x, right: cell.maxX - plot.maxX, top: plot.y - cell.y,
+                                   bottom: cell.maxY - plot.maxY)
+    }
+    guard insets.count > 1 else { return charts }
+    var left: [Int: Double] = [:], right: [Int: Double] = [:], top: [Int: Double] = [:], bottom: [Int: Double] = [:]
+    for (index, inset) in insets {
+        left[column(index)] = max(left[column(index)] ?? 0, inset.left)
+        right[column(index)] = max(right[column(index)] ?? 0, inset.right)
+        top[row(index)] = max(top[row(index)] ?? 0, inset.top)
+        bottom[row(index)] = max(bottom[row(index)] ?? 0, inset.bottom)
+    }
+    return charts.enumerated().map { index, chart in
+        guard insets[index] != nil, var aligned = chart as? any PlotAligning else { return chart }
+        aligned.plotInsets = PlotInsets(left: left[column(index)]!, right: right[column(index)]!, top: top[row(index)]!,
+                                        bottom: bottom[row(index)]!)
+        return aligned
+    }
 }

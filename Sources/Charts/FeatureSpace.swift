@@ -70,13 +70,23 @@ public struct FeatureSpaceChart: Chart {
         self.afterTitle = afterTitle
     }
 
-    /// The caption: centroid coordinates, then the distance between the centroids.
+    /// The caption: centroid coordinates, then the distance between the centroids, each to a
+    /// thousandth of its axis's span (the finer axis's for distances), so that what the figure
+    /// cannot show reads 0 and every number has as many decimals as its neighbours.
     public var caption: [String] {
+        let (x, y) = sharedAxes()
+        func decimals(_ axis: Axis) -> Int {
+            guard let domain = axis.domain, domain.upperBound > domain.lowerBound else { return 3 }
+            return min(max(Int(ceil(-log10((domain.upperBound - domain.lowerBound) / 1000))), 0), 6)
+        }
+        let (xDecimals, yDecimals) = (decimals(x), decimals(y))
         func point(_ value: (x: Double, y: Double)?) -> String {
             guard let value else { return "none" }
-            return "(\(TickFormatter.number(value.x)), \(TickFormatter.number(value.y)))"
+            return "(\(TickFormatter.fixed(value.x, decimals: xDecimals)), \(TickFormatter.fixed(value.y, decimals: yDecimals)))"
         }
-        func distance(_ value: Double?) -> String { value.map { TickFormatter.number($0) } ?? "none" }
+        func distance(_ value: Double?) -> String {
+            value.map { TickFormatter.fixed($0, decimals: max(xDecimals, yDecimals)) } ?? "none"
+        }
         let fake = "fake centroid \(point(before.fakeCentroid)) → \(point(after.fakeCentroid))"
         let distances = "distance between the centroids \(distance(before.distance)) → \(distance(after.distance))"
         // The real centroid moves only when D changed; then both of its places are given, on a line of their own.
@@ -84,6 +94,13 @@ public struct FeatureSpaceChart: Chart {
             return ["real centroid \(point(before.realCentroid)) → \(point(after.realCentroid))", fake, distances]
         }
         return ["real centroid \(point(after.realCentroid)) · " + fake, distances]
+    }
+
+    /// Both panels' axes: automatic ranges fixed to cover both snapshots (and the boundary).
+    private func sharedAxes() -> (x: Axis, y: Axis) {
+        let panels = [before, after]
+        return (sharedAxis(x, values: panels.flatMap { $0.realXs + $0.fakeXs } + (boundaryX.map { [$0] } ?? [])),
+                sharedAxis(y, values: panels.flatMap { $0.realYs + $0.fakeYs }))
     }
 
     /// Draws the chart into `rectangle` of `canvas`.
@@ -110,8 +127,7 @@ public struct FeatureSpaceChart: Chart {
         let panelWidth = rectangle.width / 2
         let panels = [before, after]
         let names = [beforeTitle, afterTitle]
-        let sharedX = sharedAxis(x, values: panels.flatMap { $0.realXs + $0.fakeXs } + (boundaryX.map { [$0] } ?? []))
-        let sharedY = sharedAxis(y, values: panels.flatMap { $0.realYs + $0.fakeYs })
+        let (sharedX, sharedY) = sharedAxes()
         for (index, snapshot) in panels.enumerated() {
             let bounds = Rectangle(x: rectangle.x + Double(index) * panelWidth, y: top, width: panelWidth,
                                    height: rectangle.maxY - top - captionHeight)

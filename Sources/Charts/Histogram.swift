@@ -19,7 +19,7 @@ public struct HistogramSeries: Sendable {
 }
 
 /// Overlaid, semi-transparent histograms over shared bins (e.g. a 1-D marginal of real vs fake).
-public struct HistogramChart: Chart, AxisSharing, LegendProviding {
+public struct HistogramChart: Chart, AxisSharing, LegendProviding, PlotAligning {
     /// Title above the chart (wraps or shrinks to fit).
     public var title: String
     /// Horizontal axis.
@@ -33,6 +33,7 @@ public struct HistogramChart: Chart, AxisSharing, LegendProviding {
     /// Show densities (area 1) instead of counts, so series of different sizes compare.
     public var normalized: Bool
     var showsLegend = true
+    var plotInsets = PlotInsets()
 
     /// Creates a histogram; bins span the x-axis range (fixed, or nice-rounded from the data).
     public init(title: String, x: Axis, y: Axis? = nil, series: [HistogramSeries], bins: Int = 30,
@@ -80,7 +81,7 @@ public struct HistogramChart: Chart, AxisSharing, LegendProviding {
         }
         let frame = PlotFrame(title: title, x: x, y: yAxis, secondaryY: nil, xValues: [range.lowerBound, range.upperBound],
                               yValues: [], legend: showsLegend ? legendEntries : [],
-                              notes: notes)
+                              notes: notes, minimumInsets: plotInsets)
         frame.draw(on: canvas, in: rectangle) { area in
             let width = (range.upperBound - range.lowerBound) / Double(bins)
             let context = canvas.context
@@ -150,7 +151,7 @@ public struct BarSeries: Sendable {
 }
 
 /// Bars per category (e.g. samples per mode) with an optional dashed line at the ideal count.
-public struct BarChart: Chart, LegendProviding {
+public struct BarChart: Chart, LegendProviding, PlotAligning {
     /// Title above the chart (wraps or shrinks to fit).
     public var title: String
     /// Category names along x.
@@ -166,6 +167,7 @@ public struct BarChart: Chart, LegendProviding {
     /// Legend text of the ideal line.
     public var idealLabel: String
     var showsLegend = true
+    var plotInsets = PlotInsets()
 
     /// Creates a bar chart; several series are drawn side by side within each category.
     public init(title: String, categories: [String], x: Axis = Axis(""), y: Axis, series: [BarSeries],
@@ -197,7 +199,7 @@ public struct BarChart: Chart, LegendProviding {
             yAxis.domain = Scale.countDomain(y, values: values + [idealValue ?? 0].filter { $0.isFinite })
         }
         let frame = PlotFrame(title: title, x: x, y: yAxis, secondaryY: nil, xValues: [], yValues: [], legend: legend,
-                              notes: skipped.notes, xCategories: categories)
+                              notes: skipped.notes, xCategories: categories, minimumInsets: plotInsets)
         frame.draw(on: canvas, in: rectangle) { area in
             let groupWidth = 0.8, barWidth = groupWidth / Double(max(series.count, 1))
             for (seriesIndex, item) in series.enumerated() {

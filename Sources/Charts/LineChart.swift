@@ -60,7 +60,7 @@ public struct EventMarker: Sendable {
 }
 
 /// Curves over a shared x-axis, with an optional second y-axis and event markers.
-public struct LineChart: Chart, AxisSharing, LegendProviding {
+public struct LineChart: Chart, AxisSharing, LegendProviding, PlotAligning {
     /// Title above the chart (wraps or shrinks to fit).
     public var title: String
     /// Horizontal axis.
@@ -74,6 +74,7 @@ public struct LineChart: Chart, AxisSharing, LegendProviding {
     /// Vertical markers such as "learning rate changed".
     public var events: [EventMarker]
     var showsLegend = true
+    var plotInsets = PlotInsets()
 
     /// Creates a line chart; series with `onSecondaryAxis` use `secondaryY`.
     public init(title: String, x: Axis, y: Axis, secondaryY: Axis? = nil, series: [LineSeries],
@@ -104,7 +105,7 @@ public struct LineChart: Chart, AxisSharing, LegendProviding {
         xValues += events.map(\.x).filter { $0.isFinite }
         let frame = PlotFrame(title: title, x: x, y: y, secondaryY: secondaryY, xValues: xValues,
                               yValues: values(secondary: false), secondaryValues: values(secondary: true),
-                              legend: legend, notes: skipped.notes)
+                              legend: legend, notes: skipped.notes, minimumInsets: plotInsets)
         frame.draw(on: canvas, in: rectangle) { area in
             drawEvents(on: canvas, area: area)
             let width = max(canvas.unit * 0.16, 2)

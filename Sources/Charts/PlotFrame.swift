@@ -54,6 +54,9 @@ struct PlotFrame {
     var xCategories: [String]? = nil
     /// Title size relative to the theme's title size (panels of a larger figure use smaller titles).
     var titleScale: Double = 1
+    /// The least room between the bounds and the plot on each side: the panels of a figure line
+    /// up their plots with it (see `aligningPlots`).
+    var minimumInsets = PlotInsets()
 
     /// Lays out and draws the frame, calls `content` clipped to the data area, and returns that area.
     @discardableResult
@@ -95,6 +98,8 @@ struct PlotFrame {
         } else {
             right -= lastXTickWidth / 2
         }
+        left = max(left, bounds.x + minimumInsets.left)
+        right = min(right, bounds.maxX - minimumInsets.right)
         // Category names too wide for one row alternate between two rows rather than being dropped.
         let categorySpacing = (right - left) / Double(max(xCategories?.count ?? 1, 1))
         let widestCategory = xCategories == nil ? 0 : xScale.tickLabels.map(canvas.textWidth).max() ?? 0
@@ -103,7 +108,8 @@ struct PlotFrame {
         var bottom = bounds.maxY - padding - bottomReserve - canvas.tickSize * (staggered ? 2.4 : 1.2) - tickGap
         if !x.label.isEmpty { bottom -= labelBand }
         if !notes.isEmpty { bottom -= canvas.noteSize * 1.4 }
-        top += canvas.tickSize * 0.6
+        top = max(top + canvas.tickSize * 0.6, bounds.y + minimumInsets.top)
+        bottom = min(bottom, bounds.maxY - minimumInsets.bottom)
         var plot = Rectangle(x: left, y: top, width: max(right - left, 1), height: max(bottom - top, 1))
         if equalAspect && !x.logScale && !y.logScale {
             let unitsPerPixel = max(xScale.span / plot.width, yScale.span / plot.height)
@@ -263,4 +269,9 @@ struct SkipCounter {
         if nonPositive > 0 { notes.append("\(nonPositive) value\(nonPositive == 1 ? "" : "s") ≤ 0 skipped on log axis") }
         return notes
     }
+}
+
+/// Room between a chart's bounds and its plot, side by side.
+struct PlotInsets: Equatable {
+    var left = 0.0, right = 0.0, top = 0.0, bottom = 0.0
 }

@@ -62,12 +62,12 @@ public struct SmallMultiplesChart: Chart {
         // Text shrinks with the panels but stays readable: between half and the full base size.
         let shrink = min(max((panelWidth * panelHeight / (rectangle.width * rectangle.height)).squareRoot() * 2, 0.6), 1)
         let panelCanvas = Canvas(context: canvas.context, unit: canvas.unit * shrink)
-        for (index, chart) in charts.enumerated() {
-            let row = index / columnCount, column = index % columnCount
-            chart.draw(on: panelCanvas, in: Rectangle(x: area.x + Double(column) * panelWidth,
-                                                       y: area.y + Double(row) * panelHeight,
-                                                       width: panelWidth, height: panelHeight))
+        let cells = charts.indices.map { index in
+            Rectangle(x: area.x + Double(index % columnCount) * panelWidth, y: area.y + Double(index / columnCount) * panelHeight,
+                      width: panelWidth, height: panelHeight)
         }
+        charts = aligningPlots(charts, cells: cells, column: { $0 % columnCount }, row: { $0 / columnCount }, unit: panelCanvas.unit)
+        for (chart, cell) in zip(charts, cells) { chart.draw(on: panelCanvas, in: cell) }
         canvas.plotAreas += panelCanvas.plotAreas
     }
 }

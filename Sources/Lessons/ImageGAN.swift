@@ -192,7 +192,8 @@ func judgeChart(steps: [Double], scores: [ImageScores], ceiling: ImageScores, xL
 }
 
 /// Per-step curves: both losses with D's accuracy, and D's scores — D(x), D(G(z)) on the D step's
-/// fakes and on the G step's own — each faint per step with its running mean drawn over it.
+/// fakes and on the G step's own (one curve when one pass of G feeds both updates, as in the joint
+/// step, where the two are the same numbers) — each faint per step with its running mean drawn over it.
 func stepChart(_ rows: [MetricsRow], title: String) -> SmallMultiplesChart {
     let rows = rows.filter { $0.update == Networks.both.rawValue }
     let xs = rows.map { Double($0.step) }
@@ -203,14 +204,20 @@ func stepChart(_ rows: [MetricsRow], title: String) -> SmallMultiplesChart {
                 LineSeries(name: name, xs: xs, ys: ys, color: color, onSecondaryAxis: secondary, smoothing: window)]
     }
     let x = Axis("step")
-    let losses = LineChart(title: "Losses (lines: running means over \(window) steps) and D's accuracy", x: x, y: Axis("loss"),
+    let losses = LineChart(title: window > 1 ? "Losses (lines: running means over \(window) steps) and D's accuracy" : "Losses and D's accuracy",
+                           x: x, y: Axis("loss"),
                            secondaryY: Axis("accuracy", domain: 0...1),
                            series: series("D loss", \.discriminatorLoss, color: Theme.real) + series("G loss", \.generatorLoss, color: Theme.fake)
                                + series("D accuracy", { ($0.realAccuracy + $0.fakeAccuracy) / 2 }, color: Theme.palette[4], secondary: true))
-    let scores = LineChart(title: "D's scores: D(x) on real images, D(G(z)) on the D step's fakes and on the G step's", x: x,
-                           y: Axis("D's output (probability)", domain: 0...1),
-                           series: series("D(x)", \.realScore, color: Theme.real) + series("D(G(z)), D step", \.fakeScore, color: Theme.fake)
-                               + series("D(G(z)), G step", \.generatorStepFakeScore, color: Theme.palette[4]))
+    let onePass = rows.allSatisfy { $0.generatorStepFakeScore == $0.fakeScore }
+    let scores = onePass
+        ? LineChart(title: "D's scores: D(x) on real images, D(G(z)) on the fakes both updates learn from", x: x,
+                    y: Axis("D's output (probability)", domain: 0...1),
+                    series: series("D(x)", \.realScore, color: Theme.real) + series("D(G(z))", \.fakeScore, color: Theme.fake))
+        : LineChart(title: "D's scores: D(x) on real images, D(G(z)) on the D step's fakes and on the G step's", x: x,
+                    y: Axis("D's output (probability)", domain: 0...1),
+                    series: series("D(x)", \.realScore, color: Theme.real) + series("D(G(z)), D step", \.fakeScore, color: Theme.fake)
+                        + series("D(G(z)), G step", \.generatorStepFakeScore, color: Theme.palette[4]))
     return SmallMultiplesChart(title: title, panels: [losses, scores], columns: 1, shareAxes: true, shareLegend: false)
 }
 

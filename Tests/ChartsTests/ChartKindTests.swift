@@ -62,12 +62,31 @@ final class ChartKindTests: XCTestCase {
         XCTAssertLessThan(sparse.1, 250, "the sparse cell should still be tinted")
     }
 
+    /// The caption gives every coordinate to a thousandth of its axis's span: float noise in a
+    /// centroid that sits on an axis reads 0, and neighbours have as many decimals as each other.
+    func testFeatureSpaceCaptionRoundsToWhatItsAxesShow() {
+        func snapshot(real: (Double, Double), fake: (Double, Double)) -> FeatureSnapshot {
+            FeatureSnapshot(realXs: [real.0, real.0], realYs: [real.1, real.1], fakeXs: [fake.0, fake.0], fakeYs: [fake.1, fake.1])
+        }
+        let chart = FeatureSpaceChart(title: "Features", x: Axis("logit", domain: -1.5...1.5), y: Axis("spread", domain: -4...2),
+                                      before: snapshot(real: (0.345, 1.15e-7), fake: (-0.261, -0.0736)),
+                                      after: snapshot(real: (0.192, -0.00366), fake: (-0.36, -0.0621)), boundaryX: 0)
+        XCTAssertEqual(chart.caption, ["real centroid (0.345, 0) → (0.192, \u{2212}0.004)",
+                                       "fake centroid (\u{2212}0.261, \u{2212}0.074) → (\u{2212}0.360, \u{2212}0.062)",
+                                       "distance between the centroids 0.610 → 0.555"])
+        // A tenfold wider axis gives a decimal less.
+        var wide = chart
+        wide.x = Axis("logit", domain: -15...15)
+        XCTAssertEqual(wide.caption[2], "distance between the centroids 0.610 → 0.555")
+        XCTAssertEqual(wide.caption[1], "fake centroid (\u{2212}0.26, \u{2212}0.074) → (\u{2212}0.36, \u{2212}0.062)")
+    }
+
     func testFeatureSpaceMarksCentroidsInBothPanelsWithSharedAxes() throws {
         let before = FeatureSnapshot(realXs: [2, 4], realYs: [2, 2], fakeXs: [-2, 0], fakeYs: [0, 0])
         let after = FeatureSnapshot(realXs: [2, 4], realYs: [2, 2], fakeXs: [0, 2], fakeYs: [1, 1])
         let chart = FeatureSpaceChart(title: "Features", x: Axis("f1"), y: Axis("f2"), before: before, after: after)
         XCTAssertEqual(before.fakeCentroid?.x, -1)
-        XCTAssertEqual(chart.caption[1], "distance between the centroids 4.47 → 2.24")
+        XCTAssertEqual(chart.caption[1], "distance between the centroids 4.472 → 2.236")
         let folder = try makeTemporaryFolder(self)
         let image = try renderAndRead(chart, in: folder, width: 800, height: 400)
         let areas = layoutAreas(of: chart, options: RenderOptions(width: 800, height: 400))
@@ -196,6 +215,41 @@ final class ChartKindTests: XCTestCase {
         let folder = try makeTemporaryFolder(self)
         let image = try renderAndRead(chart, in: folder, width: 800, height: 400)
         XCTAssertGreaterThan(image.darkPixels(x: 250..<550, y: 0..<30), 20)
+    }
+
+    /// Panels line up their plots: a column shares its plots' left and right edges (one panel with
+    /// a right-hand axis, the other with wider tick labels), a row its top and bottom (one panel
+    /// with a two-line title and a legend, the other without an x label).
+    func testSmallMultiplesLineUpTheirPlots() throws {
+        let curve = LineSeries(name: "loss", xs: [0, 1, 2], ys: [1, 2, 3], color: Theme.real)
+        let withRightAxis = LineChart(title: "losses", x: Axis("step"), y: Axis("loss"), secondaryY: Axis("accuracy", domain: 0...1),
+                                      series: [curve, LineSeries(name: "accuracy", xs: [0, 1, 2], ys: [0.5, 0.6, 0.7],
+                                                                 color: Theme.fake, onSecondaryAxis: true)])
+        let wideTicks = LineChart(title: "distance", x: Axis("step"), y: Axis("distance"),
+                                  series: [LineSeries(name: "", xs: [0, 1, 2], ys: [1_000, 20_000, 300_000], color: Theme.fake)])
+        let column = layoutAreas(of: SmallMultiplesChart(title: "Training", panels: [withRightAxis, wideTicks], columns: 1,
+                                                         shareAxes: true, shareLegend: false),
+                                 options: RenderOptions(width: 800, height: 600))
+        XCTAssertEqual(column.count, 2)
+        XCTAssertEqual(column[0].rectangle.x, column[1].rectangle.x, accuracy: 0.01)
+        XCTAssertEqual(column[0].rectangle.maxX, column[1].rectangle.maxX, accuracy: 0.01)
+        XCTAssertEqual(column[0].pixelX(1), column[1].pixelX(1), accuracy: 0.01, "a step is at the same place in both panels")
+        let tall = LineChart(title: "a title long enough to take two lines in a panel of this width", x: Axis("step"), y: Axis("loss"),
+                             series: [curve])
+        let bare = LineChart(title: "", x: Axis(""), y: Axis("loss"), series: [LineSeries(name: "", xs: [0, 1], ys: [0, 1], color: Theme.real)])
+        let row = layoutAreas(of: SmallMultiplesChart(title: "", panels: [tall, bare], columns: 2, shareAxes: false, shareLegend: false),
+                              options: RenderOptions(width: 800, height: 400))
+        XCTAssertEqual(row.count, 2)
+        XCTAssertEqual(row[0].rectangle.y, row[1].rectangle.y, accuracy: 0.01)
+        XCTAssertEqual(row[0].rectangle.maxY, row[1].rectangle.maxY, accuracy: 0.01)
+        // Scatter panels keep their own layout (their equal aspect ratio decides their plots).
+        let scatter = ScatterChart(title: "points", x: Axis("x"), y: Axis("y"),
+                                   series: [ScatterSeries(name: "fake", xs: [0, 1], ys: [0, 1], color: Theme.fake)])
+        let mixed = layoutAreas(of: SmallMultiplesChart(title: "", panels: [scatter, bare], columns: 2, shareAxes: false, shareLegend: false),
+                                options: RenderOptions(width: 800, height: 400))
+        XCTAssertEqual(mixed[0].rectangle, layoutAreas(of: SmallMultiplesChart(title: "", panels: [scatter, scatter], columns: 2,
+                                                                               shareAxes: false, shareLegend: false),
+                                                       options: RenderOptions(width: 800, height: 400))[0].rectangle)
     }
 
     func testAnimationLoopsWithSharedAxesAndCleanColours() throws {

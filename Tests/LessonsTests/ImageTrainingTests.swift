@@ -1,4 +1,5 @@
 import Foundation
+import Charts
 @testable import Lessons
 import XCTest
 
@@ -95,5 +96,23 @@ final class ImageTrainingTests: XCTestCase {
             XCTAssertTrue("\(error)".contains("trains on mnist, fashion-mnist or shapes"), "\(error)")
             XCTAssertTrue("\(error)".contains("pack: packing is for points"), "\(error)")
         }
+    }
+
+    /// The step chart's scores panel: one D(G(z)) curve when one pass of G feeds both updates (the
+    /// joint step, where the D step's and the G step's scores are the same numbers), two otherwise.
+    func testStepChartDrawsOneFakeScoreCurveWhenOnePassFeedsBothUpdates() throws {
+        func rows(generatorStepOffset: Float) -> [MetricsRow] {
+            (1...4).map { step in
+                MetricsRow(stage: 3, step: step, epoch: 1, update: "D+G", discriminatorLoss: 1.3, generatorLoss: 0.8,
+                           realAccuracy: 0.6, fakeAccuracy: 0.6, realScore: 0.55, fakeScore: 0.45,
+                           generatorStepFakeScore: 0.45 + generatorStepOffset, learningRate: 2e-4)
+            }
+        }
+        func scoreCurves(_ rows: [MetricsRow]) throws -> [String] {
+            let panel = try XCTUnwrap(stepChart(rows, title: "t").panels.last as? LineChart)
+            return panel.series.map(\.name).filter { !$0.isEmpty }
+        }
+        XCTAssertEqual(try scoreCurves(rows(generatorStepOffset: 0)), ["D(x)", "D(G(z))"])
+        XCTAssertEqual(try scoreCurves(rows(generatorStepOffset: 0.1)), ["D(x)", "D(G(z)), D step", "D(G(z)), G step"])
     }
 }
