@@ -70,13 +70,20 @@ func sharingLegend(_ charts: [any Chart]) -> (entries: [LegendEntry], charts: [a
 /// panels of a figure line up.
 protocol PlotAligning: Chart {
     var plotInsets: PlotInsets { get set }
+    /// Whether this chart's plot may move (false where its data decide its shape).
+    var alignsPlot: Bool { get }
+}
+
+extension PlotAligning {
+    var alignsPlot: Bool { true }
 }
 
 /// The panels with their plots lined up: in each column the same left and right edges, in each
 /// row the same top and bottom (the widest room any panel there needs), so that a shared axis
 /// reads across panels and a figure's grid looks like one. `cells[i]` is where `charts[i]` is
 /// drawn, in `column(i)` and `row(i)`; each panel is laid out once on a scratch surface to find
-/// its plot. Charts that are not `PlotAligning`, or draw more than one plot, are left as they are.
+/// its plot. Charts that are not `PlotAligning`, keep their own shape (`alignsPlot`) or draw more
+/// than one plot are left as they are.
 func aligningPlots(_ charts: [any Chart], cells: [Rectangle], column: (Int) -> Int, row: (Int) -> Int,
                    unit: Double) -> [any Chart] {
     guard charts.count > 1, let surface = cairo_image_surface_create(CAIRO_FORMAT_ARGB32, 1, 1) else { return charts }
@@ -84,7 +91,8 @@ func aligningPlots(_ charts: [any Chart], cells: [Rectangle], column: (Int) -> I
     guard let context = cairo_create(surface) else { return charts }
     defer { cairo_destroy(context) }
     var insets: [Int: PlotInsets] = [:]
-    for (index, chart) in charts.enumerated() where chart is any PlotAligning {
+    for (index, chart) in charts.enumerated() {
+        guard let aligning = chart as? any PlotAligning, aligning.alignsPlot else { continue }
         let probe = Canvas(context: context, unit: unit)
         chart.draw(on: probe, in: cells[index])
         guard probe.plotAreas.count == 1 else { continue }

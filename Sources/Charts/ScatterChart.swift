@@ -61,7 +61,7 @@ public struct ScatterSeries: Sendable {
 }
 
 /// Points of one or more series on two axes.
-public struct ScatterChart: Chart, AxisSharing, LegendProviding {
+public struct ScatterChart: Chart, AxisSharing, LegendProviding, PlotAligning {
     /// Title above the chart (wraps or shrinks to fit).
     public var title: String
     /// Horizontal axis.
@@ -73,6 +73,9 @@ public struct ScatterChart: Chart, AxisSharing, LegendProviding {
     /// One data unit is as long on x as on y (2-D data must not look squashed).
     public var equalAspect: Bool
     var showsLegend = true
+    var plotInsets = PlotInsets()
+    /// With an equal aspect ratio the data decide the plot's shape, so it is not lined up with others.
+    var alignsPlot: Bool { !equalAspect }
 
     /// Creates a scatter chart.
     public init(title: String, x: Axis, y: Axis, series: [ScatterSeries], equalAspect: Bool = false) {
@@ -90,7 +93,7 @@ public struct ScatterChart: Chart, AxisSharing, LegendProviding {
         let frame = PlotFrame(title: title, x: x, y: y, secondaryY: nil,
                               xValues: dataValues(axis: .x), yValues: dataValues(axis: .y),
                               legend: showsLegend ? legendEntries : [],
-                              notes: skipped.notes, equalAspect: equalAspect, domainPadding: 0.03)
+                              notes: skipped.notes, equalAspect: equalAspect, domainPadding: 0.03, minimumInsets: plotInsets)
         frame.draw(on: canvas, in: rectangle) { area in
             for item in series { item.draw(on: canvas, area: area) }
         }

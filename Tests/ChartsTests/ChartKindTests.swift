@@ -242,9 +242,9 @@ final class ChartKindTests: XCTestCase {
         XCTAssertEqual(row.count, 2)
         XCTAssertEqual(row[0].rectangle.y, row[1].rectangle.y, accuracy: 0.01)
         XCTAssertEqual(row[0].rectangle.maxY, row[1].rectangle.maxY, accuracy: 0.01)
-        // Scatter panels keep their own layout (their equal aspect ratio decides their plots).
+        // Equal-aspect panels keep their own layout (the data decide their plots' shape).
         let scatter = ScatterChart(title: "points", x: Axis("x"), y: Axis("y"),
-                                   series: [ScatterSeries(name: "fake", xs: [0, 1], ys: [0, 1], color: Theme.fake)])
+                                   series: [ScatterSeries(name: "fake", xs: [0, 1], ys: [0, 1], color: Theme.fake)], equalAspect: true)
         let mixed = layoutAreas(of: SmallMultiplesChart(title: "", panels: [scatter, bare], columns: 2, shareAxes: false, shareLegend: false),
                                 options: RenderOptions(width: 800, height: 400))
         XCTAssertEqual(mixed[0].rectangle, layoutAreas(of: SmallMultiplesChart(title: "", panels: [scatter, scatter], columns: 2,
