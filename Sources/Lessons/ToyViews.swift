@@ -126,6 +126,14 @@ final class ToyViews {
         }
     }
 
+    /// The divergence at the last step, when `divergence-every` did not fall on it (a quick run, or
+    /// a step count that is no multiple of it): the end's numbers are the trained generator's,
+    /// measured as `afterStep` measures (the training generator, not the averaged one shown).
+    func measureDivergence(atLastStep step: Int) {
+        guard kinds.contains(.divergence), step > (divergences.last?.step ?? step) else { return }
+        divergences.append((step, divergence(divergenceReal, generateShown(divergenceNoise))))
+    }
+
     /// D's 2-D features of a real batch (in model space) and of G on a noise batch; by default the
     /// fixed batches, so that snapshots compare.
     func features(real: Tensor? = nil, noise: Tensor? = nil) -> FeatureSnapshot {

@@ -85,6 +85,7 @@ final class TrainingSession {
 
     /// The end-of-training figures and numbers of the views (animation, divergences, filmstrip, feature sequence).
     func finish() throws -> [String: Double] {
+        if let lastStep = rows.last?.step { views.measureDivergence(atLastStep: lastStep) }  // as training measured it
         let (written, metrics) = try withShownGenerator { try views.finish(rows: rows) }
         figures += written
         return metrics

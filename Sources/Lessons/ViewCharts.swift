@@ -74,7 +74,7 @@ extension ToyViews {
         let span = [steps.first ?? 0, steps.last ?? 1]
         return LineChart(
             title: "How far apart the real and generated distributions are (grid estimate, base-2 logs)",
-            x: Axis("training step"), y: Axis("JS divergence (bits)", domain: 0...1),
+            x: Axis("training step", domain: 0...max(steps.last ?? 1, 1)), y: Axis("JS divergence (bits)", domain: 0...1),
             secondaryY: Axis("KL(real ‖ generated) (bits)"),
             series: [
                 LineSeries(name: "JS", xs: steps, ys: divergences.map { $0.value.js }, color: Theme.real),

@@ -50,6 +50,16 @@ final class ToyLessonTests: XCTestCase {
         XCTAssertTrue(printedThree.contains("(\(fixed(100 * fraction, 1)) %)"))
     }
 
+    /// The divergences printed at the end are the trained generator's, whether or not
+    /// `divergence-every` falls on the last step (a quick run's few steps are no multiple of it).
+    func testEndDivergenceIsTheLastSteps() throws {
+        let rare = try runLesson(lessonPath(2), out: temporaryFolder(), stage: "gan-lab", overrides: ["divergence-every=1000000"])
+        let everyStep = try runLesson(lessonPath(2), out: temporaryFolder(), stage: "gan-lab", overrides: ["divergence-every=1"])
+        let (atEnd, measuredAlong) = (try XCTUnwrap(rare.result.metrics["gan-lab"]), try XCTUnwrap(everyStep.result.metrics["gan-lab"]))
+        XCTAssertEqual(atEnd["js_bits"], measuredAlong["js_bits"])
+        XCTAssertEqual(atEnd["kl_bits"], measuredAlong["kl_bits"])
+    }
+
     /// Lesson 2's claims on the full seeded run (seed 1: the same numbers on every machine), and
     /// as a rate over seeds 1–4 (the prose's 1–6 take a minute more).
     func testUnitDiskIsFilled() throws {
