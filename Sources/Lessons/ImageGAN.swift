@@ -210,14 +210,13 @@ func stepChart(_ rows: [MetricsRow], title: String) -> SmallMultiplesChart {
                            series: series("D loss", \.discriminatorLoss, color: Theme.real) + series("G loss", \.generatorLoss, color: Theme.fake)
                                + series("D accuracy", { ($0.realAccuracy + $0.fakeAccuracy) / 2 }, color: Theme.palette[4], secondary: true))
     let onePass = rows.allSatisfy { $0.generatorStepFakeScore == $0.fakeScore }
-    let scores = onePass
-        ? LineChart(title: "D's scores: D(x) on real images, D(G(z)) on the fakes both updates learn from", x: x,
-                    y: Axis("D's output (probability)", domain: 0...1),
-                    series: series("D(x)", \.realScore, color: Theme.real) + series("D(G(z))", \.fakeScore, color: Theme.fake))
-        : LineChart(title: "D's scores: D(x) on real images, D(G(z)) on the D step's fakes and on the G step's", x: x,
-                    y: Axis("D's output (probability)", domain: 0...1),
-                    series: series("D(x)", \.realScore, color: Theme.real) + series("D(G(z)), D step", \.fakeScore, color: Theme.fake)
-                        + series("D(G(z)), G step", \.generatorStepFakeScore, color: Theme.palette[4]))
+    let fakeScores = onePass
+        ? series("D(G(z))", \.fakeScore, color: Theme.fake)
+        : series("D(G(z)), D step", \.fakeScore, color: Theme.fake) + series("D(G(z)), G step", \.generatorStepFakeScore, color: Theme.palette[4])
+    let scores = LineChart(title: onePass ? "D's scores: D(x) on real images, D(G(z)) on the fakes both updates learn from"
+                                          : "D's scores: D(x) on real images, D(G(z)) on the D step's fakes and on the G step's",
+                           x: x, y: Axis("D's output (probability)", domain: 0...1),
+                           series: series("D(x)", \.realScore, color: Theme.real) + fakeScores)
     return SmallMultiplesChart(title: title, panels: [losses, scores], columns: 1, shareAxes: true, shareLegend: false)
 }
 

@@ -121,9 +121,7 @@ final class ToyViews {
     }
 
     func afterStep(_ step: Int) {
-        if kinds.contains(.divergence), step % context.settings.integer("divergence-every") == 0 {
-            divergences.append((step, divergence(divergenceReal, generateShown(divergenceNoise))))
-        }
+        if kinds.contains(.divergence), step % context.settings.integer("divergence-every") == 0 { recordDivergence(at: step) }
     }
 
     /// The divergence at the last step, when `divergence-every` did not fall on it (a quick run, or
@@ -131,6 +129,10 @@ final class ToyViews {
     /// measured as `afterStep` measures (the training generator, not the averaged one shown).
     func measureDivergence(atLastStep step: Int) {
         guard kinds.contains(.divergence), step > (divergences.last?.step ?? step) else { return }
+        recordDivergence(at: step)
+    }
+
+    private func recordDivergence(at step: Int) {
         divergences.append((step, divergence(divergenceReal, generateShown(divergenceNoise))))
     }
 
